@@ -1,0 +1,17 @@
+/** What a command needs from the process, passed in so tests can call main() directly. */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Whether stdin and stdout are a terminal a person can answer on. */
+  interactive: boolean;
+  /** Asks a yes/no question on the terminal. */
+  confirm: (question: string) => Promise<boolean>;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2 } as const;
+
+/** A mistake in how iden was called: exit 2. */
+export class UsageError extends Error {}

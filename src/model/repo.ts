@@ -1,0 +1,44 @@
+import type { Diagnostic } from '../diagnostics.js';
+import type { ParsedYaml } from '../load/parse-yaml.js';
+import type { AppFile, GrantFile, PeopleFile, SettingsFile } from './files.generated.js';
+
+export type { AppFile, GrantFile, PeopleFile, SettingsFile };
+export type Person = PeopleFile['people'][number];
+export type Entitlement = AppFile['entitlements'][number];
+export type License = NonNullable<AppFile['licenses']>[number];
+
+export interface FileEntry<T> {
+  file: string;
+  /** Present when the file parsed and passed its schema. */
+  value: T | undefined;
+  /** The parsed mapping, schema-valid or not: rules read it defensively so one run reports every problem. */
+  raw: Record<string, unknown> | undefined;
+  /** The parsed document, to place findings made later. */
+  parsed: ParsedYaml | undefined;
+}
+
+export interface AppEntry extends FileEntry<AppFile> {
+  id: string;
+}
+
+export interface GrantEntry {
+  file: string;
+  /** Where the file was read from (a symlink's target inside the repository). */
+  abs: string;
+  /** The app folder and the file name without .yaml. */
+  folder: string;
+  name: string;
+  value: GrantFile | undefined;
+  raw: Record<string, unknown> | undefined;
+}
+
+/** Everything read from an access repository, with the problems found while reading. */
+export interface AccessRepo {
+  root: string;
+  settings: FileEntry<SettingsFile> | undefined;
+  people: FileEntry<PeopleFile> | undefined;
+  apps: Map<string, AppEntry>;
+  grants: GrantEntry[];
+  /** Problems found while reading, parsing and checking schemas. */
+  diagnostics: Diagnostic[];
+}

@@ -1,0 +1,67 @@
+import { error, type Finding } from '../../diagnostics.js';
+import { humanTime, type Instant } from '../../time.js';
+import { type GrantView, grantWindow, type RuleContext } from '../context.js';
+
+interface Event {
+  at: Instant;
+  /** +1 a seat taken, -1 a seat freed. */
+  delta: 1 | -1;
+  grant: GrantView;
+}
+
+/**
+ * At no instant from now on may more grants hold a tier than it has seats.
+ * A sweep over start and end events per tier: O(n log n), not pairwise.
+ * Ends sort before starts at the same instant, since end is exclusive.
+ */
+export function seatLimits(ctx: RuleContext): Finding[] {
+  const byTier = new Map<string, Event[]>();
+  for (const grant of ctx.grants) {
+    const { app, license } = grant;
+    if (license === undefined) continue;
+    const window = grantWindow(grant, ctx.zone);
+    if (!window) continue;
+    const start = Math.max(window.start ?? ctx.at, ctx.at);
+    const end = window.end ?? Number.POSITIVE_INFINITY;
+    if (end <= start) continue;
+    const key = `${app}\u0000${license}`;
+    const events = byTier.get(key) ?? [];
+    byTier.set(key, events);
+    events.push({ at: start, delta: 1, grant }, { at: end, delta: -1, grant });
+  }
+
+  const findings: Finding[] = [];
+  for (const [key, events] of byTier) {
+    const [appId, tierId] = key.split('\u0000') as [string, string];
+    const seats = ctx.apps.get(appId)?.licenses.find((l) => l.id === tierId)?.seats;
+    if (seats === undefined || seats < 0) continue;
+    events.sort((a, b) => a.at - b.at || a.delta - b.delta || (a.grant.file < b.grant.file ? -1 : 1));
+    const holders = new Set<GrantView>();
+    for (const event of events) {
+      if (event.delta === -1) {
+        holders.delete(event.grant);
+        continue;
+      }
+      holders.add(event.grant);
+      if (holders.size <= seats) continue;
+      const others = [...holders].filter((g) => g !== event.grant).map((g) => g.user);
+      findings.push(
+        error(
+          event.grant.file,
+          'seats-exceeded',
+          `license "${tierId}" of app "${appId}" has ${seats} seat${seats === 1 ? '' : 's'}, but from ${humanTime(event.at, ctx.zone)} ${holders.size} grants hold it: ${event.grant.user} with ${shortList(others)}; end another grant first or raise seats`,
+          ['license'],
+        ),
+      );
+      // The grant over the limit does not hold a seat, so later grants are judged without it.
+      holders.delete(event.grant);
+    }
+  }
+  return findings;
+}
+
+function shortList(names: string[]): string {
+  return names.length <= 5
+    ? names.join(', ')
+    : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
+}

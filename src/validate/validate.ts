@@ -1,0 +1,72 @@
+import { compareDiagnostics, type Diagnostic, type Finding } from '../diagnostics.js';
+import { resolveFinding } from '../load/parse-yaml.js';
+import { loadFile } from '../load/read-file.js';
+import type { AccessRepo } from '../model/repo.js';
+import type { Instant } from '../time.js';
+import { buildContext, type RuleContext } from './context.js';
+import { appDefinitions } from './rules/apps.js';
+import { grantDates, settingsTimezone } from './rules/dates.js';
+import { grantMatchesPath, oneGrantPerUserAndApp } from './rules/layout.js';
+import { peopleDirectory, peopleReferences } from './rules/people.js';
+import { grantReferences } from './rules/references.js';
+import { seatLimits } from './rules/seats.js';
+
+export type Rule = (ctx: RuleContext) => Finding[];
+
+export const rules: Rule[] = [
+  grantMatchesPath,
+  oneGrantPerUserAndApp,
+  grantReferences,
+  grantDates,
+  settingsTimezone,
+  seatLimits,
+  peopleDirectory,
+  peopleReferences,
+  appDefinitions,
+];
+
+export interface Validation {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  /** Files with at least one error: what reconcile holds or skips. */
+  filesWithErrors: Set<string>;
+}
+
+/** Runs every rule over a loaded repository and places each finding at its line. */
+export function validateRepo(repo: AccessRepo, at: Instant): Validation {
+  const ctx = buildContext(repo, at);
+  const findings = rules.flatMap((rule) => rule(ctx));
+  // A node with a schema error keeps that one diagnostic; rules reading the same node would only repeat it.
+  const schemaNodes = new Set(repo.diagnostics.map(nodeKey));
+  const ruleDiagnostics = placeFindings(repo, findings).filter((d) => !schemaNodes.has(nodeKey(d)));
+  const diagnostics = [...repo.diagnostics, ...ruleDiagnostics].sort(compareDiagnostics);
+  const filesWithErrors = new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.file));
+  return { ok: filesWithErrors.size === 0, diagnostics, filesWithErrors };
+}
+
+function nodeKey(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column}`;
+}
+
+/**
+ * Resolves findings to lines. Settings, people and app files keep their parsed
+ * documents; grant files are parsed again only when a rule found something in
+ * them, which keeps 100,000 documents out of memory.
+ */
+function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
+  const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
+  for (const file of [repo.settings, repo.people, ...repo.apps.values()]) {
+    if (file?.parsed) documents.set(file.file, file.parsed);
+  }
+  const grantPaths = new Map(repo.grants.map((g) => [g.file, g.abs]));
+  return findings.map((finding) => {
+    if (!documents.has(finding.file)) {
+      const abs = grantPaths.get(finding.file);
+      documents.set(finding.file, abs ? loadFile(finding.file, abs, 'grant', true).parsed : undefined);
+    }
+    const parsed = documents.get(finding.file);
+    return parsed
+      ? resolveFinding(parsed, finding)
+      : resolveFinding({ doc: undefined, lines: undefined as never }, finding);
+  });
+}
