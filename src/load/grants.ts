@@ -54,25 +54,38 @@ export async function loadGrantsParallel(paths: GrantPath[], threads?: number): 
 
   const results: LoadedGrant[][] = new Array(Math.ceil(paths.length / BATCH));
   let next = 0;
-  const workers = Array.from({ length: count }, () => new Worker(workerFile));
+  const batchOf = (index: number) => paths.slice(index * BATCH, (index + 1) * BATCH);
+  const workers = Array.from(
+    { length: count },
+    // A small old generation makes each thread collect as it goes, which keeps the peak memory down.
+    () =>
+      new Worker(workerFile, {
+        resourceLimits: { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 16 },
+      }),
+  );
   try {
     await Promise.all(
       workers.map(
         (worker) =>
           new Promise<void>((resolve, reject) => {
+            // Two batches in flight per thread, so a thread never waits for the main thread's reply.
+            const pending: number[] = [];
             const send = () => {
-              if (next >= results.length) return resolve();
+              if (next >= results.length) return;
               const index = next++;
-              worker.once('message', (loaded: LoadedGrant[]) => {
-                results[index] = loaded;
-                send();
-              });
-              worker.postMessage({
-                paths: paths.slice(index * BATCH, (index + 1) * BATCH),
-              } satisfies GrantJob);
+              pending.push(index);
+              worker.postMessage({ paths: batchOf(index) } satisfies GrantJob);
             };
+            worker.on('message', (reply: string) => {
+              const index = pending.shift()!;
+              results[index] = fromReply(batchOf(index), reply);
+              send();
+              if (pending.length === 0) resolve();
+            });
             worker.once('error', reject);
             send();
+            send();
+            if (pending.length === 0) resolve();
           }),
       ),
     );
@@ -80,4 +93,14 @@ export async function loadGrantsParallel(paths: GrantPath[], threads?: number): 
     await Promise.all(workers.map((w) => w.terminate()));
   }
   return results.flat();
+}
+
+type Reply = [valid: boolean, raw: Record<string, unknown> | null, diagnostics: Diagnostic[]][];
+
+function fromReply(batch: GrantPath[], reply: string): LoadedGrant[] {
+  return (JSON.parse(reply) as Reply).map(([valid, raw, diagnostics], i) => {
+    const { file, abs, folder, name } = batch[i]!;
+    const value = valid && raw ? (raw as unknown as GrantFile) : undefined;
+    return { file, abs, folder, name, value, raw: raw ?? undefined, diagnostics };
+  });
 }

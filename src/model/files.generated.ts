@@ -4,161 +4,161 @@
  * One person's access to one connected app. Lives at grants/<app>/<user>.yaml.
  */
 export interface GrantFile {
-  /**
-   * The id of a person in grants/_people.yaml. Must equal the file name without .yaml.
-   */
-  user: string;
-  /**
-   * The id of the connected app. Must equal the name of the folder the file is in.
-   */
-  app: string;
-  /**
-   * Entitlement ids (groups, roles or permissions) declared in the app's _app.yaml.
-   */
-  permissions?: string[];
-  /**
-   * A license tier id declared in the app's _app.yaml. Required when the app declares licenses, absent otherwise.
-   */
-  license?: string;
-  /**
-   * When access begins. A bare date is midnight in the settings' timezone; a date-time needs an offset. Absent: as soon as it is applied.
-   */
-  start?: string;
-  /**
-   * When access is removed (exclusive). Same forms as start. Absent: no end.
-   */
-  end?: string;
-  /**
-   * Why the access is given: a ticket, a sentence. Shown in plans and the audit trail.
-   */
-  reason?: string;
+/**
+ * The id of a person in grants/_people.yaml. Must equal the file name without .yaml.
+ */
+user: string
+/**
+ * The id of the connected app. Must equal the name of the folder the file is in.
+ */
+app: string
+/**
+ * Entitlement ids (groups, roles or permissions) declared in the app's _app.yaml.
+ */
+permissions?: string[]
+/**
+ * A license tier id declared in the app's _app.yaml. Required when the app declares licenses, absent otherwise.
+ */
+license?: string
+/**
+ * When access begins. A bare date is midnight in the settings' timezone; a date-time needs an offset. Absent: as soon as it is applied.
+ */
+start?: string
+/**
+ * When access is removed (exclusive). Same forms as start. Absent: no end.
+ */
+end?: string
+/**
+ * Why the access is given: a ticket, a sentence. Shown in plans and the audit trail.
+ */
+reason?: string
 }
 
 /**
  * A connected app at grants/<app>/_app.yaml: how to reach it and what can be granted in it. The connector block and the mapping fields of entitlements and licenses are checked by the connector's own schema.
  */
 export interface AppFile {
-  /**
-   * The app's display name.
-   */
-  name: string;
-  /**
-   * How iden reaches the app: a type from the connector registry and that connector's settings.
-   */
-  connector: {
-    /**
-     * The connector: postgres, github or scim.
-     */
-    type: string;
-    [k: string]: unknown;
-  };
-  /**
-   * What can be granted: groups, roles or permissions, each mapped to the app by connector-specific fields.
-   */
-  entitlements: {
-    /**
-     * The entitlement id named in grants' permissions.
-     */
-    id: string;
-    /**
-     * What sort of access it is.
-     */
-    kind: 'group' | 'role' | 'permission';
-    /**
-     * What the entitlement gives, for people choosing it.
-     */
-    description?: string;
-    [k: string]: unknown;
-  }[];
-  /**
-   * Paid license tiers; each grant of this app then names one, and holds one seat.
-   */
-  licenses?: {
-    /**
-     * The tier id named in grants' license.
-     */
-    id: string;
-    /**
-     * How many people may hold the tier at any one instant.
-     */
-    seats: number;
-    /**
-     * What the tier gives.
-     */
-    description?: string;
-    [k: string]: unknown;
-  }[];
-  /**
-   * Person ids who may approve access requests for this app.
-   */
-  approvers?: string[];
-  /**
-   * Remove access found in managed entitlements that no grant gives (drift). Default false: drift is only reported.
-   */
-  prune?: boolean;
+/**
+ * The app's display name.
+ */
+name: string
+/**
+ * How iden reaches the app: a type from the connector registry and that connector's settings.
+ */
+connector: {
+/**
+ * The connector: postgres, github or scim.
+ */
+type: string
+[k: string]: unknown
+}
+/**
+ * What can be granted: groups, roles or permissions, each mapped to the app by connector-specific fields.
+ */
+entitlements: {
+/**
+ * The entitlement id named in grants' permissions.
+ */
+id: string
+/**
+ * What sort of access it is.
+ */
+kind: ("group" | "role" | "permission")
+/**
+ * What the entitlement gives, for people choosing it.
+ */
+description?: string
+[k: string]: unknown
+}[]
+/**
+ * Paid license tiers; each grant of this app then names one, and holds one seat.
+ */
+licenses?: {
+/**
+ * The tier id named in grants' license.
+ */
+id: string
+/**
+ * How many people may hold the tier at any one instant.
+ */
+seats: number
+/**
+ * What the tier gives.
+ */
+description?: string
+[k: string]: unknown
+}[]
+/**
+ * Person ids who may approve access requests for this app.
+ */
+approvers?: string[]
+/**
+ * Remove access found in managed entitlements that no grant gives (drift). Default false: drift is only reported.
+ */
+prune?: boolean
 }
 
 /**
  * Everyone who can be granted access or can approve, at grants/_people.yaml.
  */
 export interface PeopleFile {
-  /**
-   * The people, one entry each.
-   */
-  people: {
-    /**
-     * The person's id, used as the grant file name.
-     */
-    id: string;
-    /**
-     * The person's full name, for search and display.
-     */
-    name: string;
-    /**
-     * The person's work email, unique in the directory.
-     */
-    email: string;
-    /**
-     * The person's account name in each app that names it differently from their id (a GitHub login, a database role, a SCIM userName).
-     */
-    accounts?: {
-      [k: string]: string;
-    };
-  }[];
+/**
+ * The people, one entry each.
+ */
+people: {
+/**
+ * The person's id, used as the grant file name.
+ */
+id: string
+/**
+ * The person's full name, for search and display.
+ */
+name: string
+/**
+ * The person's work email, unique in the directory.
+ */
+email: string
+/**
+ * The person's account name in each app that names it differently from their id (a GitHub login, a database role, a SCIM userName).
+ */
+accounts?: {
+[k: string]: string
+}
+}[]
 }
 
 /**
  * Organisation-wide settings at grants/_settings.yaml.
  */
 export interface SettingsFile {
-  /**
-   * IANA time zone in which bare dates (start: 2026-12-01) are read as midnight. Default UTC.
-   */
-  timezone?: string;
-  /**
-   * Who may grant access directly, without approval.
-   */
-  roles?: {
-    /**
-     * Person ids holding the Super Admin role: grant directly and approve changes to settings, people and apps.
-     */
-    'super-admin'?: string[];
-    /**
-     * Person ids holding the Users Read/Write role: grant directly.
-     */
-    'users-read-write'?: string[];
-  };
-  /**
-   * Safety gates for runs that remove access.
-   */
-  limits?: {
-    /**
-     * A run that would remove more assignments than this changes nothing unless --allow-mass-removal. Default 50.
-     */
-    maxRemovals?: number;
-    /**
-     * A run that would remove more than this share (0 to 1) of one app's managed assignments changes nothing unless --allow-mass-removal. Counted for apps with at least 10 managed assignments. Default 0.5.
-     */
-    maxRemovalShare?: number;
-  };
+/**
+ * IANA time zone in which bare dates (start: 2026-12-01) are read as midnight. Default UTC.
+ */
+timezone?: string
+/**
+ * Who may grant access directly, without approval.
+ */
+roles?: {
+/**
+ * Person ids holding the Super Admin role: grant directly and approve changes to settings, people and apps.
+ */
+"super-admin"?: string[]
+/**
+ * Person ids holding the Users Read/Write role: grant directly.
+ */
+"users-read-write"?: string[]
+}
+/**
+ * Safety gates for runs that remove access.
+ */
+limits?: {
+/**
+ * A run that would remove more assignments than this changes nothing unless --allow-mass-removal. Default 50.
+ */
+maxRemovals?: number
+/**
+ * A run that would remove more than this share (0 to 1) of one app's managed assignments changes nothing unless --allow-mass-removal. Counted for apps with at least 10 managed assignments. Default 0.5.
+ */
+maxRemovalShare?: number
+}
 }

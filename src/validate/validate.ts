@@ -53,7 +53,7 @@ function nodeKey(d: Diagnostic): string {
  * documents; grant files are parsed again only when a rule found something in
  * them, which keeps 100,000 documents out of memory.
  */
-function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
+export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
   const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
   for (const file of [repo.settings, repo.people, ...repo.apps.values()]) {
     if (file?.parsed) documents.set(file.file, file.parsed);

@@ -1,0 +1,40 @@
+// npm run bench: each figure beside its floor and the target its issue names.
+import { execFileSync } from 'node:child_process';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateRepo } from './generate.mjs';
+
+const only = process.argv[2];
+const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+console.log(`iden benchmarks on ${machine}\n`);
+
+function child(script, ...args) {
+  const out = execFileSync(process.execPath, [join(import.meta.dirname, script), ...args], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim().split('\n').pop());
+}
+
+function best(runs, f) {
+  const results = Array.from({ length: runs }, f);
+  return results.sort((a, b) => a.ms - b.ms)[0];
+}
+
+const big = generateRepo(join(tmpdir(), 'iden-bench-100k'), { people: 10_000, apps: 200, grants: 100_000 });
+
+if (!only || only === 'validate') {
+  console.log('validate: 100,000 grants, 10,000 people, 200 apps (half licensed)');
+  const floor = best(3, () => child('floor.mjs', big));
+  const run = best(3, () => child('validate-child.mjs', big));
+  const ratio = run.ms / floor.ms;
+  console.log(
+    `  floor (read + yaml.parse, one thread): ${(floor.ms / 1000).toFixed(2)} s, ${floor.rssMb.toFixed(0)} MB`,
+  );
+  console.log(
+    `  iden validate:                        ${(run.ms / 1000).toFixed(2)} s, ${run.rssMb.toFixed(0)} MB peak`,
+  );
+  console.log(`  ratio ${ratio.toFixed(2)}x floor (target <= 1.30x): ${ratio <= 1.3 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  peak ${run.rssMb.toFixed(0)} MB (target <= 400 MB): ${run.rssMb <= 400 ? 'met' : 'MISSED'}\n`,
+  );
+}

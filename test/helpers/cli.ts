@@ -1,0 +1,52 @@
+import { main } from '../../src/cli/main.js';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs iden in-process, as the bin does, capturing its output. */
+export async function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; answer?: boolean } = {},
+): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => {
+      stderr += text;
+    },
+    env: options.env ?? {},
+    cwd: options.cwd ?? process.cwd(),
+    interactive: options.answer !== undefined,
+    confirm: async () => options.answer ?? false,
+  });
+  return { code, stdout, stderr };
+}
+
+export async function validateJson(repo: string, ...extra: string[]) {
+  const result = await runCli([
+    'validate',
+    '--repo',
+    repo,
+    '--format',
+    'json',
+    '--at',
+    '2026-11-27T12:00:00Z',
+    ...extra,
+  ]);
+  return { ...result, json: JSON.parse(result.stdout) as { ok: boolean; diagnostics: Diag[] } };
+}
+
+export interface Diag {
+  file: string;
+  line: number;
+  column: number;
+  severity: string;
+  code: string;
+  message: string;
+}
