@@ -23,6 +23,7 @@ export const codes = {
   'unknown-user': 'a grant names a person not in _people.yaml',
   'unknown-app': 'a name refers to an app with no folder under grants/',
   'unknown-permission': "a permission the app's _app.yaml does not declare",
+  'missing-account': 'the person has no account name for an app whose connector cannot derive one',
   'unknown-license': "a license tier the app's _app.yaml does not declare",
   'license-required': 'the app declares license tiers but the grant names none',
   'license-not-offered': 'the grant names a license but the app declares no tiers',

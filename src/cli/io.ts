@@ -1,5 +1,9 @@
+import type { Registry } from '../connectors/registry.js';
+
 /** What a command needs from the process, passed in so tests can call main() directly. */
 export interface Io {
+  /** The connectors to use; tests pass wrapped ones. Default: the registry. */
+  registry?: Registry;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { RepoNotFoundError } from '../load/repo.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice } from './options.js';
+import { runApplySaved, runPlan, runReconcile, runStatus } from './reconcile.js';
 import { runValidate } from './validate.js';
 
 /** Builds the command tree; every action resolves to an exit code. */
@@ -24,6 +25,48 @@ function program(io: Io, done: (code: number) => void): Command {
     )
     .option('--at <iso>', 'evaluate dates at this instant instead of now')
     .action(async (options) => done(await runValidate(options, io)));
+
+  const common = (command: Command) =>
+    command
+      .option('--repo <dir>', 'the access repository root', '.')
+      .option('--at <iso>', 'evaluate grants at this instant instead of now')
+      .option('--app <id>', 'only this app')
+      .option('--strict', 'an app whose credentials are missing fails the run instead of being skipped')
+      .option('--allow-mass-removal', 'let a run remove more than the limits in _settings.yaml allow');
+
+  common(
+    cli
+      .command('plan')
+      .description('show what would be granted and revoked to make the apps match the repository'),
+  )
+    .option(
+      '--format <format>',
+      'text, json or markdown',
+      choice('--format', ['text', 'json', 'markdown'] as const),
+      'text',
+    )
+    .option('--out <file>', 'also write the plan as JSON, for iden apply <file>')
+    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none, 1 on error')
+    .action(async (options) => done(await runPlan(options, io)));
+
+  common(
+    cli
+      .command('apply')
+      .description('apply a saved plan, or plan and apply')
+      .argument('[plan]', 'a plan written by iden plan --out'),
+  )
+    .option('--yes', 'apply without asking')
+    .action(async (file: string | undefined, options) =>
+      done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io)),
+    );
+
+  common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
+    .option('--yes', 'apply without asking')
+    .action(async (options) => done(await runReconcile(options, io)));
+
+  common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
+    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .action(async (options) => done(await runStatus(options, io)));
 
   return cli;
 }

@@ -3,8 +3,15 @@ import postgres from './postgres/schema.json' with { type: 'json' };
 import scim from './scim/schema.json' with { type: 'json' };
 
 /**
- * Each connector's settings schema, by connector type. Kept apart from the
- * connector code so validation (which runs in worker threads too) does not
- * load database drivers or HTTP clients.
+ * Each connector's settings schema and how it names accounts, by connector
+ * type. Kept apart from the connector code so validation (which runs in
+ * worker threads too) loads no database driver or HTTP client.
  */
 export const connectorSchemas: Record<string, { $id: string }> = { github, postgres, scim };
+
+/** How each connector names a person's account when _people.yaml gives none; undefined: it must be given. */
+export const accountDefaults: Record<string, 'id' | 'email' | undefined> = {
+  github: undefined,
+  postgres: 'id',
+  scim: 'email',
+};

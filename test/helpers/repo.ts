@@ -22,9 +22,11 @@ limits:
   - id: bob
     name: Bob Okafor
     email: bob@example.com
+    accounts: { gh: bob-o }
   - id: carol
     name: Carol Nguyen
     email: carol@example.com
+    accounts: { gh: Carol-N }
 `,
   'grants/db/_app.yaml': `name: Warehouse
 connector:

@@ -1,3 +1,4 @@
+import { accountDefaults } from '../../connectors/schemas.js';
 import { didYouMean, error, type Finding } from '../../diagnostics.js';
 import type { RuleContext } from '../context.js';
 
@@ -26,6 +27,17 @@ export function grantReferences(ctx: RuleContext): Finding[] {
         );
       }
       continue;
+    }
+    const person = ctx.people.get(user);
+    if (person && app.connectorType && !person.accounts[app.id] && !accountDefaults[app.connectorType]) {
+      findings.push(
+        error(
+          file,
+          'missing-account',
+          `${user} has no account for app "${app.id}": add accounts: { ${app.id}: <their ${app.connectorType} account> } to their entry in grants/_people.yaml`,
+          ['user'],
+        ),
+      );
     }
     const entitlements = app.entitlements.map((e) => e.id);
     for (const { id, index } of permissions) {

@@ -1,0 +1,17 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = performance.now();
+const db = await PGlite.create('/tmp/pgl-test');
+console.log('reopen', performance.now() - t);
+t = performance.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump', performance.now() - t, dump.size);
+await db.close();
+t = performance.now();
+const mem = await PGlite.create({ loadDataDir: dump });
+console.log('load mem', performance.now() - t);
+t = performance.now();
+const db2 = await PGlite.create({ dataDir: '/tmp/pgl-test2', loadDataDir: dump });
+console.log('load disk', performance.now() - t);
+t = performance.now();
+const m2 = await PGlite.create();
+console.log('fresh mem', performance.now() - t);

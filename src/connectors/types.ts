@@ -1,0 +1,109 @@
+import type { AppFile } from '../model/repo.js';
+
+/** One thing a person holds in an app: an entitlement or a license tier. */
+export interface Assignment {
+  app: string;
+  /** The person's id, or the account itself when no person has that account. */
+  user: string;
+  /** The account name in the app. */
+  account: string;
+  entitlement?: string;
+  license?: string;
+}
+
+/** What a connector reads back: an account holding an entitlement or tier of the app's managed scope. */
+export interface Held {
+  account: string;
+  entitlement?: string;
+  license?: string;
+  /** Asked for but not yet in effect (a GitHub invitation not yet accepted): present, not missing. */
+  pending?: boolean;
+}
+
+export type ChangeReason = 'new-grant' | 'start-reached' | 'expired' | 'removed' | 'changed' | 'drift';
+
+export interface Change extends Assignment {
+  action: 'grant' | 'revoke';
+  reason: ChangeReason;
+  /** For start-reached and expired: the instant (ISO 8601) the grant's window opened or closed. */
+  since?: string;
+}
+
+export type Outcome = 'unchanged' | 'granted' | 'revoked' | 'failed';
+
+export interface AppSpec {
+  id: string;
+  file: AppFile;
+}
+
+export interface ConnectorContext {
+  /** The access repository's root, for connectors that keep local state (the embedded database). */
+  repoRoot: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** An open connection to one app. */
+export interface Session {
+  /** How many steps may run at once against this app. */
+  readonly concurrency: number;
+  /** Every assignment of the app's managed scope (the entitlements and tiers _app.yaml declares). Never partial: it throws instead. */
+  observe(): Promise<Held[]>;
+  /**
+   * Groups changes into steps the connector can run at once (a batch, a
+   * transaction per account). Every step is idempotent: granting what exists
+   * and revoking what is gone succeed.
+   */
+  steps(changes: Change[]): Step[];
+  close(): Promise<void>;
+}
+
+export interface Step {
+  changes: Change[];
+  /** One outcome per change, in order. Throws TransientError to be retried, TerminalError to fail the step's changes. */
+  run(): Promise<Outcome[]>;
+}
+
+export interface Connector {
+  readonly type: string;
+  /** How a person's account is named when _people.yaml gives none for the app; undefined: it must be given. */
+  readonly accountDefault: 'id' | 'email' | undefined;
+  /** Whether the app compares account names without regard to letter case. */
+  readonly caseInsensitiveAccounts: boolean;
+  /** What is missing from the environment to reach the app, or undefined when nothing is. */
+  missingCredentials(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
+  open(app: AppSpec, context: ConnectorContext): Promise<Session>;
+}
+
+/** A failure worth retrying: a timeout, a 429 or 503, a dropped connection. */
+export class TransientError extends Error {
+  override readonly name = 'TransientError';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A failure that retrying will not fix: that change fails, the rest go on. */
+export class TerminalError extends Error {
+  override readonly name = 'TerminalError';
+}
+
+/** An app that cannot be read: it is skipped whole, never taken as empty. */
+export class ObserveError extends Error {
+  override readonly name = 'ObserveError';
+}
+
+/**
+ * The app's settings as its connector's schema types them. Only apps whose
+ * connector schema passed are ever opened, so the narrowing holds.
+ */
+export function typed<C, E, L>(app: AppSpec): { connector: C; entitlements: E[]; licenses: L[] } {
+  return {
+    connector: app.file.connector as unknown as C,
+    entitlements: app.file.entitlements as unknown as E[],
+    licenses: (app.file.licenses ?? []) as unknown as L[],
+  };
+}
