@@ -1,9 +1,12 @@
 import type { Registry } from '../connectors/registry.js';
+import type { RetryPolicy } from '../reconcile/apply.js';
 
 /** What a command needs from the process, passed in so tests can call main() directly. */
 export interface Io {
   /** The connectors to use; tests pass wrapped ones. Default: the registry. */
   registry?: Registry;
+  /** How transient errors are retried; tests shorten the waits. */
+  retry?: RetryPolicy;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;

@@ -174,6 +174,7 @@ async function execute(plan: Plan, sessions: Map<string, Session>, io: Io): Prom
   if (plan.changes.length === 0) return [];
   const live = io.interactive && !io.env.CI;
   const results = await applyChanges(plan.changes, sessions, {
+    ...(io.retry ? { retry: io.retry } : {}),
     onProgress: (app, done, total) => {
       if (live) io.stderr(`\r${app}: ${done}/${total}${done === total ? '\n' : ''}`);
       else if (done === total) io.stderr(`${app}: ${done}/${total} done\n`);

@@ -122,15 +122,15 @@ class PostgresSession implements Session {
 
   private async grant(batch: Change[]): Promise<Outcome[]> {
     const account = batch[0]!.account;
-    const missing = [...new Set(batch.map((c) => this.role(c)))];
-    const existing = await this.existingRoles(missing);
-    const absent = missing.filter((r) => !existing.has(r));
-    if (absent.length > 0) {
-      throw new TerminalError(
-        `group role ${absent.join(', ')} does not exist in the database; create it or set createRoles: true`,
-      );
-    }
     return this.inTransaction(`granting roles to ${account}`, async (query) => {
+      const roles = [...new Set(batch.map((c) => this.role(c)))];
+      const existing = await this.existingRoles(roles, query);
+      const absent = roles.filter((r) => !existing.has(r));
+      if (absent.length > 0) {
+        throw new TerminalError(
+          `group role ${absent.join(', ')} does not exist in the database; create it or set createRoles: true`,
+        );
+      }
       // The person's account is part of their first grant: created if missing, let back in if it was shut.
       const [login] = await query<{ rolcanlogin: boolean }>(
         'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1',

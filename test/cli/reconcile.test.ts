@@ -1,0 +1,202 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/reconcile/plan.js';
+import { packageRoot } from '../../src/util/package-root.js';
+import { runCli } from '../helpers/cli.js';
+import { commitAll } from '../helpers/git.js';
+import { seedEmbedded } from '../helpers/postgres.js';
+
+const NOW = '2026-11-27T12:00:00Z';
+
+/** A git repository holding a copy of the example grants/, its embedded database already initialised. */
+function exampleRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iden-reconcile-'));
+  cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
+  writeFileSync(join(dir, '.gitignore'), '.iden/\n');
+  commitAll(dir, 'Example access repository');
+  seedEmbedded(dir, 'analytics');
+  return dir;
+}
+
+async function plan(dir: string, ...extra: string[]): Promise<Plan> {
+  const result = await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW, ...extra]);
+  return JSON.parse(result.stdout) as Plan;
+}
+
+const brief = (p: Plan) =>
+  p.changes.map((c) => `${c.action} ${c.user} ${c.app} ${c.entitlement ?? c.license} ${c.reason}`);
+
+/** Runs SQL against an app's embedded database while no iden run holds it. */
+async function sql(dir: string, text: string): Promise<void> {
+  const db = await PGlite.create(join(dir, '.iden', 'pglite', 'analytics'));
+  await db.exec(text);
+  await db.close();
+}
+
+describe('plan, apply, reconcile on the example repository', () => {
+  it('plans, applies, and then plans nothing', async () => {
+    const dir = exampleRepo();
+    const first = await runCli(['plan', '--repo', dir, '--at', NOW, '--detailed-exitcode']);
+    expect(first.code).toBe(2);
+    expect(first.stdout).toContain('+ alice  analytics  readonly  new grant');
+    expect(first.stdout).toContain('Plan: 4 to grant, 0 to revoke, 0 held, 2 apps skipped.');
+    expect(first.stdout).toContain('notice: github skipped: no credentials: GITHUB_TOKEN is not set');
+
+    const applied = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes']);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 4 granted, 0 revoked, 0 unchanged, 0 failed.');
+    expect(applied.stderr).toContain('analytics: 4/4 done');
+
+    const again = await runCli(['plan', '--repo', dir, '--at', NOW, '--detailed-exitcode']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Plan: 0 to grant, 0 to revoke, 0 held, 2 apps skipped.');
+
+    // Past carol's end and erin's start: one expiry, one start.
+    const later = await plan(dir, '--at', '2027-02-01T00:00:00+01:00');
+    expect(brief(later)).toEqual([
+      'revoke carol analytics readonly expired',
+      'grant erin analytics readonly start-reached',
+    ]);
+    expect(later.changes[1]).toMatchObject({ account: 'erin_rossi', since: '2027-01-03T23:00:00.000Z' });
+    expect(later.changes[0]).toMatchObject({ since: '2027-01-30T23:00:00.000Z' });
+    const status = await runCli(['status', '--repo', dir, '--at', NOW]);
+    expect(status.stdout).toMatch(/^analytics\s+in-sync\s+0 to grant/m);
+  });
+
+  it('revokes a deleted grant file as removed, and removes drift only where the app prunes', async () => {
+    const dir = exampleRepo();
+    expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
+    rmSync(join(dir, 'grants/analytics/alice.yaml'));
+    commitAll(dir, 'Remove alice from analytics');
+    await sql(dir, 'CREATE ROLE mallory LOGIN; GRANT analytics_read TO mallory;');
+
+    const p = await plan(dir);
+    expect(brief(p)).toEqual([
+      'revoke alice analytics readonly removed',
+      'revoke alice analytics writer removed',
+      'revoke mallory analytics readonly drift',
+    ]);
+    expect(p.drift.map((d) => d.user)).toEqual(['mallory']);
+
+    const app = join(dir, 'grants/analytics/_app.yaml');
+    writeFileSync(app, readFileSync(app, 'utf8').replace('prune: true', 'prune: false'));
+    const kept = await runCli(['plan', '--repo', dir, '--at', NOW]);
+    expect(kept.stdout).toContain('Drift, kept because the app does not set prune: true:');
+    expect(kept.stdout).toContain('~ mallory  analytics  readonly  no grant gives this');
+    expect(kept.stdout).toContain('Plan: 0 to grant, 2 to revoke');
+
+    expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
+    const after = await plan(dir);
+    expect(after.changes).toEqual([]);
+    expect(after.drift.map((d) => d.user)).toEqual(['mallory']);
+  });
+
+  it('refuses a mass removal unless allowed, changing nothing', async () => {
+    const dir = exampleRepo();
+    await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes']);
+    const settings = join(dir, 'grants/_settings.yaml');
+    writeFileSync(settings, readFileSync(settings, 'utf8').replace('maxRemovals: 25', 'maxRemovals: 1'));
+    rmSync(join(dir, 'grants/analytics/alice.yaml'));
+    commitAll(dir, 'Remove alice');
+
+    const refused = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(
+      'blocked: the plan removes 2 assignments, more than limits.maxRemovals (1)',
+    );
+    expect(brief(await plan(dir))).toHaveLength(2);
+
+    const allowed = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes', '--allow-mass-removal']);
+    expect(allowed.code).toBe(0);
+    expect(brief(await plan(dir))).toEqual([]);
+  });
+
+  it("holds a person whose grant file breaks, while everyone else's changes go ahead", async () => {
+    const dir = exampleRepo();
+    await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes']);
+    writeFileSync(
+      join(dir, 'grants/analytics/bob.yaml'),
+      'user: bob\napp: analytics\npermissions: [readonlyy]\n',
+    );
+    writeFileSync(
+      join(dir, 'grants/analytics/heidi.yaml'),
+      'user: heidi\napp: analytics\npermissions: [readonly]\n',
+    );
+
+    const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'held: bob in analytics is left as it is: grants/analytics/bob.yaml does not validate',
+    );
+    expect(run.stdout).toContain('+ heidi  analytics  readonly  new grant');
+    expect(run.stdout).not.toMatch(/- bob/);
+    expect(run.stdout).toContain('Applied: 1 granted');
+  });
+
+  it('fails with --strict when an app has no credentials, and for an unknown --app', async () => {
+    const dir = exampleRepo();
+    const strict = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('error: github skipped: no credentials: GITHUB_TOKEN is not set');
+    const only = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict', '--app', 'analytics']);
+    expect(only.code).toBe(0);
+    expect(only.stdout).toContain('Plan: 4 to grant, 0 to revoke, 0 held, 0 apps skipped.');
+    expect((await runCli(['plan', '--repo', dir, '--app', 'jira'])).code).toBe(2);
+  });
+
+  it('fails a run whose app has credentials but cannot be observed, never reading it as empty', async () => {
+    const dir = exampleRepo();
+    const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'], {
+      env: { GITHUB_TOKEN: 'x' },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/error: github skipped: cannot observe: /);
+    expect(run.stdout).not.toMatch(/^[+-] \S+ +github/m);
+  });
+
+  it('applies exactly a saved plan, and refuses it once the app has changed', async () => {
+    const dir = exampleRepo();
+    const out = join(dir, 'plan.json');
+    await runCli(['plan', '--repo', dir, '--at', NOW, '--out', out]);
+    const saved = JSON.parse(readFileSync(out, 'utf8')) as Plan;
+    expect(saved.changes).toHaveLength(4);
+    const applied = await runCli(['apply', out, '--repo', dir]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout).toContain('Applied: 4 granted');
+
+    await runCli(['plan', '--repo', dir, '--at', '2027-02-01T00:00:00+01:00', '--out', out]);
+    await sql(dir, 'CREATE ROLE trudy LOGIN; GRANT analytics_write TO trudy;');
+    const stale = await runCli(['apply', out, '--repo', dir]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain('the plan is stale: what analytics holds changed since it was made');
+    expect((await runCli(['apply', join(dir, 'grants/_people.yaml'), '--repo', dir])).code).toBe(2);
+  });
+
+  it('asks on a terminal and refuses without --yes elsewhere', async () => {
+    const dir = exampleRepo();
+    const declined = await runCli(['reconcile', '--repo', dir, '--at', NOW], { answer: false });
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toContain('nothing was changed');
+    const noTty = await runCli(['reconcile', '--repo', dir, '--at', NOW]);
+    expect(noTty.code).toBe(2);
+    expect(noTty.stderr).toContain('pass --yes');
+    expect(brief(await plan(dir))).toHaveLength(4);
+  });
+});
+
+describe('npm start on a fresh clone', () => {
+  it('creates the embedded database, reconciles, and a second run changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iden-fresh-'));
+    cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
+    const first = await runCli(['reconcile', '--yes', '--repo', dir, '--at', NOW]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Applied: 4 granted');
+    const second = await runCli(['reconcile', '--yes', '--repo', dir, '--at', NOW]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('Plan: 0 to grant, 0 to revoke');
+    expect(second.stderr).toContain('notice: not a git repository');
+  }, 60_000);
+});
