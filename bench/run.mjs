@@ -38,3 +38,22 @@ if (!only || only === 'validate') {
     `  peak ${run.rssMb.toFixed(0)} MB (target <= 400 MB): ${run.rssMb <= 400 ? 'met' : 'MISSED'}\n`,
   );
 }
+
+if (!only || only === 'plan') {
+  console.log('plan: the same repository against in-process apps (pages of 1,000)');
+  const validate = best(3, () => child('validate-child.mjs', big));
+  const run = best(2, () => child('plan-child.mjs', big));
+  const ratio = run.ms / validate.ms;
+  console.log(`  validate (load, schemas, rules):     ${(validate.ms / 1000).toFixed(2)} s`);
+  console.log(
+    `  plan (validate, observe, diff):      ${(run.ms / 1000).toFixed(2)} s, ${run.rssMb.toFixed(0)} MB peak; ${run.changes} changes, ${run.drift} drift`,
+  );
+  console.log(`  ratio ${ratio.toFixed(2)}x validate (target <= 1.50x): ${ratio <= 1.5 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  plan calls: ${run.calls} observe pages, minimum ${run.minimum}: ${run.calls === run.minimum ? 'met' : 'MISSED'}`,
+  );
+  const a = run.apply;
+  console.log(
+    `  first apply: ${a.changes} changes in ${a.calls} calls (observe pages + one per account batch), minimum ${a.minimum}: ${a.calls === a.minimum ? 'met' : 'MISSED'}\n`,
+  );
+}

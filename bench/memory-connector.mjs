@@ -1,0 +1,59 @@
+// An in-process connector for benchmarks: each app's assignments live in a
+// Map, read in pages of 1,000 as an API would serve them; every call counts.
+export function memoryConnector({ pageSize = 1000 } = {}) {
+  const stores = new Map();
+  const counts = { observePages: 0, mutations: 0, minimumPages: 0 };
+  const key = (h) => `${h.account}\u0000${h.entitlement ?? ''}\u0000${h.license ?? ''}`;
+  const connector = {
+    type: 'postgres',
+    accountDefault: 'id',
+    caseInsensitiveAccounts: false,
+    missingCredentials: () => undefined,
+    async open(app) {
+      if (!stores.has(app.id)) stores.set(app.id, new Map());
+      const store = stores.get(app.id);
+      return {
+        concurrency: 8,
+        async observe() {
+          const all = [...store.values()];
+          const pages = Math.max(1, Math.ceil(all.length / pageSize));
+          counts.minimumPages += pages;
+          const held = [];
+          for (let page = 0; page < pages; page++) {
+            counts.observePages++;
+            held.push(...all.slice(page * pageSize, (page + 1) * pageSize));
+          }
+          return held;
+        },
+        steps(changes) {
+          const batches = new Map();
+          for (const c of changes) {
+            const k = `${c.action}\u0000${c.account}`;
+            if (!batches.has(k)) batches.set(k, []);
+            batches.get(k).push(c);
+          }
+          return [...batches.values()].map((batch) => ({
+            changes: batch,
+            async run() {
+              counts.mutations++;
+              return batch.map((c) => {
+                const h = {
+                  account: c.account,
+                  ...(c.entitlement ? { entitlement: c.entitlement } : { license: c.license }),
+                };
+                if (c.action === 'grant') {
+                  if (store.has(key(h))) return 'unchanged';
+                  store.set(key(h), h);
+                  return 'granted';
+                }
+                return store.delete(key(h)) ? 'revoked' : 'unchanged';
+              });
+            },
+          }));
+        },
+        async close() {},
+      };
+    },
+  };
+  return { connector, stores, counts };
+}

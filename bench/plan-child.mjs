@@ -1,0 +1,49 @@
+// Plans (and applies) the benchmark repository against in-process apps and
+// prints JSON figures: the plan time in steady state, calls beside their minimum.
+import { loadRepo } from '../dist/src/load/repo.js';
+import { applyChanges } from '../dist/src/reconcile/apply.js';
+import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
+import { memoryConnector } from './memory-connector.mjs';
+
+const root = process.argv[2];
+const at = Date.parse('2026-11-27T12:00:00Z');
+const { connector, stores, counts } = memoryConnector();
+const registry = { postgres: connector };
+const options = (repo) => ({ repo, at, strict: true, allowMassRemoval: true, env: {}, registry });
+
+// First run: every app empty, so every grant is a change; applied in batches.
+let prepared = await preparePlan(options(await loadRepo(root)));
+const firstChanges = prepared.plan.changes.length;
+const batches = new Set(prepared.plan.changes.map((c) => `${c.app}\u0000${c.action}\u0000${c.account}`)).size;
+const pagesBefore = counts.observePages;
+await applyChanges(prepared.plan.changes, prepared.sessions, { retry: { attempts: 1, baseMs: 1, maxMs: 1 } });
+await closeSessions(prepared.sessions);
+const apply = {
+  changes: firstChanges,
+  calls: counts.observePages + counts.mutations,
+  minimum: pagesBefore + batches,
+};
+
+// Steady state: a few assignments removed by hand and a little drift added.
+let n = 0;
+for (const store of stores.values()) {
+  for (const k of [...store.keys()]) if (n++ % 97 === 0) store.delete(k);
+  store.set(`drift-${n}`, { account: `intruder-${n}`, entitlement: 'ent-1' });
+}
+counts.observePages = 0;
+counts.minimumPages = 0;
+const started = performance.now();
+prepared = await preparePlan(options(await loadRepo(root)));
+const ms = performance.now() - started;
+await closeSessions(prepared.sessions);
+console.log(
+  JSON.stringify({
+    ms,
+    rssMb: process.resourceUsage().maxRSS / 1024,
+    changes: prepared.plan.changes.length,
+    drift: prepared.plan.drift.length,
+    calls: counts.observePages,
+    minimum: counts.minimumPages,
+    apply,
+  }),
+);
