@@ -40,20 +40,17 @@ export interface Plan {
   observed: Record<string, string>;
 }
 
+/** A plan that changes nothing: where planning starts, and what a run that cannot plan returns. */
+export function emptyPlan(at: Instant): Plan {
+  return { at: isoUtc(at), changes: [], held: [], skipped: [], drift: [], blocked: [], observed: {} };
+}
+
 /** The share gate counts only for apps with at least this many managed assignments; below it maxRemovals guards. */
 export const SHARE_GATE_MINIMUM = 10;
 
 /** Desired minus observed and the reverse, with a reason for each change and the safety gates. Pure. */
 export function makePlan(input: PlanInput): Plan {
-  const plan: Plan = {
-    at: isoUtc(input.at),
-    changes: [],
-    held: [],
-    skipped: [],
-    drift: [],
-    blocked: [],
-    observed: {},
-  };
+  const plan = emptyPlan(input.at);
   const removalsByApp = new Map<string, { removals: number; managed: number }>();
   for (const app of input.apps) {
     for (const held of app.held) plan.held.push({ app: app.id, ...held });

@@ -9,7 +9,7 @@ import { groupBy } from '../util/group-by.js';
 import { grantWindow } from '../validate/context.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
 import type { GrantSpec } from './desired.js';
-import { type AppInput, makePlan, type Plan } from './plan.js';
+import { type AppInput, emptyPlan, makePlan, type Plan } from './plan.js';
 
 export interface PrepareOptions {
   repo: AccessRepo;
@@ -46,16 +46,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const fatal = validation.diagnostics.filter(
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),
   );
-  const empty: Plan = {
-    at: new Date(at).toISOString(),
-    changes: [],
-    held: [],
-    skipped: [],
-    drift: [],
-    blocked: [],
-    observed: {},
-  };
-  if (fatal.length > 0 || !repo.people?.value) return { validation, plan: empty, sessions, fatal };
+  if (fatal.length > 0 || !repo.people?.value) return { validation, plan: emptyPlan(at), sessions, fatal };
 
   const people = repo.people.value.people;
   const history = await grantFilesInHistory(repo.root);
