@@ -57,3 +57,29 @@ if (!only || only === 'plan') {
     `  first apply: ${a.changes} changes in ${a.calls} calls (observe pages + one per account batch), minimum ${a.minimum}: ${a.calls === a.minimum ? 'met' : 'MISSED'}\n`,
   );
 }
+
+if (!only || only === 'audit') {
+  const { generateHistory } = await import('./generate-history.mjs');
+  const history = generateHistory(join(tmpdir(), 'iden-bench-history'), {
+    commits: 10_000,
+    files: 2_000,
+    apps: 20,
+  });
+  console.log('audit: a history of 10,000 commits over 2,000 grant files');
+  const run = best(3, () => {
+    const r = child('audit-child.mjs', history);
+    return { ...r, ms: r.personMs };
+  });
+  console.log(
+    `  floor (one git log --raw of grants/):  ${(run.floorMs / 1000).toFixed(2)} s over ${run.commits} commits`,
+  );
+  console.log(
+    `  one person's audit:                   ${(run.personMs / 1000).toFixed(2)} s, ${run.personEvents} events (target < 2 s): ${run.personMs < 2000 ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `  --as-of, whole repository:            ${(run.asOfMs / 1000).toFixed(2)} s, ${run.asOfAccess} grants active (target < 5 s): ${run.asOfMs < 5000 ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `  whole timeline (every person):        ${(run.allMs / 1000).toFixed(2)} s, ${run.allEvents} events\n`,
+  );
+}

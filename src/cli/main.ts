@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { RepoNotFoundError } from '../load/repo.js';
+import { runAudit } from './audit.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice } from './options.js';
 import { runApplySaved, runPlan, runReconcile, runStatus } from './reconcile.js';
@@ -56,17 +57,36 @@ function program(io: Io, done: (code: number) => void): Command {
       .argument('[plan]', 'a plan written by iden plan --out'),
   )
     .option('--yes', 'apply without asking')
+    .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .action(async (file: string | undefined, options) =>
       done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io)),
     );
 
   common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
     .option('--yes', 'apply without asking')
+    .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .action(async (options) => done(await runReconcile(options, io)));
 
   common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
     .action(async (options) => done(await runStatus(options, io)));
+
+  cli
+    .command('audit')
+    .description('who had what, when, granted and approved by whom: the timeline from git history')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--user <id>', 'only this person')
+    .option('--app <id>', 'only this app')
+    .option('--since <iso>', 'events at or after this instant')
+    .option('--until <iso>', 'events before this instant')
+    .option('--as-of <iso>', 'instead of events: who had access at this instant')
+    .option(
+      '--format <format>',
+      'text, json or csv',
+      choice('--format', ['text', 'json', 'csv'] as const),
+      'text',
+    )
+    .action(async (options) => done(await runAudit(options, io)));
 
   return cli;
 }

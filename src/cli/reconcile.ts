@@ -1,7 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { simpleGit } from 'simple-git';
 import { connectors } from '../connectors/registry.js';
 import type { Session } from '../connectors/types.js';
+import { appendRecord } from '../git/notes.js';
 import { loadRepo } from '../load/repo.js';
 import type { AccessRepo } from '../model/repo.js';
 import { applyChanges, type ChangeResult } from '../reconcile/apply.js';
@@ -14,6 +16,8 @@ import { EXIT, type Io, UsageError } from './io.js';
 import { atOption } from './options.js';
 
 export interface RunOptions {
+  /** Push the apply record (a git note) to the remote; commander's --no-push sets it false. */
+  push?: boolean;
   repo?: string;
   at?: string;
   app?: string;
@@ -92,6 +96,7 @@ export async function runReconcile(options: RunOptions & { yes?: boolean }, io: 
       return EXIT.failed;
     }
     const results = await execute(plan, sessions, io);
+    await record(ctx, plan, results, 'reconcile', options, io);
     return hasErrors(plan) || results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {
     await closeSessions(ctx.prepared.sessions);
@@ -121,6 +126,7 @@ export async function runApplySaved(file: string, options: RunOptions, io: Io): 
     }
     io.stdout(formatPlan(saved, 'text', ctx.style));
     const results = await execute(saved, ctx.prepared.sessions, io);
+    await record(ctx, saved, results, 'apply', options, io);
     return results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {
     await closeSessions(ctx.prepared.sessions);
@@ -182,6 +188,40 @@ async function execute(plan: Plan, sessions: Map<string, Session>, io: Io): Prom
   });
   io.stdout(formatResults(results));
   return results;
+}
+
+/** Keeps what the run did as a git note on the commit it reconciled (refs/notes/iden), for iden audit. */
+async function record(
+  ctx: Context,
+  plan: Plan,
+  results: ChangeResult[],
+  command: string,
+  options: RunOptions,
+  io: Io,
+): Promise<void> {
+  if (results.length === 0) return;
+  const history = simpleGit({ baseDir: ctx.repo.root });
+  const head = (await history.raw(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '')).trim();
+  if (!head) {
+    io.stderr('notice: not a git repository with commits: the apply record was not kept\n');
+    return;
+  }
+  const changes = results.map(
+    ({ action, app, user, account, entitlement, license, reason, outcome, error }) => ({
+      action,
+      app,
+      user,
+      account,
+      ...(entitlement !== undefined ? { entitlement } : {}),
+      ...(license !== undefined ? { license } : {}),
+      reason,
+      outcome,
+      ...(error !== undefined ? { error } : {}),
+    }),
+  );
+  const line = { run: new Date().toISOString(), at: plan.at, command, changes };
+  const result = await appendRecord(ctx.repo.root, head, line, options.push ?? true);
+  io.stderr(`${result.kept ? 'notice' : 'warning'}: ${result.message}\n`);
 }
 
 function readPlan(path: string): Plan {

@@ -5,6 +5,7 @@ export function git(dir: string, args: string[], date = '2026-11-20T10:00:00Z'):
   return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: 'Alice Martin',

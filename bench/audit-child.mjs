@@ -1,0 +1,40 @@
+// Times iden audit on a generated history: one person's timeline, the whole
+// repository as of an instant, and the floor (one `git log --raw` of grants/).
+import { execFileSync } from 'node:child_process';
+import { accessAsOf } from '../dist/src/audit/as-of.js';
+import { auditEvents } from '../dist/src/audit/audit.js';
+
+const root = process.argv[2];
+const now = Date.parse('2026-11-27T12:00:00Z');
+const time = async (f) => {
+  const started = performance.now();
+  const value = await f();
+  return { ms: performance.now() - started, value };
+};
+const floor = await time(() =>
+  execFileSync(
+    'git',
+    ['log', '--first-parent', '--raw', '--no-abbrev', '-M', '--format=%H', 'HEAD', '--', 'grants/'],
+    {
+      cwd: root,
+      maxBuffer: 1 << 30,
+    },
+  ),
+);
+const person = await time(() =>
+  auditEvents(root, { user: 'person-00007', app: undefined, zone: 'UTC', now }),
+);
+const all = await time(() => auditEvents(root, { zone: 'UTC', now }));
+const asOf = await time(() => accessAsOf(root, Date.parse('2025-06-01T00:00:00Z')));
+console.log(
+  JSON.stringify({
+    floorMs: floor.ms,
+    personMs: person.ms,
+    personEvents: person.value.length,
+    allMs: all.ms,
+    allEvents: all.value.length,
+    asOfMs: asOf.ms,
+    asOfAccess: asOf.value.access.length,
+    commits: Number(execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: root, encoding: 'utf8' })),
+  }),
+);
