@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { RepoNotFoundError } from '../load/repo.js';
 import { runAudit } from './audit.js';
+import { runCheckPr } from './check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice } from './options.js';
 import { runApplySaved, runPlan, runReconcile, runStatus } from './reconcile.js';
@@ -70,6 +71,28 @@ function program(io: Io, done: (code: number) => void): Command {
   common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
     .action(async (options) => done(await runStatus(options, io)));
+
+  cli
+    .command('check-pr')
+    .description('may this pull request be merged? direct grant, access request or change, and its approvals')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--base <ref>', 'the branch the pull request merges into')
+    .option('--head <ref>', "the pull request's head commit")
+    .option('--author <login>', "the pull request author's GitHub login")
+    .option('--reviews <file>', 'the reviews, as GitHub lists them for a pull request (JSON)')
+    .option(
+      '--pr <number>',
+      'read author, head and reviews from GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY); sets the iden/policy status',
+    )
+    .option('--comment', 'with --pr: post the result as one comment, updated on each push')
+    .option('--at <iso>', 'evaluate dates at this instant instead of now')
+    .option(
+      '--format <format>',
+      'text, json or markdown',
+      choice('--format', ['text', 'json', 'markdown'] as const),
+      'text',
+    )
+    .action(async (options) => done(await runCheckPr(options, io)));
 
   cli
     .command('audit')

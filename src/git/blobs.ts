@@ -6,8 +6,14 @@ import { spawn } from 'node:child_process';
  * way to feed a command's stdin, so this one call is spawned directly.
  */
 export async function readBlobs(root: string, ids: Iterable<string>): Promise<Map<string, string>> {
+  const buffers = await readBlobBuffers(root, ids);
+  return new Map([...buffers].map(([id, bytes]) => [id, bytes.toString('utf8')]));
+}
+
+/** The same, as bytes: for files whose encoding is itself to be checked. */
+export async function readBlobBuffers(root: string, ids: Iterable<string>): Promise<Map<string, Buffer>> {
   const wanted = [...new Set(ids)];
-  const blobs = new Map<string, string>();
+  const blobs = new Map<string, Buffer>();
   if (wanted.length === 0) return blobs;
   const git = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
@@ -32,7 +38,7 @@ export async function readBlobs(root: string, ids: Iterable<string>): Promise<Ma
     const [, type, size] = header.split(' ');
     if (type === undefined || size === undefined) continue; // "<id> missing"
     const length = Number(size);
-    if (type === 'blob') blobs.set(id, out.subarray(at, at + length).toString('utf8'));
+    if (type === 'blob') blobs.set(id, out.subarray(at, at + length));
     at += length + 1;
   }
   return blobs;

@@ -38,7 +38,8 @@ export function peopleDirectory(ctx: RuleContext): Finding[] {
     }
     if (!accounts || typeof accounts !== 'object') continue;
     for (const app of Object.keys(accounts)) {
-      if (ctx.repo.apps.has(app)) continue;
+      // accounts.github is also the login pull-request checks know a person by, with or without a github app.
+      if (ctx.repo.apps.has(app) || app === 'github') continue;
       findings.push(
         error(
           people.file,
