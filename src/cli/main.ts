@@ -4,11 +4,11 @@ import { runAudit } from './audit.js';
 import { runCheckPr } from './check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice } from './options.js';
-import { runApplySaved, runPlan, runReconcile, runStatus } from './reconcile.js';
+import { runApplySaved, runApps, runPlan, runReconcile, runStatus } from './reconcile.js';
 import { runValidate } from './validate.js';
 
 /** Builds the command tree; every action resolves to an exit code. */
-function program(io: Io, done: (code: number) => void): Command {
+export function program(io: Io, done: (code: number) => void): Command {
   const cli = new Command('iden')
     .description('Access grants as code: validate, plan and provision app access from a git repository')
     .exitOverride()
@@ -65,8 +65,16 @@ function program(io: Io, done: (code: number) => void): Command {
 
   common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
     .option('--yes', 'apply without asking')
+    .option('--commit', 'then delete ended grant files in one commit and push it')
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .action(async (options) => done(await runReconcile(options, io)));
+
+  cli
+    .command('apps')
+    .description('list the connected apps (for a CI matrix)')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .action(async (options) => done(await runApps(options, io)));
 
   common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')

@@ -1,8 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { connectors } from '../connectors/registry.js';
 import type { Session } from '../connectors/types.js';
+import { commitExpired, type Expired } from '../git/expire.js';
 import { appendRecord } from '../git/notes.js';
 import { loadRepo } from '../load/repo.js';
 import type { AccessRepo } from '../model/repo.js';
@@ -11,11 +12,14 @@ import type { Plan } from '../reconcile/plan.js';
 import { closeSessions, type Prepared, preparePlan } from '../reconcile/prepare.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
-import { isTimeZone } from '../time.js';
+import { humanTime, isTimeZone } from '../time.js';
+import { grantWindow } from '../validate/context.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { atOption } from './options.js';
 
 export interface RunOptions {
+  /** After applying, delete ended grant files in one commit and push it. */
+  commit?: boolean;
   /** Push the apply record (a git note) to the remote; commander's --no-push sets it false. */
   push?: boolean;
   repo?: string;
@@ -52,6 +56,12 @@ async function prepare(options: RunOptions, io: Io): Promise<Context> {
   return { repo, style, prepared };
 }
 
+/** In GitHub Actions the plan also goes to the job's summary page. */
+function summary(plan: Plan, ctx: Context, io: Io): void {
+  if (io.env.GITHUB_STEP_SUMMARY)
+    appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${formatPlan(plan, 'markdown', ctx.style)}\n`);
+}
+
 function reportFatal(ctx: Context, io: Io): boolean {
   if (ctx.prepared.fatal.length === 0) return false;
   io.stderr(formatDiagnostics(ctx.prepared.fatal, 'text'));
@@ -75,6 +85,7 @@ export async function runPlan(
     if (reportFatal(ctx, io)) return EXIT.failed;
     const { plan } = ctx.prepared;
     io.stdout(formatPlan(plan, options.format, ctx.style));
+    summary(plan, ctx, io);
     if (options.out) writeFileSync(resolve(io.cwd, options.out), `${JSON.stringify(plan, null, 2)}\n`);
     if (hasErrors(plan)) return EXIT.failed;
     return options.detailedExitcode && plan.changes.length > 0 ? EXIT.changes : EXIT.ok;
@@ -90,6 +101,7 @@ export async function runReconcile(options: RunOptions & { yes?: boolean }, io: 
     if (reportFatal(ctx, io)) return EXIT.failed;
     const { plan, sessions } = ctx.prepared;
     io.stdout(formatPlan(plan, 'text', ctx.style));
+    summary(plan, ctx, io);
     if (plan.blocked.length > 0) return EXIT.failed;
     if (plan.changes.length > 0 && !(await confirmed(options.yes, io))) {
       io.stderr('iden: nothing was changed\n');
@@ -97,6 +109,11 @@ export async function runReconcile(options: RunOptions & { yes?: boolean }, io: 
     }
     const results = await execute(plan, sessions, io);
     await record(ctx, plan, results, 'reconcile', options, io);
+    if (options.commit) {
+      const expired = endedGrants(ctx, plan, results);
+      for (const note of await commitExpired(ctx.repo.root, expired, options.push ?? true))
+        io.stderr(`notice: ${note}\n`);
+    }
     return hasErrors(plan) || results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {
     await closeSessions(ctx.prepared.sessions);
@@ -131,6 +148,13 @@ export async function runApplySaved(file: string, options: RunOptions, io: Io): 
   } finally {
     await closeSessions(ctx.prepared.sessions);
   }
+}
+
+export async function runApps(options: { repo?: string; format: 'text' | 'json' }, io: Io): Promise<number> {
+  const repo = await loadRepo(resolve(io.cwd, options.repo ?? '.'));
+  const ids = [...repo.apps.keys()];
+  io.stdout(options.format === 'json' ? `${JSON.stringify(ids)}\n` : ids.map((id) => `${id}\n`).join(''));
+  return EXIT.ok;
 }
 
 export async function runStatus(options: RunOptions & { format: 'text' | 'json' }, io: Io): Promise<number> {
@@ -188,6 +212,31 @@ async function execute(plan: Plan, sessions: Map<string, Session>, io: Io): Prom
   });
   io.stdout(formatResults(results));
   return results;
+}
+
+/**
+ * Grant files whose end has passed and whose access is gone: the app was
+ * observed this run and no removal for that person failed. A file whose
+ * access could not be removed stays, so the next run tries again.
+ */
+function endedGrants(ctx: Context, plan: Plan, results: ChangeResult[]): Expired[] {
+  const at = Date.parse(plan.at);
+  const failed = new Set(results.filter((r) => r.outcome === 'failed').map((r) => `${r.app}\u0000${r.user}`));
+  const observed = new Set(Object.keys(plan.observed));
+  const expired: Expired[] = [];
+  for (const grant of ctx.repo.grants) {
+    const value = grant.value;
+    if (!value || !observed.has(value.app) || failed.has(`${value.app}\u0000${value.user}`)) continue;
+    const window = grantWindow(value, ctx.style.zone);
+    if (window?.end === undefined || window.end > at) continue;
+    expired.push({
+      file: grant.file,
+      user: value.user,
+      app: value.app,
+      ended: humanTime(window.end, ctx.style.zone),
+    });
+  }
+  return expired;
 }
 
 /** Keeps what the run did as a git note on the commit it reconciled (refs/notes/iden), for iden audit. */

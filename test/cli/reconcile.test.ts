@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/reconcile/plan.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
-import { commitAll } from '../helpers/git.js';
+import { commitAll, git } from '../helpers/git.js';
 import { seedEmbedded } from '../helpers/postgres.js';
 
 const NOW = '2026-11-27T12:00:00Z';
@@ -199,4 +199,77 @@ describe('npm start on a fresh clone', () => {
     expect(second.stdout).toContain('Plan: 0 to grant, 0 to revoke');
     expect(second.stderr).toContain('notice: not a git repository');
   }, 60_000);
+});
+
+describe('reconcile --commit', () => {
+  it('removes ended grant files in one commit after their access goes, pushes it, and audit reads it as expiry', async () => {
+    const remote = mkdtempSync(join(tmpdir(), 'iden-expire-remote-'));
+    git(remote, ['init', '-q', '--bare', '-b', 'main']);
+    const dir = exampleRepo();
+    git(dir, ['remote', 'add', 'origin', remote]);
+    git(dir, ['push', '-q', 'origin', 'main']);
+    expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
+
+    const later = await runCli([
+      'reconcile',
+      '--repo',
+      dir,
+      '--at',
+      '2027-02-01T00:00:00+01:00',
+      '--yes',
+      '--commit',
+    ]);
+    expect(later.code).toBe(0);
+    expect(later.stdout).toContain('- carol  analytics  readonly  expired 2027-01-31');
+    expect(later.stderr).toContain('notice: committed the removal of 2 ended grant files');
+    expect(later.stderr).toContain('notice: pushed the expiry commit to origin/main');
+    expect(git(remote, ['log', '-1', '--format=%B', 'main']).trim()).toBe(
+      'expire: 2 grants ended\n\nexpire: carol from analytics (ended 2027-01-31)\nexpire: dave from analytics (ended 2026-11-01)',
+    );
+    expect(existsSync(join(dir, 'grants/analytics/carol.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'grants/github/carol.yaml'))).toBe(true);
+    const audit = await runCli([
+      'audit',
+      '--repo',
+      dir,
+      '--user',
+      'carol',
+      '--app',
+      'analytics',
+      '--format',
+      'json',
+    ]);
+    const kinds = (JSON.parse(audit.stdout) as { events: { kind: string }[] }).events.map((e) => e.kind);
+    expect(kinds).toEqual(['granted', 'expired']);
+    // Nothing is left to expire, and nothing to change.
+    const again = await runCli([
+      'reconcile',
+      '--repo',
+      dir,
+      '--at',
+      '2027-02-01T00:00:00+01:00',
+      '--yes',
+      '--commit',
+    ]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toContain('committed');
+  });
+
+  it('still removes the access when there is no remote, and says so', async () => {
+    const dir = exampleRepo();
+    const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes', '--commit']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('notice: committed the removal of 1 ended grant file');
+    expect(run.stderr).toContain(
+      'no remote to push the expiry commit to; the access was removed all the same',
+    );
+    expect(git(dir, ['log', '-1', '--format=%s'])).toBe('expire: dave from analytics (ended 2026-11-01)\n');
+  });
+});
+
+describe('iden apps', () => {
+  it('lists the apps as JSON for a CI matrix', async () => {
+    const result = await runCli(['apps', '--repo', packageRoot(), '--format', 'json']);
+    expect(JSON.parse(result.stdout)).toEqual(['analytics', 'github', 'salesforce']);
+  });
 });
