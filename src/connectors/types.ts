@@ -48,6 +48,8 @@ export interface Session {
   readonly concurrency: number;
   /** Every assignment of the app's managed scope (the entitlements and tiers _app.yaml declares). Never partial: it throws instead. */
   observe(): Promise<Held[]>;
+  /** What observe found worth telling people (a failed invitation), printed with the plan. */
+  readonly notices?: readonly string[];
   /**
    * Groups changes into steps the connector can run at once (a batch, a
    * transaction per account). Every step is idempotent: granting what exists

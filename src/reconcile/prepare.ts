@@ -83,6 +83,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           { repoRoot: repo.root, env: options.env },
         );
         const observed: Held[] = await session.observe();
+        for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
         sessions.set(app.id, session);
         return { ...input, observed };
       } catch (e) {

@@ -33,10 +33,21 @@ export function checkResponse(method: string, template: string, status: number, 
   const key = `${method} ${template} ${status}`;
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = ajv.compile(toJsonSchema(schema) as object);
     compiled.set(key, validate);
   }
   if (!validate(body)) throw new Error(`${key}: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** OpenAPI 3.0's `nullable: true` is JSON Schema's "or null"; ajv needs it spelled out where there is no `type`. */
+function toJsonSchema(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const { nullable, ...rest } = node as Record<string, unknown>;
+  const converted = Object.fromEntries(
+    Object.entries(rest).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : toJsonSchema(v)]),
+  );
+  return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
 }
 
 type Schema = {

@@ -37,6 +37,10 @@ privateKeyEnv: string
  */
 installationId: number
 }
+/**
+ * The least time between two writes, in milliseconds. Writes always go one at a time; by default a second apart, and three seconds for those that notify people (adding a collaborator), as GitHub asks of integrators. Lower it only for a GitHub Enterprise Server that allows it.
+ */
+writeIntervalMs?: number
 }
 
 /**

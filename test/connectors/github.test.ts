@@ -1,0 +1,200 @@
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Plan } from '../../src/reconcile/plan.js';
+import { runCli } from '../helpers/cli.js';
+import { commitAll } from '../helpers/git.js';
+import { GithubOrgServer } from '../helpers/github-org-server.js';
+import { writeTree } from '../helpers/repo.js';
+
+const NOW = '2026-11-27T12:00:00Z';
+
+/** An organisation: owner is its only owner; alice and carol are members; carol is in engineering. */
+async function org(options: ConstructorParameters<typeof GithubOrgServer>[1] = {}) {
+  const server = new GithubOrgServer('acme', options);
+  for (const u of ['owner', 'alice-m', 'bob-o', 'carol-n', 'mallory']) server.users.add(u);
+  server.members.set('owner', 'admin');
+  server.members.set('alice-m', 'member');
+  server.members.set('carol-n', 'member');
+  server.teams.set('engineering', new Map([['carol-n', 'member']]));
+  server.repos.set('platform', new Map());
+  await server.start();
+  return server;
+}
+
+function accessRepo(extra: Record<string, string> = {}, app = '') {
+  const dir = writeTree({
+    'grants/_people.yaml': `people:
+  - { id: alice, name: Alice, email: alice@example.com, accounts: { gh: Alice-M } }
+  - { id: bob, name: Bob, email: bob@example.com, accounts: { gh: bob-o } }
+  - { id: carol, name: Carol, email: carol@example.com, accounts: { gh: carol-n } }
+  - { id: zed, name: Zed, email: zed@example.com, accounts: { gh: ghost-user } }
+  - { id: owner, name: Owner, email: owner@example.com, accounts: { gh: owner } }
+`,
+    'grants/gh/_app.yaml': `name: GitHub
+connector: { type: github, org: acme, writeIntervalMs: 0 }
+entitlements:
+  - { id: eng, kind: group, team: engineering }
+  - { id: plat-push, kind: permission, repo: platform, permission: push }
+  - { id: owners, kind: role, orgRole: admin }
+licenses:
+  - { id: basic, seats: 10 }
+  - { id: copilot, seats: 5, copilot: true }
+${app}`,
+    'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng, plat-push]\nlicense: copilot\n',
+    'grants/gh/bob.yaml': 'user: bob\napp: gh\npermissions: [eng]\nlicense: basic\n',
+    'grants/gh/carol.yaml': 'user: carol\napp: gh\npermissions: [eng]\nlicense: basic\n',
+    'grants/gh/owner.yaml': 'user: owner\napp: gh\npermissions: [owners]\nlicense: basic\n',
+    ...extra,
+  });
+  commitAll(dir, 'access');
+  return dir;
+}
+
+const env = (server: GithubOrgServer) => ({
+  GITHUB_TOKEN: 'test-token',
+  GITHUB_API_URL: server.url,
+  IDEN_GITHUB_RETRY_AFTER_UNIT_MS: '5',
+});
+const brief = (p: Plan) =>
+  p.changes.map((c) => `${c.action} ${c.user} ${c.entitlement ?? c.license} ${c.reason}`);
+
+async function plan(dir: string, server: GithubOrgServer): Promise<Plan> {
+  const result = await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW], { env: env(server) });
+  return JSON.parse(result.stdout) as Plan;
+}
+
+describe('github connector through the CLI, against a GitHub test server', () => {
+  it('plans and applies teams, repository access and Copilot seats; invitations are in progress; a second plan is empty', async () => {
+    const server = await org();
+    try {
+      const dir = accessRepo({
+        'grants/gh/zed.yaml': 'user: zed\napp: gh\npermissions: [eng]\nlicense: basic\n',
+      });
+      expect(brief(await plan(dir, server))).toEqual([
+        'grant alice eng changed',
+        'grant alice plat-push changed',
+        'revoke alice basic changed',
+        'grant alice copilot changed',
+        'grant bob eng new-grant',
+        'grant bob basic new-grant',
+        'grant zed eng new-grant',
+        'grant zed basic new-grant',
+      ]);
+      const applied = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+      });
+      expect(applied.code).toBe(1);
+      expect(applied.stdout).toMatch(
+        /failed\s+zed\s+gh\s+eng\s+granting eng to ghost-user: GitHub refused it \(422/,
+      );
+      expect(applied.stdout).toContain('Applied: 5 granted, 1 revoked, 0 unchanged, 2 failed.');
+      expect(server.members.get('alice-m')).toBe('member');
+      expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
+      expect(server.repos.get('platform')!.get('alice-m')).toBe('push');
+      expect([...server.copilot]).toEqual(['alice-m']);
+      expect(server.invitations.map((i) => `${i.login} ${i.role} ${i.teams.join(',')}`)).toEqual([
+        'bob-o direct_member engineering',
+      ]);
+
+      // bob's invitation is pending: nothing is sent again; only zed (no such user) is still to do.
+      const writes = server.writeCount;
+      rmGrant(dir, 'zed');
+      expect(brief(await plan(dir, server))).toEqual([]);
+      expect(server.writeCount).toBe(writes);
+      server.accept('bob-o');
+      expect(brief(await plan(dir, server))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reports a failed invitation and sends it again once, then no more', async () => {
+    const server = await org();
+    try {
+      const dir = accessRepo();
+      const apply = () =>
+        runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await apply();
+      server.expire('bob-o');
+      const again = await apply();
+      expect(again.stderr).toContain(
+        'notice: gh: the invitation to bob-o failed (Invitation expired); it is sent again',
+      );
+      expect(again.stdout).toContain('Applied: 2 granted, 0 revoked, 0 unchanged, 0 failed.');
+      expect(server.invitations.map((i) => i.login)).toEqual(['bob-o']);
+      server.expire('bob-o');
+      const third = await apply();
+      expect(third.stderr).toContain(
+        'invitations to bob-o failed 2 times (Invitation expired); not sent again',
+      );
+      expect(third.code).toBe(1);
+      expect(server.invitations).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('shows a member added to a managed team by hand as drift, and refuses to remove the last owner', async () => {
+    const server = await org();
+    try {
+      const dir = accessRepo({}, 'prune: true\n');
+      const first = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+      });
+      expect(first.code).toBe(0);
+      server.teams.get('engineering')!.set('mallory', 'member');
+      const p = await plan(dir, server);
+      expect(p.drift.map((d) => `${d.user} ${d.entitlement}`)).toEqual(['mallory eng']);
+      expect(brief(p)).toEqual(['revoke mallory eng drift']);
+
+      // Taking the owners role from the only owner is refused; the rest goes ahead.
+      writeTree({ 'grants/gh/owner.yaml': 'user: owner\napp: gh\npermissions: []\nlicense: basic\n' }, dir);
+      const run = await runCli(
+        ['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push', '--allow-mass-removal'],
+        { env: env(server) },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('refused: owner is the last owner of acme');
+      expect(server.members.get('owner')).toBe('admin');
+      expect(server.teams.get('engineering')!.has('mallory')).toBe(false);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('completes an apply through secondary rate limits, with a bounded number of retries', async () => {
+    const server = await org({ secondaryLimitEvery: 3 });
+    try {
+      const people = Array.from({ length: 12 }, (_, i) => `p${i}`);
+      for (const p of people) server.users.add(`${p}-gh`);
+      for (const p of people) server.members.set(`${p}-gh`, 'member');
+      const dir = writeTree({
+        'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: ${p}, email: ${p}@example.com, accounts: { gh: ${p}-gh } }\n`).join('')}`,
+        'grants/gh/_app.yaml':
+          'name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: plat-push, kind: permission, repo: platform, permission: push }\n',
+        ...Object.fromEntries(
+          people.map((p) => [`grants/gh/${p}.yaml`, `user: ${p}\napp: gh\npermissions: [eng, plat-push]\n`]),
+        ),
+      });
+      commitAll(dir, 'twelve people');
+      const run = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+      });
+      expect(run.stdout).toContain('Applied: 24 granted, 0 revoked, 0 unchanged, 0 failed.');
+      expect(run.code).toBe(0);
+      // Every third write was refused with a secondary-limit 403 and retried after it: 24 changes, 11 refusals.
+      expect(server.writeCount).toBe(35);
+      expect(brief(await plan(dir, server))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+function rmGrant(dir: string, user: string) {
+  rmSync(`${dir}/grants/gh/${user}.yaml`);
+}
