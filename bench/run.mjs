@@ -83,3 +83,17 @@ if (!only || only === 'audit') {
     `  whole timeline (every person):        ${(run.allMs / 1000).toFixed(2)} s, ${run.allEvents} events\n`,
   );
 }
+
+if (!only || only === 'github') {
+  console.log('github: 2,000 changes against the GitHub test server, 20 ms a request, writes one at a time');
+  const run = child('github-child.mjs');
+  console.log(
+    `  ${run.changes} changes (${run.failed} failed, ${run.errors} responses off the spec) in ${(run.ms / 1000).toFixed(1)} s wall`,
+  );
+  console.log(
+    `  calls: ${run.calls} (${run.observeCalls} to observe), minimum ${run.minimum} (observe pages, one per team or repository change, one Copilot batch): ${run.calls === run.minimum ? 'met' : 'MISSED'}`,
+  );
+  console.log(
+    `  floor at 20 ms a call, one at a time: ${((run.minimum * 20) / 1000).toFixed(1)} s (the rest is octokit's throttling and retry plugins, about 15 ms a request here)\n`,
+  );
+}

@@ -1,4 +1,6 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -43,7 +45,7 @@ describe('plan, apply, reconcile on the example repository', () => {
     expect(first.code).toBe(2);
     expect(first.stdout).toContain('+ alice  analytics  readonly  new grant');
     expect(first.stdout).toContain('Plan: 4 to grant, 0 to revoke, 0 held, 2 apps skipped.');
-    expect(first.stdout).toContain('notice: github skipped: no credentials: GITHUB_TOKEN is not set');
+    expect(first.stdout).toContain('notice: github skipped: no credentials: ACME_GITHUB_TOKEN is not set');
 
     const applied = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes']);
     expect(applied.code).toBe(0);
@@ -140,7 +142,7 @@ describe('plan, apply, reconcile on the example repository', () => {
     const dir = exampleRepo();
     const strict = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict']);
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain('error: github skipped: no credentials: GITHUB_TOKEN is not set');
+    expect(strict.stdout).toContain('error: github skipped: no credentials: ACME_GITHUB_TOKEN is not set');
     const only = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict', '--app', 'analytics']);
     expect(only.code).toBe(0);
     expect(only.stdout).toContain('Plan: 4 to grant, 0 to revoke, 0 held, 0 apps skipped.');
@@ -149,12 +151,28 @@ describe('plan, apply, reconcile on the example repository', () => {
 
   it('fails a run whose app has credentials but cannot be observed, never reading it as empty', async () => {
     const dir = exampleRepo();
-    const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'], {
-      env: { GITHUB_TOKEN: 'x' },
+    // A GitHub that refuses the token: the app has credentials, but nothing can be read.
+    const refusing = createServer((_req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }),
+      );
     });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/error: github skipped: cannot observe: /);
-    expect(run.stdout).not.toMatch(/^[+-] \S+ +github/m);
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+      const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'], {
+        env: { ACME_GITHUB_TOKEN: 'x', GITHUB_API_URL: url },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(
+        /error: github skipped: cannot observe: cannot read GitHub organisation acme: Bad credentials/,
+      );
+      expect(run.stdout).not.toMatch(/^[+-] \S+ +github/m);
+      expect(run.stdout).toContain('Applied: 4 granted');
+    } finally {
+      refusing.close();
+    }
   });
 
   it('applies exactly a saved plan, and refuses it once the app has changed', async () => {

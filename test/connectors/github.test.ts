@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/reconcile/plan.js';
@@ -189,6 +190,36 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       expect(server.writeCount).toBe(35);
       expect(brief(await plan(dir, server))).toEqual([]);
       expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('github connector as a GitHub App', () => {
+  it('signs a JWT with the private key from the environment and works with the installation token', async () => {
+    const server = await org();
+    try {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      server.appKey = publicKey;
+      const dir = writeTree({
+        'grants/_people.yaml':
+          'people:\n  - { id: carol, name: Carol, email: carol@example.com, accounts: { gh: carol-n } }\n',
+        'grants/gh/_app.yaml':
+          'name: G\nconnector:\n  type: github\n  org: acme\n  writeIntervalMs: 0\n  app: { appId: 123, privateKeyEnv: IDEN_APP_KEY, installationId: 456 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n',
+        'grants/gh/carol.yaml': 'user: carol\napp: gh\npermissions: [eng]\n',
+      });
+      const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const result = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict'], {
+        env: { IDEN_APP_KEY: pem, GITHUB_API_URL: server.url },
+      });
+      expect(result.stdout).toContain('Plan: 0 to grant, 0 to revoke, 0 held, 0 apps skipped.');
+      expect(server.requests[0]).toBe('POST /app/installations/456/access_tokens');
+      expect(server.authorizations.slice(1).every((a) => a === 'token ghs_installation_456')).toBe(true);
+      const missing = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict'], {
+        env: { GITHUB_API_URL: server.url },
+      });
+      expect(missing.stdout).toContain('error: gh skipped: no credentials: IDEN_APP_KEY is not set');
     } finally {
       await server.stop();
     }

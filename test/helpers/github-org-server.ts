@@ -1,3 +1,4 @@
+import { createVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkResponse, sampleResponse } from './github-spec.js';
@@ -33,6 +34,10 @@ export class GithubOrgServer {
   readonly copilot = new Set<string>();
   readonly requests: string[] = [];
   readonly errors: string[] = [];
+  /** The Authorization header of every request, to see which credential was used. */
+  readonly authorizations: string[] = [];
+  /** A GitHub App's public key: installation tokens are issued only for a JWT it verifies. */
+  appKey: KeyObject | undefined;
   url = '';
   private server: Server | undefined;
   private writes = 0;
@@ -91,6 +96,35 @@ export class GithubOrgServer {
     });
     const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
     this.requests.push(`${method} ${url.pathname}`);
+    this.authorizations.push(String(req.headers.authorization ?? ''));
+    const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
+    if (token && method === 'POST') {
+      // Outside the REST subset this project vendors, so not checked against it: GitHub's documented shape.
+      const jwt = String(req.headers.authorization ?? '').replace(/^bearer /i, '');
+      const [header = '', claims = '', signature = ''] = jwt.split('.');
+      const valid =
+        this.appKey !== undefined &&
+        createVerify('RSA-SHA256')
+          .update(`${header}.${claims}`)
+          .verify(this.appKey, Buffer.from(signature, 'base64url'));
+      res.writeHead(valid ? 201 : 401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify(
+          valid
+            ? {
+                token: `ghs_installation_${token[1]}`,
+                expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+                permissions: {},
+                repository_selection: 'all',
+              }
+            : {
+                message: 'A JSON web token could not be decoded',
+                documentation_url: 'https://docs.github.com/rest',
+              },
+        ),
+      );
+      return;
+    }
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     this.remaining = Math.max(0, this.remaining - 1);
     const headers: Record<string, string> = {

@@ -45,7 +45,8 @@ export const github: Connector = {
 };
 
 class GithubSession {
-  readonly concurrency = 4;
+  /** One change at a time: GitHub asks integrators to make writes serially, not concurrently. */
+  readonly concurrency = 1;
   readonly notices: string[] = [];
   private admins: Set<string> | undefined;
   /** Organisation members as observed, so granting a seat to a member changes nothing (and never demotes an owner). */
