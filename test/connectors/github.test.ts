@@ -196,6 +196,99 @@ describe('github connector through the CLI, against a GitHub test server', () =>
   });
 });
 
+describe('github connector, reading and mapping', () => {
+  it('reads every page of a large team and tells maintainers from members', async () => {
+    const server = await org();
+    try {
+      const people = Array.from({ length: 230 }, (_, i) => `m${String(i).padStart(3, '0')}`);
+      const team = server.teams.get('engineering')!;
+      for (const p of people) {
+        server.users.add(`${p}-gh`);
+        server.members.set(`${p}-gh`, 'member');
+        team.set(`${p}-gh`, p === 'm000' ? 'maintainer' : 'member');
+      }
+      const dir = writeTree({
+        'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: ${p}, email: ${p}@example.com, accounts: { gh: ${p.toUpperCase()}-GH } }\n`).join('')}`,
+        'grants/gh/_app.yaml':
+          'name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: eng-lead, kind: group, team: engineering, maintainer: true }\n',
+        ...Object.fromEntries(
+          people.map((p) => [
+            `grants/gh/${p}.yaml`,
+            `user: ${p}\napp: gh\npermissions: [${p === 'm001' ? 'eng, eng-lead' : 'eng'}]\n`,
+          ]),
+        ),
+      });
+      const p = await plan(dir, server);
+      // m000 is a maintainer whose grant gives only membership; m001's gives the maintainer role too.
+      expect(brief(p)).toEqual(['revoke m000 eng-lead changed', 'grant m001 eng-lead changed']);
+      expect(server.requests.filter((r) => r === 'GET /orgs/acme/teams/engineering/members')).toHaveLength(
+        3 + 1,
+      );
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(team.get('m001-gh')).toBe('maintainer');
+      expect(team.get('m000-gh')).toBe('member');
+      expect(brief(await plan(dir, server))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('demotes an owner who loses only the owner role, and removes someone whose grant is deleted from the org', async () => {
+    const server = await org();
+    try {
+      server.members.set('alice-m', 'admin');
+      server.copilot.add('alice-m');
+      const dir = accessRepo({ 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [owners, eng]\nlicense: copilot\n' });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(server.members.get('alice-m')).toBe('admin');
+      writeTree({ 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng]\nlicense: copilot\n' }, dir);
+      expect(brief(await plan(dir, server))).toEqual(['revoke alice owners changed']);
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(server.members.get('alice-m')).toBe('member');
+      expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
+
+      rmGrant(dir, 'alice');
+      commitAll(dir, 'alice leaves');
+      expect(brief(await plan(dir, server))).toEqual(['revoke alice eng removed', 'revoke alice copilot removed']);
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(server.teams.get('engineering')!.has('alice-m')).toBe(false);
+      expect(server.copilot.has('alice-m')).toBe(false);
+      // Without a Copilot seat she now holds the organisation seat, which the next run takes: she leaves the org.
+      expect(brief(await plan(dir, server))).toEqual(['revoke alice basic removed']);
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(server.members.has('alice-m')).toBe(false);
+      expect(brief(await plan(dir, server))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('makes a 404 for a login terminal for that change, and rate limits and server errors transient', async () => {
+    const { translate } = await import('../../src/connectors/github/index.js');
+    const { RequestError } = await import('@octokit/request-error');
+    const { TerminalError, TransientError } = await import('../../src/connectors/types.js');
+    const error = (status: number, message: string, headers: Record<string, string> = {}) =>
+      new RequestError(message, status, {
+        request: { method: 'PUT', url: 'https://api.github.com/x', headers: {} },
+        response: { status, url: 'https://api.github.com/x', headers, data: { message } },
+      });
+    const notFound = translate(error(404, 'Not Found'), 'granting eng to ghost', 'ghost');
+    expect(notFound).toBeInstanceOf(TerminalError);
+    expect(notFound.message).toBe("granting eng to ghost: no GitHub user 'ghost' (or no access to it)");
+    const limited = translate(
+      error(403, 'You have exceeded a secondary rate limit', { 'retry-after': '30' }),
+      'x',
+      'a',
+    );
+    expect(limited).toBeInstanceOf(TransientError);
+    expect((limited as InstanceType<typeof TransientError>).retryAfterMs).toBe(30_000);
+    expect(translate(error(502, 'Bad Gateway'), 'x', 'a')).toBeInstanceOf(TransientError);
+    expect(translate(error(403, 'Must have admin rights'), 'x', 'a')).toBeInstanceOf(TerminalError);
+  });
+});
+
 describe('github connector as a GitHub App', () => {
   it('signs a JWT with the private key from the environment and works with the installation token', async () => {
     const server = await org();

@@ -1,4 +1,5 @@
 import { RequestError } from '@octokit/request-error';
+import { groupBy } from '../../util/group-by.js';
 import {
   type Change,
   type Connector,
@@ -217,11 +218,89 @@ class GithubSession {
       );
       if (batch.length > 0) steps.push({ changes: batch, run: () => this.copilot(action, batch) });
     }
+    // Revoking a team's maintainer role alone keeps the person in the team as a member.
+    const teamOf = (c: Change) => this.entitlements.find((e) => e.id === c.entitlement)?.team;
+    const teamRevokes = groupBy(
+      changes.filter((c) => c.action === 'revoke' && teamOf(c) !== undefined),
+      (c) => `${c.account.toLowerCase()}\u0000${teamOf(c)}`,
+    );
+    for (const batch of teamRevokes.values())
+      steps.push({ changes: batch, run: () => this.leaveTeam(batch, teamOf(batch[0]!)!) });
+    // Likewise an owner who loses only the owner role stays a member; losing membership or the seat leaves the org.
+    const orgLevel = (c: Change) =>
+      c.action === 'revoke' &&
+      !(c.license !== undefined && copilot.has(c.license)) &&
+      !teamOf(c) &&
+      !this.repoOf(c);
+    for (const batch of groupBy(changes.filter(orgLevel), (c) => c.account.toLowerCase()).values()) {
+      steps.push({ changes: batch, run: () => this.leaveOrg(batch) });
+    }
     for (const change of changes) {
       if (change.license !== undefined && copilot.has(change.license)) continue;
+      if (change.action === 'revoke' && (teamOf(change) !== undefined || orgLevel(change))) continue;
       steps.push({ changes: [change], run: async () => [await this.one(change)] });
     }
     return steps;
+  }
+
+  private repoOf(c: Change): string | undefined {
+    return this.entitlements.find((e) => e.id === c.entitlement)?.repo;
+  }
+
+  private async leaveOrg(batch: Change[]): Promise<Outcome[]> {
+    const { octokit, org } = this;
+    const username = batch[0]!.account;
+    const ownerOnly = batch.every(
+      (c) => this.entitlements.find((e) => e.id === c.entitlement)?.orgRole === 'admin',
+    );
+    // Moving from the organisation seat to a Copilot seat (granted earlier in this run): the tier changed, the membership stays.
+    if (
+      !ownerOnly &&
+      batch.every((c) => c.license !== undefined) &&
+      this.copilotHolders.has(username.toLowerCase())
+    ) {
+      return batch.map(() => 'revoked');
+    }
+    try {
+      await this.refuseLastOwner(username);
+      if (ownerOnly) await octokit.rest.orgs.setMembershipForUser({ org, username, role: 'member' });
+      else await octokit.rest.orgs.removeMembershipForUser({ org, username });
+    } catch (e) {
+      throw translate(
+        e,
+        `${ownerOnly ? 'demoting' : 'removing'} ${username} ${ownerOnly ? 'to member of' : 'from'} ${org}`,
+        username,
+      );
+    }
+    return batch.map(() => 'revoked');
+  }
+
+  private async leaveTeam(batch: Change[], team: string): Promise<Outcome[]> {
+    const { octokit, org } = this;
+    const username = batch[0]!.account;
+    const maintainerOnly = batch.every(
+      (c) => this.entitlements.find((e) => e.id === c.entitlement)?.maintainer,
+    );
+    const keepsMembership = maintainerOnly && this.entitlements.some((e) => e.team === team && !e.maintainer);
+    try {
+      if (keepsMembership) {
+        await octokit.rest.teams.addOrUpdateMembershipForUserInOrg({
+          org,
+          team_slug: team,
+          username,
+          role: 'member',
+        });
+      } else {
+        await octokit.rest.teams.removeMembershipForUserInOrg({ org, team_slug: team, username });
+      }
+    } catch (e) {
+      throw translate(
+        e,
+        `${keepsMembership ? 'demoting' : 'removing'} ${username} ${keepsMembership ? 'to member of' : 'from'} team ${team}`,
+        username,
+      );
+    }
+    return batch.map(() => 'revoked');
   }
 
   private async copilot(action: 'grant' | 'revoke', batch: Change[]): Promise<Outcome[]> {
@@ -254,18 +333,16 @@ class GithubSession {
       );
     }
     try {
+      // Team and organisation-level removals go through leaveTeam and leaveOrg, which see all of a person's at once.
       if (entitlement?.team) {
-        if (change.action === 'grant') {
-          await octokit.rest.teams.addOrUpdateMembershipForUserInOrg({
-            org,
-            team_slug: entitlement.team,
-            username,
-            role: entitlement.maintainer ? 'maintainer' : 'member',
-          });
-          return 'granted';
-        }
-        await octokit.rest.teams.removeMembershipForUserInOrg({ org, team_slug: entitlement.team, username });
-        return 'revoked';
+        const role = entitlement.maintainer ? 'maintainer' : 'member';
+        await octokit.rest.teams.addOrUpdateMembershipForUserInOrg({
+          org,
+          team_slug: entitlement.team,
+          username,
+          role,
+        });
+        return 'granted';
       }
       if (entitlement?.repo) {
         const { repo, permission } = entitlement as GithubEntitlement & Repo;
@@ -321,7 +398,7 @@ class GithubSession {
 }
 
 /** Turns octokit's errors into the connector contract's: rate limits and server errors transient, the rest terminal. */
-function translate(e: unknown, what: string, username?: string): Error {
+export function translate(e: unknown, what: string, username?: string): Error {
   if (e instanceof TerminalError || e instanceof TransientError) return e;
   if (!(e instanceof RequestError))
     return new TransientError(`${what}: ${describe(e)}`, undefined, { cause: e });
