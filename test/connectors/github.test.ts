@@ -239,10 +239,15 @@ describe('github connector, reading and mapping', () => {
     try {
       server.members.set('alice-m', 'admin');
       server.copilot.add('alice-m');
-      const dir = accessRepo({ 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [owners, eng]\nlicense: copilot\n' });
+      const dir = accessRepo({
+        'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [owners, eng]\nlicense: copilot\n',
+      });
       await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
       expect(server.members.get('alice-m')).toBe('admin');
-      writeTree({ 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng]\nlicense: copilot\n' }, dir);
+      writeTree(
+        { 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng]\nlicense: copilot\n' },
+        dir,
+      );
       expect(brief(await plan(dir, server))).toEqual(['revoke alice owners changed']);
       await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
       expect(server.members.get('alice-m')).toBe('member');
@@ -250,7 +255,10 @@ describe('github connector, reading and mapping', () => {
 
       rmGrant(dir, 'alice');
       commitAll(dir, 'alice leaves');
-      expect(brief(await plan(dir, server))).toEqual(['revoke alice eng removed', 'revoke alice copilot removed']);
+      expect(brief(await plan(dir, server))).toEqual([
+        'revoke alice eng removed',
+        'revoke alice copilot removed',
+      ]);
       await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
       expect(server.teams.get('engineering')!.has('alice-m')).toBe(false);
       expect(server.copilot.has('alice-m')).toBe(false);
