@@ -338,6 +338,21 @@ const cases: Case[] = [
     expected: { file: 'grants/_people.yaml', line: 1, column: 1, code: 'missing-people-file' },
   },
   {
+    name: 'a GitHub grant for someone with no GitHub login',
+    changes: {
+      'grants/gh/carol.yaml': 'user: carol\napp: gh\npermissions: [engineering]\nlicense: seat\n',
+      'grants/_people.yaml':
+        'people:\n  - { id: alice, name: A, email: a@example.com }\n  - { id: bob, name: B, email: b@example.com, accounts: { gh: bob-o } }\n  - { id: carol, name: C, email: c@example.com }\n',
+    },
+    expected: {
+      file: 'grants/gh/carol.yaml',
+      line: 1,
+      column: 7,
+      code: 'missing-account',
+      message: /accounts: \{ gh: <their github account> \}/,
+    },
+  },
+  {
     name: 'an id with capitals',
     changes: { 'grants/db/alice.yaml': 'user: Alice\napp: db\npermissions: [readonly]\n' },
     expected: {
