@@ -97,3 +97,12 @@ if (!only || only === 'github') {
     `  floor at 20 ms a call, one at a time: ${((run.minimum * 20) / 1000).toFixed(1)} s (the rest is octokit's throttling and retry plugins, about 15 ms a request here)\n`,
   );
 }
+
+if (!only || only === 'scim') {
+  console.log('scim: 1,000 people joining 20 groups through the SCIM connector against SCIMMY on loopback');
+  const run = child('scim-child.mjs');
+  console.log(`  ${run.changes} changes (${run.failed} failed) in ${(run.ms / 1000).toFixed(1)} s wall`);
+  console.log(
+    `  requests: ${run.requests}, minimum ${run.minimum} (${run.pages} reads, one per user created, one PATCH per group): ${run.requests === run.minimum ? 'met' : 'MISSED'}\n`,
+  );
+}

@@ -3,7 +3,7 @@ import type { Plan } from '../../src/reconcile/plan.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
 import { writeTree } from '../helpers/repo.js';
-import { addGroup, startScimServer } from '../helpers/scim-server.js';
+import { addGroup, setBulkSupported, setPatchSupported, startScimServer } from '../helpers/scim-server.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 let server: Awaited<ReturnType<typeof startScimServer>>;
@@ -115,6 +115,108 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
       (server.store.groups.get(sales)!.members as { value: string }[]).map((m) => m.value),
     ).not.toContain(grace.id);
     expect(brief(await plan(dir, '2027-01-02T00:00:00Z'))).toEqual([]);
+  });
+
+  it('adapts to a service without PATCH by replacing whole resources, and removes members in the value-array form', async () => {
+    const team = addGroup('Team');
+    const dir = writeTree({
+      'grants/_people.yaml':
+        'people:\n  - { id: kim, name: Kim, email: kim@example.com }\n  - { id: lee, name: Lee, email: lee@example.com }\n',
+      'grants/t/_app.yaml': `name: T\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN, removeForm: value-array }\nentitlements:\n  - { id: team, kind: group, group: Team }\n  - { id: viewer, kind: role, role: Viewer }\n`,
+      'grants/t/kim.yaml': 'user: kim\napp: t\npermissions: [team, viewer]\n',
+      'grants/t/lee.yaml': 'user: lee\napp: t\npermissions: [team]\nend: 2027-01-01\n',
+    });
+    commitAll(dir, 'team');
+    expect((await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env })).code).toBe(0);
+    // Lee's end removes them with the value-array form, which SCIMMY applies.
+    const later = await runCli(
+      ['apply', '--repo', dir, '--at', '2027-01-02T00:00:00Z', '--yes', '--no-push'],
+      { env },
+    );
+    expect(later.stdout).toContain('Applied: 0 granted, 1 revoked');
+    const members = () => (server.store.groups.get(team)!.members as { value: string }[]).map((m) => m.value);
+    expect(members()).toEqual([user('kim@example.com')!.id]);
+    expect(user('lee@example.com')!.active).toBe(false);
+
+    // A service without PATCH (its ServiceProviderConfig says so): whole resources are replaced instead.
+    const plain = await startScimServer();
+    // scimmy-routers declares PATCH support when it is built, so this comes after.
+    setPatchSupported(false);
+    try {
+      const group = addGroup('Team');
+      const other = writeTree({
+        'grants/_people.yaml':
+          'people:\n  - { id: kim, name: Kim, email: kim@example.com }\n  - { id: lee, name: Lee, email: lee@example.com }\n',
+        'grants/t/_app.yaml': `name: T\nconnector: { type: scim, baseUrl: ${plain.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: team, kind: group, group: Team }\n  - { id: viewer, kind: role, role: Viewer }\n`,
+        'grants/t/kim.yaml': 'user: kim\napp: t\npermissions: [team, viewer]\n',
+        'grants/t/lee.yaml': 'user: lee\napp: t\npermissions: [team]\n',
+      });
+      expect(
+        (await runCli(['apply', '--repo', other, '--at', NOW, '--yes', '--no-push'], { env })).code,
+      ).toBe(0);
+      writeTree(
+        {
+          'grants/t/kim.yaml': 'user: kim\napp: t\npermissions: [team]\n',
+          'grants/t/lee.yaml': 'user: lee\napp: t\npermissions: [team, viewer]\n',
+        },
+        other,
+      );
+      const put = await runCli(['apply', '--repo', other, '--at', NOW, '--yes', '--no-push'], { env });
+      expect(put.stdout).toContain('Applied: 1 granted, 1 revoked, 0 unchanged, 0 failed.');
+      expect(plain.store.requests.filter((r) => r.startsWith('PATCH'))).toEqual([]);
+      expect(plain.store.requests.filter((r) => r.startsWith('PUT'))).toHaveLength(3);
+      expect(user('kim@example.com')!.roles ?? []).toEqual([]);
+      expect(user('lee@example.com')!.roles).toEqual([{ value: 'Viewer' }]);
+      const members = (plain.store.groups.get(group)!.members as { value: string }[])
+        .map((m) => m.value)
+        .sort();
+      expect(members).toEqual([user('kim@example.com')!.id, user('lee@example.com')!.id].sort());
+    } finally {
+      setPatchSupported(true);
+      await plain.stop();
+    }
+  });
+
+  it('sends a run in one /Bulk request where the service supports it, new Users referenced by bulkId', async () => {
+    const plain = await startScimServer();
+    setBulkSupported(true);
+    try {
+      const group = addGroup('Ops');
+      const dir = writeTree({
+        'grants/_people.yaml':
+          'people:\n  - { id: oli, name: Oli, email: oli@example.com }\n  - { id: pat, name: Pat, email: pat@example.com }\n',
+        'grants/o/_app.yaml': `name: O\nconnector: { type: scim, baseUrl: ${plain.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: ops, kind: group, group: Ops }\n  - { id: pager, kind: permission, entitlement: Pager }\n`,
+        'grants/o/oli.yaml': 'user: oli\napp: o\npermissions: [ops, pager]\n',
+        'grants/o/pat.yaml': 'user: pat\napp: o\npermissions: [ops]\nend: 2027-01-01\n',
+      });
+      commitAll(dir, 'ops');
+      const run = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env });
+      expect(run.stdout).toContain('Applied: 3 granted, 0 revoked, 0 unchanged, 0 failed.');
+      expect(plain.store.requests).toEqual([
+        'GET /scim/v2/ServiceProviderConfig',
+        'GET /scim/v2/Users',
+        'GET /scim/v2/Groups',
+        'POST /scim/v2/Bulk',
+      ]);
+      const members = (plain.store.groups.get(group)!.members as { value: string }[])
+        .map((m) => m.value)
+        .sort();
+      expect(members).toEqual([user('oli@example.com')!.id, user('pat@example.com')!.id].sort());
+      expect(user('oli@example.com')!.entitlements).toEqual([{ value: 'Pager' }]);
+      expect(brief(await plan(dir))).toEqual([]);
+      // Pat's end: out of the group and deactivated, in one request again.
+      plain.store.requests.length = 0;
+      const later = await runCli(
+        ['apply', '--repo', dir, '--at', '2027-01-02T00:00:00Z', '--yes', '--no-push'],
+        { env },
+      );
+      expect(later.stdout).toContain('Applied: 0 granted, 1 revoked');
+      expect(plain.store.requests.at(-1)).toBe('POST /scim/v2/Bulk');
+      expect(user('pat@example.com')!.active).toBe(false);
+    } finally {
+      setBulkSupported(false);
+      await plain.stop();
+    }
   });
 
   it('retries 429 with Retry-After, and finds the User a 409 uniqueness says exists', async () => {

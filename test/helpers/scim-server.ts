@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import SCIMMY from 'scimmy';
-import SCIMMYRouters from 'scimmy-routers';
+// The SCIMMY instance scimmy-routers itself uses, so its configuration is the one the routes serve.
+import SCIMMYRouters, { SCIMMY } from 'scimmy-routers';
 
 type Stored = Record<string, unknown> & { id: string };
 
@@ -117,6 +117,8 @@ export async function startScimServer(): Promise<{
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/scim/v2`;
+  // scimmy-routers turns every capability on when it is built; bulk is something a test asks for.
+  setBulkSupported(false);
   return { url, store, stop: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
@@ -130,4 +132,14 @@ export function addGroup(displayName: string): string {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'],
   });
   return id;
+}
+
+/** Whether the service provider supports PATCH, as its ServiceProviderConfig says (SCIMMY's configuration is process-wide). */
+export function setPatchSupported(supported: boolean): void {
+  SCIMMY.Config.set({ patch: supported });
+}
+
+/** Whether the service provider supports /Bulk. */
+export function setBulkSupported(supported: boolean): void {
+  SCIMMY.Config.set({ bulk: { supported, maxOperations: 1000, maxPayloadSize: 16 * 1024 * 1024 } });
 }

@@ -27,6 +27,36 @@ interface ScimGroup {
 }
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
+
+interface BulkOp {
+  method: 'POST' | 'PATCH';
+  path: string;
+  bulkId?: string;
+  data: object;
+  changes: Change[];
+  account?: string;
+  group?: string;
+}
+
+function newUser(account: string, roles: { value: string }[], entitlements: { value: string }[]): object {
+  return {
+    schemas: [USER],
+    userName: account,
+    name: { formatted: account },
+    displayName: account,
+    emails: account.includes('@') ? [{ value: account, primary: true }] : [],
+    active: true,
+    ...(roles.length > 0 ? { roles } : {}),
+    ...(entitlements.length > 0 ? { entitlements } : {}),
+  };
+}
+
+function attributeOperation(c: Change, m: Mapping): object {
+  const [attribute, value] = m.role !== undefined ? ['roles', m.role] : ['entitlements', m.entitlement!];
+  return c.action === 'grant'
+    ? { op: 'add', path: attribute, value: [{ value }] }
+    : { op: 'remove', path: `${attribute}[value eq ${JSON.stringify(value)}]` };
+}
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
 /** SCIM 2.0 (RFC 7643/7644): users, group membership, roles and entitlements. */
@@ -76,6 +106,9 @@ class ScimSession {
   readonly concurrency = 1;
   private readonly base: string;
   private filterSupported = true;
+  private patchSupported = true;
+  /** The most operations one /Bulk request may carry, when the service supports bulk (and PATCH). */
+  private bulkMax = 0;
   private users = new Map<string, ScimUser>();
   private groups = new Map<string, ScimGroup>();
   requests = 0;
@@ -137,8 +170,14 @@ class ScimSession {
   /** Reads the service's capabilities, the managed groups (by displayName filter) and every user, page by page. */
   async observe(): Promise<Held[]> {
     try {
-      const config = await this.call<{ filter?: { supported?: boolean } }>('GET', '/ServiceProviderConfig');
+      const config = await this.call<{ filter?: { supported?: boolean }; patch?: { supported?: boolean } }>(
+        'GET',
+        '/ServiceProviderConfig',
+      );
       this.filterSupported = config.filter?.supported ?? false;
+      this.patchSupported = config.patch?.supported ?? false;
+      const bulk = (config as { bulk?: { supported?: boolean; maxOperations?: number } }).bulk;
+      this.bulkMax = bulk?.supported && this.patchSupported ? (bulk.maxOperations ?? 0) : 0;
       await this.readUsers();
       await this.readGroups();
     } catch (e) {
@@ -228,6 +267,183 @@ class ScimSession {
    * which also deactivates the User when nothing managed is left. Never DELETE.
    */
   steps(changes: Change[]): Step[] {
+    const bulk = this.bulkPlan(changes);
+    if (bulk) return [{ changes, run: () => this.runBulk(bulk) }];
+    return this.singleSteps(changes);
+  }
+
+  private mappingOf(c: Change): Mapping {
+    return this.mappings.find(
+      (m) => m.id === (c.entitlement ?? c.license) && m.license === (c.license !== undefined),
+    )!;
+  }
+
+  /**
+   * Where the service supports /Bulk, a run's changes in one direction go in
+   * one request when that saves calls: new Users by bulkId, the groups that
+   * name them, and every User patch. Undefined when bulk does not apply.
+   */
+  private bulkPlan(changes: Change[]): BulkOp[] | undefined {
+    if (this.bulkMax < 2 || changes.length === 0) return undefined;
+    const grant = changes[0]!.action === 'grant';
+    const ops: BulkOp[] = [];
+    const refs = new Map<string, string>();
+    const userOps: BulkOp[] = [];
+    for (const [account, mine] of groupBy(changes, (c) => c.account.toLowerCase())) {
+      const attrs = mine.filter((c) => this.mappingOf(c).group === undefined);
+      const user = this.users.get(account);
+      const values = (kind: 'role' | 'entitlement') =>
+        attrs.flatMap((c) =>
+          this.mappingOf(c)[kind] === undefined ? [] : [{ value: this.mappingOf(c)[kind]! }],
+        );
+      if (!user) {
+        if (!grant) continue;
+        const bulkId = `u${refs.size}`;
+        refs.set(account, `bulkId:${bulkId}`);
+        userOps.push({
+          method: 'POST',
+          path: '/Users',
+          bulkId,
+          data: newUser(mine[0]!.account, values('role'), values('entitlement')),
+          changes: attrs,
+          account,
+        });
+        continue;
+      }
+      refs.set(account, user.id);
+      const operations: object[] = [];
+      if (grant && user.active === false) operations.push({ op: 'replace', path: 'active', value: true });
+      for (const c of attrs) operations.push(attributeOperation(c, this.mappingOf(c)));
+      if (!grant) {
+        const gone = new Set(mine.map((c) => c.entitlement ?? c.license));
+        const left = this.held().filter(
+          (h) => h.account.toLowerCase() === account && !gone.has(h.entitlement ?? h.license),
+        );
+        if (left.length === 0 && user.active !== false)
+          operations.push({ op: 'replace', path: 'active', value: false });
+      }
+      if (operations.length > 0) {
+        userOps.push({
+          method: 'PATCH',
+          path: `/Users/${user.id}`,
+          data: { schemas: [PATCH], Operations: operations },
+          changes: attrs,
+          account,
+        });
+      }
+    }
+    const groupOps: BulkOp[] = [];
+    for (const [name, batch] of groupBy(
+      changes.filter((c) => this.mappingOf(c).group !== undefined),
+      (c) => this.mappingOf(c).group!,
+    )) {
+      const group = this.groups.get(name)!;
+      const ref = (c: Change) => refs.get(c.account.toLowerCase());
+      const adds = batch.filter((c) => c.action === 'grant' && ref(c));
+      const existing = adds.filter((c) => !ref(c)!.startsWith('bulkId:'));
+      const remove = batch.filter((c) => c.action === 'revoke' && ref(c));
+      const operations: object[] = [];
+      if (existing.length > 0)
+        operations.push({ op: 'add', path: 'members', value: existing.map((c) => ({ value: ref(c)! })) });
+      for (const c of remove)
+        operations.push({ op: 'remove', path: `members[value eq ${JSON.stringify(ref(c)!)}]` });
+      const patch = (ops: object[], changes: Change[]): BulkOp => ({
+        method: 'PATCH',
+        path: `/Groups/${group.id}`,
+        data: { schemas: [PATCH], Operations: ops },
+        changes,
+        group: name,
+      });
+      if (operations.length > 0) groupOps.push(patch(operations, [...existing, ...remove]));
+      // A new member joins by its own operation, so each refers to one bulkId: some services (SCIMMY 1.3)
+      // resolve only one reference per operation. Still one request.
+      for (const c of adds.filter((c) => ref(c)!.startsWith('bulkId:'))) {
+        groupOps.push(patch([{ op: 'add', path: 'members', value: [{ value: ref(c)! }] }], [c]));
+      }
+    }
+    ops.push(...(grant ? [...userOps, ...groupOps] : [...groupOps, ...userOps]));
+    // One request must replace at least two, and fit the service's limit.
+    return ops.length >= 2 && ops.length <= this.bulkMax ? ops : undefined;
+  }
+
+  private async runBulk(ops: BulkOp[]): Promise<Outcome[]> {
+    const body = {
+      schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
+      Operations: ops.map(({ method, path, bulkId, data }) => ({
+        method,
+        path,
+        ...(bulkId ? { bulkId } : {}),
+        data,
+      })),
+    };
+    let response: { Operations?: { status?: string | number; location?: string; bulkId?: string }[] };
+    try {
+      response = await this.call('POST', '/Bulk', body);
+    } catch (e) {
+      throw translate(e, `sending ${ops.length} operations in one bulk request`);
+    }
+    const outcome = new Map<Change, Outcome>();
+    const ids = new Map<string, string>();
+    (response.Operations ?? []).forEach((result, i) => {
+      const op = ops[i];
+      if (!op) return;
+      const ok = Number(result.status) >= 200 && Number(result.status) < 300;
+      if (ok && op.method === 'POST' && result.location && op.bulkId)
+        ids.set(`bulkId:${op.bulkId}`, result.location.split('/').pop()!);
+      for (const c of op.changes)
+        outcome.set(c, ok ? (c.action === 'grant' ? 'granted' : 'revoked') : 'failed');
+      if (!ok) return;
+      this.remember(op, ids);
+    });
+    return ops.flatMap((op) => op.changes).map((c) => outcome.get(c) ?? 'failed');
+  }
+
+  /** Keeps the session's picture of the service in step with a bulk operation that succeeded. */
+  private remember(op: BulkOp, ids: Map<string, string>): void {
+    const data = op.data as {
+      userName?: string;
+      roles?: { value: string }[];
+      entitlements?: { value: string }[];
+      Operations?: { op: string; path: string; value?: unknown }[];
+    };
+    if (op.method === 'POST' && op.account && op.bulkId) {
+      const id = ids.get(`bulkId:${op.bulkId}`);
+      if (id)
+        this.users.set(op.account, {
+          id,
+          userName: data.userName ?? op.account,
+          active: true,
+          roles: data.roles ?? [],
+          entitlements: data.entitlements ?? [],
+        });
+      return;
+    }
+    if (op.group) {
+      const group = this.groups.get(op.group)!;
+      const members = new Set((group.members ?? []).map((m) => m.value));
+      for (const c of op.changes) {
+        const user = this.users.get(c.account.toLowerCase());
+        if (!user) continue;
+        if (c.action === 'grant') members.add(user.id);
+        else members.delete(user.id);
+      }
+      group.members = [...members].map((value) => ({ value }));
+      return;
+    }
+    const user = op.account ? this.users.get(op.account) : undefined;
+    if (!user) return;
+    for (const operation of data.Operations ?? [])
+      if (operation.path === 'active') user.active = operation.value as boolean;
+    for (const c of op.changes) {
+      const m = this.mappingOf(c);
+      const key = m.role !== undefined ? 'roles' : 'entitlements';
+      const value = m.role ?? m.entitlement!;
+      const list = (user[key] ?? []).filter((v) => v.value !== value);
+      user[key] = c.action === 'grant' ? [...list, { value }] : list;
+    }
+  }
+
+  private singleSteps(changes: Change[]): Step[] {
     const mapping = (c: Change) =>
       this.mappings.find(
         (m) => m.id === (c.entitlement ?? c.license) && m.license === (c.license !== undefined),
@@ -330,10 +546,16 @@ class ScimSession {
         }
       }
       if (operations.length > 0) {
-        const updated = await this.call<ScimUser>('PATCH', `/Users/${user.id}`, {
-          schemas: [PATCH],
-          Operations: operations,
-        });
+        const updated = this.patchSupported
+          ? await this.call<ScimUser>('PATCH', `/Users/${user.id}`, {
+              schemas: [PATCH],
+              Operations: operations,
+            })
+          : await this.call<ScimUser>(
+              'PUT',
+              `/Users/${user.id}`,
+              replaced(user, changes, mapping, operations),
+            );
         this.users.set(account.toLowerCase(), { ...user, ...updated });
       }
       return changes.map((c) => (c.action === 'grant' ? 'granted' : 'revoked'));
@@ -394,10 +616,19 @@ class ScimSession {
           for (const id of remove)
             operations.push({ op: 'remove', path: `members[value eq ${JSON.stringify(id)}]` });
       }
-      await this.call('PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: operations });
       const members = new Set((group.members ?? []).map((m) => m.value));
       for (const id of add) members.add(id);
       for (const id of remove) members.delete(id);
+      if (this.patchSupported)
+        await this.call('PATCH', `/Groups/${group.id}`, { schemas: [PATCH], Operations: operations });
+      else {
+        // Without PATCH the whole Group is replaced: the members it had, with this run's changes.
+        const { meta: _meta, ...rest } = group as ScimGroup & { meta?: unknown };
+        await this.call('PUT', `/Groups/${group.id}`, {
+          ...rest,
+          members: [...members].map((value) => ({ value })),
+        });
+      }
       group.members = [...members].map((value) => ({ value }));
       return changes.map((c) => (c.action === 'grant' ? 'granted' : 'revoked'));
     } catch (e) {
@@ -406,6 +637,35 @@ class ScimSession {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A whole User for services without PATCH: its roles, entitlements and active flag as the operations leave them. */
+function replaced(
+  user: ScimUser,
+  changes: Change[],
+  mapping: (c: Change) => Mapping,
+  operations: object[],
+): object {
+  const roles = new Set((user.roles ?? []).map((r) => r.value));
+  const entitlements = new Set((user.entitlements ?? []).map((e) => e.value));
+  for (const c of changes) {
+    const m = mapping(c);
+    const set = m.role !== undefined ? roles : entitlements;
+    const value = m.role ?? m.entitlement!;
+    if (c.action === 'grant') set.add(value);
+    else set.delete(value);
+  }
+  const active = operations.find(
+    (o): o is { path: string; value: boolean } => (o as { path?: string }).path === 'active',
+  );
+  const { meta: _meta, ...rest } = user as ScimUser & { meta?: unknown };
+  return {
+    ...rest,
+    schemas: [USER],
+    roles: [...roles].map((value) => ({ value })),
+    entitlements: [...entitlements].map((value) => ({ value })),
+    ...(active ? { active: active.value } : {}),
+  };
 }
 
 /** SCIM errors keep the service's own words; 429 and 503 (and dropped connections) are worth retrying. */
