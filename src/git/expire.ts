@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
+import { identityArgs } from './identity.js';
 
 export interface Expired {
   file: string;
@@ -60,10 +61,4 @@ export async function commitExpired(root: string, expired: Expired[], push: bool
     }
   }
   return [...notes, `pushed the expiry commit to ${remote}/${branch}`];
-}
-
-/** Commits as the configured user, or as iden where the runner has none (a fresh CI machine). */
-async function identityArgs(git: ReturnType<typeof simpleGit>): Promise<string[]> {
-  const name = await git.raw(['config', 'user.name']).catch(() => '');
-  return name.trim() ? [] : ['-c', 'user.name=iden', '-c', 'user.email=iden@users.noreply.github.com'];
 }

@@ -1,5 +1,6 @@
 import { simpleGit } from 'simple-git';
 import { readBlobs } from './blobs.js';
+import { identityArgs } from './identity.js';
 
 export const NOTES_REF = 'refs/notes/iden';
 
@@ -23,7 +24,15 @@ export async function appendRecord(
 ): Promise<RecordResult> {
   const git = simpleGit({ baseDir: root });
   try {
-    await git.raw(['notes', `--ref=${NOTES_REF}`, 'append', '-m', JSON.stringify(record), commit]);
+    await git.raw([
+      ...(await identityArgs(git)),
+      'notes',
+      `--ref=${NOTES_REF}`,
+      'append',
+      '-m',
+      JSON.stringify(record),
+      commit,
+    ]);
   } catch (e) {
     return { kept: false, message: `apply record not kept: ${(e as Error).message.trim()}` };
   }
@@ -56,7 +65,15 @@ async function pushNotes(git: ReturnType<typeof simpleGit>, remote: string): Pro
   } catch {
     // Another run pushed notes meanwhile: take theirs, keep both, push again.
     await git.raw(['fetch', remote, `${NOTES_REF}:refs/notes/iden-remote`]);
-    await git.raw(['notes', `--ref=${NOTES_REF}`, 'merge', '-s', 'cat_sort_uniq', 'refs/notes/iden-remote']);
+    await git.raw([
+      ...(await identityArgs(git)),
+      'notes',
+      `--ref=${NOTES_REF}`,
+      'merge',
+      '-s',
+      'cat_sort_uniq',
+      'refs/notes/iden-remote',
+    ]);
     await git.raw(['push', remote, NOTES_REF]);
   }
 }
