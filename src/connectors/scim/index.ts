@@ -571,16 +571,7 @@ class ScimSession {
     entitlements: { value: string }[],
   ): Promise<{ user: ScimUser; fresh: boolean }> {
     try {
-      const user = await this.call<ScimUser>('POST', '/Users', {
-        schemas: [USER],
-        userName: account,
-        name: { formatted: account },
-        displayName: account,
-        emails: account.includes('@') ? [{ value: account, primary: true }] : [],
-        active: true,
-        ...(roles.length > 0 ? { roles } : {}),
-        ...(entitlements.length > 0 ? { entitlements } : {}),
-      });
+      const user = await this.call<ScimUser>('POST', '/Users', newUser(account, roles, entitlements));
       this.users.set(account.toLowerCase(), user);
       return { user, fresh: true };
     } catch (e) {
