@@ -199,9 +199,14 @@ export function locate(
   return position(lines, (target ?? {}) as { range?: [number, number, number] });
 }
 
-export function resolveFinding(parsed: Pick<ParsedYaml, 'doc' | 'lines'>, finding: Finding): Diagnostic {
+/** A finding placed at its line; without a parsed document (the file could not be read again) at the top. */
+export function resolveFinding(
+  parsed: Pick<ParsedYaml, 'doc' | 'lines'> | undefined,
+  finding: Finding,
+): Diagnostic {
   const { file, severity, code, message, where } = finding;
-  const at = 'line' in where ? where : locate(parsed, where.path, where.part);
+  const at =
+    'line' in where ? where : parsed ? locate(parsed, where.path, where.part) : { line: 1, column: 1 };
   return { file, line: at.line, column: at.column, severity, code, message };
 }
 

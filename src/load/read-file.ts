@@ -44,12 +44,9 @@ export interface LoadedFile {
 /** Reads, parses and schema-checks one file; every failure is a diagnostic. */
 export function loadFile(file: string, abs: string, kind: FileKind, keepDocument: boolean): LoadedFile {
   let parsed: ParsedYaml;
+  const limit = kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT;
   try {
-    parsed = parseYaml(
-      file,
-      readCapped(abs, kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT),
-      limitFor(kind),
-    );
+    parsed = parseYaml(file, readCapped(abs, limit), limit);
   } catch (e) {
     const message = `cannot read the file: ${(e as Error).message}`;
     return {
@@ -68,8 +65,4 @@ export function loadFile(file: string, abs: string, kind: FileKind, keepDocument
     if (findings.length > 0) value = undefined;
   }
   return { file, value, raw: parsed.value, diagnostics, parsed: keepDocument ? parsed : undefined };
-}
-
-function limitFor(kind: FileKind): number {
-  return kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT;
 }

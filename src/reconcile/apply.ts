@@ -48,7 +48,9 @@ export async function applyChanges(
     progress,
   );
   const failedGrant = new Set(
-    grants.filter((r) => r.outcome === 'failed').map((r) => `${r.app}\u0000${r.user}`),
+    grants
+      .filter((r) => r.result.outcome === 'failed')
+      .map((r) => `${r.original.app}\u0000${r.original.user}`),
   );
   const revokes = changes.filter((c) => c.action === 'revoke');
   const heldBack = revokes.filter((c) => failedGrant.has(`${c.app}\u0000${c.user}`));
@@ -71,7 +73,8 @@ export async function applyChanges(
   return changes.map((c) => results.get(c)!);
 }
 
-type Tracked = { original: Change; result: ChangeResult; outcome: Outcome; app: string; user: string };
+/** A change and what became of it; results are matched back to the changes by identity. */
+type Tracked = { original: Change; result: ChangeResult };
 
 async function runPhase(
   changes: Change[],
@@ -107,7 +110,7 @@ async function runPhase(
 
 function track(original: Change, outcome: Outcome, error?: string): Tracked {
   const result: ChangeResult = { ...original, outcome, ...(outcome === 'failed' && error ? { error } : {}) };
-  return { original, result, outcome, app: original.app, user: original.user };
+  return { original, result };
 }
 
 /** Runs a step, retrying transient errors with exponential backoff and full jitter, honouring Retry-After. */

@@ -315,11 +315,7 @@ class ScimSession {
       if (grant && user.active === false) operations.push({ op: 'replace', path: 'active', value: true });
       for (const c of attrs) operations.push(attributeOperation(c, this.mappingOf(c)));
       if (!grant) {
-        const gone = new Set(mine.map((c) => c.entitlement ?? c.license));
-        const left = this.held().filter(
-          (h) => h.account.toLowerCase() === account && !gone.has(h.entitlement ?? h.license),
-        );
-        if (left.length === 0 && user.active !== false)
+        if (this.leftAfter(account, mine).length === 0 && user.active !== false)
           operations.push({ op: 'replace', path: 'active', value: false });
       }
       if (operations.length > 0) {
@@ -444,74 +440,41 @@ class ScimSession {
   }
 
   private singleSteps(changes: Change[]): Step[] {
-    const mapping = (c: Change) =>
-      this.mappings.find(
-        (m) => m.id === (c.entitlement ?? c.license) && m.license === (c.license !== undefined),
-      )!;
-    const onUser = changes.filter((c) => mapping(c).group === undefined);
-    const onGroup = changes.filter((c) => mapping(c).group !== undefined);
     const grant = changes[0]?.action === 'grant';
-    const userSteps = [...groupBy(grant ? changes : onUser, (c) => c.account.toLowerCase()).values()].map(
-      (batch) => ({
-        changes: batch.filter((c) => mapping(c).group === undefined),
-        all: batch,
-      }),
-    );
-    const steps: Step[] = [];
-    const userStep = ({ changes: mine, all }: { changes: Change[]; all: Change[] }): Step => ({
-      changes: mine,
-      run: () => this.patchUser(all[0]!.account, mine, mapping, all),
+    const groupSteps = [
+      ...groupBy(
+        changes.filter((c) => this.mappingOf(c).group !== undefined),
+        (c) => this.mappingOf(c).group!,
+      ),
+    ].map(([group, batch]): Step => ({ changes: batch, run: () => this.patchGroup(group, batch) }));
+    // One step per person: their roles and entitlements, and (granting) their User made ready, or
+    // (removing) deactivated once nothing is left. A step with no changes of its own only provisions or deactivates.
+    const userSteps = [...groupBy(changes, (c) => c.account.toLowerCase()).values()].map((batch): Step => {
+      const mine = batch.filter((c) => this.mappingOf(c).group === undefined);
+      return { changes: mine, run: () => this.patchUser(batch[0]!.account, mine, grant) };
     });
-    const groupSteps = [...groupBy(onGroup, (c) => mapping(c).group!).entries()].map(
-      ([group, batch]): Step => ({ changes: batch, run: () => this.patchGroup(group, batch) }),
-    );
-    if (grant) {
-      // A User must exist before a group can name it; a step with no changes of its own only provisions.
-      for (const s of userSteps)
-        steps.push(
-          s.changes.length > 0
-            ? userStep(s)
-            : {
-                changes: [],
-                run: () => this.patchUser(s.all[0]!.account, [], mapping, s.all).then(() => []),
-              },
-        );
-      steps.push(...groupSteps);
-    } else {
-      steps.push(...groupSteps);
-      const accounts = new Set(changes.map((c) => c.account.toLowerCase()));
-      for (const account of accounts) {
-        const mine = onUser.filter((c) => c.account.toLowerCase() === account);
-        steps.push({
-          changes: mine,
-          run: () =>
-            this.patchUser(
-              changes.find((c) => c.account.toLowerCase() === account)!.account,
-              mine,
-              mapping,
-              [],
-            ),
-        });
-      }
-    }
-    return steps;
+    // A User must exist before a group can name it; removals leave the groups first.
+    return grant ? [...userSteps, ...groupSteps] : [...groupSteps, ...userSteps];
   }
 
-  private async patchUser(
-    account: string,
-    changes: Change[],
-    mapping: (c: Change) => Mapping,
-    grants: Change[],
-  ): Promise<Outcome[]> {
-    const what = `${changes[0]?.action === 'revoke' ? 'updating' : 'provisioning'} ${account}`;
+  /** What the person holds once `changes` are taken away: the basis for deactivating them. */
+  private leftAfter(account: string, changes: Change[]): Held[] {
+    const gone = new Set(changes.map((c) => c.entitlement ?? c.license));
+    return this.held().filter(
+      (h) => h.account.toLowerCase() === account.toLowerCase() && !gone.has(h.entitlement ?? h.license),
+    );
+  }
+
+  private async patchUser(account: string, changes: Change[], provision: boolean): Promise<Outcome[]> {
+    const what = `${provision ? 'provisioning' : 'updating'} ${account}`;
     try {
       let user = this.users.get(account.toLowerCase());
       const operations: object[] = [];
-      if (grants.length > 0 && !user) {
+      if (provision && !user) {
         // A new User is created with its roles and entitlements: one request, not two.
         const values = (kind: 'role' | 'entitlement') =>
           changes.flatMap((c) => {
-            const value = mapping(c)[kind];
+            const value = this.mappingOf(c)[kind];
             return value === undefined ? [] : [{ value }];
           });
         const created = await this.createUser(account, values('role'), values('entitlement'));
@@ -519,31 +482,10 @@ class ScimSession {
         user = created.user;
       }
       if (!user) return changes.map(() => 'unchanged');
-      if (grants.length > 0 && user.active === false)
-        operations.push({ op: 'replace', path: 'active', value: true });
-      for (const c of changes) {
-        const m = mapping(c);
-        const [attribute, value] =
-          m.role !== undefined ? ['roles', m.role] : ['entitlements', m.entitlement!];
-        if (c.action === 'grant') operations.push({ op: 'add', path: attribute, value: [{ value }] });
-        else operations.push({ op: 'remove', path: `${attribute}[value eq ${JSON.stringify(value)}]` });
-      }
-      if (changes.length > 0 && changes[0]!.action === 'revoke') {
-        const remaining = this.held().filter(
-          (h) =>
-            h.account.toLowerCase() === account.toLowerCase() &&
-            !changes.some((c) => (c.entitlement ?? c.license) === (h.entitlement ?? h.license)),
-        );
-        if (remaining.length === 0 && user.active !== false)
-          operations.push({ op: 'replace', path: 'active', value: false });
-      } else if (changes.length === 0 && grants.length === 0) {
-        // A person whose last group went in this run's group steps.
-        if (
-          this.held().every((h) => h.account.toLowerCase() !== account.toLowerCase()) &&
-          user.active !== false
-        ) {
-          operations.push({ op: 'replace', path: 'active', value: false });
-        }
+      if (provision && user.active === false) operations.push({ op: 'replace', path: 'active', value: true });
+      for (const c of changes) operations.push(attributeOperation(c, this.mappingOf(c)));
+      if (!provision && this.leftAfter(account, changes).length === 0 && user.active !== false) {
+        operations.push({ op: 'replace', path: 'active', value: false });
       }
       if (operations.length > 0) {
         const updated = this.patchSupported
@@ -554,7 +496,7 @@ class ScimSession {
           : await this.call<ScimUser>(
               'PUT',
               `/Users/${user.id}`,
-              replaced(user, changes, mapping, operations),
+              replaced(user, changes, (c) => this.mappingOf(c), operations),
             );
         this.users.set(account.toLowerCase(), { ...user, ...updated });
       }
