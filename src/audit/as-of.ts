@@ -1,8 +1,8 @@
 import { simpleGit } from 'simple-git';
 import { parse } from 'yaml';
 import { readBlobs } from '../git/blobs.js';
-import { type Instant, isoUtc, isTimeZone } from '../time.js';
-import { grantWindow, isActive } from '../validate/context.js';
+import { type Instant, isoUtc, isTimeZone } from '../model/time.js';
+import { grantWindow, isActive } from '../model/window.js';
 import { pathIdentity } from './history.js';
 
 export interface AccessEntry {

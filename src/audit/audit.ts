@@ -1,7 +1,7 @@
 import { simpleGit } from 'simple-git';
 import { readBlobs } from '../git/blobs.js';
 import { readRecords } from '../git/notes.js';
-import type { Instant } from '../time.js';
+import type { Instant } from '../model/time.js';
 import { type AuditEvent, attachRecords, buildEvents } from './events.js';
 import { grantHistory } from './history.js';
 

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { type Instant, isoUtc, parseTime } from '../time.js';
+import { type Instant, isoUtc, parseTime } from '../model/time.js';
 import { groupBy } from '../util/group-by.js';
 import { type Commit, pathIdentity } from './history.js';
 

@@ -3,8 +3,8 @@ import { addApprovers, reviewSource } from '../audit/approvers.js';
 import { accessAsOf } from '../audit/as-of.js';
 import { auditEvents } from '../audit/audit.js';
 import { loadRepo } from '../load/repo.js';
+import { isTimeZone } from '../model/time.js';
 import { type AuditFormat, formatAccess, formatEvents } from '../report/audit.js';
-import { isTimeZone } from '../time.js';
 import { EXIT, type Io } from './io.js';
 import { atOption } from './options.js';
 

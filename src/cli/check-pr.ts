@@ -1,10 +1,10 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { GithubSetupError, pullContext, readPull, setStatus, upsertComment } from '../github/client.js';
+import { parseAtOption } from '../model/time.js';
 import { checkPullRequest, RefError } from '../policy/check-pr.js';
 import type { Review } from '../policy/classify.js';
 import { type CheckFormat, COMMENT_MARKER, checkMarkdown, formatCheck } from '../report/check-pr.js';
-import { parseAtOption } from '../time.js';
 import { EXIT, type Io, UsageError } from './io.js';
 
 export interface CheckPrOptions {

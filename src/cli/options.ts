@@ -1,5 +1,5 @@
 import type { AccessRepo } from '../model/repo.js';
-import { type Instant, isTimeZone, parseAtOption } from '../time.js';
+import { type Instant, isTimeZone, parseAtOption } from '../model/time.js';
 import { UsageError } from './io.js';
 
 /** The instant a command evaluates at: --at, or now. A bare --at date is midnight in the settings' zone. */

@@ -7,13 +7,13 @@ import { commitExpired, type Expired } from '../git/expire.js';
 import { appendRecord } from '../git/notes.js';
 import { loadRepo } from '../load/repo.js';
 import type { AccessRepo } from '../model/repo.js';
+import { humanTime, isTimeZone } from '../model/time.js';
+import { grantWindow } from '../model/window.js';
 import { applyChanges, type ChangeResult } from '../reconcile/apply.js';
 import type { Plan } from '../reconcile/plan.js';
 import { closeSessions, type Prepared, preparePlan } from '../reconcile/prepare.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
-import { humanTime, isTimeZone } from '../time.js';
-import { grantWindow } from '../validate/context.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { atOption } from './options.js';
 

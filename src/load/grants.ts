@@ -6,15 +6,18 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { GrantFile } from '../model/files.generated.js';
 import { packageRoot } from '../util/package-root.js';
 import { loadFile } from './read-file.js';
+import { type Tree, WorkTree } from './tree.js';
 import type { GrantPath } from './walk.js';
 
 export interface GrantJob {
+  /** The work tree's root: worker threads read files from disk. */
+  root: string;
   paths: GrantPath[];
 }
 
 export interface LoadedGrant {
   file: string;
-  abs: string;
+  source: string;
   folder: string;
   name: string;
   /** Present when the file parsed and passed the grant schema. */
@@ -23,12 +26,12 @@ export interface LoadedGrant {
   diagnostics: Diagnostic[];
 }
 
-export function loadGrants(job: GrantJob): LoadedGrant[] {
-  return job.paths.map(({ file, abs, folder, name }) => {
-    const loaded = loadFile(file, abs, 'grant', false);
+export function loadGrants(tree: Tree, paths: GrantPath[]): LoadedGrant[] {
+  return paths.map(({ file, source, folder, name }) => {
+    const loaded = loadFile(file, tree, source, 'grant', false);
     return {
       file,
-      abs,
+      source,
       folder,
       name,
       value: loaded.value as GrantFile | undefined,
@@ -46,11 +49,22 @@ const BATCH = 1000;
  * Loads grant files, in worker threads on every core when there are many.
  * The YAML parser is most of validate's cost, so this is where cores pay.
  */
-export async function loadGrantsParallel(paths: GrantPath[], threads?: number): Promise<LoadedGrant[]> {
+export async function loadGrantsParallel(
+  tree: Tree,
+  paths: GrantPath[],
+  threads?: number,
+): Promise<LoadedGrant[]> {
   const workerFile = join(packageRoot(), 'dist', 'src', 'load', 'grant-worker.js');
   const count = Math.min(threads ?? availableParallelism(), Math.ceil(paths.length / BATCH));
-  if (paths.length < PARALLEL_THRESHOLD && threads === undefined) return loadGrants({ paths });
-  if (count <= 1 || !existsSync(workerFile)) return loadGrants({ paths });
+  const serial =
+    !(tree instanceof WorkTree) ||
+    (paths.length < PARALLEL_THRESHOLD && threads === undefined) ||
+    count <= 1 ||
+    !existsSync(workerFile);
+  if (serial) {
+    await tree.prefetch(paths.map((p) => p.source));
+    return loadGrants(tree, paths);
+  }
 
   const results: LoadedGrant[][] = new Array(Math.ceil(paths.length / BATCH));
   let next = 0;
@@ -74,7 +88,7 @@ export async function loadGrantsParallel(paths: GrantPath[], threads?: number): 
               if (next >= results.length) return;
               const index = next++;
               pending.push(index);
-              worker.postMessage({ paths: batchOf(index) } satisfies GrantJob);
+              worker.postMessage({ root: tree.root, paths: batchOf(index) } satisfies GrantJob);
             };
             worker.on('message', (reply: string) => {
               const index = pending.shift()!;
@@ -99,8 +113,8 @@ type Reply = [valid: boolean, raw: Record<string, unknown> | null, diagnostics: 
 
 function fromReply(batch: GrantPath[], reply: string): LoadedGrant[] {
   return (JSON.parse(reply) as Reply).map(([valid, raw, diagnostics], i) => {
-    const { file, abs, folder, name } = batch[i]!;
+    const { file, source, folder, name } = batch[i]!;
     const value = valid && raw ? (raw as unknown as GrantFile) : undefined;
-    return { file, abs, folder, name, value, raw: raw ?? undefined, diagnostics };
+    return { file, source, folder, name, value, raw: raw ?? undefined, diagnostics };
   });
 }

@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics.js';
 import { checkSchema, type FileKind } from '../schema/check.js';
 import {
@@ -8,28 +7,7 @@ import {
   parseYaml,
   resolveFinding,
 } from './parse-yaml.js';
-
-let scratch = Buffer.allocUnsafe(GRANT_FILE_LIMIT + 1);
-
-/**
- * Reads at most limit + 1 bytes, so an oversized file is reported without
- * being read whole. The returned bytes are only valid until the next call.
- */
-export function readCapped(path: string, limit: number): Uint8Array {
-  if (scratch.length < limit + 1) scratch = Buffer.allocUnsafe(limit + 1);
-  const fd = openSync(path, 'r');
-  try {
-    let total = 0;
-    while (total <= limit) {
-      const n = readSync(fd, scratch, total, limit + 1 - total, null);
-      if (n === 0) break;
-      total += n;
-    }
-    return scratch.subarray(0, total);
-  } finally {
-    closeSync(fd);
-  }
-}
+import type { Tree } from './tree.js';
 
 export interface LoadedFile {
   file: string;
@@ -41,12 +19,18 @@ export interface LoadedFile {
   parsed: ParsedYaml | undefined;
 }
 
-/** Reads, parses and schema-checks one file; every failure is a diagnostic. */
-export function loadFile(file: string, abs: string, kind: FileKind, keepDocument: boolean): LoadedFile {
+/** Reads, parses and schema-checks one file (`source`: where the tree holds it); every failure is a diagnostic. */
+export function loadFile(
+  file: string,
+  tree: Tree,
+  source: string,
+  kind: FileKind,
+  keepDocument: boolean,
+): LoadedFile {
   let parsed: ParsedYaml;
   const limit = kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT;
   try {
-    parsed = parseYaml(file, readCapped(abs, limit), limit);
+    parsed = parseYaml(file, tree.read(source, limit), limit);
   } catch (e) {
     const message = `cannot read the file: ${(e as Error).message}`;
     return {

@@ -5,7 +5,8 @@ import { checkConnectorSettings } from '../schema/check.js';
 import { loadGrantsParallel } from './grants.js';
 import { resolveFinding } from './parse-yaml.js';
 import { loadFile } from './read-file.js';
-import { walkGrants } from './walk.js';
+import { type Tree, WorkTree } from './tree.js';
+import { type GrantPath, walkGrants } from './walk.js';
 
 export class RepoNotFoundError extends Error {
   constructor(readonly root: string) {
@@ -16,23 +17,37 @@ export class RepoNotFoundError extends Error {
 export interface LoadOptions {
   /** Worker threads for grant files; default: every core when there are many files. */
   threads?: number;
+  /** Only these grant files (repository-relative paths); default: every one. */
+  grants?: (grant: GrantPath) => boolean;
 }
 
-/** Reads an access repository: its layout, every file parsed and checked against its schema. */
+/** Reads the access repository in a work tree, as it is on disk. */
 export async function loadRepo(root: string, options: LoadOptions = {}): Promise<AccessRepo> {
   const grantsDir = join(root, 'grants');
   if (!existsSync(grantsDir) || !statSync(grantsDir).isDirectory()) throw new RepoNotFoundError(root);
+  return loadTree(new WorkTree(root), options);
+}
 
-  const listing = walkGrants(root);
+/** Reads an access repository from a tree (a work tree or a commit): its layout, every file parsed and checked against its schema. */
+export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<AccessRepo> {
+  if (tree.kind('grants') !== 'dir') throw new RepoNotFoundError(tree.root);
+  const listing = walkGrants(tree);
   const diagnostics = [...listing.diagnostics];
-  const grantPaths = listing.apps.flatMap((app) => app.grants);
-  const grantsPromise = loadGrantsParallel(grantPaths, options.threads);
+  const all = listing.apps.flatMap((app) => app.grants);
+  const grantPaths = options.grants ? all.filter(options.grants) : all;
+  await tree.prefetch(
+    [listing.settings?.source, listing.people?.source, ...listing.apps.map((a) => a.source)].filter(
+      (p): p is string => p !== undefined,
+    ),
+  );
+  const grantsPromise = loadGrantsParallel(tree, grantPaths, options.threads);
   // Awaited below; this keeps a failure from being unhandled while the other files load.
   grantsPromise.catch(() => undefined);
 
   const settings =
-    listing.settings && entry<SettingsFile>(listing.settings.file, listing.settings.abs, 'settings');
-  const people = listing.people && entry<PeopleFile>(listing.people.file, listing.people.abs, 'people');
+    listing.settings && entry<SettingsFile>(tree, listing.settings.file, listing.settings.source, 'settings');
+  const people =
+    listing.people && entry<PeopleFile>(tree, listing.people.file, listing.people.source, 'people');
   if (!listing.people) {
     diagnostics.push({
       file: 'grants/_people.yaml',
@@ -45,8 +60,8 @@ export async function loadRepo(root: string, options: LoadOptions = {}): Promise
   }
   const apps = new Map<string, Loaded<AppFile>>();
   for (const folder of listing.apps) {
-    if (!folder.abs) continue;
-    const app = entry<AppFile>(folder.file, folder.abs, 'app');
+    if (!folder.source) continue;
+    const app = entry<AppFile>(tree, folder.file, folder.source, 'app');
     if (app.value) {
       const findings = checkConnectorSettings(app.file, app.value) ?? [];
       for (const finding of findings) app.diagnostics.push(resolveFinding(app.parsed!, finding));
@@ -59,13 +74,14 @@ export async function loadRepo(root: string, options: LoadOptions = {}): Promise
   const grants = await grantsPromise;
   for (const grant of grants) diagnostics.push(...grant.diagnostics);
   return {
-    root,
+    root: tree.root,
+    tree,
     settings: settings && strip(settings),
     people: people && strip(people),
     apps: new Map([...apps].map(([id, app]) => [id, { id, ...strip(app) }])),
-    grants: grants.map(({ file, abs, folder, name, value, raw }) => ({
+    grants: grants.map(({ file, source, folder, name, value, raw }) => ({
       file,
-      abs,
+      source,
       folder,
       name,
       value,
@@ -77,8 +93,8 @@ export async function loadRepo(root: string, options: LoadOptions = {}): Promise
 
 type Loaded<T> = FileEntry<T> & { diagnostics: AccessRepo['diagnostics'] };
 
-function entry<T>(file: string, abs: string, kind: 'settings' | 'people' | 'app'): Loaded<T> {
-  const loaded = loadFile(file, abs, kind, true);
+function entry<T>(tree: Tree, file: string, source: string, kind: 'settings' | 'people' | 'app'): Loaded<T> {
+  const loaded = loadFile(file, tree, source, kind, true);
   return {
     file,
     value: loaded.value as T | undefined,

@@ -1,29 +1,28 @@
-import { type Dirent, readdirSync, realpathSync, statSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
+import type { Tree, TreeEntry } from './tree.js';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
 export interface GrantPath {
   /** Path relative to the repository root, with forward slashes: the name diagnostics use. */
   file: string;
-  /** Where to read it (a symlink's target inside the repository). */
-  abs: string;
+  /** Where to read it: the file itself, or a symbolic link's target inside the repository. */
+  source: string;
   folder: string;
   name: string;
 }
 
 export interface AppFolder {
   id: string;
-  /** grants/<id>/_app.yaml relative, and its absolute path when present. */
+  /** grants/<id>/_app.yaml, and where to read it when present. */
   file: string;
-  abs: string | undefined;
+  source: string | undefined;
   grants: GrantPath[];
 }
 
 export interface Listing {
-  settings: { file: string; abs: string } | undefined;
-  people: { file: string; abs: string } | undefined;
+  settings: { file: string; source: string } | undefined;
+  people: { file: string; source: string } | undefined;
   apps: AppFolder[];
   diagnostics: Diagnostic[];
 }
@@ -31,21 +30,19 @@ export interface Listing {
 const IGNORED = new Set(['README.md', '.gitkeep', '.DS_Store']);
 
 /** Lists grants/ as the layout says it must be, reporting whatever sits where nothing belongs. */
-export function walkGrants(root: string): Listing {
-  const realRoot = realpathSync(root);
+export function walkGrants(tree: Tree): Listing {
   const diagnostics: Diagnostic[] = [];
   const report = (file: string, code: Diagnostic['code'], message: string) =>
     diagnostics.push({ file, line: 1, column: 1, severity: 'error', code, message });
   const listing: Listing = { settings: undefined, people: undefined, apps: [], diagnostics };
-  const grantsDir = join(root, 'grants');
 
-  for (const entry of list(grantsDir, 'grants', report)) {
+  for (const entry of list(tree, 'grants', report)) {
     const rel = `grants/${entry.name}`;
-    const target = resolveEntry(realRoot, join(grantsDir, entry.name), entry, rel, report);
+    const target = resolveEntry(tree, entry, rel, report);
     if (!target) continue;
     if (target.kind === 'file') {
-      if (entry.name === '_settings.yaml') listing.settings = { file: rel, abs: target.abs };
-      else if (entry.name === '_people.yaml') listing.people = { file: rel, abs: target.abs };
+      if (entry.name === '_settings.yaml') listing.settings = { file: rel, source: target.path };
+      else if (entry.name === '_people.yaml') listing.people = { file: rel, source: target.path };
       else if (!IGNORED.has(entry.name)) {
         report(
           rel,
@@ -63,17 +60,17 @@ export function walkGrants(root: string): Listing {
       );
       continue;
     }
-    listing.apps.push(walkApp(realRoot, target.abs, entry.name, report));
+    listing.apps.push(walkApp(tree, target.path, entry.name, report));
   }
   listing.apps.sort((a, b) => (a.id < b.id ? -1 : 1));
   return listing;
 }
 
-function walkApp(realRoot: string, dir: string, id: string, report: Reporter): AppFolder {
-  const folder: AppFolder = { id, file: `grants/${id}/_app.yaml`, abs: undefined, grants: [] };
-  for (const entry of list(dir, `grants/${id}`, report)) {
+function walkApp(tree: Tree, dir: string, id: string, report: Reporter): AppFolder {
+  const folder: AppFolder = { id, file: `grants/${id}/_app.yaml`, source: undefined, grants: [] };
+  for (const entry of list(tree, dir, report, `grants/${id}`)) {
     const rel = `grants/${id}/${entry.name}`;
-    const target = resolveEntry(realRoot, join(dir, entry.name), entry, rel, report);
+    const target = resolveEntry(tree, { ...entry, path: `${dir}/${entry.name}` }, rel, report);
     if (!target) continue;
     if (target.kind === 'dir') {
       report(
@@ -82,10 +79,10 @@ function walkApp(realRoot: string, dir: string, id: string, report: Reporter): A
         'folders do not belong inside an app folder; grants are grants/<app>/<user>.yaml',
       );
     } else if (entry.name === '_app.yaml') {
-      folder.abs = target.abs;
+      folder.source = target.path;
     } else if (entry.name.endsWith('.yaml')) {
       const name = entry.name.slice(0, -'.yaml'.length);
-      if (ID_PATTERN.test(name)) folder.grants.push({ file: rel, abs: target.abs, folder: id, name });
+      if (ID_PATTERN.test(name)) folder.grants.push({ file: rel, source: target.path, folder: id, name });
       else
         report(
           rel,
@@ -102,7 +99,7 @@ function walkApp(realRoot: string, dir: string, id: string, report: Reporter): A
       report(rel, 'misplaced-file', 'only _app.yaml and <user>.yaml files belong in an app folder');
     }
   }
-  if (!folder.abs) {
+  if (!folder.source) {
     report(
       `grants/${id}`,
       'missing-app-file',
@@ -115,9 +112,9 @@ function walkApp(realRoot: string, dir: string, id: string, report: Reporter): A
 
 type Reporter = (file: string, code: Diagnostic['code'], message: string) => void;
 
-function list(dir: string, rel: string, report: Reporter): Dirent[] {
+function list(tree: Tree, dir: string, report: Reporter, rel = dir): TreeEntry[] {
   try {
-    return readdirSync(dir, { withFileTypes: true });
+    return tree.list(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (e) {
     report(rel, 'unreadable', `cannot read the folder: ${(e as Error).message}`);
     return [];
@@ -125,38 +122,27 @@ function list(dir: string, rel: string, report: Reporter): Dirent[] {
 }
 
 function resolveEntry(
-  realRoot: string,
-  path: string,
-  entry: Dirent,
+  tree: Tree,
+  entry: TreeEntry & { path?: string },
   rel: string,
   report: Reporter,
-): { kind: 'file' | 'dir'; abs: string } | undefined {
-  if (entry.isFile()) return { kind: 'file', abs: path };
-  if (entry.isDirectory()) return { kind: 'dir', abs: path };
-  if (!entry.isSymbolicLink()) {
+): { kind: 'file' | 'dir'; path: string } | undefined {
+  const path = entry.path ?? rel;
+  if (entry.kind === 'file' || entry.kind === 'dir') return { kind: entry.kind, path };
+  if (entry.kind !== 'symlink') {
     report(rel, 'misplaced-file', 'only regular files and folders belong in grants/');
     return undefined;
   }
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
+  const followed = tree.follow(path);
+  if (followed.ok) return { kind: followed.kind, path: followed.path };
+  if (followed.why === 'missing') {
     report(rel, 'unreadable', 'a symbolic link whose target does not exist');
     return undefined;
   }
-  const inside = relative(realRoot, real);
-  if (
-    inside.startsWith('..') ||
-    inside === '' ||
-    inside.split(sep)[0] === '..' ||
-    /^[a-zA-Z]:/.test(inside)
-  ) {
-    report(
-      rel,
-      'symlink-outside-repo',
-      `a symbolic link to ${real}, outside the repository; copy the file in instead`,
-    );
-    return undefined;
-  }
-  return { kind: statSync(real).isDirectory() ? 'dir' : 'file', abs: real };
+  report(
+    rel,
+    'symlink-outside-repo',
+    `a symbolic link to ${followed.target}, outside the repository; copy the file in instead`,
+  );
+  return undefined;
 }

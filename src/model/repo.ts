@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics.js';
 import type { ParsedYaml } from '../load/parse-yaml.js';
+import type { Tree } from '../load/tree.js';
 import type { AppFile, GrantFile, PeopleFile, SettingsFile } from './files.generated.js';
 
 export type { AppFile, GrantFile, PeopleFile, SettingsFile };
@@ -23,8 +24,8 @@ export interface AppEntry extends FileEntry<AppFile> {
 
 export interface GrantEntry {
   file: string;
-  /** Where the file was read from (a symlink's target inside the repository). */
-  abs: string;
+  /** Where the file was read from: itself, or a symlink's target inside the repository. */
+  source: string;
   /** The app folder and the file name without .yaml. */
   folder: string;
   name: string;
@@ -35,6 +36,8 @@ export interface GrantEntry {
 /** Everything read from an access repository, with the problems found while reading. */
 export interface AccessRepo {
   root: string;
+  /** What the files were read from: the work tree, or a commit. */
+  tree: Tree;
   settings: FileEntry<SettingsFile> | undefined;
   people: FileEntry<PeopleFile> | undefined;
   apps: Map<string, AppEntry>;

@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics.js';
 import { changedFiles, resolveRef, snapshot } from '../git/snapshot.js';
 import { loadRepo } from '../load/repo.js';
+import { target } from '../model/access.js';
 import type { AccessRepo } from '../model/repo.js';
-import { target } from '../reconcile/desired.js';
-import { type Instant, isoUtc, isTimeZone } from '../time.js';
-import { grantWindow, isActive } from '../validate/context.js';
+import { type Instant, isoUtc, isTimeZone } from '../model/time.js';
+import { grantWindow, isActive } from '../model/window.js';
 import { validateRepo } from '../validate/validate.js';
 import { type BasePolicy, classify, type FileVerdict, type Review } from './classify.js';
 

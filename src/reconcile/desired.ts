@@ -1,6 +1,6 @@
-import type { Assignment } from '../connectors/types.js';
-import type { Instant } from '../time.js';
-import { isActive, type Window } from '../validate/context.js';
+import type { Assignment } from '../model/access.js';
+import type { Instant } from '../model/time.js';
+import { isActive, type Window } from '../model/window.js';
 
 /** A valid grant, ready for planning: who, which account, what, and when. */
 export interface GrantSpec {
@@ -23,9 +23,4 @@ export function desired(grants: readonly GrantSpec[], at: Instant): Assignment[]
     if (grant.license !== undefined) out.push({ app, user, account, license: grant.license });
   }
   return out;
-}
-
-/** What an assignment gives, as one string: `e:<entitlement>` or `l:<tier>`. */
-export function target(a: { entitlement?: string | undefined; license?: string | undefined }): string {
-  return a.entitlement !== undefined ? `e:${a.entitlement}` : `l:${a.license}`;
 }

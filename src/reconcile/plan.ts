@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Assignment, Change, ChangeReason, Held } from '../connectors/types.js';
-import { type Instant, isoUtc } from '../time.js';
-import { desired, type GrantSpec, target } from './desired.js';
+import { type Assignment, type Change, type ChangeReason, type Held, target } from '../model/access.js';
+import { type Instant, isoUtc } from '../model/time.js';
+import { desired, type GrantSpec } from './desired.js';
 
 /** What the planner knows of one app. */
 export interface AppInput {

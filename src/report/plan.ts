@@ -1,7 +1,7 @@
-import type { Change } from '../connectors/types.js';
+import type { Change } from '../model/access.js';
+import { humanTime } from '../model/time.js';
 import type { ChangeResult } from '../reconcile/apply.js';
 import type { Plan } from '../reconcile/plan.js';
-import { humanTime } from '../time.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 

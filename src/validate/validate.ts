@@ -2,7 +2,7 @@ import { compareDiagnostics, type Diagnostic, type Finding } from '../diagnostic
 import { resolveFinding } from '../load/parse-yaml.js';
 import { loadFile } from '../load/read-file.js';
 import type { AccessRepo } from '../model/repo.js';
-import type { Instant } from '../time.js';
+import type { Instant } from '../model/time.js';
 import { buildContext, type RuleContext } from './context.js';
 import { appDefinitions } from './rules/apps.js';
 import { grantDates, settingsTimezone } from './rules/dates.js';
@@ -58,11 +58,14 @@ export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic
   for (const file of [repo.settings, repo.people, ...repo.apps.values()]) {
     if (file?.parsed) documents.set(file.file, file.parsed);
   }
-  const grantPaths = new Map(repo.grants.map((g) => [g.file, g.abs]));
+  const grantPaths = new Map(repo.grants.map((g) => [g.file, g.source]));
   return findings.map((finding) => {
     if (!documents.has(finding.file)) {
-      const abs = grantPaths.get(finding.file);
-      documents.set(finding.file, abs ? loadFile(finding.file, abs, 'grant', true).parsed : undefined);
+      const source = grantPaths.get(finding.file);
+      documents.set(
+        finding.file,
+        source ? loadFile(finding.file, repo.tree, source, 'grant', true).parsed : undefined,
+      );
     }
     const parsed = documents.get(finding.file);
     return parsed

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Held } from '../../src/connectors/types.js';
+import { parseTime } from '../../src/model/time.js';
 import { desired, type GrantSpec } from '../../src/reconcile/desired.js';
 import { type AppInput, makePlan, type PlanInput } from '../../src/reconcile/plan.js';
-import { parseTime } from '../../src/time.js';
 
 const T = (iso: string) => Date.parse(iso);
 const berlin = (date: string) => {

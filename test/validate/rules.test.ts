@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadRepo } from '../../src/load/repo.js';
-import { parseTime } from '../../src/time.js';
+import { parseTime } from '../../src/model/time.js';
 import { buildContext } from '../../src/validate/context.js';
 import { appDefinitions } from '../../src/validate/rules/apps.js';
 import { grantDates, settingsTimezone } from '../../src/validate/rules/dates.js';

@@ -1,5 +1,5 @@
 import { error, type Finding, warning } from '../../diagnostics.js';
-import { humanTime, isTimeZone, parseTime } from '../../time.js';
+import { humanTime, isTimeZone, parseTime } from '../../model/time.js';
 import type { RuleContext } from '../context.js';
 
 /** Dates must be real, an end must come after its start, and an ended grant should leave the repository. */

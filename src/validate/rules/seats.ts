@@ -1,6 +1,7 @@
 import { error, type Finding } from '../../diagnostics.js';
-import { humanTime, type Instant } from '../../time.js';
-import { type GrantView, grantWindow, type RuleContext } from '../context.js';
+import { humanTime, type Instant } from '../../model/time.js';
+import { grantWindow } from '../../model/window.js';
+import type { GrantView, RuleContext } from '../context.js';
 
 interface Event {
   at: Instant;

@@ -1,0 +1,42 @@
+/** One thing a person holds in an app: an entitlement or a license tier. */
+export interface Assignment {
+  app: string;
+  /** The person's id, or the account itself when no person has that account. */
+  user: string;
+  /** The account name in the app. */
+  account: string;
+  entitlement?: string;
+  license?: string;
+}
+
+/** What a connector reads back: an account holding an entitlement or tier of the app's managed scope. */
+export interface Held {
+  account: string;
+  entitlement?: string;
+  license?: string;
+  /** Asked for but not yet in effect (a GitHub invitation not yet accepted): present, not missing. */
+  pending?: boolean;
+}
+
+export type ChangeReason =
+  | 'new-grant'
+  | 'start-reached'
+  | 'expired'
+  | 'removed'
+  | 'changed'
+  | 'drift'
+  | 'retired';
+
+export interface Change extends Assignment {
+  action: 'grant' | 'revoke';
+  reason: ChangeReason;
+  /** For start-reached and expired: the instant (ISO 8601) the grant's window opened or closed. */
+  since?: string;
+}
+
+export type Outcome = 'unchanged' | 'granted' | 'revoked' | 'failed';
+
+/** What an assignment gives, as one string: `e:<entitlement>` or `l:<tier>`. */
+export function target(a: { entitlement?: string | undefined; license?: string | undefined }): string {
+  return a.entitlement !== undefined ? `e:${a.entitlement}` : `l:${a.license}`;
+}

@@ -1,0 +1,69 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CommitTree } from '../../src/git/tree.js';
+import { loadRepo, loadTree } from '../../src/load/repo.js';
+import { validateRepo } from '../../src/validate/validate.js';
+import { commitAll, git } from '../helpers/git.js';
+import { repoWith } from '../helpers/repo.js';
+import { cases } from '../validate/malformed-cases.js';
+
+const AT = Date.parse('2026-11-27T12:00:00Z');
+
+async function both(dir: string) {
+  commitAll(dir, 'state');
+  const head = git(dir, ['rev-parse', 'HEAD']).trim();
+  const fromDisk = validateRepo(await loadRepo(dir), AT).diagnostics;
+  const fromCommit = validateRepo(await loadTree(await CommitTree.open(dir, head)), AT).diagnostics;
+  return { fromDisk, fromCommit };
+}
+
+describe('a repository read from a commit', () => {
+  // An empty folder is something git cannot hold; every other case reads the same from a commit.
+  const committable = cases.filter((c) => c.name !== 'a folder inside an app folder');
+
+  it.each(committable)('reports $name exactly as the work tree does', async ({ changes, setup }) => {
+    const dir = repoWith(changes);
+    setup?.(dir);
+    const { fromDisk, fromCommit } = await both(dir);
+    expect(fromCommit).toEqual(fromDisk);
+    expect(fromCommit.length).toBeGreaterThan(0);
+  });
+
+  it('follows symbolic links inside the repository, to files and folders, and reads the same', async () => {
+    const dir = repoWith({ 'shared/carol.yaml': 'user: carol\napp: db\npermissions: [readonly]\n' });
+    symlinkSync('../../shared/carol.yaml', join(dir, 'grants/db/carol.yaml'));
+    mkdirSync(join(dir, 'elsewhere/ops'), { recursive: true });
+    writeFileSync(
+      join(dir, 'elsewhere/ops/_app.yaml'),
+      'name: Ops\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: ops_read }\n',
+    );
+    writeFileSync(join(dir, 'elsewhere/ops/bob.yaml'), 'user: bob\napp: ops\npermissions: [readonly]\n');
+    symlinkSync('../elsewhere/ops', join(dir, 'grants/ops'));
+    symlinkSync('carol.yaml', join(dir, 'grants/db/bob.yaml'));
+    const { fromDisk, fromCommit } = await both(dir);
+    expect(fromCommit).toEqual(fromDisk);
+    const head = git(dir, ['rev-parse', 'HEAD']).trim();
+    const repo = await loadTree(await CommitTree.open(dir, head));
+    expect(repo.grants.map((g) => [g.file, g.source])).toEqual([
+      ['grants/db/alice.yaml', 'grants/db/alice.yaml'],
+      ['grants/db/bob.yaml', 'shared/carol.yaml'],
+      ['grants/db/carol.yaml', 'shared/carol.yaml'],
+      ['grants/gh/bob.yaml', 'grants/gh/bob.yaml'],
+      ['grants/ops/bob.yaml', 'elsewhere/ops/bob.yaml'],
+    ]);
+    // bob.yaml -> carol.yaml says user: carol: the same finding either way.
+    expect(fromCommit.map((d) => `${d.file} ${d.code}`)).toContain('grants/db/bob.yaml user-mismatch');
+  });
+
+  it('never reads what is uncommitted', async () => {
+    const dir = repoWith({});
+    commitAll(dir, 'base');
+    writeFileSync(join(dir, 'grants/db/carol.yaml'), 'user: carol\napp: db\npermissions: [readonly]\n');
+    writeFileSync(join(dir, 'grants/db/alice.yaml'), 'user: alice\napp: db\npermissions: [nonsense]\n');
+    const head = git(dir, ['rev-parse', 'HEAD']).trim();
+    const repo = await loadTree(await CommitTree.open(dir, head));
+    expect(repo.grants.map((g) => g.file)).toEqual(['grants/db/alice.yaml', 'grants/gh/bob.yaml']);
+    expect(validateRepo(repo, AT).diagnostics).toEqual([]);
+  });
+});
