@@ -9,42 +9,147 @@ import { packageRoot } from '../src/util/package-root.js';
 const dir = join(packageRoot(), '.github', 'workflows');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
 const text = (name: string) => readFileSync(join(dir, name), 'utf8');
-type Workflow = {
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  id?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  permissions?: Record<string, string>;
+  environment?: string;
+  env?: Record<string, string>;
+  steps: Step[];
+  strategy?: { matrix: Record<string, unknown> };
+}
+interface Workflow {
   on: Record<string, unknown>;
   permissions: Record<string, string>;
+  env?: Record<string, string>;
   concurrency?: { group: string; 'cancel-in-progress': boolean };
-  jobs: Record<
-    string,
-    { steps: { run?: string; if?: string; id?: string }[]; strategy?: { matrix: Record<string, unknown> } }
-  >;
-};
+  jobs: Record<string, Job>;
+}
 const workflow = (name: string) => parse(text(name)) as Workflow;
+const all = files.map((f) => ({ file: f, flow: workflow(f) }));
+const steps = (flow: Workflow) => Object.values(flow.jobs).flatMap((j) => j.steps);
+/** Events whose jobs may see code or text a pull request's author controls. */
+const UNTRUSTED = ['pull_request', 'pull_request_review', 'pull_request_review_comment', 'issue_comment'];
+/** Events whose jobs hold the base repository's token and secrets. */
+const PRIVILEGED = ['pull_request_target', 'workflow_run'];
 
-describe('the GitHub Actions workflows', () => {
-  it('are the three the loop needs', () => {
-    expect(files.sort()).toEqual(['iden-apply.yml', 'iden-pull-request.yml', 'iden-reconcile.yml']);
+describe('the GitHub Actions workflows, against the threat model in the README', () => {
+  it('are the four the loop needs', () => {
+    expect(files.sort()).toEqual([
+      'iden-apply.yml',
+      'iden-pull-request.yml',
+      'iden-reconcile.yml',
+      'iden-review.yml',
+    ]);
   });
 
-  it('check pull requests with read-only contents and write access to pull requests only', () => {
+  it('check every pull request, forks included, with privileges but no code from the pull request', () => {
     const pr = workflow('iden-pull-request.yml');
-    expect(Object.keys(pr.on)).toContain('pull_request');
-    expect((pr.on.pull_request as { paths: string[] }).paths).toContain('grants/**');
-    expect(pr.permissions).toEqual({ contents: 'read', 'pull-requests': 'write', statuses: 'write' });
-    const runs = pr.jobs.check!.steps.map((s) => s.run ?? '');
-    expect(runs.some((r) => r.includes('iden validate --format github'))).toBe(true);
-    expect(runs.some((r) => r.includes('iden check-pr --pr') && r.includes('--comment'))).toBe(true);
+    expect(Object.keys(pr.on).sort()).toEqual(['pull_request_target', 'workflow_run']);
+    // No path filter: every pull request needs the required status.
+    expect(pr.on.pull_request_target).toEqual({
+      types: ['opened', 'synchronize', 'reopened', 'edited', 'ready_for_review'],
+    });
+    expect(pr.on.workflow_run).toEqual({ workflows: ['iden review'], types: ['completed'] });
+    expect(pr.permissions).toEqual({
+      contents: 'read',
+      'pull-requests': 'write',
+      statuses: 'write',
+      actions: 'read',
+    });
+    const job = pr.jobs.policy!;
+    const checkout = job.steps.filter((s) => s.uses?.startsWith('actions/checkout'));
+    expect(checkout).toHaveLength(1);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
+    expect(checkout[0]!.with).toMatchObject({ ref: '${{ github.event.repository.default_branch }}' });
+    expect(checkout[0]!.with!['persist-credentials']).toBe(false);
+    const runs = job.steps.map((s) => s.run ?? '');
+    expect(runs.some((r) => r.includes('refs/pull/$NUMBER/head:refs/remotes/pull/$NUMBER/head'))).toBe(true);
+    expect(runs.some((r) => /\bgit (checkout|switch|worktree)\b/.test(r))).toBe(false);
+    expect(runs.some((r) => r.includes('iden check-pr --pr "$NUMBER" --comment'))).toBe(true);
+    // The head is fetched, never checked out: git config keeps no token either.
+    expect(text('iden-pull-request.yml')).not.toMatch(/pull_request\.head\.(ref|repo)/);
+    expect(steps(pr).find((s) => s.if?.includes('failure()'))?.run).toContain('context=iden/policy');
   });
 
-  it('apply on push to main, strictly, in a group that never cancels a running apply, with has_changes', () => {
+  it('relay reviews with no permissions, no checkout and no code', () => {
+    const review = workflow('iden-review.yml');
+    expect(Object.keys(review.on)).toEqual(['pull_request_review']);
+    expect(review.permissions).toEqual({});
+    const all = steps(review);
+    expect(all.some((s) => s.uses?.startsWith('actions/checkout'))).toBe(false);
+    expect(all.some((s) => /\bnpm|npx|node\b/.test(s.run ?? ''))).toBe(false);
+    expect(all.find((s) => s.uses?.startsWith('actions/upload-artifact'))?.with).toMatchObject({
+      name: 'iden-review',
+    });
+  });
+
+  it('give workflows that untrusted events trigger no write permission, and privileged ones no pull-request code', () => {
+    for (const { file, flow } of all) {
+      const events = Object.keys(flow.on);
+      if (events.some((e) => UNTRUSTED.includes(e))) {
+        expect(flow.permissions, file).toEqual({});
+        for (const job of Object.values(flow.jobs)) expect(job.permissions ?? {}, file).toEqual({});
+      }
+      if (events.some((e) => PRIVILEGED.includes(e))) {
+        for (const step of steps(flow)) {
+          if (step.uses?.startsWith('actions/checkout')) {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
+            expect(step.with?.ref, file).toBe('${{ github.event.repository.default_branch }}');
+            expect(step.with?.['persist-credentials'], file).toBe(false);
+          }
+        }
+        expect(text(file), file).not.toMatch(/secrets\./);
+      }
+    }
+  });
+
+  it('never interpolate an expression into a script, where text people control would run as shell', () => {
+    for (const { file, flow } of all)
+      for (const step of steps(flow))
+        expect(step.run ?? '', `${file}: ${step.name ?? step.run}`).not.toContain('${{');
+  });
+
+  it('install without install scripts everywhere', () => {
+    for (const { file, flow } of all)
+      for (const step of steps(flow))
+        if (/\bnpm (ci|install|i)\b/.test(step.run ?? ''))
+          expect(step.run, file).toContain('--ignore-scripts');
+  });
+
+  it("show each app's secret only to the step that runs iden, in jobs bound to a protected environment", () => {
+    for (const { file, flow } of all) {
+      expect(JSON.stringify(flow.env ?? {}), file).not.toContain('secrets.');
+      for (const job of Object.values(flow.jobs)) {
+        expect(JSON.stringify(job.env ?? {}), file).not.toContain('secrets.');
+        const secretSteps = job.steps.filter((s) => JSON.stringify(s).includes('secrets.'));
+        for (const step of secretSteps) {
+          expect(JSON.stringify(step.with ?? {}), file).not.toContain('secrets.');
+          expect(step.run, file).toMatch(/^npx --no-install iden (apply|reconcile) /);
+        }
+        if (secretSteps.length > 0) expect(job.environment, file).toBe('iden');
+      }
+    }
+  });
+
+  it('apply on push to main in a group that never cancels, applying what it can whatever else failed', () => {
     const apply = workflow('iden-apply.yml');
     expect(apply.on.push).toEqual({ branches: ['main'], paths: ['grants/**'] });
     expect(apply.concurrency).toEqual({ group: 'iden-apply', 'cancel-in-progress': false });
-    const steps = apply.jobs.apply!.steps;
-    expect(steps.find((s) => s.id === 'plan')?.run).toContain('has_changes=true');
-    const run = steps.find((s) => s.run?.includes('iden apply'));
-    expect(run?.run).toContain('--yes');
-    expect(run?.run).toContain('--strict');
-    expect(run?.if).toBe("steps.plan.outputs.has_changes == 'true'");
+    expect(apply.permissions).toEqual({ contents: 'write' });
+    const run = steps(apply).find((s) => s.run?.includes('iden apply'))!;
+    expect(run.run).toBe('npx --no-install iden apply --yes --strict');
+    // No plan step gates it: a held grant or an unreachable app must not stop the others.
+    expect(run.if).toBeUndefined();
+    expect(steps(apply).filter((s) => s.run?.includes('iden ')).length).toBe(1);
   });
 
   it('reconcile every 15 minutes off the hour and by hand, one matrix job per app, strictly', () => {
@@ -56,13 +161,14 @@ describe('the GitHub Actions workflows', () => {
     expect(minutes.slice(1).map((m, i) => m - minutes[i]!)).toEqual([15, 15, 15]);
     expect(Object.keys(reconcile.on)).toContain('workflow_dispatch');
     expect(reconcile.concurrency?.['cancel-in-progress']).toBe(false);
+    expect(reconcile.permissions).toEqual({ contents: 'read' });
+    expect(reconcile.jobs.reconcile!.permissions).toEqual({ contents: 'write' });
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(reconcile.jobs.reconcile!.strategy!.matrix.app).toBe('${{ fromJSON(needs.apps.outputs.apps) }}');
-    const run = reconcile.jobs.reconcile!.steps.find((s) => s.run?.includes('iden reconcile'))!.run!;
-    expect(run).toContain('--strict');
-    expect(run).toContain('--commit');
+    const step = reconcile.jobs.reconcile!.steps.find((s) => s.run?.includes('iden reconcile'))!;
+    expect(step.run).toBe('npx --no-install iden reconcile --yes --strict --commit --app "$APP"');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
-    expect(run).toContain('--app ${{ matrix.app }}');
+    expect(step.env?.APP).toBe('${{ matrix.app }}');
   });
 
   it('call only iden commands and options that exist', () => {
@@ -78,13 +184,13 @@ describe('the GitHub Actions workflows', () => {
       () => undefined,
     );
     const calls = files.flatMap((f) =>
-      [...text(f).matchAll(/npx iden ([a-z-]+)([^\n]*)/g)].map((m) => ({
+      [...text(f).matchAll(/npx --no-install iden ([a-z-]+)([^\n]*)/g)].map((m) => ({
         file: f,
         command: m[1]!,
         rest: m[2]!,
       })),
     );
-    expect(calls.length).toBeGreaterThanOrEqual(6);
+    expect(calls.length).toBeGreaterThanOrEqual(4);
     for (const { file, command, rest } of calls) {
       const sub = cli.commands.find((c) => c.name() === command);
       expect(sub, `${file}: iden ${command}`).toBeDefined();

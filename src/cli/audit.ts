@@ -23,15 +23,15 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   const repo = await loadRepo(root);
   const zone = repo.settings?.value?.timezone;
   if (options.asOf !== undefined) {
-    const view = await accessAsOf(root, atOption(options.asOf, repo), options.app);
+    const view = await accessAsOf(root, atOption(options.asOf, repo, '--as-of'), options.app);
     io.stdout(formatAccess(view, options.format));
     return EXIT.ok;
   }
   const events = await auditEvents(root, {
     user: options.user,
     app: options.app,
-    since: options.since === undefined ? undefined : atOption(options.since, repo),
-    until: options.until === undefined ? undefined : atOption(options.until, repo),
+    since: options.since === undefined ? undefined : atOption(options.since, repo, '--since'),
+    until: options.until === undefined ? undefined : atOption(options.until, repo, '--until'),
     zone: zone && isTimeZone(zone) ? zone : 'UTC',
     now: Date.now(),
   });

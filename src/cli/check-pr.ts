@@ -1,17 +1,25 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { GithubSetupError, pullContext, readPull, setStatus, upsertComment } from '../github/client.js';
-import { parseAtOption } from '../model/time.js';
+import {
+  GithubSetupError,
+  type Pull,
+  pullContext,
+  readPull,
+  setStatus,
+  upsertComment,
+} from '../github/client.js';
 import { checkPullRequest, RefError } from '../policy/check-pr.js';
 import type { Review } from '../policy/classify.js';
 import { type CheckFormat, COMMENT_MARKER, checkMarkdown, formatCheck } from '../report/check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { instantOption } from './options.js';
 
 export interface CheckPrOptions {
   repo?: string;
   base?: string;
   head?: string;
   author?: string;
+  contributor?: string[];
   reviews?: string;
   pr?: string;
   comment?: boolean;
@@ -21,9 +29,7 @@ export interface CheckPrOptions {
 
 export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<number> {
   const root = resolve(io.cwd, options.repo ?? '.');
-  const at = options.at === undefined ? Date.now() : parseAtOption(options.at, 'UTC');
-  if (at === undefined) throw new UsageError(`--at "${options.at}" is not an ISO 8601 date or date-time`);
-  let pull: { author: string; head: string; base: string; reviews: Review[] };
+  let pull: Omit<Pull, 'baseRef' | 'defaultBranch' | 'commitCount'> & Partial<Pull>;
   let github: ReturnType<typeof pullContext> | undefined;
   let number: number | undefined;
   if (options.pr !== undefined) {
@@ -43,11 +49,24 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
     }
     if (options.comment) throw new UsageError('--comment needs --pr');
     const reviews = options.reviews === undefined ? [] : readReviews(resolve(io.cwd, options.reviews));
-    pull = { author: options.author, head: options.head, base: options.base, reviews };
+    pull = { author: options.author, head: options.head, base: options.base, reviews, commits: [] };
   }
   let result: Awaited<ReturnType<typeof checkPullRequest>>;
   try {
-    result = await checkPullRequest({ root, ...pull, at });
+    result = await checkPullRequest({
+      root,
+      base: pull.base,
+      head: pull.head,
+      author: pull.author,
+      commits: pull.commits,
+      ...(pull.commitCount !== undefined ? { commitCount: pull.commitCount } : {}),
+      contributors: options.contributor ?? [],
+      reviews: pull.reviews,
+      at: (zone) => instantOption('--at', options.at, zone),
+      ...(pull.baseRef !== undefined && pull.defaultBranch !== undefined
+        ? { branch: { base: pull.baseRef, default: pull.defaultBranch } }
+        : {}),
+    });
   } catch (e) {
     if (e instanceof RefError) throw new UsageError(e.message);
     throw e;
@@ -61,13 +80,18 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
   if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
   if (github && number !== undefined) {
     const failing =
+      result.problems.length +
       result.files.filter((f) => !f.ok).length +
       (result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0);
+    // The verdict holds for this base and head together; the description says which base.
+    const against = `${pull.baseRef ?? 'base'}@${result.base.slice(0, 7)}`;
     await setStatus(
       github,
       result.head,
       result.ok,
-      result.ok ? 'access policy satisfied' : `${failing} problem(s): see the iden comment or check`,
+      result.ok
+        ? `access policy satisfied against ${against}`
+        : `${failing} problem(s) against ${against}: see the iden comment`,
     );
     if (options.comment) {
       const done = await upsertComment(github, number, COMMENT_MARKER, markdown);

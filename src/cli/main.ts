@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { GithubError } from '../github/client.js';
 import { RepoNotFoundError } from '../load/repo.js';
 import { runAudit } from './audit.js';
 import { runCheckPr } from './check-pr.js';
@@ -87,6 +88,11 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--base <ref>', 'the branch the pull request merges into')
     .option('--head <ref>', "the pull request's head commit")
     .option('--author <login>', "the pull request author's GitHub login")
+    .option(
+      '--contributor <login>',
+      'another GitHub login that committed to the pull request (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('--reviews <file>', 'the reviews, as GitHub lists them for a pull request (JSON)')
     .option(
       '--pr <number>',
@@ -140,6 +146,10 @@ function exitCodeFor(e: unknown, io: Io): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
       return EXIT.ok;
     return EXIT.usage;
+  }
+  if (e instanceof GithubError) {
+    io.stderr(`iden: ${e.message}\n`);
+    return EXIT.failed;
   }
   if (e instanceof UsageError || e instanceof RepoNotFoundError) {
     io.stderr(`iden: ${e.message}\n`);

@@ -1,14 +1,24 @@
 import type { AccessRepo } from '../model/repo.js';
-import { type Instant, isTimeZone, parseAtOption } from '../model/time.js';
+import { type Instant, parseTime, zoneOf } from '../model/time.js';
 import { UsageError } from './io.js';
 
-/** The instant a command evaluates at: --at, or now. A bare --at date is midnight in the settings' zone. */
-export function atOption(text: string | undefined, repo: AccessRepo): Instant {
-  if (text === undefined) return Date.now();
-  const zone = repo.settings?.value?.timezone;
-  const at = parseAtOption(text, zone && isTimeZone(zone) ? zone : 'UTC');
-  if (at === undefined) throw new UsageError(`--at "${text}" is not an ISO 8601 date or date-time`);
-  return at;
+/**
+ * An instant given on the command line, in the forms grant files accept: a
+ * bare date (midnight in the settings' time zone), a date-time with an offset
+ * (Z or ±HH:MM), or `now`. Absent: now.
+ */
+export function instantOption(name: string, text: string | undefined, zone: string): Instant {
+  if (text === undefined || text === 'now') return Date.now();
+  const parsed = parseTime(text, zone);
+  if (parsed.ok) return parsed.at;
+  throw new UsageError(
+    `${name} ${parsed.message}; give a date (2026-12-01, midnight in ${zone}), a date-time with an offset (2026-12-01T09:00:00+01:00 or …Z), or now`,
+  );
+}
+
+/** `--at` for commands that read a repository: a bare date is midnight in its settings' time zone. */
+export function atOption(text: string | undefined, repo: AccessRepo, name = '--at'): Instant {
+  return instantOption(name, text, zoneOf(repo));
 }
 
 export function choice<T extends string>(name: string, allowed: readonly T[]) {

@@ -1,3 +1,4 @@
+import type { AccountRule } from '../model/accounts.js';
 import github from './github/schema.json' with { type: 'json' };
 import postgres from './postgres/schema.json' with { type: 'json' };
 import scim from './scim/schema.json' with { type: 'json' };
@@ -10,8 +11,8 @@ import scim from './scim/schema.json' with { type: 'json' };
 export const connectorSchemas: Record<string, { $id: string }> = { github, postgres, scim };
 
 /** How each connector names a person's account when _people.yaml gives none; undefined: it must be given. */
-export const accountDefaults: Record<string, 'id' | 'email' | undefined> = {
-  github: undefined,
+export const accountDefaults: Record<string, AccountRule | undefined> = {
+  github: 'github',
   postgres: 'id',
   scim: 'email',
 };

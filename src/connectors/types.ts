@@ -1,4 +1,5 @@
 import type { Change, Held, Outcome } from '../model/access.js';
+import type { AccountRule } from '../model/accounts.js';
 import type { AppFile } from '../model/repo.js';
 
 export type { Assignment, Change, ChangeReason, Held, Outcome } from '../model/access.js';
@@ -40,7 +41,7 @@ export interface Step {
 export interface Connector {
   readonly type: string;
   /** How a person's account is named when _people.yaml gives none for the app; undefined: it must be given. */
-  readonly accountDefault: 'id' | 'email' | undefined;
+  readonly accountDefault: AccountRule | undefined;
   /** Whether the app compares account names without regard to letter case. */
   readonly caseInsensitiveAccounts: boolean;
   /** What is missing from the environment to reach the app, or undefined when nothing is. */

@@ -1,12 +1,18 @@
+import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import type { Review } from '../policy/classify.js';
+import type { PullCommit } from '../policy/contributors.js';
 
 export class GithubSetupError extends Error {}
+
+/** A GitHub request that failed: one line with the status and the route, never the token. */
+export class GithubError extends Error {}
 
 export interface PullContext {
   octokit: Octokit;
   owner: string;
   repo: string;
+  env: NodeJS.ProcessEnv;
 }
 
 /** An octokit for the repository this run is about, from GitHub Actions' variables. */
@@ -20,67 +26,123 @@ export function pullContext(env: NodeJS.ProcessEnv): PullContext {
     auth: token,
     baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     request: { retries: 2 },
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
-  return { octokit, owner, repo };
+  return { octokit, owner, repo, env };
 }
 
-export async function readPull(
-  ctx: PullContext,
-  number: number,
-): Promise<{ author: string; head: string; base: string; reviews: Review[] }> {
-  const { data: pull } = await ctx.octokit.rest.pulls.get({
-    owner: ctx.owner,
-    repo: ctx.repo,
-    pull_number: number,
-  });
-  const reviews = await ctx.octokit.paginate(ctx.octokit.rest.pulls.listReviews, {
-    owner: ctx.owner,
-    repo: ctx.repo,
-    pull_number: number,
-    per_page: 100,
-  });
+/** Runs a GitHub call, turning a failure into one line an operator can act on. */
+export async function github<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof RequestError) {
+      const route = `${e.request.method} ${new URL(e.request.url).pathname}`;
+      throw new GithubError(`${what}: GitHub answered ${e.status} to ${route}: ${e.message}`, { cause: e });
+    }
+    throw new GithubError(`${what}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+export interface Pull {
+  author: string;
+  head: string;
+  base: string;
+  /** The branch it merges into, and the repository's default branch. */
+  baseRef: string;
+  defaultBranch: string;
+  reviews: Review[];
+  commits: PullCommit[];
+  commitCount: number;
+}
+
+export async function readPull(ctx: PullContext, number: number): Promise<Pull> {
+  const { owner, repo, octokit } = ctx;
+  const what = `reading pull request #${number} of ${owner}/${repo}`;
+  const { data: pull } = await github(what, () =>
+    octokit.rest.pulls.get({ owner, repo, pull_number: number }),
+  );
+  const [reviews, commits] = await Promise.all([
+    github(what, () =>
+      octokit.paginate(octokit.rest.pulls.listReviews, { owner, repo, pull_number: number, per_page: 100 }),
+    ),
+    github(what, () =>
+      octokit.paginate(octokit.rest.pulls.listCommits, { owner, repo, pull_number: number, per_page: 100 }),
+    ),
+  ]);
   return {
     author: pull.user?.login ?? '',
     head: pull.head.sha,
     base: pull.base.sha,
+    baseRef: pull.base.ref,
+    defaultBranch: pull.base.repo.default_branch,
     reviews: reviews.map((r) => ({
+      id: r.id,
       user: r.user ? { login: r.user.login } : null,
       state: r.state,
       commit_id: r.commit_id,
       submitted_at: r.submitted_at ?? null,
     })),
+    commits: commits.map((c) => ({
+      sha: c.sha,
+      author: c.author && 'login' in c.author ? { login: c.author.login } : null,
+      committer: c.committer && 'login' in c.committer ? { login: c.committer.login } : null,
+      commit: {
+        author: c.commit.author
+          ? { ...(c.commit.author.email ? { email: c.commit.author.email } : {}) }
+          : null,
+        committer: c.commit.committer
+          ? { ...(c.commit.committer.email ? { email: c.commit.committer.email } : {}) }
+          : null,
+        verification: c.commit.verification ? { verified: c.commit.verification.verified } : null,
+      },
+    })),
+    commitCount: pull.commits,
   };
 }
 
-/** Updates the one comment that carries `marker`, or creates it: never a new comment per push. */
+/**
+ * The login iden's comments are written as: IDEN_GITHUB_LOGIN when set (the
+ * bot of a GitHub App token, `<slug>[bot]`), the token's user when GitHub
+ * says (a personal token), or GitHub Actions' own bot for its job token.
+ */
+export async function identity(ctx: PullContext): Promise<string | undefined> {
+  if (ctx.env.IDEN_GITHUB_LOGIN) return ctx.env.IDEN_GITHUB_LOGIN;
+  try {
+    return (await ctx.octokit.rest.users.getAuthenticated()).data.login;
+  } catch (e) {
+    // An installation token may not read /user ("Resource not accessible by integration").
+    if (e instanceof RequestError && (e.status === 403 || e.status === 401 || e.status === 404))
+      return ctx.env.GITHUB_ACTIONS ? 'github-actions[bot]' : undefined;
+    throw new GithubError(`reading who the token belongs to: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Updates the one comment that carries `marker` and that iden itself wrote,
+ * or creates it: never a new comment per push, and never anyone else's
+ * comment, however it looks.
+ */
 export async function upsertComment(
   ctx: PullContext,
   number: number,
   marker: string,
   body: string,
 ): Promise<'created' | 'updated'> {
-  const comments = await ctx.octokit.paginate(ctx.octokit.rest.issues.listComments, {
-    owner: ctx.owner,
-    repo: ctx.repo,
-    issue_number: number,
-    per_page: 100,
-  });
-  const mine = comments.find((c) => c.body?.includes(marker));
+  const { owner, repo, octokit } = ctx;
+  const what = `commenting on pull request #${number}`;
+  const me = (await identity(ctx))?.toLowerCase();
+  const comments = await github(what, () =>
+    octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 }),
+  );
+  const mine = me
+    ? comments.find((c) => c.body?.includes(marker) && c.user?.login.toLowerCase() === me)
+    : undefined;
   if (mine) {
-    await ctx.octokit.rest.issues.updateComment({
-      owner: ctx.owner,
-      repo: ctx.repo,
-      comment_id: mine.id,
-      body,
-    });
+    await github(what, () => octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body }));
     return 'updated';
   }
-  await ctx.octokit.rest.issues.createComment({
-    owner: ctx.owner,
-    repo: ctx.repo,
-    issue_number: number,
-    body,
-  });
+  await github(what, () => octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
   return 'created';
 }
 
@@ -90,12 +152,15 @@ export async function setStatus(
   ok: boolean,
   description: string,
 ): Promise<void> {
-  await ctx.octokit.rest.repos.createCommitStatus({
-    owner: ctx.owner,
-    repo: ctx.repo,
-    sha,
-    state: ok ? 'success' : 'failure',
-    context: 'iden/policy',
-    description: description.slice(0, 140),
-  });
+  const { owner, repo, octokit } = ctx;
+  await github(`setting the iden/policy status of ${sha.slice(0, 7)}`, () =>
+    octokit.rest.repos.createCommitStatus({
+      owner,
+      repo,
+      sha,
+      state: ok ? 'success' : 'failure',
+      context: 'iden/policy',
+      description: description.slice(0, 140),
+    }),
+  );
 }

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AccessRepo, AppFile, FileEntry, PeopleFile, SettingsFile } from '../model/repo.js';
+import type { AccessRepo, AppEntry, AppFile, FileEntry, PeopleFile, SettingsFile } from '../model/repo.js';
 import { checkConnectorSettings } from '../schema/check.js';
 import { loadGrantsParallel } from './grants.js';
 import { resolveFinding } from './parse-yaml.js';
@@ -17,8 +17,8 @@ export class RepoNotFoundError extends Error {
 export interface LoadOptions {
   /** Worker threads for grant files; default: every core when there are many files. */
   threads?: number;
-  /** Only these grant files (repository-relative paths); default: every one. */
-  grants?: (grant: GrantPath) => boolean;
+  /** Only the grant files this accepts, asked once settings, people and apps are read; default: every one. */
+  grants?: (grant: GrantPath, apps: ReadonlyMap<string, AppEntry>) => boolean;
 }
 
 /** Reads the access repository in a work tree, as it is on disk. */
@@ -33,17 +33,11 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   if (tree.kind('grants') !== 'dir') throw new RepoNotFoundError(tree.root);
   const listing = walkGrants(tree);
   const diagnostics = [...listing.diagnostics];
-  const all = listing.apps.flatMap((app) => app.grants);
-  const grantPaths = options.grants ? all.filter(options.grants) : all;
   await tree.prefetch(
     [listing.settings?.source, listing.people?.source, ...listing.apps.map((a) => a.source)].filter(
       (p): p is string => p !== undefined,
     ),
   );
-  const grantsPromise = loadGrantsParallel(tree, grantPaths, options.threads);
-  // Awaited below; this keeps a failure from being unhandled while the other files load.
-  grantsPromise.catch(() => undefined);
-
   const settings =
     listing.settings && entry<SettingsFile>(tree, listing.settings.file, listing.settings.source, 'settings');
   const people =
@@ -70,15 +64,19 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
     apps.set(folder.id, app);
   }
   for (const file of [settings, people, ...apps.values()]) if (file) diagnostics.push(...file.diagnostics);
+  const appEntries = new Map([...apps].map(([id, app]) => [id, { id, ...strip(app) }]));
 
-  const grants = await grantsPromise;
+  const all = listing.apps.flatMap((app) => app.grants);
+  const select = options.grants;
+  const grantPaths = select ? all.filter((g) => select(g, appEntries)) : all;
+  const grants = await loadGrantsParallel(tree, grantPaths, options.threads);
   for (const grant of grants) diagnostics.push(...grant.diagnostics);
   return {
     root: tree.root,
     tree,
     settings: settings && strip(settings),
     people: people && strip(people),
-    apps: new Map([...apps].map(([id, app]) => [id, { id, ...strip(app) }])),
+    apps: appEntries,
     grants: grants.map(({ file, source, folder, name, value, raw }) => ({
       file,
       source,

@@ -161,4 +161,21 @@ maxRemovals?: number
  */
 maxRemovalShare?: number
 }
+/**
+ * How pull requests are checked (iden check-pr).
+ */
+policy?: {
+/**
+ * The protected branch access changes merge into. Default: the repository's default branch. A pull request into any other branch fails the check.
+ */
+branch?: string
+/**
+ * Glob patterns (picomatch, matched against the path from the repository root) of files a pull request may change with no approval, such as documentation. Everything else that is not a grant file needs a Super Admin's approval. Paths under grants/, schemas/ and .github/, and .gitattributes and .gitmodules files, are never exempt.
+ */
+exempt?: string[]
+/**
+ * With --pr: a commit GitHub has not verified (signed) names nobody, so a pull request with one is never a direct grant. Default false.
+ */
+verifiedCommitsOnly?: boolean
+}
 }

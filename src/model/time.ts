@@ -41,11 +41,18 @@ function parseUncached(text: string, zone: string): ParsedTime {
       message: `"${text}" is not a real date-time (${instant.invalidExplanation ?? 'invalid'})`,
     };
   }
-  if (!/(Z|[+-]\d{2}:\d{2})$/.test(text)) {
+  const offset = /(Z|([+-])(\d{2}):(\d{2}))$/.exec(text);
+  if (!offset) {
+    const other = /[+-]\d{2}(\d{2})?$/.test(text.slice(10));
     return {
       ok: false,
-      message: `"${text}" has no offset; add one such as Z or +01:00, or give a bare date`,
+      message: other
+        ? `"${text}" writes its offset without a colon; write it as ±HH:MM (+01:00) or Z`
+        : `"${text}" has no offset; add one such as Z or +01:00, or give a bare date`,
     };
+  }
+  if (offset[2] && (Number(offset[3]) * 60 + Number(offset[4]) > 14 * 60 || Number(offset[4]) > 59)) {
+    return { ok: false, message: `"${text}" has an offset beyond ±14:00, which no place on Earth uses` };
   }
   return { ok: true, at: instant.toMillis() };
 }
@@ -64,10 +71,10 @@ export function humanTime(at: Instant, zone: string): string {
   return local.toISO({ suppressMilliseconds: true }) ?? isoUtc(at);
 }
 
-/** Reads an `--at` option: any ISO form luxon accepts, a bare date as midnight in `zone`. */
-export function parseAtOption(text: string, zone: string): Instant | undefined {
-  const parsed = parseTime(text, zone);
-  if (parsed.ok) return parsed.at;
-  const loose = DateTime.fromISO(text, { zone });
-  return loose.isValid ? loose.toMillis() : undefined;
+/** The repository's time zone for bare dates: the settings' `timezone` when it is a real zone, else UTC. */
+export function zoneOf(repo: {
+  settings?: { value?: { timezone?: string | undefined } | undefined } | undefined;
+}): string {
+  const zone = repo.settings?.value?.timezone;
+  return zone && isTimeZone(zone) ? zone : 'UTC';
 }

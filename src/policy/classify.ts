@@ -1,5 +1,8 @@
+import picomatch from 'picomatch';
+
 /** A review as GitHub's "list reviews for a pull request" returns it (the fields used). */
 export interface Review {
+  id?: number;
   user: { login: string } | null;
   state: string;
   commit_id: string | null;
@@ -10,10 +13,22 @@ export interface Review {
 export interface BasePolicy {
   /** GitHub login (lowercase) to person id. */
   logins: Map<string, string>;
+  /** Person id to their GitHub login, as written. */
+  loginOf: Map<string, string>;
   superAdmins: Set<string>;
   readWrite: Set<string>;
   /** App id to the person ids who approve its requests. */
   approvers: Map<string, Set<string>>;
+  /** Glob patterns of paths that need no approval (`policy.exempt`). */
+  exempt: string[];
+}
+
+/** Who wrote the pull request: its author and every commit's author and committer. */
+export interface Contributors {
+  /** GitHub logins, the pull request's author first. */
+  logins: string[];
+  /** Commits whose author or committer GitHub names no account for (or, with verifiedCommitsOnly, did not verify). */
+  unknown: string[];
 }
 
 export type ChangeKind = 'added' | 'modified' | 'deleted';
@@ -23,7 +38,31 @@ export type Classification =
   | 'change'
   | 'revocation'
   | 'revocation-request'
-  | 'policy';
+  | 'policy'
+  | 'exempt';
+
+/** One changed path, as git names it, and the people whose own access it touches. */
+export interface ChangedFile {
+  /** A added, M modified, D deleted, T type changed (a file became a symbolic link, say). */
+  status: 'A' | 'M' | 'D' | 'T';
+  path: string;
+  /** The git modes before and after ('' where absent); only a regular file is a grant file. */
+  oldMode: string;
+  newMode: string;
+  /** Person ids whose own access this change grants or changes: the grantee, a person whose entry changed. */
+  affects: string[];
+  /** For _people.yaml: every changed entry differs in names or emails only. */
+  namesOnly?: boolean;
+}
+
+export interface ReviewNote {
+  login: string;
+  person?: string;
+  /** The reviewer's latest state: APPROVED, CHANGES_REQUESTED or DISMISSED. */
+  state: string;
+  counted: boolean;
+  why: string;
+}
 
 export interface FileVerdict {
   file: string;
@@ -31,122 +70,272 @@ export interface FileVerdict {
   classification: Classification;
   ok: boolean;
   reason: string;
+  /** Each reviewer's latest review, and why it did or did not count for this file. */
+  reviews: ReviewNote[];
+  /** Who could approve this file (person ids): empty when no approval is needed or no one can give it. */
+  approvers: string[];
 }
 
 export interface PolicyInput {
-  author: string;
   head: string;
-  files: { status: 'A' | 'M' | 'D'; path: string }[];
+  contributors: Contributors;
+  files: ChangedFile[];
   reviews: Review[];
   base: BasePolicy;
 }
 
-const GRANT = /^grants\/([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*)\.yaml$/;
-const CHANGE: Record<'A' | 'M' | 'D', ChangeKind> = { A: 'added', M: 'modified', D: 'deleted' };
+export const GRANT_PATH = /^grants\/([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*)\.yaml$/;
+/** Never exempt, whatever `policy.exempt` says: they change what iden and git read. */
+const PROTECTED = /^(grants|schemas|\.github)\/|(^|\/)\.git(attributes|modules)$/;
+const REGULAR = '100644';
+const CHANGE: Record<ChangedFile['status'], ChangeKind> = {
+  A: 'added',
+  M: 'modified',
+  D: 'deleted',
+  T: 'modified',
+};
 
 /**
- * The pull-request policy of the product's Grant Access flow, pure: an admin's
- * new grant is a direct grant; anyone else's is an access request needing an
- * approver; an edit of existing access always needs approval; settings,
- * people, apps, schemas and workflows need a Super Admin's approval. Only
- * APPROVED reviews of the head commit by someone other than the author count.
+ * The pull-request policy, pure and deny by default. A new grant file is a
+ * direct grant only when the author and every committer hold Super Admin or
+ * Users Read/Write and none of them is its grantee; otherwise it is an access
+ * request. An edit of existing access always needs approval. Every other
+ * path, apart from those `policy.exempt` lists, needs a Super Admin's
+ * approval. An approval counts only from an eligible person who is not the
+ * author, not a committer and not someone whose own access the file touches,
+ * and only when their latest review approves the head commit.
  */
 export function classify(input: PolicyInput): FileVerdict[] {
-  const { base } = input;
-  const author = base.logins.get(input.author.toLowerCase());
-  const isAdmin = author !== undefined && (base.superAdmins.has(author) || base.readWrite.has(author));
-  const role = author && base.superAdmins.has(author) ? 'Super Admin' : 'Users Read/Write';
-  const approved = approvals(input);
-  const verdicts: FileVerdict[] = [];
-  for (const { status, path } of input.files) {
-    const change = CHANGE[status];
-    const grant = GRANT.exec(path);
-    const policyFile =
-      path.startsWith('schemas/') || path.startsWith('.github/') || (path.startsWith('grants/') && !grant);
-    if (!grant && !policyFile) continue;
-    if (!grant || path.endsWith('/_app.yaml')) {
-      const by = [...approved].filter((p) => base.superAdmins.has(p));
-      verdicts.push({
-        file: path,
-        change,
-        classification: 'policy',
-        ok: by.length > 0,
-        reason:
-          by.length > 0
-            ? `approved by Super Admin ${by.join(', ')}`
-            : `needs an approval of ${short(input.head)} by a Super Admin${names(base.superAdmins, author)}`,
-      });
-      continue;
+  const { base, contributors } = input;
+  const writers = new Map<string, string | undefined>();
+  for (const login of contributors.logins)
+    writers.set(login.toLowerCase(), base.logins.get(login.toLowerCase()));
+  const writerPeople = new Set([...writers.values()].filter((p): p is string => p !== undefined));
+  const roleOf = (person: string | undefined) =>
+    person === undefined
+      ? undefined
+      : base.superAdmins.has(person)
+        ? 'Super Admin'
+        : base.readWrite.has(person)
+          ? 'Users Read/Write'
+          : undefined;
+  const nonAdmin = [...writers].filter(([, person]) => roleOf(person) === undefined).map(([login]) => login);
+  const admins = nonAdmin.length === 0 && contributors.unknown.length === 0;
+  const byWhom = [...writers]
+    .map(
+      ([login, person]) =>
+        `${contributors.logins.find((l) => l.toLowerCase() === login)} (${roleOf(person)})`,
+    )
+    .join(' and ');
+  const latest = latestReviews(input.reviews);
+  const exempt = base.exempt.length > 0 ? picomatch(base.exempt, { dot: true }) : () => false;
+
+  return input.files.map((file): FileVerdict => {
+    const change = CHANGE[file.status];
+    const grant = GRANT_PATH.exec(file.path);
+    const regular =
+      file.status !== 'T' &&
+      (file.oldMode === '' || file.oldMode === REGULAR) &&
+      (file.newMode === '' || file.newMode === REGULAR);
+    const judge = (eligible: Set<string>, role: string) =>
+      judgeReviews(latest, input.head, eligible, writerPeople, new Set(file.affects), base, role);
+
+    if (!grant || !regular) {
+      if (!PROTECTED.test(file.path) && exempt(file.path)) {
+        return {
+          file: file.path,
+          change,
+          classification: 'exempt',
+          ok: true,
+          reason: 'exempt from approval by policy.exempt in _settings.yaml',
+          reviews: [],
+          approvers: [],
+        };
+      }
+      const peopleEdit = file.path === 'grants/_people.yaml' && file.namesOnly === true;
+      const eligible = new Set([...base.superAdmins, ...(peopleEdit ? base.readWrite : [])]);
+      const who = peopleEdit ? 'a Super Admin or a Users Read/Write admin' : 'a Super Admin';
+      const what = !grant
+        ? peopleEdit
+          ? 'a change to names or emails in _people.yaml'
+          : 'a policy change'
+        : 'a grant path that is not a regular file';
+      const judged = judge(eligible, peopleEdit ? 'an admin' : 'a Super Admin');
+      return verdict(file, change, 'policy', judged, what, who, input.head, base, peopleEdit);
     }
+
     const app = grant[1]!;
-    const eligible = new Set([...(base.approvers.get(app) ?? []), ...base.superAdmins]);
-    const by = [...approved].filter((p) => eligible.has(p));
-    const approval = by.length > 0 ? `approved by ${by.join(', ')}` : undefined;
-    const needs = `needs an approval of ${short(input.head)} by an approver of ${app} or a Super Admin${names(eligible, author)}, other than the author`;
-    if (change === 'added' && isAdmin) {
-      verdicts.push({
-        file: path,
+    const grantees = new Set(file.affects);
+    const forSelf = [...grantees].filter((p) => writerPeople.has(p));
+    if (admins && forSelf.length === 0 && (change === 'added' || change === 'deleted')) {
+      return {
+        file: file.path,
         change,
-        classification: 'direct-grant',
+        classification: change === 'added' ? 'direct-grant' : 'revocation',
         ok: true,
-        reason: `direct grant by ${input.author} (${role}): no approval needed`,
-      });
-    } else if (change === 'deleted' && isAdmin) {
-      verdicts.push({
-        file: path,
+        reason:
+          change === 'added' ? `direct grant by ${byWhom}: no approval needed` : `revocation by ${byWhom}`,
+        reviews: [],
+        approvers: [],
+      };
+    }
+    // An admin may revoke their own access, but never grant it to themselves.
+    if (admins && change === 'deleted') {
+      return {
+        file: file.path,
         change,
         classification: 'revocation',
         ok: true,
-        reason: `revocation by ${input.author} (${role})`,
-      });
-    } else {
-      const classification: Classification =
-        change === 'added' ? 'access-request' : change === 'deleted' ? 'revocation-request' : 'change';
-      const what =
-        change === 'modified'
-          ? 'a change to existing access'
-          : classification === 'access-request'
-            ? 'an access request'
-            : 'a revocation by a non-admin';
-      verdicts.push({
-        file: path,
-        change,
-        classification,
-        ok: approval !== undefined,
-        reason: approval ?? `${what}: ${needs}`,
-      });
+        reason: `revocation by ${byWhom}`,
+        reviews: [],
+        approvers: [],
+      };
+    }
+    const classification: Classification =
+      change === 'added' ? 'access-request' : change === 'deleted' ? 'revocation-request' : 'change';
+    const why =
+      change === 'modified'
+        ? 'a change to existing access'
+        : forSelf.length > 0 && change === 'added'
+          ? `an access request: ${forSelf.join(', ')} cannot grant their own access`
+          : contributors.unknown.length > 0
+            ? `an access request: ${contributors.unknown.join('; ')}`
+            : nonAdmin.length > 0
+              ? `${classification === 'access-request' ? 'an access request' : 'a revocation request'}: ${nonAdmin.join(', ')} ${nonAdmin.length === 1 ? 'holds' : 'hold'} neither Super Admin nor Users Read/Write`
+              : 'an access request';
+    const eligible = new Set([...(base.approvers.get(app) ?? []), ...base.superAdmins]);
+    const judged = judge(eligible, `an approver of ${app} or a Super Admin`);
+    return verdict(
+      file,
+      change,
+      classification,
+      judged,
+      why,
+      `an approver of ${app} or a Super Admin`,
+      input.head,
+      base,
+      false,
+    );
+  });
+}
+
+interface Judged {
+  notes: ReviewNote[];
+  /** Eligible people whose approval of the head counts. */
+  by: string[];
+  /** Eligible people who could still approve. */
+  could: string[];
+  /** Eligible by role, but excluded as a contributor or as someone whose access this is. */
+  excluded: string[];
+}
+
+function verdict(
+  file: ChangedFile,
+  change: ChangeKind,
+  classification: Classification,
+  judged: Judged,
+  what: string,
+  who: string,
+  head: string,
+  base: BasePolicy,
+  peopleEdit: boolean,
+): FileVerdict {
+  const ok = judged.by.length > 0;
+  let reason: string;
+  if (ok) reason = `approved by ${judged.by.join(', ')}`;
+  else if (judged.could.length > 0) {
+    const noLogin = judged.could.filter((p) => !base.loginOf.has(p));
+    reason = `${what}: needs an approval of ${head.slice(0, 7)} by ${who} (${judged.could.join(', ')})`;
+    if (noLogin.length > 0)
+      reason += `; ${noLogin.join(', ')} ${noLogin.length === 1 ? 'has' : 'have'} no accounts.github in _people.yaml and cannot approve on GitHub`;
+  } else {
+    const role = classification === 'policy' && !peopleEdit ? 'Super Admin' : 'eligible approver';
+    reason = `${what}: no ${role} can approve it${judged.excluded.length > 0 ? ` other than ${judged.excluded.join(', ')}, who wrote it or whose access it is` : ''}; add another ${role === 'Super Admin' ? 'Super Admin' : 'approver'} in a separate pull request, or have a repository administrator merge it past branch protection (iden audit records that)`;
+  }
+  return {
+    file: file.path,
+    change,
+    classification,
+    ok,
+    reason,
+    reviews: judged.notes,
+    approvers: ok ? judged.by : judged.could,
+  };
+}
+
+/** Each reviewer's latest review that is a verdict (COMMENTED and PENDING say nothing), and whether they approved before. */
+function latestReviews(
+  reviews: Review[],
+): Map<string, { login: string; review: Review; approvedBefore: boolean }> {
+  const ordered = [...reviews].sort(
+    (a, b) =>
+      (Date.parse(a.submitted_at ?? '') || 0) - (Date.parse(b.submitted_at ?? '') || 0) ||
+      (a.id ?? 0) - (b.id ?? 0),
+  );
+  const latest = new Map<string, { login: string; review: Review; approvedBefore: boolean }>();
+  for (const review of ordered) {
+    const login = review.user?.login;
+    if (!login || review.state === 'COMMENTED' || review.state === 'PENDING') continue;
+    const key = login.toLowerCase();
+    const before = latest.get(key);
+    latest.set(key, {
+      login,
+      review,
+      approvedBefore: (before?.approvedBefore ?? false) || before?.review.state === 'APPROVED',
+    });
+  }
+  return latest;
+}
+
+function judgeReviews(
+  latest: ReturnType<typeof latestReviews>,
+  head: string,
+  eligible: Set<string>,
+  writers: Set<string>,
+  affected: Set<string>,
+  base: BasePolicy,
+  role: string,
+): Judged {
+  const notes: ReviewNote[] = [];
+  const by: string[] = [];
+  const excludedBecause = (person: string) =>
+    writers.has(person)
+      ? 'wrote part of this pull request'
+      : affected.has(person)
+        ? 'it is their own access'
+        : undefined;
+  for (const [key, { login, review, approvedBefore }] of latest) {
+    const person = base.logins.get(key);
+    const note = (counted: boolean, why: string): ReviewNote => ({
+      login,
+      ...(person !== undefined ? { person } : {}),
+      state: review.state,
+      counted,
+      why,
+    });
+    if (review.state !== 'APPROVED') {
+      const withdrawn = approvedBefore ? ', withdrawing an earlier approval' : '';
+      notes.push(
+        note(
+          false,
+          review.state === 'DISMISSED' ? `review dismissed${withdrawn}` : `requested changes${withdrawn}`,
+        ),
+      );
+    } else if (person === undefined)
+      notes.push(note(false, 'not a person in _people.yaml (no accounts.github)'));
+    else if (review.commit_id !== head)
+      notes.push(
+        note(false, `approved an older commit ${(review.commit_id ?? '').slice(0, 7)}, not the head`),
+      );
+    else if (excludedBecause(person))
+      notes.push(note(false, `not counted: ${person} ${excludedBecause(person)}`));
+    else if (!eligible.has(person)) notes.push(note(false, `not counted: ${person} is not ${role}`));
+    else {
+      notes.push(note(true, 'approved the head'));
+      by.push(person);
     }
   }
-  return verdicts;
-}
-
-/** People (not the author) whose latest review of the head commit is APPROVED. */
-function approvals(input: PolicyInput): Set<string> {
-  const latest = new Map<string, string>();
-  const ordered = [...input.reviews].sort(
-    (a, b) => Date.parse(a.submitted_at ?? '') - Date.parse(b.submitted_at ?? ''),
-  );
-  for (const review of ordered) {
-    const login = review.user?.login?.toLowerCase();
-    if (!login || login === input.author.toLowerCase() || review.commit_id !== input.head) continue;
-    if (review.state === 'COMMENTED') continue;
-    latest.set(login, review.state);
-  }
-  const author = input.base.logins.get(input.author.toLowerCase());
-  const people = new Set<string>();
-  for (const [login, state] of latest) {
-    const person = input.base.logins.get(login);
-    // A second account of the author's is still the author.
-    if (state === 'APPROVED' && person !== undefined && person !== author) people.add(person);
-  }
-  return people;
-}
-
-function names(people: Set<string>, author: string | undefined): string {
-  const others = [...people].filter((p) => p !== author);
-  return others.length > 0 ? ` (${others.join(', ')})` : '';
-}
-
-function short(sha: string): string {
-  return sha.slice(0, 7);
+  const could = [...eligible].filter((p) => !excludedBecause(p));
+  const excluded = [...eligible].filter((p) => excludedBecause(p));
+  return { notes, by, could, excluded };
 }

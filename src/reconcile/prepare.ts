@@ -3,6 +3,7 @@ import { accountDefaults } from '../connectors/schemas.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
+import { accountFor } from '../model/accounts.js';
 import type { AccessRepo, AppEntry, Person } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
@@ -109,8 +110,7 @@ interface AppContext {
 function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
   const { zone, firstError, people, history, current } = context;
   const type = app.value?.connector.type ?? '';
-  const accountOf = (person: Person) =>
-    person.accounts?.[app.id] ?? defaultAccount(person, accountDefaults[type]);
+  const accountOf = (person: Person) => accountFor(person, app.id, accountDefaults[type]);
   const byId = new Map(people.map((p) => [p.id, p]));
   const grants: GrantSpec[] = [];
   const held: AppInput['held'] = [];
@@ -152,12 +152,6 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     people: accountIndex,
     removedFromGit,
   };
-}
-
-function defaultAccount(person: Person, rule: 'id' | 'email' | undefined): string | undefined {
-  if (rule === 'id') return person.id;
-  if (rule === 'email') return person.email;
-  return undefined;
 }
 
 export async function closeSessions(sessions: Map<string, Session>): Promise<void> {

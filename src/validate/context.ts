@@ -16,6 +16,8 @@ export interface RuleContext {
   people: Map<string, PersonView>;
   apps: Map<string, AppView>;
   grants: GrantView[];
+  /** Files under review (a pull request's): a finding that could name several grants names one of these. */
+  blame: ReadonlySet<string>;
 }
 
 export interface PersonView {
@@ -48,7 +50,11 @@ export interface GrantView {
   end: string | undefined;
 }
 
-export function buildContext(repo: AccessRepo, at: Instant): RuleContext {
+export function buildContext(
+  repo: AccessRepo,
+  at: Instant,
+  blame: ReadonlySet<string> = new Set(),
+): RuleContext {
   const zone = text(repo.settings?.raw?.timezone);
   const people = new Map<string, PersonView>();
   for (const [index, raw] of list(repo.people?.raw?.people)) {
@@ -98,7 +104,7 @@ export function buildContext(repo: AccessRepo, at: Instant): RuleContext {
       end: text(raw.end),
     });
   }
-  return { repo, at, zone: zone && isTimeZone(zone) ? zone : 'UTC', people, apps, grants };
+  return { repo, at, zone: zone && isTimeZone(zone) ? zone : 'UTC', people, apps, grants, blame };
 }
 
 function field(value: unknown, key: string): unknown {

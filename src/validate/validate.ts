@@ -33,8 +33,12 @@ export interface Validation {
 }
 
 /** Runs every rule over a loaded repository and places each finding at its line. */
-export function validateRepo(repo: AccessRepo, at: Instant): Validation {
-  const ctx = buildContext(repo, at);
+export function validateRepo(
+  repo: AccessRepo,
+  at: Instant,
+  options: { blame?: ReadonlySet<string> } = {},
+): Validation {
+  const ctx = buildContext(repo, at, options.blame);
   const findings = rules.flatMap((rule) => rule(ctx));
   // A node with a schema error keeps that one diagnostic; rules reading the same node would only repeat it.
   const schemaNodes = new Set(repo.diagnostics.map(nodeKey));

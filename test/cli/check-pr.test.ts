@@ -99,6 +99,8 @@ describe('iden check-pr', () => {
         classification: 'direct-grant',
         ok: true,
         reason: 'direct grant by bob-gh (Users Read/Write): no approval needed',
+        reviews: [],
+        approvers: [],
       },
     ]);
     expect(result.effect).toEqual([{ action: 'grant', app: 'db', user: 'dave', entitlement: 'readonly' }]);
@@ -270,8 +272,20 @@ describe('iden check-pr --pr against a GitHub test server', () => {
     try {
       const { dir, head } = pullRequest(newGrant);
       const baseSha = git(dir, ['rev-parse', 'main']).trim();
-      server.pulls.set(12, { number: 12, author: 'dave-gh', head, base: baseSha, reviews: [] });
-      const env = { GITHUB_TOKEN: 't', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
+      server.pulls.set(12, {
+        number: 12,
+        author: 'dave-gh',
+        head,
+        base: baseSha,
+        reviews: [],
+        commits: [{ sha: head, author: 'dave-gh', committer: 'dave-gh' }],
+      });
+      const env = {
+        GITHUB_TOKEN: 't',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_REPOSITORY: 'acme/access',
+        GITHUB_API_URL: server.url,
+      };
       const args = ['check-pr', '--repo', dir, '--pr', '12', '--comment', '--format', 'markdown', '--at', AT];
 
       const first = await runCli(args, { env });
@@ -326,16 +340,24 @@ describe('the pull-request comment', () => {
           classification: 'access-request',
           ok: false,
           reason: '@admins <img src=x> **now** | ok',
+          reviews: [],
+          approvers: [],
         },
       ],
+      problems: [],
       diagnostics: [],
       effect: many,
-      scheduled: [],
+      scheduled: many.map((m) => ({ ...m, at: '2027-02-01T00:00:00.000Z' })),
+      grants: [],
+      zone: 'Europe/Berlin',
     });
     expect(text.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(text).toContain('@\u200badmins &lt;img src=x\\> \\*\\*now\\*\\* \\| ok');
     expect(text).not.toMatch(/(^|[^\u200b])@admins/);
     expect(text).toMatch(/_\d+ more rows were left out to stay under GitHub's comment limit/);
     expect(text).toContain('<details><summary>What merging grants and revokes now (3000)</summary>');
+    // Neither long section crowds the other out, and times read in the settings' zone.
+    expect(text).toContain('<details><summary>Scheduled (3000)</summary>');
+    expect(text).toContain('| 2027\\-02\\-01T01:00:00\\+01:00 | ➕ | person\\-0 |');
   });
 });

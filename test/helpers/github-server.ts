@@ -1,37 +1,56 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkResponse, sampleResponse } from './github-spec.js';
+import { checkRequest, checkResponse, sampleResponse } from './github-spec.js';
+
+export interface PullCommitSpec {
+  sha: string;
+  /** GitHub logins; null where GitHub links the commit's email to no account. */
+  author: string | null;
+  committer: string | null;
+  verified?: boolean;
+}
 
 interface Pull {
   number: number;
   author: string;
   head: string;
   base: string;
+  /** The branch it merges into; default main. */
+  baseRef?: string;
   reviews: { login: string; state: string; commit: string; at: string }[];
+  commits?: PullCommitSpec[];
 }
+
+/** Who a token is: a person (a personal token), or an App installation, which GitHub answers 403 on /user. */
+export type TokenKind = { login: string; kind: 'user' } | { login: string; kind: 'installation' };
 
 /**
  * A loopback stand-in for the part of GitHub's REST API that pull-request
- * checks use: pulls, reviews (Link-header pages), issue comments and commit
- * statuses. Every response is checked against GitHub's published description
- * before it is sent, so the server cannot drift from the real API.
+ * checks use: pulls, their commits and reviews (Link-header pages), issue
+ * comments written as the token's identity, the authenticated user, and
+ * commit statuses. Every request and response is checked against GitHub's
+ * published description, so the server cannot drift from the real API.
  */
 export class GithubPullServer {
   readonly pulls = new Map<number, Pull>();
-  readonly comments: { id: number; issue: number; body: string }[] = [];
+  readonly comments: { id: number; issue: number; body: string; author: string }[] = [];
   readonly statuses: { sha: string; state: string; context: string; description: string }[] = [];
   readonly requests: string[] = [];
-  /** Responses that failed the check against GitHub's description; a test expects none. */
+  /** Requests and responses that failed the check against GitHub's description; a test expects none. */
   readonly errors: string[] = [];
+  /** Token to identity; an unknown token is a GitHub Actions job token. */
+  readonly tokens = new Map<string, TokenKind>();
+  defaultBranch = 'main';
+  /** Answer every request with this status (a GitHub outage), when set. */
+  down: number | undefined;
   private server: Server | undefined;
   url = '';
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e: Error) => {
-        // A response that does not match GitHub's description fails the test, not only this request.
         this.errors.push(e.message);
-        res.writeHead(500, { 'content-type': 'application/json' });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ message: e.message }));
       });
     });
@@ -43,6 +62,11 @@ export class GithubPullServer {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
+  private who(req: IncomingMessage): TokenKind {
+    const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
+    return this.tokens.get(token) ?? { login: 'github-actions[bot]', kind: 'installation' };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.url);
     const body = await new Promise<string>((resolve) => {
@@ -52,14 +76,16 @@ export class GithubPullServer {
       });
       req.on('end', () => resolve(text));
     });
-    this.requests.push(`${req.method} ${url.pathname}`);
+    const method = req.method ?? 'GET';
+    this.requests.push(`${method} ${url.pathname}`);
     const send = (
       template: string,
       status: number,
       payload: unknown,
       headers: Record<string, string> = {},
     ) => {
-      checkResponse(req.method ?? 'GET', template, status, payload);
+      checkRequest(method, template, url.searchParams, body);
+      checkResponse(method, template, status, payload);
       res.writeHead(status, {
         'content-type': 'application/json; charset=utf-8',
         'x-ratelimit-remaining': '4999',
@@ -70,46 +96,109 @@ export class GithubPullServer {
     const user = (login: string) => ({
       ...sampleResponse('GET', '/users/{username}', 200),
       login,
-      type: 'User',
+      type: login.endsWith('[bot]') ? 'Bot' : 'User',
     });
-    const notFound = () => {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }));
+    const fail = (status: number, message: string) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message, documentation_url: 'https://docs.github.com/rest' }));
+    };
+    if (this.down) return fail(this.down, 'Service Unavailable');
+    const paged = <T>(template: string, all: T[]) => {
+      const perPage = Number(url.searchParams.get('per_page') ?? 30);
+      const page = Number(url.searchParams.get('page') ?? 1);
+      const slice = all.slice((page - 1) * perPage, page * perPage);
+      const headers: Record<string, string> =
+        page * perPage < all.length
+          ? { link: `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` }
+          : {};
+      return send(template, 200, slice, headers);
     };
     const path = url.pathname;
-    const pullMatch = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/.exec(path);
-    const reviewsMatch = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/.exec(path);
-    const commentsMatch = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(path);
-    const commentMatch = /^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/.exec(path);
-    const statusMatch = /^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/.exec(path);
-    if (pullMatch && req.method === 'GET') {
+    const match = (pattern: RegExp) => pattern.exec(path);
+    const pullMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)$/);
+    const reviewsMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/reviews$/);
+    const commitsMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/commits$/);
+    const commentsMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/);
+    const commentMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/);
+    const statusMatch = match(/^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/);
+    if (path === '/user' && method === 'GET') {
+      const me = this.who(req);
+      if (me.kind === 'installation') return fail(403, 'Resource not accessible by integration');
+      return send('/user', 200, { ...sampleResponse('GET', '/user', 200), ...user(me.login) });
+    }
+    if (pullMatch && method === 'GET') {
       const pull = this.pulls.get(Number(pullMatch[1]));
-      if (!pull) return notFound();
+      if (!pull) return fail(404, 'Not Found');
       const sample = sampleResponse('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200);
+      const base = sample.base as { repo: Record<string, unknown> };
       return send('/repos/{owner}/{repo}/pulls/{pull_number}', 200, {
         ...sample,
         number: pull.number,
         state: 'open',
+        commits: (pull.commits ?? []).length,
         user: user(pull.author),
         head: { ...(sample.head as object), sha: pull.head, ref: 'pr', user: user(pull.author) },
-        base: { ...(sample.base as object), sha: pull.base, ref: 'main', user: user('acme') },
+        base: {
+          ...base,
+          sha: pull.base,
+          ref: pull.baseRef ?? 'main',
+          user: user('acme'),
+          repo: { ...base.repo, default_branch: this.defaultBranch },
+        },
       });
     }
-    if (reviewsMatch && req.method === 'GET') {
+    if (commitsMatch && method === 'GET') {
+      const pull = this.pulls.get(Number(commitsMatch[1]));
+      if (!pull) return fail(404, 'Not Found');
+      const template = '/repos/{owner}/{repo}/pulls/{pull_number}/commits';
+      const item = (c: PullCommitSpec) => {
+        return {
+          url: 'https://example.com/',
+          sha: c.sha,
+          node_id: `C_${c.sha.slice(0, 8)}`,
+          html_url: 'https://example.com/',
+          comments_url: 'https://example.com/',
+          commit: {
+            url: 'https://example.com/',
+            author: {
+              name: c.author ?? 'someone',
+              email: `${c.author ?? 'someone'}@example.com`,
+              date: '2026-11-27T10:00:00Z',
+            },
+            committer: {
+              name: c.committer ?? 'someone',
+              email: `${c.committer ?? 'someone'}@example.com`,
+              date: '2026-11-27T10:00:00Z',
+            },
+            message: 'change',
+            comment_count: 0,
+            tree: { sha: c.sha, url: 'https://example.com/' },
+            verification: {
+              verified: c.verified ?? false,
+              reason: c.verified ? 'valid' : 'unsigned',
+              payload: null,
+              signature: null,
+              verified_at: null,
+            },
+          },
+          author: c.author === null ? null : user(c.author),
+          committer: c.committer === null ? null : user(c.committer),
+          parents: [],
+        };
+      };
+      return paged(template, (pull.commits ?? []).map(item));
+    }
+    if (reviewsMatch && method === 'GET') {
       const pull = this.pulls.get(Number(reviewsMatch[1]));
-      if (!pull) return notFound();
-      const perPage = Number(url.searchParams.get('per_page') ?? 30);
-      const page = Number(url.searchParams.get('page') ?? 1);
+      if (!pull) return fail(404, 'Not Found');
       const template = '/repos/{owner}/{repo}/pulls/{pull_number}/reviews';
       const all = pull.reviews.map((r, i) => ({
         ...sampleResponse('GET', template, 200),
-        ...{
-          id: i + 1,
-          node_id: `R${i}`,
-          body: '',
-          html_url: 'https://example.com/',
-          pull_request_url: 'https://example.com/',
-        },
+        id: i + 1,
+        node_id: `R${i}`,
+        body: '',
+        html_url: 'https://example.com/',
+        pull_request_url: 'https://example.com/',
         _links: { html: { href: 'https://example.com/' }, pull_request: { href: 'https://example.com/' } },
         author_association: 'MEMBER',
         user: user(r.login),
@@ -117,39 +206,38 @@ export class GithubPullServer {
         commit_id: r.commit,
         submitted_at: r.at,
       }));
-      const slice = all.slice((page - 1) * perPage, page * perPage);
-      const headers: Record<string, string> =
-        page * perPage < all.length
-          ? { link: `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"` }
-          : {};
-      return send(template, 200, slice, headers);
+      return paged(template, all);
     }
-    const comment = (c: { id: number; issue: number; body: string }) => ({
+    const comment = (c: { id: number; issue: number; body: string; author: string }) => ({
       ...sampleResponse('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 200),
       id: c.id,
       body: c.body,
-      user: user('github-actions[bot]'),
+      user: user(c.author),
     });
     if (commentsMatch) {
       const issue = Number(commentsMatch[1]);
       const template = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
-      if (req.method === 'GET')
-        return send(template, 200, this.comments.filter((c) => c.issue === issue).map(comment));
+      if (method === 'GET')
+        return paged(template, this.comments.filter((c) => c.issue === issue).map(comment));
       const created = {
         id: this.comments.length + 1,
         issue,
         body: (JSON.parse(body) as { body: string }).body,
+        author: this.who(req).login,
       };
       this.comments.push(created);
       return send(template, 201, comment(created));
     }
-    if (commentMatch && req.method === 'PATCH') {
+    if (commentMatch && method === 'PATCH') {
       const existing = this.comments.find((c) => c.id === Number(commentMatch[1]));
-      if (!existing) return notFound();
+      if (!existing) return fail(404, 'Not Found');
+      // GitHub lets only a comment's author (or a maintainer) edit it; iden must never rely on the latter.
+      if (existing.author !== this.who(req).login)
+        this.errors.push(`comment ${existing.id} of ${existing.author} edited by ${this.who(req).login}`);
       existing.body = (JSON.parse(body) as { body: string }).body;
       return send('/repos/{owner}/{repo}/issues/comments/{comment_id}', 200, comment(existing));
     }
-    if (statusMatch && req.method === 'POST') {
+    if (statusMatch && method === 'POST') {
       const { state, context, description } = JSON.parse(body) as {
         state: string;
         context: string;
@@ -161,9 +249,9 @@ export class GithubPullServer {
         state,
         context,
         description,
-        creator: user('github-actions[bot]'),
+        creator: user(this.who(req).login),
       });
     }
-    notFound();
+    fail(404, 'Not Found');
   }
 }

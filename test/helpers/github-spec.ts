@@ -102,3 +102,67 @@ function sample(schema: Schema): unknown {
       return schema.properties ? sample({ ...schema, type: 'object' }) : null;
   }
 }
+
+interface RequestOperation {
+  parameters?: { name: string; in: string; required?: boolean; schema?: object }[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: object }> };
+}
+const compiledRequests = new Map<string, ValidateFunction>();
+
+/**
+ * Checks a request against GitHub's published description, as a validating
+ * proxy would: the operation exists, required query parameters are present
+ * and every known one matches its schema, and the JSON body matches the
+ * operation's request schema. Throws with what is wrong.
+ */
+export function checkRequest(
+  method: string,
+  template: string,
+  query: URLSearchParams,
+  body: string,
+  description = spec,
+): void {
+  const operation = description.paths[template]?.[method.toLowerCase()] as RequestOperation | undefined;
+  if (!operation) throw new Error(`${method} ${template} is not in the GitHub description`);
+  for (const parameter of operation.parameters ?? []) {
+    if (parameter.in !== 'query') continue;
+    const value = query.get(parameter.name);
+    if (value === null) {
+      if (parameter.required)
+        throw new Error(`${method} ${template}: missing query parameter ${parameter.name}`);
+      continue;
+    }
+    const schema = parameter.schema as { type?: string; enum?: unknown[] } | undefined;
+    const typed =
+      schema?.type === 'integer' || schema?.type === 'number'
+        ? Number(value)
+        : schema?.type === 'boolean'
+          ? value === 'true'
+          : value;
+    const key = `query ${method} ${template} ${parameter.name}`;
+    let validate = compiledRequests.get(key);
+    if (!validate) {
+      validate = ajv.compile(toJsonSchema(schema ?? {}) as object);
+      compiledRequests.set(key, validate);
+    }
+    if (!validate(typed))
+      throw new Error(
+        `${method} ${template}: query ${parameter.name}=${value}: ${ajv.errorsText(validate.errors)}`,
+      );
+  }
+  const schema = operation.requestBody?.content?.['application/json']?.schema;
+  if (!schema) return;
+  if (!body) {
+    if (operation.requestBody?.required)
+      throw new Error(`${method} ${template}: the request needs a JSON body`);
+    return;
+  }
+  const key = `body ${method} ${template}`;
+  let validate = compiledRequests.get(key);
+  if (!validate) {
+    validate = ajv.compile(toJsonSchema(schema) as object);
+    compiledRequests.set(key, validate);
+  }
+  if (!validate(JSON.parse(body)))
+    throw new Error(`${method} ${template} request: ${ajv.errorsText(validate.errors)}`);
+}

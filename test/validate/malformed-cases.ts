@@ -347,7 +347,7 @@ export const cases: Case[] = [
       line: 1,
       column: 7,
       code: 'missing-account',
-      message: /accounts: \{ gh: <their github account> \}/,
+      message: /accounts: \{ github: <their GitHub login> \} \(or gh: for a login used only here\)/,
     },
   },
   {

@@ -28,7 +28,7 @@ const ROLE_OF: Record<string, string> = {
 /** Teams, organisation roles, repository permissions and Copilot seats, through octokit. */
 export const github: Connector = {
   type: 'github',
-  accountDefault: undefined,
+  accountDefault: 'github',
   caseInsensitiveAccounts: true,
   missingCredentials(app, env) {
     const { connector } = typed<GithubConnector, unknown, unknown>(app);

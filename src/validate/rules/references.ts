@@ -1,11 +1,14 @@
-import { accountDefaults } from '../../connectors/schemas.js';
+import { accountDefaults, connectorSchemas } from '../../connectors/schemas.js';
 import { didYouMean, error, type Finding } from '../../diagnostics.js';
+import { accountFor } from '../../model/accounts.js';
 import type { RuleContext } from '../context.js';
 
 /** Every name a grant uses must exist: the person, the app, its entitlements and tier. */
 export function grantReferences(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const checkPeople = ctx.repo.people?.raw !== undefined;
+  // A typo in the connector type is reported once, there, not as a missing account on every grant.
+  const types = new Set(Object.keys(connectorSchemas));
   for (const grant of ctx.grants) {
     const { file, user, permissions, license } = grant;
     if (checkPeople && !ctx.people.has(user)) {
@@ -29,15 +32,22 @@ export function grantReferences(ctx: RuleContext): Finding[] {
       continue;
     }
     const person = ctx.people.get(user);
-    if (person && app.connectorType && !person.accounts[app.id] && !accountDefaults[app.connectorType]) {
-      findings.push(
-        error(
-          file,
-          'missing-account',
-          `${user} has no account for app "${app.id}": add accounts: { ${app.id}: <their ${app.connectorType} account> } to their entry in grants/_people.yaml`,
-          ['user'],
-        ),
-      );
+    if (person && app.connectorType !== undefined && types.has(app.connectorType)) {
+      const rule = accountDefaults[app.connectorType];
+      if (!accountFor(person, app.id, rule)) {
+        const hint =
+          rule === 'github'
+            ? `accounts: { github: <their GitHub login> } (or ${app.id}: for a login used only here)`
+            : `accounts: { ${app.id}: <their ${app.connectorType} account> }`;
+        findings.push(
+          error(
+            file,
+            'missing-account',
+            `${user} has no account for app "${app.id}": add ${hint} to their entry in grants/_people.yaml`,
+            ['user'],
+          ),
+        );
+      }
     }
     const entitlements = app.entitlements.map((e) => e.id);
     for (const { id, index } of permissions) {

@@ -45,17 +45,21 @@ export function seatLimits(ctx: RuleContext): Finding[] {
       }
       holders.add(event.grant);
       if (holders.size <= seats) continue;
-      const others = [...holders].filter((g) => g !== event.grant).map((g) => g.user);
+      // The grant under review takes the seat too many, whichever came first in time.
+      const culprit = ctx.blame.has(event.grant.file)
+        ? event.grant
+        : ([...holders].find((g) => ctx.blame.has(g.file)) ?? event.grant);
+      const others = [...holders].filter((g) => g !== culprit).map((g) => g.user);
       findings.push(
         error(
-          event.grant.file,
+          culprit.file,
           'seats-exceeded',
-          `license "${tierId}" of app "${appId}" has ${seats} seat${seats === 1 ? '' : 's'}, but from ${humanTime(event.at, ctx.zone)} ${holders.size} grants hold it: ${event.grant.user} with ${shortList(others)}; end another grant first or raise seats`,
+          `license "${tierId}" of app "${appId}" has ${seats} seat${seats === 1 ? '' : 's'}, but from ${humanTime(event.at, ctx.zone)} ${holders.size} grants hold it: ${culprit.user} with ${shortList(others)}; end another grant first or raise seats`,
           ['license'],
         ),
       );
       // The grant over the limit does not hold a seat, so later grants are judged without it.
-      holders.delete(event.grant);
+      holders.delete(culprit);
     }
   }
   return findings;
