@@ -7,6 +7,8 @@ export interface Io {
   registry?: Registry;
   /** How transient errors are retried; tests shorten the waits. */
   retry?: RetryPolicy;
+  /** How long an embedded-database statement may take before it is taken to have stopped; tests shorten it. */
+  embeddedTimeoutMs?: number;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;

@@ -1,11 +1,20 @@
 import { Command, CommanderError } from 'commander';
 import { GithubError } from '../github/client.js';
 import { RepoNotFoundError } from '../load/repo.js';
+import { LockTimeoutError } from '../reconcile/lock.js';
+import { idenVersion } from '../util/package-root.js';
 import { runAudit } from './audit.js';
 import { runCheckPr } from './check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice } from './options.js';
-import { runApplySaved, runApps, runPlan, runReconcile, runStatus } from './reconcile.js';
+import {
+  DEFAULT_LOCK_TIMEOUT,
+  runApplySaved,
+  runApps,
+  runPlan,
+  runReconcile,
+  runStatus,
+} from './reconcile.js';
 import { runValidate } from './validate.js';
 
 /** Builds the command tree; every action resolves to an exit code. */
@@ -14,6 +23,7 @@ export function program(io: Io, done: (code: number) => void): Command {
     .description('Access grants as code: validate, plan and provision app access from a git repository')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .version(idenVersion(), '--version', 'print the version of iden')
     .showHelpAfterError();
 
   cli
@@ -35,7 +45,11 @@ export function program(io: Io, done: (code: number) => void): Command {
       .option('--at <iso>', 'evaluate grants at this instant instead of now')
       .option('--app <id>', 'only this app')
       .option('--strict', 'an app whose credentials are missing fails the run instead of being skipped')
-      .option('--allow-mass-removal', 'let a run remove more than the limits in _settings.yaml allow');
+      .option('--allow-mass-removal', 'let a run remove more than the limits in _settings.yaml allow')
+      .option(
+        '--lock-timeout <duration>',
+        `how long to wait for another run on this repository or app (default ${DEFAULT_LOCK_TIMEOUT})`,
+      );
 
   common(
     cli
@@ -61,7 +75,7 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--yes', 'apply without asking')
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .action(async (file: string | undefined, options) =>
-      done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io)),
+      done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io, 'apply')),
     );
 
   common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
@@ -137,7 +151,9 @@ export async function main(args: string[], io: Io): Promise<number> {
     }).parseAsync(args, { from: 'user' });
     return code;
   } catch (e) {
-    return exitCodeFor(e, io);
+    const code = exitCodeFor(e, io);
+    // With --detailed-exitcode, 2 means changes: every error, usage and internal ones too, is 1.
+    return code === EXIT.usage && args.includes('--detailed-exitcode') ? EXIT.failed : code;
   }
 }
 
@@ -146,6 +162,10 @@ function exitCodeFor(e: unknown, io: Io): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
       return EXIT.ok;
     return EXIT.usage;
+  }
+  if (e instanceof LockTimeoutError) {
+    io.stderr(`iden: ${e.message}\n`);
+    return EXIT.failed;
   }
   if (e instanceof GithubError) {
     io.stderr(`iden: ${e.message}\n`);

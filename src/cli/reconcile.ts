@@ -1,21 +1,30 @@
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { connectors } from '../connectors/registry.js';
-import type { Session } from '../connectors/types.js';
-import { commitExpired, type Expired } from '../git/expire.js';
-import { appendRecord } from '../git/notes.js';
+import { commitExpired } from '../git/expire.js';
 import { loadRepo } from '../load/repo.js';
+import { parseDuration } from '../model/duration.js';
 import type { AccessRepo } from '../model/repo.js';
-import { humanTime, isTimeZone } from '../model/time.js';
-import { grantWindow } from '../model/window.js';
+import { isoUtc } from '../model/time.js';
 import { applyChanges, type ChangeResult } from '../reconcile/apply.js';
+import { endedGrants } from '../reconcile/expiry.js';
 import type { Plan } from '../reconcile/plan.js';
-import { closeSessions, type Prepared, preparePlan } from '../reconcile/prepare.js';
+import {
+  PLAN_FORMAT_VERSION,
+  PlanFileError,
+  planDifferences,
+  readPlanFile,
+  repositoryIdentity,
+  writePlanFile,
+} from '../reconcile/plan-file.js';
+import { Journal, RecordWriteError, runIdentity } from '../reconcile/records.js';
+import { type Run, startRun } from '../reconcile/run.js';
+import { appStatuses } from '../reconcile/status.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
+import { idenVersion } from '../util/package-root.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { atOption } from './options.js';
+import { instantOption } from './options.js';
 
 export interface RunOptions {
   /** After applying, delete ended grant files in one commit and push it. */
@@ -27,44 +36,51 @@ export interface RunOptions {
   app?: string;
   strict?: boolean;
   allowMassRemoval?: boolean;
+  lockTimeout?: string;
 }
 
-interface Context {
-  repo: AccessRepo;
-  style: Style;
-  prepared: Prepared;
-}
+/** The lock is held by another run for at most this long by default: CI jobs are serialised anyway. */
+export const DEFAULT_LOCK_TIMEOUT = '5m';
 
-async function prepare(options: RunOptions, io: Io): Promise<Context> {
-  const repo = await loadRepo(resolve(io.cwd, options.repo ?? '.'));
-  if (options.app !== undefined && !repo.apps.has(options.app)) {
-    throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
-  }
-  const at = atOption(options.at, repo);
-  const prepared = await preparePlan({
-    repo,
-    at,
+async function begin(
+  command: string,
+  options: RunOptions,
+  io: Io,
+  at?: string,
+): Promise<{ run: Run; style: Style }> {
+  const root = resolve(io.cwd, options.repo ?? '.');
+  const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
+  if (lockTimeoutMs === undefined)
+    throw new UsageError(`--lock-timeout must be a duration such as 30s or 5m, not "${options.lockTimeout}"`);
+  const run = await startRun({
+    root,
+    at: (zone) => instantOption('--at', at ?? options.at, zone),
     app: options.app,
     strict: options.strict ?? false,
     allowMassRemoval: options.allowMassRemoval ?? false,
     env: io.env,
     registry: io.registry ?? connectors,
+    lockTimeoutMs,
+    ...(io.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: io.embeddedTimeoutMs } : {}),
+    command: `iden ${command}`,
+    push: options.push ?? true,
+    check: (repo: AccessRepo) => {
+      if (options.app !== undefined && !repo.apps.has(options.app))
+        throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
+    },
     onNotice: (text) => io.stderr(`notice: ${text}\n`),
   });
-  const zone = repo.settings?.value?.timezone;
-  const style = { color: io.interactive && !io.env.NO_COLOR, zone: zone && isTimeZone(zone) ? zone : 'UTC' };
-  return { repo, style, prepared };
+  return { run, style: { color: io.interactive && !io.env.NO_COLOR, zone: run.zone } };
 }
 
 /** In GitHub Actions the plan also goes to the job's summary page. */
-function summary(plan: Plan, ctx: Context, io: Io): void {
-  if (io.env.GITHUB_STEP_SUMMARY)
-    appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${formatPlan(plan, 'markdown', ctx.style)}\n`);
+function summary(text: string, io: Io): void {
+  if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${text}\n`);
 }
 
-function reportFatal(ctx: Context, io: Io): boolean {
-  if (ctx.prepared.fatal.length === 0) return false;
-  io.stderr(formatDiagnostics(ctx.prepared.fatal, 'text'));
+function reportFatal(run: Run, io: Io): boolean {
+  if (run.prepared.fatal.length === 0) return false;
+  io.stderr(formatDiagnostics(run.prepared.fatal, 'text'));
   io.stderr(
     'iden: _settings.yaml and _people.yaml must validate before anything is planned; nothing was changed\n',
   );
@@ -80,73 +96,116 @@ export async function runPlan(
   options: RunOptions & { format: PlanFormat; out?: string; detailedExitcode?: boolean },
   io: Io,
 ): Promise<number> {
-  const ctx = await prepare(options, io);
+  const { run, style } = await begin('plan', options, io);
   try {
-    if (reportFatal(ctx, io)) return EXIT.failed;
-    const { plan } = ctx.prepared;
-    io.stdout(formatPlan(plan, options.format, ctx.style));
-    summary(plan, ctx, io);
-    if (options.out) writeFileSync(resolve(io.cwd, options.out), `${JSON.stringify(plan, null, 2)}\n`);
+    if (reportFatal(run, io)) return EXIT.failed;
+    const { plan } = run.prepared;
+    io.stdout(formatPlan(plan, options.format, style));
+    summary(formatPlan(plan, 'markdown', style), io);
+    if (options.out) {
+      writePlanFile(resolve(io.cwd, options.out), {
+        formatVersion: PLAN_FORMAT_VERSION,
+        iden: idenVersion(),
+        repository: await repositoryIdentity(run.repo.root, run.commit),
+        commit: run.commit ?? null,
+        scope: options.app !== undefined ? { app: options.app } : {},
+        desired: run.prepared.desired,
+        ...plan,
+      });
+    }
     if (hasErrors(plan)) return EXIT.failed;
     return options.detailedExitcode && plan.changes.length > 0 ? EXIT.changes : EXIT.ok;
   } finally {
-    await closeSessions(ctx.prepared.sessions);
+    await run.close();
   }
 }
 
-/** `iden apply` without a plan file and `iden reconcile`: plan, ask, apply. */
-export async function runReconcile(options: RunOptions & { yes?: boolean }, io: Io): Promise<number> {
-  const ctx = await prepare(options, io);
+/** `iden apply` without a plan file and `iden reconcile`: plan, ask, apply, record. */
+export async function runReconcile(
+  options: RunOptions & { yes?: boolean },
+  io: Io,
+  command = 'reconcile',
+): Promise<number> {
+  const { run, style } = await begin(command, options, io);
   try {
-    if (reportFatal(ctx, io)) return EXIT.failed;
-    const { plan, sessions } = ctx.prepared;
-    io.stdout(formatPlan(plan, 'text', ctx.style));
-    summary(plan, ctx, io);
-    if (plan.blocked.length > 0) return EXIT.failed;
+    if (reportFatal(run, io)) return EXIT.failed;
+    const { plan } = run.prepared;
+    io.stdout(formatPlan(plan, 'text', style));
+    if (plan.blocked.length > 0) {
+      summary(formatPlan(plan, 'markdown', style), io);
+      return EXIT.failed;
+    }
     if (plan.changes.length > 0 && !(await confirmed(options.yes, io))) {
       io.stderr('iden: nothing was changed\n');
       return EXIT.failed;
     }
-    const results = await execute(plan, sessions, io);
-    await record(ctx, plan, results, 'reconcile', options, io);
-    if (options.commit) {
-      const expired = endedGrants(ctx, plan, results);
-      for (const note of await commitExpired(ctx.repo.root, expired, options.push ?? true))
+    const outcome = await execute(run, plan, command, options, io);
+    summary(`${formatPlan(plan, 'markdown', style)}\n${formatResults(outcome.results)}`, io);
+    if (options.commit && outcome.complete) {
+      const expired = endedGrants(run.repo, run.zone, plan, outcome.results);
+      const date = options.at !== undefined ? isoUtc(run.at) : undefined;
+      for (const note of await commitExpired(run.repo.root, expired, options.push ?? true, date))
         io.stderr(`notice: ${note}\n`);
     }
-    return hasErrors(plan) || results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
+    const failed =
+      hasErrors(plan) || !outcome.complete || outcome.results.some((r) => r.outcome === 'failed');
+    return failed ? EXIT.failed : EXIT.ok;
   } finally {
-    await closeSessions(ctx.prepared.sessions);
+    await run.close();
   }
 }
 
-/** `iden apply plan.json`: executes exactly the saved plan, unless what the apps hold has changed since. */
-export async function runApplySaved(file: string, options: RunOptions, io: Io): Promise<number> {
-  const saved = readPlan(resolve(io.cwd, file));
+/**
+ * `iden apply plan.json`: executes a saved plan only if it is exactly what
+ * planning its commit at its instant gives now, from the same repository,
+ * with what the apps hold unchanged. It asks first, as apply always does.
+ */
+export async function runApplySaved(
+  file: string,
+  options: RunOptions & { yes?: boolean },
+  io: Io,
+): Promise<number> {
+  let saved: ReturnType<typeof readPlanFile>;
+  try {
+    saved = readPlanFile(resolve(io.cwd, file));
+  } catch (e) {
+    if (e instanceof PlanFileError) throw new UsageError(e.message);
+    throw e;
+  }
+  if (options.app !== undefined && options.app !== saved.scope.app)
+    throw new UsageError(`--app ${options.app}: the saved plan covers ${saved.scope.app ?? 'every app'}`);
   if (saved.blocked.length > 0 && !options.allowMassRemoval) {
     for (const b of saved.blocked) io.stderr(`blocked: ${b}\n`);
     io.stderr('iden: the saved plan was blocked by the safety gates; plan again with --allow-mass-removal\n');
     return EXIT.failed;
   }
-  const ctx = await prepare({ ...options, at: saved.at, allowMassRemoval: true }, io);
+  const scoped: RunOptions = { ...options };
+  if (saved.scope.app !== undefined) scoped.app = saved.scope.app;
+  const { run, style } = await begin('apply', scoped, io, saved.at);
   try {
-    if (reportFatal(ctx, io)) return EXIT.failed;
-    const stale = Object.entries(saved.observed).filter(([app, digest]) => {
-      const session = ctx.prepared.sessions.get(app);
-      return !session || ctx.prepared.plan.observed[app] !== digest;
+    if (reportFatal(run, io)) return EXIT.failed;
+    const differences = planDifferences(saved, {
+      repository: await repositoryIdentity(run.repo.root, run.commit),
+      commit: run.commit ?? null,
+      plan: run.prepared.plan,
+      desired: run.prepared.desired,
     });
-    if (stale.length > 0) {
-      io.stderr(
-        `iden: the plan is stale: what ${stale.map(([app]) => app).join(', ')} hold${stale.length === 1 ? 's' : ''} changed since it was made (or cannot be read now); run iden plan again. Nothing was changed.\n`,
-      );
+    if (differences.length > 0) {
+      for (const d of differences) io.stderr(`iden: ${d}\n`);
+      io.stderr('iden: the saved plan was not applied; nothing was changed\n');
       return EXIT.failed;
     }
-    io.stdout(formatPlan(saved, 'text', ctx.style));
-    const results = await execute(saved, ctx.prepared.sessions, io);
-    await record(ctx, saved, results, 'apply', options, io);
-    return results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
+    const { plan } = run.prepared;
+    io.stdout(formatPlan(plan, 'text', style));
+    if (plan.changes.length > 0 && !(await confirmed(options.yes, io))) {
+      io.stderr('iden: nothing was changed\n');
+      return EXIT.failed;
+    }
+    const outcome = await execute(run, plan, 'apply', options, io);
+    summary(`${formatPlan(plan, 'markdown', style)}\n${formatResults(outcome.results)}`, io);
+    return !outcome.complete || outcome.results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {
-    await closeSessions(ctx.prepared.sessions);
+    await run.close();
   }
 }
 
@@ -158,29 +217,12 @@ export async function runApps(options: { repo?: string; format: 'text' | 'json' 
 }
 
 export async function runStatus(options: RunOptions & { format: 'text' | 'json' }, io: Io): Promise<number> {
-  const ctx = await prepare(options, io);
+  const { run } = await begin('status', options, io);
   try {
-    if (reportFatal(ctx, io)) return EXIT.failed;
-    const { plan } = ctx.prepared;
-    const apps = [...ctx.repo.apps.keys()]
-      .filter((id) => options.app === undefined || id === options.app)
-      .map((id) => {
-        const skipped = plan.skipped.find((s) => s.app === id);
-        const grant = plan.changes.filter((c) => c.app === id && c.action === 'grant').length;
-        const revoke = plan.changes.filter((c) => c.app === id && c.action === 'revoke').length;
-        const drift = plan.drift.filter((c) => c.app === id).length;
-        const held = plan.held.filter((h) => h.app === id).length;
-        const state = skipped
-          ? skipped.error
-            ? 'unreachable'
-            : 'skipped'
-          : grant + revoke > 0
-            ? 'pending'
-            : drift > 0
-              ? 'drift'
-              : 'in-sync';
-        return { app: id, state, grant, revoke, drift, held, ...(skipped ? { reason: skipped.reason } : {}) };
-      });
+    if (reportFatal(run, io)) return EXIT.failed;
+    const { plan } = run.prepared;
+    const ids = [...run.repo.apps.keys()].filter((id) => options.app === undefined || id === options.app);
+    const apps = appStatuses(plan, ids);
     if (options.format === 'json') io.stdout(`${JSON.stringify({ at: plan.at, apps }, null, 2)}\n`);
     else {
       for (const a of apps) {
@@ -188,9 +230,9 @@ export async function runStatus(options: RunOptions & { format: 'text' | 'json' 
         io.stdout(`${a.app.padEnd(20)} ${a.state.padEnd(12)} ${a.reason ?? counts}\n`);
       }
     }
-    return apps.some((a) => a.state === 'unreachable') ? EXIT.failed : EXIT.ok;
+    return apps.some((a) => a.state === 'unreachable' || a.state === 'held') ? EXIT.failed : EXIT.ok;
   } finally {
-    await closeSessions(ctx.prepared.sessions);
+    await run.close();
   }
 }
 
@@ -200,100 +242,69 @@ async function confirmed(yes: boolean | undefined, io: Io): Promise<boolean> {
   return io.confirm('Apply these changes?');
 }
 
-async function execute(plan: Plan, sessions: Map<string, Session>, io: Io): Promise<ChangeResult[]> {
-  if (plan.changes.length === 0) return [];
-  const live = io.interactive && !io.env.CI;
-  const results = await applyChanges(plan.changes, sessions, {
-    ...(io.retry ? { retry: io.retry } : {}),
-    onProgress: (app, done, total) => {
-      if (live) io.stderr(`\r${app}: ${done}/${total}${done === total ? '\n' : ''}`);
-      else if (done === total) io.stderr(`${app}: ${done}/${total} done\n`);
-    },
-  });
-  io.stdout(formatResults(results));
-  return results;
-}
-
 /**
- * Grant files whose end has passed and whose access is gone: the app was
- * observed this run and no removal for that person failed. A file whose
- * access could not be removed stays, so the next run tries again.
+ * Applies the plan's changes, journaling each step's outcomes as it finishes
+ * and keeping the whole as a git note on the commit the run reconciled. A
+ * record that cannot be written stops the run; one that cannot be pushed
+ * fails it after applying.
  */
-function endedGrants(ctx: Context, plan: Plan, results: ChangeResult[]): Expired[] {
-  const at = Date.parse(plan.at);
-  const failed = new Set(results.filter((r) => r.outcome === 'failed').map((r) => `${r.app}\u0000${r.user}`));
-  const observed = new Set(Object.keys(plan.observed));
-  const expired: Expired[] = [];
-  for (const grant of ctx.repo.grants) {
-    const value = grant.value;
-    if (!value || !observed.has(value.app) || failed.has(`${value.app}\u0000${value.user}`)) continue;
-    const window = grantWindow(value, ctx.style.zone);
-    if (window?.end === undefined || window.end > at) continue;
-    expired.push({
-      file: grant.file,
-      user: value.user,
-      app: value.app,
-      ended: humanTime(window.end, ctx.style.zone),
-    });
-  }
-  return expired;
-}
-
-/** Keeps what the run did as a git note on the commit it reconciled (refs/notes/iden), for iden audit. */
-async function record(
-  ctx: Context,
+async function execute(
+  run: Run,
   plan: Plan,
-  results: ChangeResult[],
   command: string,
   options: RunOptions,
   io: Io,
-): Promise<void> {
-  if (results.length === 0) return;
-  const history = simpleGit({ baseDir: ctx.repo.root });
-  const head = (await history.raw(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '')).trim();
-  if (!head) {
-    io.stderr('notice: not a git repository with commits: the apply record was not kept\n');
-    return;
-  }
-  const changes = results.map(
-    ({ action, app, user, account, entitlement, license, reason, outcome, error }) => ({
-      action,
-      app,
-      user,
-      account,
-      ...(entitlement !== undefined ? { entitlement } : {}),
-      ...(license !== undefined ? { license } : {}),
-      reason,
-      outcome,
-      ...(error !== undefined ? { error } : {}),
-    }),
-  );
-  const line = { run: new Date().toISOString(), at: plan.at, command, changes };
-  const result = await appendRecord(ctx.repo.root, head, line, options.push ?? true);
-  io.stderr(`${result.kept ? 'notice' : 'warning'}: ${result.message}\n`);
-}
-
-function readPlan(path: string): Plan {
-  let plan: Plan;
+): Promise<{ results: ChangeResult[]; complete: boolean }> {
+  if (plan.changes.length === 0) return { results: [], complete: true };
+  const journal = run.commit
+    ? new Journal(run.repo.root, {
+        run: new Date().toISOString(),
+        at: plan.at,
+        command,
+        commit: run.commit,
+        ...(options.at !== undefined ? { pinned: true } : {}),
+        by: runIdentity(io.env),
+      })
+    : undefined;
+  const live = io.interactive && !io.env.CI;
+  const done: ChangeResult[] = [];
+  let results: ChangeResult[];
+  let complete = true;
   try {
-    plan = JSON.parse(readFileSync(path, 'utf8')) as Plan;
+    results = await applyChanges(plan.changes, run.prepared.sessions, {
+      ...(io.retry ? { retry: io.retry } : {}),
+      onResults: (batch) => {
+        done.push(...batch);
+        journal?.append(batch);
+      },
+      onProgress: (app, count, total) => {
+        if (live) io.stderr(`\r${app}: ${count}/${total}${count === total ? '\n' : ''}`);
+        else if (count === total) io.stderr(`${app}: ${count}/${total} done\n`);
+      },
+    });
   } catch (e) {
-    throw new UsageError(`cannot read the plan ${path}: ${(e as Error).message}`);
+    if (!(e instanceof RecordWriteError)) throw e;
+    io.stderr(`iden: ${e.message}; the run stopped\n`);
+    results = done;
+    complete = false;
   }
-  const ok =
-    plan &&
-    typeof plan.at === 'string' &&
-    Array.isArray(plan.changes) &&
-    Array.isArray(plan.blocked) &&
-    plan.observed &&
-    typeof plan.observed === 'object' &&
-    plan.changes.every(
-      (c) =>
-        (c.action === 'grant' || c.action === 'revoke') &&
-        typeof c.app === 'string' &&
-        typeof c.account === 'string' &&
-        (typeof c.entitlement === 'string' || typeof c.license === 'string'),
-    );
-  if (!ok) throw new UsageError(`${path} is not a plan written by iden plan --out`);
-  return plan;
+  io.stdout(formatResults(results));
+  if (!journal) {
+    io.stderr('notice: not a git repository with commits: the apply record was not kept\n');
+    return { results, complete };
+  }
+  if (!complete) {
+    io.stderr(`iden: ${done.length} changes were made before it stopped; they are listed above\n`);
+  }
+  try {
+    const record = await journal.finish(options.push ?? true);
+    if (record) {
+      io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
+      if (!record.kept || record.pushFailed) complete = false;
+    }
+  } catch (e) {
+    io.stderr(`warning: the apply record was not kept: ${(e as Error).message}\n`);
+    complete = false;
+  }
+  return { results, complete };
 }

@@ -13,6 +13,11 @@ export interface ConnectorContext {
   /** The access repository's root, for connectors that keep local state (the embedded database). */
   repoRoot: string;
   env: NodeJS.ProcessEnv;
+  /** How long to wait for another run's hold on the app (a database's advisory lock) before giving up. */
+  lockTimeoutMs: number;
+  /** How long one embedded-database statement may take before it is taken to have stopped. */
+  embeddedTimeoutMs?: number;
+  onNotice?: (text: string) => void;
 }
 
 /** An open connection to one app. */
@@ -32,10 +37,26 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/** What became of one change: its outcome, keyed by the change itself, and why it failed. */
+export interface StepResult {
+  change: Change;
+  outcome: Outcome;
+  error?: string;
+}
+
 export interface Step {
   changes: Change[];
-  /** One outcome per change, in order. Throws TransientError to be retried, TerminalError to fail the step's changes. */
-  run(): Promise<Outcome[]>;
+  /**
+   * One result for each of `changes`, each naming its change (in any order).
+   * Throws TransientError to be retried, TerminalError to fail the step's
+   * changes, AppStoppedError to stop the app's remaining changes too.
+   */
+  run(): Promise<StepResult[]>;
+}
+
+/** Results of a step that handled its changes one after another. */
+export function inOrder(changes: readonly Change[], outcomes: readonly Outcome[]): StepResult[] {
+  return changes.map((change, i) => ({ change, outcome: outcomes[i] ?? 'failed' }));
 }
 
 export interface Connector {
@@ -63,7 +84,12 @@ export class TransientError extends Error {
 
 /** A failure that retrying will not fix: that change fails, the rest go on. */
 export class TerminalError extends Error {
-  override readonly name = 'TerminalError';
+  override readonly name: string = 'TerminalError';
+}
+
+/** The app can take no more changes this run (its database stopped, its disk is full): the rest of its changes are not tried. */
+export class AppStoppedError extends TerminalError {
+  override readonly name = 'AppStoppedError';
 }
 
 /** An app that cannot be read: it is skipped whole, never taken as empty. */

@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
 import { identityArgs } from './identity.js';
 
@@ -23,14 +25,20 @@ export function expireMessage(expired: Expired[]): string {
  * shows current and future access and its history shows each end. Reports
  * rather than fails when there is no remote or no permission to push.
  */
-export async function commitExpired(root: string, expired: Expired[], push: boolean): Promise<string[]> {
+export async function commitExpired(
+  root: string,
+  expired: Expired[],
+  push: boolean,
+  /** The commit's date (a run pinned with --at): so pinned histories stay in order. */
+  date?: string,
+): Promise<string[]> {
   if (expired.length === 0) return [];
   const git = simpleGit({ baseDir: root });
   const notes: string[] = [];
   for (const e of expired) rmSync(join(root, e.file), { force: true });
   await git.raw(['add', '--all', '--', ...expired.map((e) => e.file)]);
   const identity = await identityArgs(git);
-  await git.raw([
+  const commit = [
     ...identity,
     'commit',
     '-q',
@@ -38,7 +46,14 @@ export async function commitExpired(root: string, expired: Expired[], push: bool
     expireMessage(expired),
     '--',
     ...expired.map((e) => e.file),
-  ]);
+  ];
+  if (date) {
+    // simple-git will not pass these variables on: this one commit is run directly.
+    await promisify(execFile)('git', commit, {
+      cwd: root,
+      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    });
+  } else await git.raw(commit);
   notes.push(`committed the removal of ${expired.length} ended grant file${expired.length === 1 ? '' : 's'}`);
   if (!push) return notes;
   const remotes = await git.getRemotes();

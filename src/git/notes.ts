@@ -8,6 +8,8 @@ export interface RecordResult {
   /** What happened to the record, for the run's output. */
   message: string;
   kept: boolean;
+  /** The remote refused the record (or could not be reached): the run must say so and fail. */
+  pushFailed: boolean;
 }
 
 /**
@@ -34,27 +36,38 @@ export async function appendRecord(
       commit,
     ]);
   } catch (e) {
-    return { kept: false, message: `apply record not kept: ${(e as Error).message.trim()}` };
+    return {
+      kept: false,
+      pushFailed: false,
+      message: `apply record not kept: ${(e as Error).message.trim()}`,
+    };
   }
   if (!push)
-    return { kept: true, message: `apply record kept as a git note on ${commit.slice(0, 12)} (not pushed)` };
+    return {
+      kept: true,
+      pushFailed: false,
+      message: `apply record kept as a git note on ${commit.slice(0, 12)} (not pushed)`,
+    };
   const remotes = await git.getRemotes();
   const remote = remotes.find((r) => r.name === 'origin')?.name ?? remotes[0]?.name;
   if (!remote)
     return {
       kept: true,
+      pushFailed: false,
       message: `apply record kept as a git note on ${commit.slice(0, 12)}; no remote to push it to`,
     };
   try {
     await pushNotes(git, remote);
     return {
       kept: true,
+      pushFailed: false,
       message: `apply record kept as a git note on ${commit.slice(0, 12)} and pushed to ${remote}`,
     };
   } catch (e) {
     return {
       kept: true,
-      message: `apply record kept as a git note on ${commit.slice(0, 12)} but not pushed to ${remote}: ${(e as Error).message.trim().split('\n')[0]}`,
+      pushFailed: true,
+      message: `apply record kept as a git note on ${commit.slice(0, 12)} but NOT pushed to ${remote}: ${(e as Error).message.trim().split('\n')[0]}; push refs/notes/iden by hand, or the next run will`,
     };
   }
 }

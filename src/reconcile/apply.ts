@@ -1,5 +1,13 @@
 import pLimit from 'p-limit';
-import { type Change, type Outcome, type Session, type Step, TransientError } from '../connectors/types.js';
+import {
+  AppStoppedError,
+  type Change,
+  type Outcome,
+  type Session,
+  type Step,
+  type StepResult,
+  TransientError,
+} from '../connectors/types.js';
 import { groupBy } from '../util/group-by.js';
 
 export interface ChangeResult extends Change {
@@ -16,17 +24,22 @@ export interface RetryPolicy {
 export interface ApplyOptions {
   retry?: RetryPolicy;
   onProgress?: (app: string, done: number, total: number) => void;
+  /** Each step's results as it finishes (the run's journal); throwing stops the whole run. */
+  onResults?: (results: ChangeResult[]) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
 
+/** Five attempts in all: the first and up to four retries. */
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 500, maxMs: 30_000 };
 
 /**
  * Runs changes through their apps' sessions: every grant first, then the
  * removals, except those of a person whose grant in the same app failed (so a
  * changed grant never leaves them with neither). Steps of one app run with
- * the connector's concurrency; apps run side by side.
+ * the connector's concurrency; apps run side by side. An app that stops
+ * (AppStoppedError) has its remaining changes failed untried; an error from
+ * `onResults` (the run's record cannot be written) stops every app.
  */
 export async function applyChanges(
   changes: readonly Change[],
@@ -36,16 +49,24 @@ export async function applyChanges(
   const totals = new Map<string, number>();
   for (const c of changes) totals.set(c.app, (totals.get(c.app) ?? 0) + 1);
   const done = new Map<string, number>();
-  const progress = (app: string, n: number) => {
-    done.set(app, (done.get(app) ?? 0) + n);
+  const state: RunState = { stopped: new Map(), fatal: undefined };
+  const finish = (app: string, results: Tracked[]) => {
+    done.set(app, (done.get(app) ?? 0) + results.length);
     options.onProgress?.(app, done.get(app)!, totals.get(app)!);
+    if (state.fatal) return;
+    try {
+      options.onResults?.(results.map((r) => r.result));
+    } catch (e) {
+      state.fatal = e as Error;
+    }
   };
 
   const grants = await runPhase(
     changes.filter((c) => c.action === 'grant'),
     sessions,
     options,
-    progress,
+    finish,
+    state,
   );
   const failedGrant = new Set(
     grants
@@ -61,16 +82,25 @@ export async function applyChanges(
       `not removed: a grant to ${c.user} in ${c.app} failed in this run, so their access is kept as it was`,
     ),
   );
-  for (const c of heldBack) progress(c.app, 1);
+  for (const [app, batch] of groupBy(held, (t) => t.original.app)) finish(app, batch);
   const removals = await runPhase(
     revokes.filter((c) => !failedGrant.has(`${c.app}\u0000${c.user}`)),
     sessions,
     options,
-    progress,
+    finish,
+    state,
   );
+  if (state.fatal) throw state.fatal;
   const results = new Map<Change, ChangeResult>();
   for (const r of [...grants, ...held, ...removals]) results.set(r.original, r.result);
   return changes.map((c) => results.get(c)!);
+}
+
+interface RunState {
+  /** Apps that stopped this run, and why. */
+  stopped: Map<string, string>;
+  /** Set when the run must stop everywhere. */
+  fatal: Error | undefined;
 }
 
 /** A change and what became of it; results are matched back to the changes by identity. */
@@ -80,7 +110,8 @@ async function runPhase(
   changes: Change[],
   sessions: ReadonlyMap<string, Session>,
   options: ApplyOptions,
-  progress: (app: string, n: number) => void,
+  finish: (app: string, results: Tracked[]) => void,
+  state: RunState,
 ): Promise<Tracked[]> {
   const byApp = groupBy(changes, (c) => c.app);
   const tracked: Tracked[] = [];
@@ -88,18 +119,24 @@ async function runPhase(
     [...byApp].map(async ([app, appChanges]) => {
       const session = sessions.get(app);
       if (!session) {
-        for (const c of appChanges) tracked.push(track(c, 'failed', `app ${app} is not open`));
+        const failed = appChanges.map((c) => track(c, 'failed', `app ${app} is not open`));
+        tracked.push(...failed);
+        finish(app, failed);
         return;
       }
       const limit = pLimit(session.concurrency);
       await Promise.all(
         session.steps(appChanges).map((step) =>
           limit(async () => {
-            const outcome = await runStep(step, options);
-            step.changes.forEach((c, i) => {
-              tracked.push(track(c, outcome.outcomes?.[i] ?? 'failed', outcome.error));
-            });
-            progress(app, step.changes.length);
+            const stop = state.fatal ? `not tried: ${state.fatal.message}` : state.stopped.get(app);
+            const results = stop
+              ? step.changes.map((c) => track(c, 'failed', `not tried: ${stop}`))
+              : await runStep(step, options).then((r) => {
+                  if (r.stopped) state.stopped.set(app, r.stopped);
+                  return r.results;
+                });
+            tracked.push(...results);
+            finish(app, results);
           }),
         ),
       );
@@ -113,25 +150,49 @@ function track(original: Change, outcome: Outcome, error?: string): Tracked {
   return { original, result };
 }
 
-/** Runs a step, retrying transient errors with exponential backoff and full jitter, honouring Retry-After. */
-async function runStep(step: Step, options: ApplyOptions): Promise<{ outcomes?: Outcome[]; error?: string }> {
+/**
+ * Runs a step, retrying transient errors with exponential backoff and full
+ * jitter, honouring Retry-After; then checks that each of its changes got
+ * exactly one result, naming it.
+ */
+async function runStep(step: Step, options: ApplyOptions): Promise<{ results: Tracked[]; stopped?: string }> {
   const policy = options.retry ?? DEFAULT_RETRY;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   for (let attempt = 1; ; attempt++) {
     try {
-      const outcomes = await step.run();
-      if (outcomes.length !== step.changes.length)
-        return { error: 'the connector returned the wrong number of outcomes' };
-      return { outcomes };
+      return { results: matched(step, await step.run()) };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       if (!(e instanceof TransientError) || attempt >= policy.attempts) {
         const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-        return { error: `${message}${tries}` };
+        return {
+          results: step.changes.map((c) => track(c, 'failed', `${message}${tries}`)),
+          ...(e instanceof AppStoppedError ? { stopped: message } : {}),
+        };
       }
       const backoff = random() * Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
       await sleep(Math.max(backoff, Math.min(e.retryAfterMs ?? 0, policy.maxMs * 4)));
     }
   }
+}
+
+/** Each change of the step with the one result that names it; none, several or a stranger's is a connector fault. */
+function matched(step: Step, results: StepResult[]): Tracked[] {
+  const byChange = new Map<Change, StepResult[]>();
+  for (const r of results) byChange.set(r.change, [...(byChange.get(r.change) ?? []), r]);
+  const foreign = results.filter((r) => !step.changes.includes(r.change)).length;
+  return step.changes.map((c) => {
+    const mine = byChange.get(c) ?? [];
+    if (mine.length !== 1 || foreign > 0) {
+      const why =
+        mine.length === 0
+          ? 'the connector returned no outcome for it'
+          : mine.length > 1
+            ? 'the connector returned several outcomes for it'
+            : 'the connector returned outcomes for changes it was not given';
+      return track(c, 'failed', why);
+    }
+    return track(c, mine[0]!.outcome, mine[0]!.error);
+  });
 }

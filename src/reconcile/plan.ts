@@ -17,8 +17,10 @@ export interface AppInput {
   held: { user: string; file: string; reason: string }[];
   /** Account name (as the app compares them) to person id, for every person. */
   people: Map<string, string>;
-  /** Users (or accounts) whose grant file for this app was deleted in git: their leftover access is `removed`, not drift. */
+  /** Accounts (as the app compares them) and person ids whose grant file for this app was deleted in git: their leftover access is `removed`, not drift. */
   removedFromGit: Set<string>;
+  /** Entitlement and tier ids of mappings the app no longer declares: whoever holds them is revoked as `retired`. */
+  retired?: Set<string>;
 }
 
 export interface PlanInput {
@@ -26,6 +28,8 @@ export interface PlanInput {
   apps: AppInput[];
   limits: { maxRemovals: number; maxRemovalShare: number };
   allowMassRemoval: boolean;
+  /** What the repository asks to remove across every app since the last run (a run limited to some apps counts it too). */
+  repositoryRemovals?: { count: number; since: string };
 }
 
 export interface Plan {
@@ -69,7 +73,21 @@ export function makePlan(input: PlanInput): Plan {
   }
   plan.changes.sort(byAppUserTarget);
   plan.drift.sort(byAppUserTarget);
-  if (!input.allowMassRemoval) plan.blocked = gates(removalsByApp, input.limits);
+  if (!input.allowMassRemoval) {
+    plan.blocked = gates(removalsByApp, input.limits);
+    const repository = input.repositoryRemovals;
+    const observed = [...removalsByApp.values()].reduce((n, a) => n + a.removals, 0);
+    if (
+      repository &&
+      repository.count > input.limits.maxRemovals &&
+      observed > 0 &&
+      observed <= input.limits.maxRemovals
+    ) {
+      plan.blocked.push(
+        `the repository removes ${repository.count} assignments across all apps since the run of ${repository.since}, more than limits.maxRemovals (${input.limits.maxRemovals}); a run of some apps counts them all`,
+      );
+    }
+  }
   return plan;
 }
 
@@ -98,8 +116,13 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
   for (const [k, h] of observed) {
     if (want.has(k)) continue;
     const user = app.people.get(norm(h.account)) ?? h.account;
-    if (heldUsers.has(user)) continue;
     const assignment: Assignment = { app: app.id, user, account: h.account, ...pick(h) };
+    // A mapping the app no longer declares is removed whoever holds it, held grant or not.
+    if (app.retired?.has(h.entitlement ?? h.license ?? '')) {
+      changes.push({ action: 'revoke', ...assignment, reason: 'retired' });
+      continue;
+    }
+    if (heldUsers.has(user)) continue;
     const grant = grantsByUser.get(user);
     let reason: ChangeReason;
     let since: string | undefined;
@@ -111,7 +134,7 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
         reason = 'expired';
         since = isoUtc(end);
       } else reason = 'changed';
-    } else if (app.removedFromGit.has(user) || app.removedFromGit.has(h.account)) reason = 'removed';
+    } else if (app.removedFromGit.has(user) || app.removedFromGit.has(norm(h.account))) reason = 'removed';
     else reason = 'drift';
     const change: Change = { action: 'revoke', ...assignment, reason, ...(since ? { since } : {}) };
     if (reason === 'drift') {

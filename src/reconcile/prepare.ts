@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import type { Registry } from '../connectors/registry.js';
 import { accountDefaults } from '../connectors/schemas.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
+import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
-import type { AccessRepo, AppEntry, Person } from '../model/repo.js';
-import type { Instant } from '../model/time.js';
+import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
+import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
-import type { GrantSpec } from './desired.js';
+import { desired, type GrantSpec } from './desired.js';
+import { type Retired, removedAccounts, retiredMappings } from './history.js';
 import { type AppInput, emptyPlan, makePlan, type Plan } from './plan.js';
 
 export interface PrepareOptions {
@@ -22,6 +26,10 @@ export interface PrepareOptions {
   allowMassRemoval: boolean;
   env: NodeJS.ProcessEnv;
   registry: Registry;
+  lockTimeoutMs: number;
+  embeddedTimeoutMs?: number;
+  /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
+  repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
 }
 
@@ -32,13 +40,18 @@ export interface Prepared {
   sessions: Map<string, Session>;
   /** Problems in _settings.yaml or _people.yaml: nothing can be planned safely. */
   fatal: Diagnostic[];
+  /** A digest of every assignment the repository wants at the instant, for sealing a saved plan. */
+  desired: string;
 }
 
 export const DEFAULT_LIMITS = { maxRemovals: 50, maxRemovalShare: 0.5 };
+/** Apps opened and observed at once: each embedded database is a thread with its own memory. */
+const OPEN_AT_ONCE = 4;
 
 /**
- * The I/O shell around the planner: validates the repository, opens and
- * observes each app, reads git history, and hands all of it to makePlan.
+ * The I/O shell around the planner: validates the repository, reads what git
+ * knows (deleted grants and the accounts they had, retired mappings), opens
+ * and observes each app a few at a time, and hands all of it to makePlan.
  */
 export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const { repo, at, registry } = options;
@@ -47,55 +60,107 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const fatal = validation.diagnostics.filter(
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),
   );
-  if (fatal.length > 0 || !repo.people?.value) return { validation, plan: emptyPlan(at), sessions, fatal };
+  if (fatal.length > 0 || !repo.people?.value)
+    return { validation, plan: emptyPlan(at), sessions, fatal, desired: '' };
 
   const people = repo.people.value.people;
   const history = await grantFilesInHistory(repo.root);
   if (history.notice) options.onNotice?.(history.notice);
   const current = new Set(repo.grants.map((g) => g.file));
+  const deleted = [...history.paths]
+    .filter((path) => !current.has(path) && !path.endsWith('/_app.yaml'))
+    .map((path) => path.split('/'))
+    .filter((parts) => parts.length === 3)
+    .map(([, app = '', file = '']) => ({
+      app,
+      user: file.slice(0, -'.yaml'.length),
+      rule: accountDefaults[repo.apps.get(app)?.value?.connector.type ?? ''],
+    }))
+    .filter((d) => repo.apps.has(d.app));
+  const removed = await removedAccounts(repo.root, deleted, people);
 
   const firstError = new Map<string, Diagnostic>();
   for (const d of validation.diagnostics)
     if (d.severity === 'error' && !firstError.has(d.file)) firstError.set(d.file, d);
   const grantsByApp = groupBy(repo.grants, (g) => g.folder);
-  const zone = repo.settings?.value?.timezone ?? 'UTC';
+  const zone = zoneOf(repo);
 
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
+  const limit = pLimit(OPEN_AT_ONCE);
+  const wanted: string[] = [];
   const inputs = await Promise.all(
-    apps.map(async (app): Promise<AppInput> => {
-      const connector = app.value ? registry[app.value.connector.type] : undefined;
-      const input = appInput(app, connector, {
-        grants: grantsByApp.get(app.id) ?? [],
-        zone,
-        firstError,
-        people,
-        history: history.paths,
-        current,
-      });
-      if (!app.value || validation.filesWithErrors.has(app.file) || !connector) {
-        return { ...input, skip: { reason: `${app.file} does not validate`, error: true } };
-      }
-      const missing = connector.missingCredentials({ id: app.id, file: app.value }, options.env);
-      if (missing) return { ...input, skip: { reason: `no credentials: ${missing}`, error: options.strict } };
-      let session: Session | undefined;
-      try {
-        session = await connector.open(
-          { id: app.id, file: app.value },
-          { repoRoot: repo.root, env: options.env },
-        );
-        const observed: Held[] = await session.observe();
-        for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
-        sessions.set(app.id, session);
-        return { ...input, observed };
-      } catch (e) {
-        await session?.close().catch(() => undefined);
-        return { ...input, skip: { reason: `cannot observe: ${(e as Error).message}`, error: true } };
-      }
-    }),
+    apps.map((app) =>
+      limit(async (): Promise<AppInput> => {
+        const connector = app.value ? registry[app.value.connector.type] : undefined;
+        const retired = app.value ? await retiredMappings(repo.root, app.id, app.value) : [];
+        const input = appInput(app, connector, {
+          grants: grantsByApp.get(app.id) ?? [],
+          zone,
+          firstError,
+          people,
+          removed: new Set([
+            ...(removed.get(app.id) ?? []),
+            ...deleted.filter((d) => d.app === app.id).map((d) => d.user),
+          ]),
+          retired,
+        });
+        for (const a of desired(input.grants, at))
+          wanted.push(`${a.app}\u0000${a.account}\u0000${target(a)}`);
+        if (!app.value || validation.filesWithErrors.has(app.file) || !connector) {
+          return { ...input, skip: { reason: `${app.file} does not validate`, error: true } };
+        }
+        const missing = connector.missingCredentials({ id: app.id, file: app.value }, options.env);
+        if (missing)
+          return { ...input, skip: { reason: `no credentials: ${missing}`, error: options.strict } };
+        let session: Session | undefined;
+        try {
+          session = await connector.open(
+            { id: app.id, file: withRetired(app.value, retired) },
+            {
+              repoRoot: repo.root,
+              env: options.env,
+              lockTimeoutMs: options.lockTimeoutMs,
+              ...(options.embeddedTimeoutMs !== undefined
+                ? { embeddedTimeoutMs: options.embeddedTimeoutMs }
+                : {}),
+              ...(options.onNotice
+                ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
+                : {}),
+            },
+          );
+          const observed: Held[] = await session.observe();
+          for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
+          sessions.set(app.id, session);
+          return { ...input, observed };
+        } catch (e) {
+          await session?.close().catch(() => undefined);
+          return { ...input, skip: { reason: `cannot observe: ${(e as Error).message}`, error: true } };
+        }
+      }),
+    ),
   );
   const limits = { ...DEFAULT_LIMITS, ...repo.settings?.value?.limits };
-  const plan = makePlan({ at, apps: inputs, limits, allowMassRemoval: options.allowMassRemoval });
-  return { validation, plan, sessions, fatal };
+  const plan = makePlan({
+    at,
+    apps: inputs,
+    limits,
+    allowMassRemoval: options.allowMassRemoval,
+    ...(options.repositoryRemovals ? { repositoryRemovals: options.repositoryRemovals } : {}),
+  });
+  const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
+  return { validation, plan, sessions, fatal, desired: digest };
+}
+
+/** The app as its connector reads it: with the mappings it no longer declares, so their holders are observed and revoked. */
+function withRetired(app: AppFile, retired: Retired[]): AppFile {
+  if (retired.length === 0) return app;
+  const of = (kind: Retired['kind']) =>
+    retired.filter((r) => r.kind === kind).map((r) => ({ ...r.item, id: r.id }));
+  return {
+    ...app,
+    entitlements: [...app.entitlements, ...(of('entitlement') as AppFile['entitlements'])],
+    licenses: [...(app.licenses ?? []), ...(of('license') as NonNullable<AppFile['licenses']>)],
+  };
 }
 
 interface AppContext {
@@ -103,14 +168,15 @@ interface AppContext {
   zone: string;
   firstError: Map<string, Diagnostic>;
   people: Person[];
-  history: Set<string>;
-  current: Set<string>;
+  /** Accounts (and person ids) whose grant file for this app git says was deleted. */
+  removed: Set<string>;
+  retired: Retired[];
 }
 
 function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
-  const { zone, firstError, people, history, current } = context;
-  const type = app.value?.connector.type ?? '';
-  const accountOf = (person: Person) => accountFor(person, app.id, accountDefaults[type]);
+  const { zone, firstError, people } = context;
+  const rule = accountDefaults[app.value?.connector.type ?? ''];
+  const accountOf = (person: Person) => accountFor(person, app.id, rule);
   const byId = new Map(people.map((p) => [p.id, p]));
   const grants: GrantSpec[] = [];
   const held: AppInput['held'] = [];
@@ -131,17 +197,12 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     grants.push({ file: grant.file, app: app.id, user, account, permissions, license, window });
   }
   const caseInsensitive = connector?.caseInsensitiveAccounts ?? false;
+  const norm = (account: string) => (caseInsensitive ? account.toLowerCase() : account);
   const accountIndex = new Map<string, string>();
   for (const person of people) {
     const account = accountOf(person);
-    if (account) accountIndex.set(caseInsensitive ? account.toLowerCase() : account, person.id);
+    if (account) accountIndex.set(norm(account), person.id);
   }
-  const prefix = `grants/${app.id}/`;
-  const removedFromGit = new Set(
-    [...history]
-      .filter((path) => path.startsWith(prefix) && !current.has(path) && !path.endsWith('/_app.yaml'))
-      .map((path) => path.slice(prefix.length, -'.yaml'.length)),
-  );
   return {
     id: app.id,
     prune: app.value?.prune ?? false,
@@ -150,7 +211,8 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     grants,
     held,
     people: accountIndex,
-    removedFromGit,
+    removedFromGit: new Set([...context.removed].map(norm)),
+    retired: new Set(context.retired.map((r) => r.id)),
   };
 }
 

@@ -34,6 +34,8 @@ export function reasonText(c: Change, zone: string): string {
       return `expired${when}`;
     case 'removed':
       return 'grant file removed';
+    case 'retired':
+      return 'retired: no longer in _app.yaml';
     default:
       return c.reason;
   }

@@ -260,7 +260,7 @@ describe('apply records from real runs', () => {
     ]);
   });
 
-  it('says so and still applies when the record cannot be pushed', async () => {
+  it('applies, then fails the run saying the record was not pushed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'iden-nopush-'));
     cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
     writeFileSync(join(dir, '.gitignore'), '.iden/\n');
@@ -269,9 +269,9 @@ describe('apply records from real runs', () => {
     commit(dir, 'Example', '2026-11-20T10:00:00Z');
     seedEmbedded(dir, 'analytics');
     const run = await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW]);
-    expect(run.code).toBe(0);
+    expect(run.code).toBe(1);
     expect(run.stdout).toContain('Applied: 4 granted');
-    expect(run.stderr).toMatch(/kept as a git note on \w+ but not pushed to origin/);
+    expect(run.stderr).toMatch(/warning: apply record kept as a git note on \w+ but NOT pushed to origin/);
   });
 });
 

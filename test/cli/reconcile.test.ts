@@ -85,6 +85,7 @@ describe('plan, apply, reconcile on the example repository', () => {
 
     const app = join(dir, 'grants/analytics/_app.yaml');
     writeFileSync(app, readFileSync(app, 'utf8').replace('prune: true', 'prune: false'));
+    commitAll(dir, 'analytics keeps drift');
     const kept = await runCli(['plan', '--repo', dir, '--at', NOW]);
     expect(kept.stdout).toContain('Drift, kept because the app does not set prune: true:');
     expect(kept.stdout).toContain('~ mallory  analytics  readonly  no grant gives this');
@@ -127,6 +128,7 @@ describe('plan, apply, reconcile on the example repository', () => {
       join(dir, 'grants/analytics/heidi.yaml'),
       'user: heidi\napp: analytics\npermissions: [readonly]\n',
     );
+    commitAll(dir, 'bob breaks his grant; heidi joins');
 
     const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes']);
     expect(run.code).toBe(1);
@@ -181,13 +183,13 @@ describe('plan, apply, reconcile on the example repository', () => {
     await runCli(['plan', '--repo', dir, '--at', NOW, '--out', out]);
     const saved = JSON.parse(readFileSync(out, 'utf8')) as Plan;
     expect(saved.changes).toHaveLength(4);
-    const applied = await runCli(['apply', out, '--repo', dir]);
+    const applied = await runCli(['apply', out, '--repo', dir, '--yes']);
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('Applied: 4 granted');
 
     await runCli(['plan', '--repo', dir, '--at', '2027-02-01T00:00:00+01:00', '--out', out]);
     await sql(dir, 'CREATE ROLE trudy LOGIN; GRANT analytics_write TO trudy;');
-    const stale = await runCli(['apply', out, '--repo', dir]);
+    const stale = await runCli(['apply', out, '--repo', dir, '--yes']);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('the plan is stale: what analytics holds changed since it was made');
     expect((await runCli(['apply', join(dir, 'grants/_people.yaml'), '--repo', dir])).code).toBe(2);

@@ -152,6 +152,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
 
       // Taking the owners role from the only owner is refused; the rest goes ahead.
       writeTree({ 'grants/gh/owner.yaml': 'user: owner\napp: gh\npermissions: []\nlicense: basic\n' }, dir);
+      commitAll(dir, 'owner gives up the owner role');
       const run = await runCli(
         ['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push', '--allow-mass-removal'],
         { env: env(server) },
@@ -248,13 +249,13 @@ describe('github connector, reading and mapping', () => {
         { 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng]\nlicense: copilot\n' },
         dir,
       );
+      commitAll(dir, 'alice is no longer an owner');
       expect(brief(await plan(dir, server))).toEqual(['revoke alice owners changed']);
       await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
       expect(server.members.get('alice-m')).toBe('member');
       expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
 
       rmGrant(dir, 'alice');
-      commitAll(dir, 'alice leaves');
       expect(brief(await plan(dir, server))).toEqual([
         'revoke alice eng removed',
         'revoke alice copilot removed',
@@ -329,4 +330,5 @@ describe('github connector as a GitHub App', () => {
 
 function rmGrant(dir: string, user: string) {
   rmSync(`${dir}/grants/gh/${user}.yaml`);
+  commitAll(dir, `${user} leaves`);
 }

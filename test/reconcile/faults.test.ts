@@ -10,7 +10,7 @@ import { applyChanges, type ChangeResult } from '../../src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../../src/reconcile/prepare.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
-import { commitAll } from '../helpers/git.js';
+import { commitAll, git } from '../helpers/git.js';
 import { seedEmbedded, startServer } from '../helpers/postgres.js';
 import { writeTree } from '../helpers/repo.js';
 
@@ -73,6 +73,7 @@ async function runOnce(dir: string, registry: Record<string, Connector>): Promis
     allowMassRemoval: false,
     env: {},
     registry,
+    lockTimeoutMs: 5_000,
   });
   try {
     expect(prepared.plan.skipped).toEqual([]);
@@ -93,6 +94,7 @@ async function memberships(dir: string): Promise<string[]> {
     allowMassRemoval: true,
     env: process.env,
     registry: connectors,
+    lockTimeoutMs: 5_000,
   });
   try {
     return Object.keys(prepared.plan.observed).length === 1 ? await observed(prepared) : [];
@@ -202,6 +204,19 @@ describe('a run killed mid-apply', () => {
 
     const repair = await runCli(['reconcile', '--yes', '--repo', dir], { env: { DB_URL: server.url } });
     expect(repair.code).toBe(0);
+    // The killed run's lock is taken over, and what it had journaled becomes its record.
+    expect(repair.stderr).toMatch(/took over .*lock, left by iden reconcile \(pid \d+/);
+    expect(repair.stderr).toContain('a run that was killed left a journal: apply record kept as a git note');
+    const notes = git(dir, ['notes', '--ref=refs/notes/iden', 'show', 'HEAD'])
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { interrupted?: boolean; changes: { outcome: string }[] });
+    expect(notes[0]!.interrupted).toBe(true);
+    expect(notes[0]!.changes.length).toBeGreaterThan(0);
+    expect(notes[0]!.changes.length).toBeLessThanOrEqual(present);
+    expect(notes[0]!.changes.every((c) => c.outcome === 'granted')).toBe(true);
+    expect(notes[1]!.interrupted).toBeUndefined();
     expect(repair.stdout).toContain(`Plan: ${people - present} to grant, 0 to revoke`);
     expect(repair.stdout).toContain(
       `Applied: ${people - present} granted, 0 revoked, 0 unchanged, 0 failed.`,

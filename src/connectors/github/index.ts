@@ -4,6 +4,7 @@ import {
   type Change,
   type Connector,
   type Held,
+  inOrder,
   ObserveError,
   type Outcome,
   type Step,
@@ -216,7 +217,8 @@ class GithubSession {
       const batch = changes.filter(
         (c) => c.action === action && c.license !== undefined && copilot.has(c.license),
       );
-      if (batch.length > 0) steps.push({ changes: batch, run: () => this.copilot(action, batch) });
+      if (batch.length > 0)
+        steps.push({ changes: batch, run: async () => inOrder(batch, await this.copilot(action, batch)) });
     }
     // Revoking a team's maintainer role alone keeps the person in the team as a member.
     const teamOf = (c: Change) => this.entitlements.find((e) => e.id === c.entitlement)?.team;
@@ -225,7 +227,10 @@ class GithubSession {
       (c) => `${c.account.toLowerCase()}\u0000${teamOf(c)}`,
     );
     for (const batch of teamRevokes.values())
-      steps.push({ changes: batch, run: () => this.leaveTeam(batch, teamOf(batch[0]!)!) });
+      steps.push({
+        changes: batch,
+        run: async () => inOrder(batch, await this.leaveTeam(batch, teamOf(batch[0]!)!)),
+      });
     // Likewise an owner who loses only the owner role stays a member; losing membership or the seat leaves the org.
     const orgLevel = (c: Change) =>
       c.action === 'revoke' &&
@@ -233,12 +238,12 @@ class GithubSession {
       !teamOf(c) &&
       !this.repoOf(c);
     for (const batch of groupBy(changes.filter(orgLevel), (c) => c.account.toLowerCase()).values()) {
-      steps.push({ changes: batch, run: () => this.leaveOrg(batch) });
+      steps.push({ changes: batch, run: async () => inOrder(batch, await this.leaveOrg(batch)) });
     }
     for (const change of changes) {
       if (change.license !== undefined && copilot.has(change.license)) continue;
       if (change.action === 'revoke' && (teamOf(change) !== undefined || orgLevel(change))) continue;
-      steps.push({ changes: [change], run: async () => [await this.one(change)] });
+      steps.push({ changes: [change], run: async () => [{ change, outcome: await this.one(change) }] });
     }
     return steps;
   }

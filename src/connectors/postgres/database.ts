@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import pg from 'pg';
 
 export type Query = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -15,7 +13,12 @@ export function quoteIdent(name: string): string {
   return pg.escapeIdentifier(name);
 }
 
-export function serverDatabase(url: string, max: number): Database {
+export interface ServerDatabase extends Database {
+  /** Runs `fn` on a connection of its own, kept open (and what it took, such as a session lock, held) until the returned release. */
+  hold(fn: (query: Query) => Promise<void>): Promise<() => Promise<void>>;
+}
+
+export function serverDatabase(url: string, max: number): ServerDatabase {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
   // An idle client's error (a server restart) must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
@@ -39,21 +42,17 @@ export function serverDatabase(url: string, max: number): Database {
         client.release();
       }
     },
+    async hold(fn) {
+      const client = await pool.connect();
+      try {
+        await fn(run(client));
+      } catch (e) {
+        client.release(true);
+        throw e;
+      }
+      // Ending the connection ends its session, and with it any session lock.
+      return async () => client.release(true);
+    },
     close: () => pool.end(),
-  };
-}
-
-/** PGlite in a folder of the repository: PostgreSQL with no server and no credentials. */
-export async function embeddedDatabase(dataDir: string): Promise<Database> {
-  mkdirSync(dirname(dataDir), { recursive: true });
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dataDir);
-  return {
-    query: async <T>(sql: string, params?: unknown[]) => (await db.query<T>(sql, params)).rows,
-    transaction: (fn) =>
-      db.transaction((tx) =>
-        fn(async <T>(sql: string, params?: unknown[]) => (await tx.query<T>(sql, params)).rows),
-      ),
-    close: () => db.close(),
   };
 }

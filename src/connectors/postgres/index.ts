@@ -1,11 +1,15 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { acquireLock } from '../../reconcile/lock.js';
 import { groupBy } from '../../util/group-by.js';
 import {
   type AppSpec,
+  AppStoppedError,
   type Change,
   type Connector,
   type ConnectorContext,
   type Held,
+  inOrder,
   ObserveError,
   type Outcome,
   type Session,
@@ -14,7 +18,8 @@ import {
   TransientError,
   typed,
 } from '../types.js';
-import { type Database, embeddedDatabase, type Query, quoteIdent, serverDatabase } from './database.js';
+import { type Database, type Query, quoteIdent, type ServerDatabase, serverDatabase } from './database.js';
+import { EmbeddedStoppedError, embeddedDatabase } from './embedded.js';
 import type { PostgresConnector, PostgresEntitlement, PostgresLicense } from './settings.generated.js';
 
 /** Role membership in PostgreSQL: entitlements and tiers are group roles, people are login roles. */
@@ -31,22 +36,81 @@ export const postgres: Connector = {
     const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
     const url = settings.urlEnv ? context.env[settings.urlEnv] : settings.url;
     const concurrency = settings.concurrency ?? 4;
-    let db: Database;
-    try {
-      db = url ? serverDatabase(url, concurrency) : await embeddedDatabase(embeddedPath(context, app));
-    } catch (e) {
-      throw new ObserveError(`cannot open the database: ${(e as Error).message}`, { cause: e });
+    const createRoles = settings.createRoles ?? !url;
+    if (url) {
+      const db = serverDatabase(url, concurrency + 1);
+      try {
+        const release = await advisoryLock(db, context);
+        return new PostgresSession(
+          app,
+          async () => db,
+          url ? concurrency : 1,
+          createRoles,
+          async () => {
+            await release();
+            await db.close();
+          },
+        );
+      } catch (e) {
+        await db.close().catch(() => undefined);
+        throw e instanceof ObserveError
+          ? e
+          : new ObserveError(`cannot open the database: ${(e as Error).message}`, { cause: e });
+      }
     }
-    const session = new PostgresSession(app, db, url ? concurrency : 1);
-    try {
-      if (settings.createRoles ?? !url) await session.createGroupRoles();
-    } catch (e) {
-      await db.close().catch(() => undefined);
-      throw classify(e, 'creating the group roles');
-    }
-    return session;
+    // The embedded database: its folder is locked for the run, created (from a template) only when a change is made.
+    const dataDir = embeddedPath(context, app);
+    const release = await acquireLock(`${dataDir}.lock`, {
+      timeoutMs: context.lockTimeoutMs,
+      command: 'iden',
+      ...(context.onNotice ? { onNotice: context.onNotice } : {}),
+    });
+    let db: Database | undefined;
+    const connect = async (create: boolean): Promise<Database | undefined> => {
+      if (db) return db;
+      if (!create && !existsSync(join(dataDir, 'PG_VERSION'))) return undefined;
+      try {
+        db = await embeddedDatabase(dataDir, { timeoutMs: context.embeddedTimeoutMs ?? 60_000 });
+      } catch (e) {
+        throw new AppStoppedError(`cannot open the embedded database: ${(e as Error).message}`, { cause: e });
+      }
+      return db;
+    };
+    return new PostgresSession(app, connect, 1, createRoles, async () => {
+      try {
+        await db?.close();
+      } finally {
+        release();
+      }
+    });
   },
 };
+
+/**
+ * A session-level advisory lock on the target database, on a connection of
+ * its own held for the run: runs from other machines and CI jobs exclude
+ * each other, and a run that dies releases it with its connection.
+ */
+async function advisoryLock(db: ServerDatabase, context: ConnectorContext): Promise<() => Promise<void>> {
+  return db.hold(async (query) => {
+    const started = Date.now();
+    let told = false;
+    for (;;) {
+      const [row] = await query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [ADVISORY_KEY]);
+      if (row?.ok) return;
+      if (Date.now() - started >= context.lockTimeoutMs)
+        throw new ObserveError(
+          `another iden run holds the database's advisory lock (key ${ADVISORY_KEY}); nothing was changed: try again when it ends, or give --lock-timeout`,
+        );
+      if (!told) context.onNotice?.('waiting for another iden run on this database to finish');
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  });
+}
+
+/** The advisory-lock key every iden run takes on a managed database. */
+export const ADVISORY_KEY = 7_400_202_611;
 
 function embeddedPath(context: ConnectorContext, app: AppSpec): string {
   return join(context.repoRoot, '.iden', 'pglite', app.id);
@@ -56,15 +120,35 @@ class PostgresSession implements Session {
   /** Group role name to the entitlement and tier ids it stands for. */
   private readonly byRole = new Map<string, { entitlement?: string; license?: string }[]>();
   private readonly roleOf = new Map<string, string>();
+  private ready: Promise<Database> | undefined;
 
   constructor(
     app: AppSpec,
-    private readonly db: Database,
+    /** The database; `create` false: undefined when an embedded one does not exist yet (it holds nothing). */
+    private readonly connect: (create: boolean) => Promise<Database | undefined>,
     readonly concurrency: number,
+    private readonly createRoles: boolean,
+    private readonly release: () => Promise<void>,
   ) {
     const { entitlements, licenses } = typed<PostgresConnector, PostgresEntitlement, PostgresLicense>(app);
     for (const e of entitlements) this.map(e.role, { entitlement: e.id }, `e:${e.id}`);
     for (const l of licenses) this.map(l.role, { license: l.id }, `l:${l.id}`);
+  }
+
+  /** The database, ready to change: created if embedded and new, its group roles made where iden makes them. Plan never gets here. */
+  private writable(): Promise<Database> {
+    this.ready ??= (async () => {
+      const db = (await this.connect(true))!;
+      if (this.createRoles) {
+        try {
+          await this.createGroupRoles(db);
+        } catch (e) {
+          throw classify(e, 'creating the group roles');
+        }
+      }
+      return db;
+    })();
+    return this.ready;
   }
 
   private map(role: string, target: { entitlement?: string; license?: string }, key: string) {
@@ -78,14 +162,14 @@ class PostgresSession implements Session {
     )!;
   }
 
-  async createGroupRoles(): Promise<void> {
-    const existing = await this.existingRoles([...this.byRole.keys()]);
+  private async createGroupRoles(db: Database): Promise<void> {
+    const existing = await this.existingRoles([...this.byRole.keys()], db.query);
     for (const role of this.byRole.keys()) {
-      if (!existing.has(role)) await this.db.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
+      if (!existing.has(role)) await db.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
     }
   }
 
-  private async existingRoles(names: string[], query: Query = this.db.query): Promise<Set<string>> {
+  private async existingRoles(names: string[], query: Query): Promise<Set<string>> {
     const rows = await query<{ rolname: string }>(
       'SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])',
       [names],
@@ -96,7 +180,9 @@ class PostgresSession implements Session {
   async observe(): Promise<Held[]> {
     let rows: { grp: string; member: string }[];
     try {
-      rows = await this.db.query(
+      const db = await this.connect(false);
+      if (!db) return [];
+      rows = await db.query(
         `SELECT DISTINCT g.rolname AS grp, m.rolname AS member
            FROM pg_auth_members am
            JOIN pg_roles g ON g.oid = am.roleid
@@ -105,6 +191,7 @@ class PostgresSession implements Session {
         [[...this.byRole.keys()]],
       );
     } catch (e) {
+      if (e instanceof ObserveError) throw e;
       throw new ObserveError(`cannot list role memberships: ${(e as Error).message}`, { cause: e });
     }
     return rows.flatMap(({ grp, member }) =>
@@ -116,7 +203,8 @@ class PostgresSession implements Session {
   steps(changes: Change[]): Step[] {
     return [...groupBy(changes, (c) => `${c.action}\u0000${c.account}`).values()].map((batch) => ({
       changes: batch,
-      run: () => (batch[0]!.action === 'grant' ? this.grant(batch) : this.revoke(batch)),
+      run: async () =>
+        inOrder(batch, await (batch[0]!.action === 'grant' ? this.grant(batch) : this.revoke(batch))),
     }));
   }
 
@@ -193,25 +281,30 @@ class PostgresSession implements Session {
 
   private async inTransaction(what: string, fn: (query: Query) => Promise<Outcome[]>): Promise<Outcome[]> {
     try {
-      return await this.db.transaction(fn);
+      const db = await this.writable();
+      return await db.transaction(fn);
     } catch (e) {
       throw classify(e, what);
     }
   }
 
   close(): Promise<void> {
-    return this.db.close();
+    return this.release();
   }
 }
 
-const TRANSIENT_SQLSTATE = /^(08|53|57P0|40001|40P01)/;
+// Connection trouble, too many connections and serialisation conflicts pass; a full disk (53100) and lack of memory do not.
+const TRANSIENT_SQLSTATE = /^(08|53300|57P0|40001|40P01)/;
+const STOPPING_SQLSTATE = /^(53100|53200|58030|25006)/;
 const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 /** Connection trouble and serialisation conflicts are retried; anything else fails the change. */
 function classify(e: unknown, what: string): Error {
   if (e instanceof TerminalError || e instanceof TransientError) return e;
+  if (e instanceof EmbeddedStoppedError) return new AppStoppedError(`${what}: ${e.message}`, { cause: e });
   const { code, message } = e as { code?: string; message?: string };
   const text = `${what}: ${message ?? String(e)}`;
+  if (code && STOPPING_SQLSTATE.test(code)) return new AppStoppedError(text, { cause: e });
   if (
     (code && (TRANSIENT_SQLSTATE.test(code) || TRANSIENT_ERRNO.has(code))) ||
     /concurrently updated|Connection terminated/i.test(text)

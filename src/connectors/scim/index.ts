@@ -3,9 +3,11 @@ import {
   type Change,
   type Connector,
   type Held,
+  inOrder,
   ObserveError,
   type Outcome,
   type Step,
+  type StepResult,
   TerminalError,
   TransientError,
   typed,
@@ -268,7 +270,7 @@ class ScimSession {
    */
   steps(changes: Change[]): Step[] {
     const bulk = this.bulkPlan(changes);
-    if (bulk) return [{ changes, run: () => this.runBulk(bulk) }];
+    if (bulk) return [{ changes, run: () => this.runBulk(bulk, changes) }];
     return this.singleSteps(changes);
   }
 
@@ -362,7 +364,7 @@ class ScimSession {
     return ops.length >= 2 && ops.length <= this.bulkMax ? ops : undefined;
   }
 
-  private async runBulk(ops: BulkOp[]): Promise<Outcome[]> {
+  private async runBulk(ops: BulkOp[], changes: Change[]): Promise<StepResult[]> {
     const body = {
       schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
       Operations: ops.map(({ method, path, bulkId, data }) => ({
@@ -372,13 +374,21 @@ class ScimSession {
         data,
       })),
     };
-    let response: { Operations?: { status?: string | number; location?: string; bulkId?: string }[] };
+    let response: {
+      Operations?: {
+        status?: string | number;
+        location?: string;
+        bulkId?: string;
+        method?: string;
+        response?: { detail?: string; scimType?: string };
+      }[];
+    };
     try {
       response = await this.call('POST', '/Bulk', body);
     } catch (e) {
       throw translate(e, `sending ${ops.length} operations in one bulk request`);
     }
-    const outcome = new Map<Change, Outcome>();
+    const results = new Map<Change, StepResult>();
     const ids = new Map<string, string>();
     (response.Operations ?? []).forEach((result, i) => {
       const op = ops[i];
@@ -386,12 +396,25 @@ class ScimSession {
       const ok = Number(result.status) >= 200 && Number(result.status) < 300;
       if (ok && op.method === 'POST' && result.location && op.bulkId)
         ids.set(`bulkId:${op.bulkId}`, result.location.split('/').pop()!);
-      for (const c of op.changes)
-        outcome.set(c, ok ? (c.action === 'grant' ? 'granted' : 'revoked') : 'failed');
-      if (!ok) return;
-      this.remember(op, ids);
+      const detail = result.response?.detail ?? result.response?.scimType;
+      const error = `${op.method} ${op.path} in the bulk request: ${result.status}${detail ? `: ${detail}` : ''}`;
+      for (const change of op.changes)
+        results.set(
+          change,
+          ok
+            ? { change, outcome: change.action === 'grant' ? 'granted' : 'revoked' }
+            : { change, outcome: 'failed', error },
+        );
+      if (ok) this.remember(op, ids);
     });
-    return ops.flatMap((op) => op.changes).map((c) => outcome.get(c) ?? 'failed');
+    // A removal from a User the service does not have needed no operation; anything else without one failed.
+    return changes.map(
+      (change) =>
+        results.get(change) ??
+        (change.action === 'revoke' && !ops.some((op) => op.changes.includes(change))
+          ? { change, outcome: 'unchanged' }
+          : { change, outcome: 'failed', error: 'the bulk response says nothing of it' }),
+    );
   }
 
   /** Keeps the session's picture of the service in step with a bulk operation that succeeded. */
@@ -446,12 +469,20 @@ class ScimSession {
         changes.filter((c) => this.mappingOf(c).group !== undefined),
         (c) => this.mappingOf(c).group!,
       ),
-    ].map(([group, batch]): Step => ({ changes: batch, run: () => this.patchGroup(group, batch) }));
+    ].map(
+      ([group, batch]): Step => ({
+        changes: batch,
+        run: async () => inOrder(batch, await this.patchGroup(group, batch)),
+      }),
+    );
     // One step per person: their roles and entitlements, and (granting) their User made ready, or
     // (removing) deactivated once nothing is left. A step with no changes of its own only provisions or deactivates.
     const userSteps = [...groupBy(changes, (c) => c.account.toLowerCase()).values()].map((batch): Step => {
       const mine = batch.filter((c) => this.mappingOf(c).group === undefined);
-      return { changes: mine, run: () => this.patchUser(batch[0]!.account, mine, grant) };
+      return {
+        changes: mine,
+        run: async () => inOrder(mine, await this.patchUser(batch[0]!.account, mine, grant)),
+      };
     });
     // A User must exist before a group can name it; removals leave the groups first.
     return grant ? [...userSteps, ...groupSteps] : [...groupSteps, ...userSteps];

@@ -1,0 +1,36 @@
+import { parentPort } from 'node:worker_threads';
+import type { PGlite } from '@electric-sql/pglite';
+
+// The embedded PostgreSQL (PGlite) runs in its own thread: when a write fails
+// underneath it (a full disk, a file size limit, a read-only folder) PGlite can
+// spin without yielding, and only a thread can be stopped from outside.
+let db: PGlite | undefined;
+
+type Request =
+  | { id: number; op: 'open'; dataDir: string; initdbArgs: string[] }
+  | { id: number; op: 'query'; sql: string; params?: unknown[] }
+  | { id: number; op: 'close' };
+
+parentPort?.on('message', async (request: Request) => {
+  try {
+    if (request.op === 'open') {
+      const { PGlite } = await import('@electric-sql/pglite');
+      db = await PGlite.create(request.dataDir, { initDbStartParams: request.initdbArgs });
+      parentPort?.postMessage({ id: request.id, ok: true, rows: [] });
+    } else if (request.op === 'query') {
+      const result = await db!.query(request.sql, request.params);
+      parentPort?.postMessage({ id: request.id, ok: true, rows: result.rows });
+    } else {
+      await db?.close();
+      db = undefined;
+      parentPort?.postMessage({ id: request.id, ok: true, rows: [] });
+    }
+  } catch (e) {
+    const { message, code, name } = e as { message?: string; code?: string; name?: string };
+    parentPort?.postMessage({
+      id: request.id,
+      ok: false,
+      error: { message: String(message ?? e), code, name },
+    });
+  }
+});

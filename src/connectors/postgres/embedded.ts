@@ -1,0 +1,194 @@
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { packageRoot } from '../../util/package-root.js';
+import type { Database, Query } from './database.js';
+
+/** The embedded database stopped answering, or cannot write: nothing more is tried in it this run. */
+export class EmbeddedStoppedError extends Error {
+  override readonly name = 'EmbeddedStoppedError';
+}
+
+/** WAL in 1 MB segments: each embedded database takes about 30 MB instead of 40. */
+const INITDB_ARGS = ['--wal-segsize=1'];
+/** Room the database needs to write safely: more than one WAL segment and its checkpoints. */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
+
+export interface EmbeddedOptions {
+  /** How long one statement may take before the database is taken to have stopped. */
+  timeoutMs: number;
+  /** How long creating a database from nothing may take (initdb, once per machine). */
+  initTimeoutMs?: number;
+}
+
+/**
+ * Checks, before anything is written, that the folder can take writes: it is
+ * writable, has room, and a write past a WAL segment's size succeeds (a
+ * process file-size limit fails it). A database that cannot write fails here,
+ * fast and clear, instead of inside PGlite.
+ */
+export function preflight(dataDir: string): void {
+  const folder = existsSync(dataDir) ? dataDir : dirname(dataDir);
+  mkdirSync(folder, { recursive: true });
+  const probe = join(folder, '.iden-write-probe');
+  try {
+    const { bavail, bsize } = statfsSync(folder);
+    if (bavail * bsize < MIN_FREE_BYTES)
+      throw Object.assign(new Error(`only ${Math.floor((bavail * bsize) / 1024 / 1024)} MB free`), {
+        code: 'ENOSPC',
+      });
+    const fd = openSync(probe, 'w');
+    try {
+      // One byte past 17 MB: sparse, so it costs a block, but a file-size limit refuses it.
+      writeSync(fd, Buffer.from([0]), 0, 1, 17 * 1024 * 1024);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    const { code, message } = e as NodeJS.ErrnoException;
+    throw new EmbeddedStoppedError(
+      `cannot write the embedded database in ${folder}: ${code ?? ''} ${message} (is the disk full, the folder read-only, or a file size limit set?)`.replace(
+        '  ',
+        ' ',
+      ),
+    );
+  } finally {
+    rmSync(probe, { force: true });
+  }
+}
+
+/**
+ * A fresh database is a copy of a template initialised once per machine
+ * (initdb takes seconds; a copy takes a fraction of one).
+ */
+async function fromTemplate(dataDir: string, options: EmbeddedOptions): Promise<void> {
+  const version = '0.5.14';
+  const template = join(dirname(dataDir), `.template-${version}`);
+  if (!existsSync(join(template, '.complete'))) {
+    rmSync(template, { recursive: true, force: true });
+    const db = await startWorker(join(template, 'data'), {
+      ...options,
+      timeoutMs: options.initTimeoutMs ?? 300_000,
+    });
+    await db.close();
+    writeFileSync(join(template, '.complete'), '');
+  }
+  cpSync(join(template, 'data'), dataDir, { recursive: true });
+}
+
+/** PGlite in a folder of the repository, in a thread of its own, each statement under a watchdog. */
+export async function embeddedDatabase(dataDir: string, options: EmbeddedOptions): Promise<Database> {
+  preflight(dataDir);
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await fromTemplate(dataDir, options);
+  return startWorker(dataDir, options);
+}
+
+async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<Database> {
+  mkdirSync(dirname(dataDir), { recursive: true });
+  const worker = new Worker(
+    join(packageRoot(), 'dist', 'src', 'connectors', 'postgres', 'embedded-worker.js'),
+  );
+  worker.unref();
+  const pending = new Map<
+    number,
+    { resolve: (rows: unknown[]) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
+  let stopped: Error | undefined;
+  let next = 0;
+  const stop = (error: Error) => {
+    if (stopped) return;
+    stopped = error;
+    void worker.terminate();
+    for (const p of pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+    pending.clear();
+  };
+  worker.on(
+    'message',
+    (reply: {
+      id: number;
+      ok: boolean;
+      rows?: unknown[];
+      error?: { message: string; code?: string; name?: string };
+    }) => {
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
+      clearTimeout(p.timer);
+      if (reply.ok) p.resolve(reply.rows ?? []);
+      else if (reply.error?.name === 'RuntimeError' || /^Aborted\(/.test(reply.error?.message ?? '')) {
+        const error = new EmbeddedStoppedError(
+          `the embedded database in ${dataDir} stopped: ${reply.error?.message}`,
+        );
+        p.reject(error);
+        stop(error);
+      } else p.reject(Object.assign(new Error(reply.error?.message), { code: reply.error?.code }));
+    },
+  );
+  worker.on('error', (e) =>
+    stop(new EmbeddedStoppedError(`the embedded database in ${dataDir} stopped: ${e.message}`)),
+  );
+  worker.on('exit', () => stop(new EmbeddedStoppedError(`the embedded database in ${dataDir} stopped`)));
+  const call = (message: object, timeoutMs: number): Promise<unknown[]> => {
+    if (stopped) return Promise.reject(stopped);
+    const id = next++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          stop(
+            new EmbeddedStoppedError(
+              `the embedded database in ${dataDir} stopped answering after ${Math.round(timeoutMs / 1000)} s; a write under it may have failed (a full disk, a file size limit, a read-only folder)`,
+            ),
+          ),
+        timeoutMs,
+      );
+      pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, ...message });
+    });
+  };
+  await call({ op: 'open', dataDir, initdbArgs: INITDB_ARGS }, options.initTimeoutMs ?? 300_000);
+  const query: Query = async <T>(sql: string, params?: unknown[]) =>
+    (await call({ op: 'query', sql, params }, options.timeoutMs)) as T[];
+  // One connection: a transaction holds it until it ends, and statements wait their turn.
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  return {
+    query: (sql, params) => exclusive(() => query(sql, params)),
+    transaction: (fn) =>
+      exclusive(async () => {
+        await query('BEGIN');
+        try {
+          const result = await fn(query);
+          await query('COMMIT');
+          return result;
+        } catch (e) {
+          if (!(e instanceof EmbeddedStoppedError)) await query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      }),
+    close: async () => {
+      if (stopped) return;
+      try {
+        await call({ op: 'close' }, options.timeoutMs);
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { simpleGit } from 'simple-git';
+import { loadRepo, loadTree } from '../load/repo.js';
+import type { AccessRepo } from '../model/repo.js';
+import { CommitTree } from './tree.js';
+
+export interface Committed {
+  repo: AccessRepo;
+  /** The commit read; undefined for a folder that is not a git repository with commits. */
+  commit: string | undefined;
+  notices: string[];
+}
+
+/**
+ * The access repository as its HEAD commit has it: what plan, apply and
+ * reconcile act on, never untracked or modified files. A folder that is not a
+ * git repository is read as it is, and says so.
+ */
+export async function loadCommitted(root: string, ref = 'HEAD'): Promise<Committed> {
+  const git = simpleGit({ baseDir: root });
+  const commit = (
+    await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')
+  ).trim();
+  if (!commit) {
+    const repo = await loadRepo(root);
+    return {
+      repo,
+      commit: undefined,
+      notices: [
+        'not a git repository with commits: reading the files as they are, uncommitted ones included',
+      ],
+    };
+  }
+  const notices: string[] = [];
+  const status = await git
+    .raw(['status', '--porcelain', '-z', '--untracked-files=all', '--no-renames', '--', 'grants/'])
+    .catch(() => '');
+  const dirty = status.split('\0').filter(Boolean).length;
+  if (dirty > 0) {
+    notices.push(
+      `${dirty} file${dirty === 1 ? '' : 's'} under grants/ differ${dirty === 1 ? 's' : ''} from ${commit.slice(0, 12)} (uncommitted): using the committed content; commit them to act on them`,
+    );
+  }
+  return { repo: await loadTree(await CommitTree.open(root, commit)), commit, notices };
+}
