@@ -7,7 +7,7 @@ import type { Plan } from './plan.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
-export type RepositoryIdentity = { roots: string[] } | { path: string };
+export type RepositoryIdentity = { roots: string[]; origin?: string } | { path: string };
 
 /** A plan written by `iden plan --out`: the plan, sealed to what it was planned from. */
 export interface SavedPlan extends Plan {
@@ -29,8 +29,12 @@ export async function repositoryIdentity(
   commit: string | undefined,
 ): Promise<RepositoryIdentity> {
   if (!commit) return { path: realpathSync(root) };
-  const roots = await simpleGit({ baseDir: root }).raw(['rev-list', '--max-parents=0', commit]);
-  return { roots: roots.split('\n').filter(Boolean).sort() };
+  const git = simpleGit({ baseDir: root });
+  const roots = (await git.raw(['rev-list', '--max-parents=0', commit])).split('\n').filter(Boolean).sort();
+  const origin = (await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+  // Credentials and the .git suffix are not part of which repository it is.
+  const cleaned = origin.replace(/\/\/[^@/]+@/, '//').replace(/\.git$/, '');
+  return cleaned ? { roots, origin: cleaned } : { roots };
 }
 
 export function writePlanFile(path: string, plan: SavedPlan): void {
