@@ -36,13 +36,11 @@ describe('apply matches each outcome to its change', () => {
     const changes = ['a', 'b', 'c'].map((u) => change('x', u));
     const reversed = session(
       async (step) =>
-        [...step]
-          .reverse()
-          .map((c) => ({
-            change: c,
-            outcome: c.user === 'b' ? 'failed' : 'granted',
-            ...(c.user === 'b' ? { error: 'b refused' } : {}),
-          })),
+        [...step].reverse().map((c) => ({
+          change: c,
+          outcome: c.user === 'b' ? 'failed' : 'granted',
+          ...(c.user === 'b' ? { error: 'b refused' } : {}),
+        })),
       3,
     );
     const results = await applyChanges(changes, new Map([['x', reversed]]));
