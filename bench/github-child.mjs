@@ -4,7 +4,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { github } from '../dist/src/connectors/github/index.js';
+import { connectors } from '../dist/src/connectors/catalog.js';
+
+const github = connectors.github;
+
 import { loadRepo } from '../dist/src/load/repo.js';
 import { applyChanges } from '../dist/src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';

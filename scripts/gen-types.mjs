@@ -1,6 +1,6 @@
 // Generates src/model/files.generated.ts from schemas/*.schema.json, so the
 // file types have one source of truth. A test fails when the output is stale.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { compile, compileFromFile } from 'json-schema-to-typescript';
 
 const kinds = [
@@ -23,7 +23,10 @@ export async function generateTypes() {
   return parts.join('\n');
 }
 
-const connectors = ['postgres', 'github', 'scim'];
+/** Every connector folder with a settings schema. */
+const connectors = readdirSync('src/connectors', { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(`src/connectors/${d.name}/schema.json`))
+  .map((d) => d.name);
 
 /** Each connector's settings types, from its own schema's $defs. */
 export async function generateConnectorTypes(type) {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script, run by hand to regenerate the types
 import { generateTypes } from '../scripts/gen-types.mjs';
-import { connectorSchemas } from '../src/connectors/schemas.js';
+import { connectorSchemas } from '../src/connectors/catalog.js';
 import { codes } from '../src/diagnostics.js';
 import { packageRoot } from '../src/util/package-root.js';
 

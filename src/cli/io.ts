@@ -1,4 +1,4 @@
-import type { Registry } from '../connectors/registry.js';
+import type { Registry } from '../connectors/catalog.js';
 import type { RetryPolicy } from '../reconcile/apply.js';
 
 /** What a command needs from the process, passed in so tests can call main() directly. */

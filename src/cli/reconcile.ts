@@ -1,6 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { connectors } from '../connectors/registry.js';
+import { connectors } from '../connectors/catalog.js';
 import { commitExpired } from '../git/expire.js';
 import { loadRepo } from '../load/repo.js';
 import { parseDuration } from '../model/duration.js';

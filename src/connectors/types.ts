@@ -59,14 +59,49 @@ export function inOrder(changes: readonly Change[], outcomes: readonly Outcome[]
   return changes.map((change, i) => ({ change, outcome: outcomes[i] ?? 'failed' }));
 }
 
-export interface Connector {
+/**
+ * What iden knows of a connector without loading its drivers: its folder's
+ * `meta.ts`. Validation and pull-request checks read only this; the code
+ * that talks to the app (`load`) is imported when an app of the type is
+ * opened.
+ */
+export interface ConnectorMeta {
   readonly type: string;
   /** How a person's account is named when _people.yaml gives none for the app; undefined: it must be given. */
   readonly accountDefault: AccountRule | undefined;
   /** Whether the app compares account names without regard to letter case. */
   readonly caseInsensitiveAccounts: boolean;
+  /** The JSON Schema of the app's connector block and of each entitlement's and tier's mapping ($defs connector, entitlement, license). */
+  readonly schema: { $id: string };
   /** What is missing from the environment to reach the app, or undefined when nothing is. */
   missingCredentials(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
+  /** Checks of the repository beyond the schema that only this kind of app needs (name limits, say). */
+  readonly rules?: readonly ConnectorRule[];
+  /** The code that talks to the app. */
+  load(): Promise<{ open(app: AppSpec, context: ConnectorContext): Promise<Session> }>;
+}
+
+/** A connector's own check of one of its apps, with the accounts its grants resolve to. */
+export type ConnectorRule = (app: RuleApp) => RuleFinding[];
+
+export interface RuleApp {
+  id: string;
+  file: string;
+  /** The app's file, as parsed (schema-valid or not). */
+  raw: Record<string, unknown>;
+  /** Each grant of the app with its file and the account its person has here. */
+  grants: { file: string; user: string; account: string | undefined }[];
+}
+
+/** What a connector rule found: a code and message, at a path of the file named. */
+export interface RuleFinding {
+  file: string;
+  code: 'name-too-long' | 'account-is-role';
+  message: string;
+  path: (string | number)[];
+}
+
+export interface Connector extends ConnectorMeta {
   open(app: AppSpec, context: ConnectorContext): Promise<Session>;
 }
 

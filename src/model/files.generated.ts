@@ -47,7 +47,7 @@ name: string
  */
 connector: {
 /**
- * The connector: postgres, github or scim.
+ * The connector: the name of a folder under src/connectors (postgres, github and scim ship with iden).
  */
 type: string
 [k: string]: unknown

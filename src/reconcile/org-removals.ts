@@ -1,4 +1,4 @@
-import { accountDefaults } from '../connectors/schemas.js';
+import { accountDefaults } from '../connectors/catalog.js';
 import { readRecords } from '../git/notes.js';
 import { CommitTree } from '../git/tree.js';
 import { loadTree } from '../load/repo.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import type { Registry } from '../connectors/registry.js';
-import { accountDefaults } from '../connectors/schemas.js';
+import type { Registry } from '../connectors/catalog.js';
+import { accountDefaults } from '../connectors/catalog.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Registry } from '../connectors/registry.js';
+import type { Registry } from '../connectors/catalog.js';
 import { loadCommitted } from '../git/committed.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { connectorSchemas } from '../connectors/schemas.js';
+import { connectorSchemas } from '../connectors/catalog.js';
 import { didYouMean, error, type Finding, type YamlPath } from '../diagnostics.js';
 import { packageRoot } from '../util/package-root.js';
 

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgres } from '../../src/connectors/postgres/index.js';
+import { connectors } from '../../src/connectors/catalog.js';
+
+const postgres = connectors.postgres!;
+
 import {
   type AppSpec,
   type Change,

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectors } from '../../src/connectors/registry.js';
+import { connectors } from '../../src/connectors/catalog.js';
 import { type Connector, TerminalError, TransientError } from '../../src/connectors/types.js';
 import { loadRepo } from '../../src/load/repo.js';
 import { applyChanges, type ChangeResult } from '../../src/reconcile/apply.js';

@@ -1,12 +1,14 @@
 import { RequestError } from '@octokit/request-error';
 import { groupBy } from '../../util/group-by.js';
 import {
+  type AppSpec,
   type Change,
-  type Connector,
+  type ConnectorContext,
   type Held,
   inOrder,
   ObserveError,
   type Outcome,
+  type Session,
   type Step,
   TerminalError,
   TransientError,
@@ -26,25 +28,11 @@ const ROLE_OF: Record<string, string> = {
   admin: 'admin',
 };
 
-/** Teams, organisation roles, repository permissions and Copilot seats, through octokit. */
-export const github: Connector = {
-  type: 'github',
-  accountDefault: 'github',
-  caseInsensitiveAccounts: true,
-  missingCredentials(app, env) {
-    const { connector } = typed<GithubConnector, unknown, unknown>(app);
-    if (connector.app)
-      return env[connector.app.privateKeyEnv] ? undefined : `${connector.app.privateKeyEnv} is not set`;
-    const variable = connector.tokenEnv ?? 'GITHUB_TOKEN';
-    return env[variable] ? undefined : `${variable} is not set`;
-  },
-  async open(app, context) {
-    const { connector, entitlements, licenses } = typed<GithubConnector, GithubEntitlement, GithubLicense>(
-      app,
-    );
-    return new GithubSession(createClient(connector, context.env), connector.org, entitlements, licenses);
-  },
-};
+/** Opens a session on the organisation, through octokit. */
+export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
+  const { connector, entitlements, licenses } = typed<GithubConnector, GithubEntitlement, GithubLicense>(app);
+  return new GithubSession(createClient(connector, context.env), connector.org, entitlements, licenses);
+}
 
 class GithubSession {
   /** One change at a time: GitHub asks integrators to make writes serially, not concurrently. */

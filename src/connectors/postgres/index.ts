@@ -6,7 +6,6 @@ import {
   type AppSpec,
   AppStoppedError,
   type Change,
-  type Connector,
   type ConnectorContext,
   type Held,
   inOrder,
@@ -22,69 +21,59 @@ import { type Database, type Query, quoteIdent, type ServerDatabase, serverDatab
 import { EmbeddedStoppedError, embeddedDatabase } from './embedded.js';
 import type { PostgresConnector, PostgresEntitlement, PostgresLicense } from './settings.generated.js';
 
-/** Role membership in PostgreSQL: entitlements and tiers are group roles, people are login roles. */
-export const postgres: Connector = {
-  type: 'postgres',
-  accountDefault: 'id',
-  caseInsensitiveAccounts: false,
-  missingCredentials(app, env) {
-    const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
-    if (settings.urlEnv && !env[settings.urlEnv]) return `${settings.urlEnv} is not set`;
-    return undefined;
-  },
-  async open(app, context) {
-    const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
-    const url = settings.urlEnv ? context.env[settings.urlEnv] : settings.url;
-    const concurrency = settings.concurrency ?? 4;
-    const createRoles = settings.createRoles ?? !url;
-    if (url) {
-      const db = serverDatabase(url, concurrency + 1);
-      try {
-        const release = await advisoryLock(db, context);
-        return new PostgresSession(
-          app,
-          async () => db,
-          url ? concurrency : 1,
-          createRoles,
-          async () => {
-            await release();
-            await db.close();
-          },
-        );
-      } catch (e) {
-        await db.close().catch(() => undefined);
-        throw e instanceof ObserveError
-          ? e
-          : new ObserveError(`cannot open the database: ${(e as Error).message}`, { cause: e });
-      }
+/** Opens a session on the app's database: a server through pg, or the embedded PGlite under .iden/. */
+export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
+  const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
+  const url = settings.urlEnv ? context.env[settings.urlEnv] : settings.url;
+  const concurrency = settings.concurrency ?? 4;
+  const createRoles = settings.createRoles ?? !url;
+  if (url) {
+    const db = serverDatabase(url, concurrency + 1);
+    try {
+      const release = await advisoryLock(db, context);
+      return new PostgresSession(
+        app,
+        async () => db,
+        url ? concurrency : 1,
+        createRoles,
+        async () => {
+          await release();
+          await db.close();
+        },
+      );
+    } catch (e) {
+      await db.close().catch(() => undefined);
+      throw e instanceof ObserveError
+        ? e
+        : new ObserveError(`cannot open the database: ${(e as Error).message}`, { cause: e });
     }
-    // The embedded database: its folder is locked for the run, created (from a template) only when a change is made.
-    const dataDir = embeddedPath(context, app);
-    const release = await acquireLock(`${dataDir}.lock`, {
-      timeoutMs: context.lockTimeoutMs,
-      command: 'iden',
-      ...(context.onNotice ? { onNotice: context.onNotice } : {}),
-    });
-    let db: Database | undefined;
-    const connect = async (create: boolean): Promise<Database | undefined> => {
-      if (db) return db;
-      if (!create && !existsSync(join(dataDir, 'PG_VERSION'))) return undefined;
-      try {
-        db = await embeddedDatabase(dataDir, { timeoutMs: context.embeddedTimeoutMs ?? 60_000 });
-      } catch (e) {
-        throw new AppStoppedError(`cannot open the embedded database: ${(e as Error).message}`, { cause: e });
-      }
-      return db;
-    };
-    return new PostgresSession(app, connect, 1, createRoles, async () => {
-      try {
-        await db?.close();
-      } finally {
-        release();
-      }
-    });
-  },
-};
+  }
+  // The embedded database: its folder is locked for the run, created (from a template) only when a change is made.
+  const dataDir = embeddedPath(context, app);
+  const release = await acquireLock(`${dataDir}.lock`, {
+    timeoutMs: context.lockTimeoutMs,
+    command: 'iden',
+    ...(context.onNotice ? { onNotice: context.onNotice } : {}),
+  });
+  let db: Database | undefined;
+  const connect = async (create: boolean): Promise<Database | undefined> => {
+    if (db) return db;
+    if (!create && !existsSync(join(dataDir, 'PG_VERSION'))) return undefined;
+    try {
+      db = await embeddedDatabase(dataDir, { timeoutMs: context.embeddedTimeoutMs ?? 60_000 });
+    } catch (e) {
+      throw new AppStoppedError(`cannot open the embedded database: ${(e as Error).message}`, { cause: e });
+    }
+    return db;
+  };
+  return new PostgresSession(app, connect, 1, createRoles, async () => {
+    try {
+      await db?.close();
+    } finally {
+      release();
+    }
+  });
+}
 
 /**
  * A session-level advisory lock on the target database, on a connection of

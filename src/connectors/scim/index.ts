@@ -1,11 +1,13 @@
 import { groupBy } from '../../util/group-by.js';
 import {
+  type AppSpec,
   type Change,
-  type Connector,
+  type ConnectorContext,
   type Held,
   inOrder,
   ObserveError,
   type Outcome,
+  type Session,
   type Step,
   type StepResult,
   TerminalError,
@@ -61,24 +63,15 @@ function attributeOperation(c: Change, m: Mapping): object {
 }
 const PATCH = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-/** SCIM 2.0 (RFC 7643/7644): users, group membership, roles and entitlements. */
-export const scim: Connector = {
-  type: 'scim',
-  accountDefault: 'email',
-  caseInsensitiveAccounts: true,
-  missingCredentials(app, env) {
-    const { tokenEnv } = typed<ScimConnector, unknown, unknown>(app).connector;
-    return env[tokenEnv] ? undefined : `${tokenEnv} is not set`;
-  },
-  async open(app, context) {
-    const { connector, entitlements, licenses } = typed<ScimConnector, ScimEntitlement, ScimLicense>(app);
-    const mappings: Mapping[] = [
-      ...entitlements.map((e) => ({ id: e.id, license: false, ...pick(e) })),
-      ...licenses.map((l) => ({ id: l.id, license: true, ...pick(l) })),
-    ];
-    return new ScimSession(connector, context.env[connector.tokenEnv] ?? '', mappings);
-  },
-};
+/** Opens a session on the SCIM service. */
+export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
+  const { connector, entitlements, licenses } = typed<ScimConnector, ScimEntitlement, ScimLicense>(app);
+  const mappings: Mapping[] = [
+    ...entitlements.map((e) => ({ id: e.id, license: false, ...pick(e) })),
+    ...licenses.map((l) => ({ id: l.id, license: true, ...pick(l) })),
+  ];
+  return new ScimSession(connector, context.env[connector.tokenEnv] ?? '', mappings);
+}
 
 function pick(m: {
   group?: string | undefined;

@@ -1,4 +1,4 @@
-import { accountDefaults, connectorSchemas } from '../../connectors/schemas.js';
+import { accountDefaults, connectorSchemas } from '../../connectors/catalog.js';
 import { didYouMean, error, type Finding } from '../../diagnostics.js';
 import { accountFor } from '../../model/accounts.js';
 import type { RuleContext } from '../context.js';
