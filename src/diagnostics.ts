@@ -39,6 +39,8 @@ export const codes = {
   'unknown-person': 'an approver or role member who is not in _people.yaml',
   'unknown-connector': 'a connector type that is not in the registry',
   'grant-expired': '(warning) the grant has ended; delete the file or extend it',
+  'name-too-long': 'a role or account name longer than the app allows (PostgreSQL: 63 bytes in UTF-8)',
+  'account-is-role': "a person's account is a role the app maps an entitlement or tier to",
 } as const;
 
 export type Code = keyof typeof codes;

@@ -18,6 +18,12 @@ export interface ConnectorContext {
   /** How long one embedded-database statement may take before it is taken to have stopped. */
   embeddedTimeoutMs?: number;
   onNotice?: (text: string) => void;
+  /**
+   * Whether some app on the same target (the same PostgreSQL cluster, for
+   * cluster-wide logins) still grants the account anything at this run's
+   * instant: one decision for everything the apps share.
+   */
+  stillGranted?: (account: string) => boolean;
 }
 
 /** An open connection to one app. */
@@ -34,6 +40,8 @@ export interface Session {
    * and revoking what is gone succeed.
    */
   steps(changes: Change[]): Step[];
+  /** Frees what the session holds between observing and applying (an embedded database's thread); it comes back when needed. */
+  suspend?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,6 +85,8 @@ export interface ConnectorMeta {
   missingCredentials(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
   /** Checks of the repository beyond the schema that only this kind of app needs (name limits, say). */
   readonly rules?: readonly ConnectorRule[];
+  /** What several apps of this type share, such as a database cluster's logins: apps with the same key are one target. */
+  target?(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
   /** The code that talks to the app. */
   load(): Promise<{ open(app: AppSpec, context: ConnectorContext): Promise<Session> }>;
 }

@@ -16,6 +16,8 @@ export interface Held {
   license?: string;
   /** Asked for but not yet in effect (a GitHub invitation not yet accepted): present, not missing. */
   pending?: boolean;
+  /** Held, but the account cannot use it (a PostgreSQL role that cannot log in): present, but not access. */
+  disabled?: boolean;
 }
 
 export type ChangeReason =
@@ -25,7 +27,8 @@ export type ChangeReason =
   | 'removed'
   | 'changed'
   | 'drift'
-  | 'retired';
+  | 'retired'
+  | 'login-disabled';
 
 export interface Change extends Assignment {
   action: 'grant' | 'revoke';

@@ -60,40 +60,76 @@ export async function applyChanges(
       state.fatal = e as Error;
     }
   };
+  // A few apps at a time, each whole (its grants, then its removals), then let go: many embedded databases never run at once.
+  const limit = pLimit(APPS_AT_ONCE);
+  const tracked = (
+    await Promise.all(
+      [...groupBy(changes, (c) => c.app)].map(([app, appChanges]) =>
+        limit(async () => {
+          const session = sessions.get(app);
+          try {
+            return await applyApp(app, appChanges, session, options, finish, state);
+          } finally {
+            await session?.suspend?.().catch(() => undefined);
+          }
+        }),
+      ),
+    )
+  ).flat();
+  if (state.fatal) throw state.fatal;
+  const results = new Map<Change, ChangeResult>();
+  for (const r of tracked) results.set(r.original, r.result);
+  return changes.map((c) => results.get(c)!);
+}
 
+/** Apps applied at once. */
+const APPS_AT_ONCE = 4;
+
+/** One app: every grant first, then the removals but those of people whose grant failed here. */
+async function applyApp(
+  app: string,
+  changes: Change[],
+  session: Session | undefined,
+  options: ApplyOptions,
+  finish: (app: string, results: Tracked[]) => void,
+  state: RunState,
+): Promise<Tracked[]> {
+  if (!session) {
+    const failed = changes.map((c) => track(c, 'failed', `app ${app} is not open`));
+    finish(app, failed);
+    return failed;
+  }
   const grants = await runPhase(
+    app,
     changes.filter((c) => c.action === 'grant'),
-    sessions,
+    session,
     options,
     finish,
     state,
   );
   const failedGrant = new Set(
-    grants
-      .filter((r) => r.result.outcome === 'failed')
-      .map((r) => `${r.original.app}\u0000${r.original.user}`),
+    grants.filter((r) => r.result.outcome === 'failed').map((r) => r.original.user),
   );
   const revokes = changes.filter((c) => c.action === 'revoke');
-  const heldBack = revokes.filter((c) => failedGrant.has(`${c.app}\u0000${c.user}`));
-  const held = heldBack.map((c) =>
-    track(
-      c,
-      'failed',
-      `not removed: a grant to ${c.user} in ${c.app} failed in this run, so their access is kept as it was`,
-    ),
-  );
-  for (const [app, batch] of groupBy(held, (t) => t.original.app)) finish(app, batch);
+  const held = revokes
+    .filter((c) => failedGrant.has(c.user))
+    .map((c) =>
+      track(
+        c,
+        'failed',
+        `not removed: a grant to ${c.user} in ${c.app} failed in this run, so their access is kept as it was`,
+      ),
+    );
+  if (held.length > 0) finish(app, held);
   const removals = await runPhase(
-    revokes.filter((c) => !failedGrant.has(`${c.app}\u0000${c.user}`)),
-    sessions,
+    app,
+    revokes.filter((c) => !failedGrant.has(c.user)),
+    session,
     options,
     finish,
     state,
   );
-  if (state.fatal) throw state.fatal;
-  const results = new Map<Change, ChangeResult>();
-  for (const r of [...grants, ...held, ...removals]) results.set(r.original, r.result);
-  return changes.map((c) => results.get(c)!);
+  return [...grants, ...held, ...removals];
 }
 
 interface RunState {
@@ -107,40 +143,30 @@ interface RunState {
 type Tracked = { original: Change; result: ChangeResult };
 
 async function runPhase(
+  app: string,
   changes: Change[],
-  sessions: ReadonlyMap<string, Session>,
+  session: Session,
   options: ApplyOptions,
   finish: (app: string, results: Tracked[]) => void,
   state: RunState,
 ): Promise<Tracked[]> {
-  const byApp = groupBy(changes, (c) => c.app);
+  if (changes.length === 0) return [];
   const tracked: Tracked[] = [];
+  const limit = pLimit(session.concurrency);
   await Promise.all(
-    [...byApp].map(async ([app, appChanges]) => {
-      const session = sessions.get(app);
-      if (!session) {
-        const failed = appChanges.map((c) => track(c, 'failed', `app ${app} is not open`));
-        tracked.push(...failed);
-        finish(app, failed);
-        return;
-      }
-      const limit = pLimit(session.concurrency);
-      await Promise.all(
-        session.steps(appChanges).map((step) =>
-          limit(async () => {
-            const stop = state.fatal ? `not tried: ${state.fatal.message}` : state.stopped.get(app);
-            const results = stop
-              ? step.changes.map((c) => track(c, 'failed', `not tried: ${stop}`))
-              : await runStep(step, options).then((r) => {
-                  if (r.stopped) state.stopped.set(app, r.stopped);
-                  return r.results;
-                });
-            tracked.push(...results);
-            finish(app, results);
-          }),
-        ),
-      );
-    }),
+    session.steps(changes).map((step) =>
+      limit(async () => {
+        const stop = state.fatal?.message ?? state.stopped.get(app);
+        const results = stop
+          ? step.changes.map((c) => track(c, 'failed', `not tried: ${stop}`))
+          : await runStep(step, options).then((r) => {
+              if (r.stopped) state.stopped.set(app, r.stopped);
+              return r.results;
+            });
+        tracked.push(...results);
+        finish(app, results);
+      }),
+    ),
   );
   return tracked;
 }

@@ -1,6 +1,10 @@
+import { simpleGit } from 'simple-git';
+import { parse } from 'yaml';
+import { readBlobs } from '../git/blobs.js';
 import { pastVersions } from '../git/past.js';
 import { type AccountRule, accountFor } from '../model/accounts.js';
 import type { AppFile, Person } from '../model/repo.js';
+import type { GrantHistory } from './plan.js';
 
 /**
  * The accounts whose grant files git says were deleted, for each app: the
@@ -95,4 +99,63 @@ export async function retiredMappings(root: string, app: string, current: AppFil
     }
   }
   return [...retired.values()];
+}
+
+/**
+ * For grant files with earlier versions: what the version before the current
+ * one gave (undefined when the file is new) and what any earlier version
+ * gave, as targets (`e:<entitlement>`, `l:<tier>`). Read in batches of paths
+ * through `git log`, each version's blob parsed once.
+ */
+export async function grantHistories(
+  root: string,
+  files: readonly string[],
+): Promise<Map<string, GrantHistory>> {
+  const out = new Map<string, GrantHistory>();
+  const git = simpleGit({ baseDir: root });
+  const versions = new Map<string, string[]>();
+  for (let i = 0; i < files.length; i += 200) {
+    const batch = files.slice(i, i + 200);
+    const log = await git.raw([
+      'log',
+      '--format=',
+      '--raw',
+      '-z',
+      '--no-abbrev',
+      '--no-renames',
+      'HEAD',
+      '--',
+      ...batch,
+    ]);
+    const fields = log.split('\0').filter(Boolean);
+    for (let j = 0; j + 1 < fields.length; j += 2) {
+      const meta = fields[j]!.trim();
+      const path = fields[j + 1]!;
+      const blob = meta.split(' ')[3];
+      if (!blob || /^0+$/.test(blob)) continue;
+      versions.set(path, [...(versions.get(path) ?? []), blob]);
+    }
+  }
+  const blobs = await readBlobs(
+    root,
+    [...versions.values()].flatMap((v) => v.slice(1)),
+  );
+  const targets = (blob: string): Set<string> => {
+    try {
+      const value = parse(blobs.get(blob) ?? '') as { permissions?: unknown; license?: unknown };
+      const out = new Set<string>();
+      for (const p of Array.isArray(value?.permissions) ? value.permissions : [])
+        if (typeof p === 'string') out.add(`e:${p}`);
+      if (typeof value?.license === 'string') out.add(`l:${value.license}`);
+      return out;
+    } catch {
+      return new Set();
+    }
+  };
+  for (const [path, list] of versions) {
+    // Newest first: the first is HEAD's own version.
+    const earlier = list.slice(1).map(targets);
+    out.set(path, { previous: earlier[0], ever: new Set(earlier.flatMap((s) => [...s])) });
+  }
+  return out;
 }

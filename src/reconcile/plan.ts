@@ -21,6 +21,8 @@ export interface AppInput {
   removedFromGit: Set<string>;
   /** Entitlement and tier ids of mappings the app no longer declares: whoever holds them is revoked as `retired`. */
   retired?: Set<string>;
+  /** For people whose changes depend on it (see historyCandidates), what earlier versions of their grant file gave. */
+  history?: Map<string, GrantHistory>;
 }
 
 export interface PlanInput {
@@ -91,6 +93,14 @@ export function makePlan(input: PlanInput): Plan {
   return plan;
 }
 
+/** What earlier versions of a person's grant file in an app gave: what tells a changed grant from drift. */
+export interface GrantHistory {
+  /** The targets of the version before the current one; undefined when the file is new. */
+  previous: Set<string> | undefined;
+  /** The targets any earlier version gave. */
+  ever: Set<string>;
+}
+
 function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change[] } {
   const norm = (account: string) => (app.caseInsensitiveAccounts ? account.toLowerCase() : account);
   const heldUsers = new Set(app.held.map((h) => h.user));
@@ -98,7 +108,6 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
     `${norm(a.account)}\u0000${target(a)}`;
 
   const observed = new Map(app.observed!.map((h) => [key(h), h]));
-  const accountsWithAccess = new Set(app.observed!.filter((h) => !h.pending).map((h) => norm(h.account)));
   const grantsByUser = new Map(app.grants.map((g) => [g.user, g]));
   const want = new Map<string, Assignment>();
   for (const a of desired(app.grants, at)) want.set(key(a), a);
@@ -106,9 +115,14 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
   const changes: Change[] = [];
   const drift: Change[] = [];
   for (const [k, a] of want) {
-    if (observed.has(k)) continue;
+    const held = observed.get(k);
+    if (held && !held.disabled) continue;
     const grant = grantsByUser.get(a.user)!;
-    if (accountsWithAccess.has(norm(a.account))) changes.push({ action: 'grant', ...a, reason: 'changed' });
+    const past = app.history?.get(a.user);
+    // `changed` only where the grant file changed to give it; otherwise the grant newly gives it.
+    if (held?.disabled) changes.push({ action: 'grant', ...a, reason: 'login-disabled' });
+    else if (past?.previous && !past.previous.has(target(a)))
+      changes.push({ action: 'grant', ...a, reason: 'changed' });
     else if (grant.window.start !== undefined) {
       changes.push({ action: 'grant', ...a, reason: 'start-reached', since: isoUtc(grant.window.start) });
     } else changes.push({ action: 'grant', ...a, reason: 'new-grant' });
@@ -133,7 +147,8 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
       if (granted && end !== undefined && end <= at) {
         reason = 'expired';
         since = isoUtc(end);
-      } else reason = 'changed';
+      } else if (app.history?.get(user)?.ever.has(target(h))) reason = 'changed';
+      else reason = 'drift';
     } else if (app.removedFromGit.has(user) || app.removedFromGit.has(norm(h.account))) reason = 'removed';
     else reason = 'drift';
     const change: Change = { action: 'revoke', ...assignment, reason, ...(since ? { since } : {}) };
@@ -144,6 +159,29 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
     changes.push(change);
   }
   return { changes, drift };
+}
+
+/**
+ * The people whose changes in an app depend on their grant file's history
+ * (to tell `changed` from `drift` and from `new-grant`): those with a grant
+ * and access to add or take away. Pure; the shell reads history for these.
+ */
+export function historyCandidates(app: AppInput, at: Instant): string[] {
+  if (!app.observed) return [];
+  const norm = (account: string) => (app.caseInsensitiveAccounts ? account.toLowerCase() : account);
+  const key = (a: { account: string; entitlement?: string | undefined; license?: string | undefined }) =>
+    `${norm(a.account)}\u0000${target(a)}`;
+  const observed = new Map(app.observed.map((h) => [key(h), h]));
+  const want = new Map(desired(app.grants, at).map((a) => [key(a), a]));
+  const users = new Set<string>();
+  for (const [k, a] of want) if (!observed.has(k)) users.add(a.user);
+  const grantUsers = new Set(app.grants.map((g) => g.user));
+  for (const [k, h] of observed) {
+    if (want.has(k)) continue;
+    const user = app.people.get(norm(h.account));
+    if (user !== undefined && grantUsers.has(user)) users.add(user);
+  }
+  return [...users];
 }
 
 function pick(h: Held): { entitlement: string } | { license: string } {

@@ -13,8 +13,9 @@ import { grantWindow } from '../model/window.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
 import { desired, type GrantSpec } from './desired.js';
-import { type Retired, removedAccounts, retiredMappings } from './history.js';
-import { type AppInput, emptyPlan, makePlan, type Plan } from './plan.js';
+import { grantHistories, type Retired, removedAccounts, retiredMappings } from './history.js';
+import { wantedEverywhere } from './org-removals.js';
+import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 
 export interface PrepareOptions {
   repo: AccessRepo;
@@ -86,6 +87,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const zone = zoneOf(repo);
 
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
+  const sharing = stillGrantedByTarget(repo, at, registry, options.env, validation);
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
   const inputs = await Promise.all(
@@ -126,10 +128,13 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
               ...(options.onNotice
                 ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                 : {}),
+              stillGranted: sharing(app.id),
             },
           );
           const observed: Held[] = await session.observe();
           for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
+          // An embedded database's thread is stopped until apply needs it: many never run at once.
+          await session.suspend?.();
           sessions.set(app.id, session);
           return { ...input, observed };
         } catch (e) {
@@ -139,6 +144,24 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
       }),
     ),
   );
+  // `changed` or `drift`, `changed` or `new-grant`: decided by what the grant file said before.
+  const candidates = inputs.flatMap((input) =>
+    historyCandidates(input, at)
+      .map((user) => ({ input, user, file: `grants/${input.id}/${user}.yaml` }))
+      .filter((c) => history.changed.has(c.file)),
+  );
+  if (candidates.length > 0) {
+    const histories = await grantHistories(
+      repo.root,
+      candidates.map((c) => c.file),
+    );
+    for (const { input, user, file } of candidates) {
+      const past = histories.get(file);
+      if (!past) continue;
+      input.history ??= new Map();
+      input.history.set(user, past);
+    }
+  }
   const limits = { ...DEFAULT_LIMITS, ...repo.settings?.value?.limits };
   const plan = makePlan({
     at,
@@ -149,6 +172,48 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   });
   const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
   return { validation, plan, sessions, fatal, desired: digest };
+}
+
+/**
+ * For each app, whether an account still has access that any app on the same
+ * target (a PostgreSQL cluster's logins) gives at the instant, or frozen by a
+ * grant file that does not validate: one decision for what apps share.
+ */
+function stillGrantedByTarget(
+  repo: AccessRepo,
+  at: Instant,
+  registry: Registry,
+  env: NodeJS.ProcessEnv,
+  validation: Validation,
+): (app: string) => (account: string) => boolean {
+  const targetOf = new Map<string, string>();
+  for (const app of repo.apps.values()) {
+    const connector = app.value && registry[app.value.connector.type];
+    const key = connector?.target?.({ id: app.id, file: app.value! }, env);
+    if (key) targetOf.set(app.id, key);
+  }
+  const accounts = new Map<string, Set<string>>();
+  const add = (app: string, account: string | undefined) => {
+    const key = targetOf.get(app);
+    if (!key || account === undefined) return;
+    accounts.set(key, (accounts.get(key) ?? new Set()).add(account));
+  };
+  for (const key of wantedEverywhere(repo, at)) {
+    const [app = '', account = ''] = key.split('\u0000');
+    add(app, account);
+  }
+  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  for (const grant of repo.grants) {
+    if (!validation.filesWithErrors.has(grant.file)) continue;
+    const person = people.get(grant.name);
+    const type = repo.apps.get(grant.folder)?.value?.connector.type;
+    if (person && type) add(grant.folder, accountFor(person, grant.folder, accountDefaults[type]));
+  }
+  return (app) => {
+    const key = targetOf.get(app);
+    const held = key ? accounts.get(key) : undefined;
+    return (account) => held?.has(account) ?? false;
+  };
 }
 
 /** The app as its connector reads it: with the mappings it no longer declares, so their holders are observed and revoked. */

@@ -5,6 +5,7 @@ import type { AccessRepo } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { buildContext, type RuleContext } from './context.js';
 import { appDefinitions } from './rules/apps.js';
+import { connectorRules } from './rules/connectors.js';
 import { grantDates, settingsTimezone } from './rules/dates.js';
 import { grantMatchesPath, oneGrantPerUserAndApp } from './rules/layout.js';
 import { peopleDirectory, peopleReferences } from './rules/people.js';
@@ -23,6 +24,7 @@ export const rules: Rule[] = [
   peopleDirectory,
   peopleReferences,
   appDefinitions,
+  connectorRules,
 ];
 
 export interface Validation {

@@ -73,28 +73,36 @@ describe('plan, apply, reconcile on the example repository', () => {
     expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
     rmSync(join(dir, 'grants/analytics/alice.yaml'));
     commitAll(dir, 'Remove alice from analytics');
-    await sql(dir, 'CREATE ROLE mallory LOGIN; GRANT analytics_read TO mallory;');
+    // bob's grant never gave writer: granted by hand, it is drift. mallory is a role iden never made: left alone.
+    await sql(
+      dir,
+      'GRANT analytics_write TO bob; CREATE ROLE mallory LOGIN; GRANT analytics_read TO mallory;',
+    );
 
     const p = await plan(dir);
     expect(brief(p)).toEqual([
       'revoke alice analytics readonly removed',
       'revoke alice analytics writer removed',
-      'revoke mallory analytics readonly drift',
+      'revoke bob analytics writer drift',
     ]);
-    expect(p.drift.map((d) => d.user)).toEqual(['mallory']);
+    expect(p.drift.map((d) => d.user)).toEqual(['bob']);
+    const notices = (await runCli(['plan', '--repo', dir, '--at', NOW])).stderr;
+    expect(notices).toContain(
+      'notice: analytics: mallory is a member of analytics_read but not a person iden manages (a role iden did not create): left alone',
+    );
 
     const app = join(dir, 'grants/analytics/_app.yaml');
     writeFileSync(app, readFileSync(app, 'utf8').replace('prune: true', 'prune: false'));
     commitAll(dir, 'analytics keeps drift');
     const kept = await runCli(['plan', '--repo', dir, '--at', NOW]);
     expect(kept.stdout).toContain('Drift, kept because the app does not set prune: true:');
-    expect(kept.stdout).toContain('~ mallory  analytics  readonly  no grant gives this');
+    expect(kept.stdout).toContain('~ bob  analytics  writer  no grant gives this');
     expect(kept.stdout).toContain('Plan: 0 to grant, 2 to revoke');
 
     expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
     const after = await plan(dir);
     expect(after.changes).toEqual([]);
-    expect(after.drift.map((d) => d.user)).toEqual(['mallory']);
+    expect(after.drift.map((d) => d.user)).toEqual(['bob']);
   });
 
   it('refuses a mass removal unless allowed, changing nothing', async () => {
@@ -188,7 +196,7 @@ describe('plan, apply, reconcile on the example repository', () => {
     expect(applied.stdout).toContain('Applied: 4 granted');
 
     await runCli(['plan', '--repo', dir, '--at', '2027-02-01T00:00:00+01:00', '--out', out]);
-    await sql(dir, 'CREATE ROLE trudy LOGIN; GRANT analytics_write TO trudy;');
+    await sql(dir, 'GRANT analytics_write TO bob;');
     const stale = await runCli(['apply', out, '--repo', dir, '--yes']);
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain('the plan is stale: what analytics holds changed since it was made');

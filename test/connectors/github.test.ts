@@ -71,11 +71,13 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       const dir = accessRepo({
         'grants/gh/zed.yaml': 'user: zed\napp: gh\npermissions: [eng]\nlicense: basic\n',
       });
-      expect(brief(await plan(dir, server))).toEqual([
-        'grant alice eng changed',
-        'grant alice plat-push changed',
-        'revoke alice basic changed',
-        'grant alice copilot changed',
+      // alice is already a member (holding the organisation seat no grant of hers ever gave: drift, kept).
+      const first = await plan(dir, server);
+      expect(first.drift.map((d) => `${d.user} ${d.license} ${d.reason}`)).toEqual(['alice basic drift']);
+      expect(brief(first)).toEqual([
+        'grant alice eng new-grant',
+        'grant alice plat-push new-grant',
+        'grant alice copilot new-grant',
         'grant bob eng new-grant',
         'grant bob basic new-grant',
         'grant zed eng new-grant',
@@ -88,7 +90,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       expect(applied.stdout).toMatch(
         /failed\s+zed\s+gh\s+eng\s+granting eng to ghost-user: GitHub refused it \(422/,
       );
-      expect(applied.stdout).toContain('Applied: 5 granted, 1 revoked, 0 unchanged, 2 failed.');
+      expect(applied.stdout).toContain('Applied: 5 granted, 0 revoked, 0 unchanged, 2 failed.');
       expect(server.members.get('alice-m')).toBe('member');
       expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
       expect(server.repos.get('platform')!.get('alice-m')).toBe('push');
@@ -219,15 +221,23 @@ describe('github connector, reading and mapping', () => {
           ]),
         ),
       });
+      commitAll(dir, '230 people');
       const p = await plan(dir, server);
-      // m000 is a maintainer whose grant gives only membership; m001's gives the maintainer role too.
-      expect(brief(p)).toEqual(['revoke m000 eng-lead changed', 'grant m001 eng-lead changed']);
+      // m000 is a maintainer whose grant gives only membership: drift, kept; m001's gives the maintainer role too.
+      expect(brief(p)).toEqual(['grant m001 eng-lead new-grant']);
+      expect(p.drift.map((d) => `${d.user} ${d.entitlement}`)).toEqual(['carol-n eng', 'm000 eng-lead']);
       expect(server.requests.filter((r) => r === 'GET /orgs/acme/teams/engineering/members')).toHaveLength(
         3 + 1,
       );
       await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
       expect(team.get('m001-gh')).toBe('maintainer');
-      expect(team.get('m000-gh')).toBe('member');
+      expect(team.get('m000-gh')).toBe('maintainer');
+      // m001 gives up the maintainer role: demoted to member, still in the team.
+      writeTree({ 'grants/gh/m001.yaml': 'user: m001\napp: gh\npermissions: [eng]\n' }, dir);
+      commitAll(dir, 'm001 is no longer a lead');
+      expect(brief(await plan(dir, server))).toEqual(['revoke m001 eng-lead changed']);
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      expect(team.get('m001-gh')).toBe('member');
       expect(brief(await plan(dir, server))).toEqual([]);
       expect(server.errors).toEqual([]);
     } finally {

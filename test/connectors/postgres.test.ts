@@ -1,12 +1,11 @@
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { connectors } from '../../src/connectors/catalog.js';
-
-const postgres = connectors.postgres!;
-
+import { ADVISORY_KEY } from '../../src/connectors/postgres/index.js';
 import {
   type AppSpec,
   type Change,
@@ -14,11 +13,18 @@ import {
   type Session,
   type StepResult,
   TerminalError,
-  TransientError,
 } from '../../src/connectors/types.js';
+import type { Plan } from '../../src/reconcile/plan.js';
+import { packageRoot } from '../../src/util/package-root.js';
+import { runCli } from '../helpers/cli.js';
+import { commitAll } from '../helpers/git.js';
+import { type PostgresServer, startPostgres } from '../helpers/pg-server.js';
 import { seedEmbedded, startServer } from '../helpers/postgres.js';
+import { writeTree } from '../helpers/repo.js';
 
+const postgres = connectors.postgres!;
 const WEIRD = 'Robert"); DROP ROLE db_read; --';
+const NOW = '2026-11-27T12:00:00Z';
 
 function spec(connector: Record<string, unknown>): AppSpec {
   return {
@@ -60,20 +66,28 @@ const context = (repoRoot: string, env: NodeJS.ProcessEnv = {}) => ({ repoRoot, 
 const sorted = async (session: Session) =>
   (await session.observe()).map((h) => `${h.account} ${h.entitlement ?? `license:${h.license}`}`).sort();
 
-/** The same behaviour is required of the embedded database and of a server reached through pg. */
+/** The same behaviour is required of the embedded database, of PGlite over the wire, and of a real server. */
 function contract(
   name: string,
-  open: () => Promise<{ session: Session; canLogin: (role: string) => Promise<boolean | undefined> }>,
+  open: () => Promise<{
+    session: Session;
+    canLogin: (role: string) => Promise<boolean | undefined>;
+    stop?: () => Promise<void>;
+  }>,
 ) {
   describe(name, () => {
     let session: Session;
     let canLogin: (role: string) => Promise<boolean | undefined>;
+    let stop: (() => Promise<void>) | undefined;
     beforeAll(async () => {
-      ({ session, canLogin } = await open());
+      ({ session, canLogin, stop } = await open());
     });
-    afterAll(() => session.close());
+    afterAll(async () => {
+      await session.close();
+      await stop?.();
+    });
 
-    it('observes nothing in a fresh database, its group roles created', async () => {
+    it('observes nothing in a fresh database', async () => {
       expect(await session.observe()).toEqual([]);
     });
 
@@ -137,42 +151,58 @@ contract('postgres connector on embedded PGlite', async () => {
   return { session, canLogin };
 });
 
-describe('postgres connector through pg, against a wire-protocol server', () => {
-  let server: Awaited<ReturnType<typeof startServer>>;
-  beforeAll(async () => {
-    server = await startServer(join(mkdtempSync(join(tmpdir(), 'iden-pg-server-')), 'data'));
-  });
-  afterAll(() => server.stop());
+contract('postgres connector through pg, against PGlite on the wire', async () => {
+  const server = await startServer(join(mkdtempSync(join(tmpdir(), 'iden-pg-server-')), 'data'));
+  const session = await postgres.open(
+    spec({ urlEnv: 'DB_URL', createRoles: true }),
+    context('/nonexistent', { DB_URL: server.url }),
+  );
+  const canLogin = async (role: string) =>
+    (
+      await server.db.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
+        role,
+      ])
+    ).rows[0]?.rolcanlogin;
+  return { session, canLogin, stop: server.stop };
+});
 
-  contract('the contract', async () => {
+/** A database with the managed group roles and a role `iden` that may create roles and administers the group roles. */
+async function prepareDatabase(server: PostgresServer, database: string, roles: string[]): Promise<void> {
+  await server.sql(`CREATE DATABASE ${database}`);
+  for (const role of roles) await server.sql(`CREATE ROLE ${pg.escapeIdentifier(role)} NOLOGIN`);
+  await server.sql(
+    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'iden') THEN CREATE ROLE iden LOGIN CREATEROLE; END IF; END $$`,
+  );
+  // PostgreSQL 16 and later require ADMIN OPTION to grant a role; it also makes iden a member of each.
+  for (const role of roles) await server.sql(`GRANT ${pg.escapeIdentifier(role)} TO iden WITH ADMIN OPTION`);
+}
+
+describe('postgres connector against a real PostgreSQL server', () => {
+  let server: PostgresServer;
+  beforeAll(async () => {
+    server = await startPostgres();
+    await prepareDatabase(server, 'warehouse', ['db_read', 'db_write', 'db seat']);
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  contract('the contract, as a CREATEROLE role with ADMIN OPTION', async () => {
     const session = await postgres.open(
-      spec({ urlEnv: 'DB_URL', createRoles: true }),
-      context('/nonexistent', { DB_URL: server.url }),
+      spec({ urlEnv: 'DB_URL' }),
+      context('/x', { DB_URL: server.url('iden', 'warehouse') }),
     );
     const canLogin = async (role: string) =>
       (
-        await server.db.query<{ rolcanlogin: boolean }>(
-          'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1',
-          [role],
-        )
-      ).rows[0]?.rolcanlogin;
+        await server.sql<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
+          role,
+        ])
+      )[0]?.rolcanlogin;
     return { session, canLogin };
-  });
-
-  it('reports a role granted by hand as held (the planner calls it drift)', async () => {
-    await server.db.exec('CREATE ROLE mallory LOGIN; GRANT db_read TO mallory;');
-    const session = await postgres.open(spec({ urlEnv: 'DB_URL' }), context('/x', { DB_URL: server.url }));
-    try {
-      expect(await session.observe()).toContainEqual({ account: 'mallory', entitlement: 'readonly' });
-    } finally {
-      await session.close();
-    }
   });
 
   it('fails a grant to a group role that does not exist, terminally, when it may not create roles', async () => {
     const app = spec({ urlEnv: 'DB_URL' });
     app.file.entitlements.push({ id: 'ghost', kind: 'role', role: 'no_such_role' });
-    const session = await postgres.open(app, context('/x', { DB_URL: server.url }));
+    const session = await postgres.open(app, context('/x', { DB_URL: server.url('iden', 'warehouse') }));
     try {
       const [step] = session.steps([change('grant', 'bob', { entitlement: 'ghost' })]);
       await expect(step!.run()).rejects.toThrow(TerminalError);
@@ -188,17 +218,225 @@ describe('postgres connector through pg, against a wire-protocol server', () => 
       postgres.open(spec({ url: 'postgres://postgres@127.0.0.1:1/postgres' }), context('/x')),
     ).rejects.toThrow(ObserveError);
   });
+
+  it("waits for another run's advisory lock on the database, then gives up", async () => {
+    const holder = new pg.Client({ connectionString: server.url('postgres', 'warehouse') });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [ADVISORY_KEY]);
+      const started = Date.now();
+      await expect(
+        postgres.open(spec({ urlEnv: 'DB_URL' }), {
+          ...context('/x', { DB_URL: server.url('iden', 'warehouse') }),
+          lockTimeoutMs: 800,
+        }),
+      ).rejects.toThrow(/another iden run holds the database's advisory lock/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+    } finally {
+      await holder.end();
+    }
+    const session = await postgres.open(
+      spec({ urlEnv: 'DB_URL' }),
+      context('/x', { DB_URL: server.url('iden', 'warehouse') }),
+    );
+    await session.close();
+  });
 });
 
-describe('postgres connector on an embedded database that already exists', () => {
-  it('reopens the same data and keeps what was granted', async () => {
-    const repo = mkdtempSync(join(tmpdir(), 'iden-pg-reopen-'));
-    const dir = seedEmbedded(repo, 'db');
-    const first = await postgres.open(spec({}), context(repo));
-    await run(first, [change('grant', 'carol', { entitlement: 'readonly' })]);
-    await first.close();
-    const db = await PGlite.create(dir);
-    expect((await db.query('SELECT 1 FROM pg_roles WHERE rolname = $1', ['carol'])).rows).toHaveLength(1);
-    await db.close();
+/** An access repository whose apps reach the real server; `apps` maps app id to [database, role prefix]. */
+function serverRepo(
+  server: PostgresServer,
+  files: Record<string, string>,
+  prune = true,
+): { dir: string; env: NodeJS.ProcessEnv } {
+  const dir = writeTree({
+    '.gitignore': '.iden/\n',
+    'grants/_settings.yaml': 'timezone: UTC\n',
+    'grants/_people.yaml': `people:\n${['alice', 'bob', 'carol', 'dave', 'erin'].map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
+    'grants/db/_app.yaml': `name: Warehouse\nconnector: { type: postgres, urlEnv: DB_URL }\nentitlements:\n  - { id: readonly, kind: role, role: wh_read }\n  - { id: writer, kind: role, role: wh_write }\nprune: ${prune}\n`,
+    'grants/db2/_app.yaml': `name: Sales\nconnector: { type: postgres, urlEnv: DB2_URL }\nentitlements:\n  - { id: readonly, kind: role, role: sales_read }\nprune: ${prune}\n`,
+    ...files,
+  });
+  commitAll(dir, 'access');
+  return { dir, env: { DB_URL: server.url('iden', 'warehouse2'), DB2_URL: server.url('iden', 'sales') } };
+}
+
+describe('iden on a real PostgreSQL server', () => {
+  // Roles are the cluster's: each case gets a cluster of its own.
+  let server: PostgresServer;
+  const roles = async (name: string) =>
+    (
+      await server.sql<{ rolcanlogin: boolean; note: string | null }>(
+        "SELECT rolcanlogin, shobj_description(oid, 'pg_authid') AS note FROM pg_roles WHERE rolname = $1",
+        [name],
+      )
+    )[0];
+  const memberOf = async (member: string) =>
+    (
+      await server.sql<{ grp: string }>(
+        'SELECT g.rolname AS grp FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member WHERE m.rolname = $1 ORDER BY 1',
+        [member],
+      )
+    ).map((r) => r.grp);
+  const reconcile = (dir: string, env: NodeJS.ProcessEnv, ...extra: string[]) =>
+    runCli(['reconcile', '--repo', dir, '--yes', '--no-push', '--at', NOW, ...extra], { env });
+  const plan = async (dir: string, env: NodeJS.ProcessEnv, ...extra: string[]) =>
+    JSON.parse(
+      (await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW, ...extra], { env })).stdout,
+    ) as Plan;
+  const brief = (p: Plan) =>
+    p.changes.map((c) => `${c.action} ${c.user} ${c.app} ${c.entitlement} ${c.reason}`);
+
+  beforeEach(async () => {
+    server = await startPostgres();
+    await prepareDatabase(server, 'warehouse2', ['wh_read', 'wh_write']);
+    await prepareDatabase(server, 'sales', ['sales_read']);
+  }, 60_000);
+  afterEach(() => server?.stop());
+
+  it('never locks out its own connection, a superuser, a role made by hand, or a nested group role', async () => {
+    await server.sql('CREATE ROLE report LOGIN; GRANT wh_read TO report');
+    await server.sql('GRANT wh_read TO postgres');
+    await server.sql('CREATE ROLE "Analytics Writers" NOLOGIN; GRANT wh_write TO "Analytics Writers"');
+    const { dir, env } = serverRepo(server, {
+      'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\n',
+    });
+    const p = await plan(dir, env, '--app', 'db');
+    expect(brief(p)).toEqual(['grant alice db readonly new-grant']);
+    expect(p.drift).toEqual([]);
+    const first = await reconcile(dir, env, '--app', 'db');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(
+      'notice: db: iden is a member of wh_read, wh_write but not a person iden manages (the role iden connects as): left alone',
+    );
+    expect(first.stderr).toContain(
+      'notice: db: postgres is a member of wh_read but not a person iden manages (a superuser): left alone',
+    );
+    expect(first.stderr).toContain(
+      'notice: db: report is a member of wh_read but not a person iden manages (a role iden did not create): left alone',
+    );
+    expect(first.stderr).toContain(
+      'notice: db: Analytics Writers is a member of wh_write but not a person iden manages (a role that cannot log in: a group): left alone',
+    );
+    // alice is iden's: marked. The rest is untouched, run after run: iden can still log in.
+    expect(await roles('alice')).toEqual({ rolcanlogin: true, note: 'managed by iden' });
+    rmSync(join(dir, 'grants/db/alice.yaml'));
+    commitAll(dir, 'alice leaves');
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await roles('alice')).toEqual({ rolcanlogin: false, note: 'managed by iden' });
+    expect(await roles('iden')).toMatchObject({ rolcanlogin: true });
+    expect(await roles('report')).toMatchObject({ rolcanlogin: true });
+    expect(await memberOf('report')).toEqual(['wh_read']);
+    expect(await memberOf('Analytics Writers')).toEqual(['wh_write']);
+    expect(await memberOf('postgres')).toEqual(['wh_read']);
+  });
+
+  it('refuses to grant to a role it did not create, saying how to let it', async () => {
+    await server.sql('CREATE ROLE bob LOGIN');
+    const { dir, env } = serverRepo(server, {
+      'grants/db/bob.yaml': 'user: bob\napp: db\npermissions: [readonly]\n',
+    });
+    const run = await reconcile(dir, env, '--app', 'db');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`the role bob exists but iden did not create it`);
+    expect(run.stdout).toContain(`COMMENT ON ROLE "bob" IS 'managed by iden'`);
+    await server.sql("COMMENT ON ROLE bob IS 'managed by iden'");
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await memberOf('bob')).toEqual(['wh_read']);
+  });
+
+  it('creates a person once when two apps on one cluster run at once, and keeps their login while any app grants them', async () => {
+    const { dir, env } = serverRepo(server, {
+      'grants/db/carol.yaml': 'user: carol\napp: db\npermissions: [readonly]\n',
+      'grants/db2/carol.yaml': 'user: carol\napp: db2\npermissions: [readonly]\n',
+    });
+    const bin = join(packageRoot(), 'dist/src/cli/bin.js');
+    // Two checkouts, as two CI jobs would have: neither waits for the other's repository lock.
+    const other = mkdtempSync(join(tmpdir(), 'iden-second-checkout-'));
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('git', ['clone', '-q', dir, other]);
+    const start = (repo: string, app: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [bin, 'reconcile', '--yes', '--no-push', '--repo', repo, '--at', NOW, '--app', app],
+          {
+            env: { ...process.env, ...env, CI: 'true' },
+            stdio: 'ignore',
+          },
+        );
+        child.on('exit', resolve);
+      });
+    expect(await Promise.all([start(dir, 'db'), start(other, 'db2')])).toEqual([0, 0]);
+    expect(await memberOf('carol')).toEqual(['sales_read', 'wh_read']);
+
+    rmSync(join(dir, 'grants/db2/carol.yaml'));
+    commitAll(dir, 'carol leaves sales');
+    expect((await reconcile(dir, env, '--app', 'db2')).code).toBe(0);
+    expect(await memberOf('carol')).toEqual(['wh_read']);
+    expect(await roles('carol')).toMatchObject({ rolcanlogin: true });
+
+    // Someone shuts her out by hand: the app that grants her access sees it, and lets her back in.
+    await server.sql('ALTER ROLE carol NOLOGIN');
+    const status = await runCli(['status', '--repo', dir, '--at', NOW, '--app', 'db'], { env });
+    expect(status.stdout).toMatch(/^db\s+pending\s+1 to grant/m);
+    expect(brief(await plan(dir, env, '--app', 'db'))).toEqual(['grant carol db readonly login-disabled']);
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await roles('carol')).toMatchObject({ rolcanlogin: true });
+  }, 60_000);
+
+  it('calls extra access drift, kept without prune, whether or not the person has other grants', async () => {
+    const { dir, env } = serverRepo(
+      server,
+      { 'grants/db/dave.yaml': 'user: dave\napp: db\npermissions: [readonly]\n' },
+      false,
+    );
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    await server.sql('GRANT wh_write TO dave');
+    // erin was given wh_write by hand before iden ever granted her anything.
+    await server.sql(
+      "CREATE ROLE erin LOGIN; COMMENT ON ROLE erin IS 'managed by iden'; GRANT wh_write TO erin",
+    );
+    writeFileSync(join(dir, 'grants/db/erin.yaml'), 'user: erin\napp: db\npermissions: [readonly]\n');
+    commitAll(dir, 'erin joins');
+    const p = await plan(dir, env, '--app', 'db');
+    expect(brief(p)).toEqual(['grant erin db readonly new-grant']);
+    expect(p.drift.map((d) => `${d.user} ${d.entitlement} ${d.reason}`)).toEqual([
+      'dave writer drift',
+      'erin writer drift',
+    ]);
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await memberOf('dave')).toEqual(['wh_read', 'wh_write']);
+  });
+
+  it('plans without writing: group roles are created by apply', async () => {
+    await server.sql('CREATE DATABASE fresh');
+    await server.sql('GRANT CREATE ON DATABASE fresh TO iden');
+    const { dir } = serverRepo(server, {
+      'grants/db3/_app.yaml':
+        'name: Fresh\nconnector: { type: postgres, urlEnv: DB3_URL, createRoles: true }\nentitlements:\n  - { id: readonly, kind: role, role: fresh_read }\n',
+      'grants/db3/alice.yaml': 'user: alice\napp: db3\npermissions: [readonly]\n',
+    });
+    const env = { DB3_URL: server.url('iden', 'fresh') };
+    expect(brief(await plan(dir, env, '--app', 'db3'))).toEqual(['grant alice db3 readonly new-grant']);
+    expect(await roles('fresh_read')).toBeUndefined();
+    expect((await reconcile(dir, env, '--app', 'db3')).code).toBe(0);
+    expect(await roles('fresh_read')).toMatchObject({ rolcanlogin: false });
+  });
+
+  it('holds a grant whose account is too long or is a managed role, where it is written', async () => {
+    const { dir, env } = serverRepo(server, {
+      'grants/_people.yaml': `people:\n  - { id: frank, name: F, email: f@example.com, accounts: { db: ${'é'.repeat(40)} } }\n  - { id: gina, name: G, email: g@example.com, accounts: { db: wh_read } }\n`,
+      'grants/db/frank.yaml': 'user: frank\napp: db\npermissions: [readonly]\n',
+      'grants/db/gina.yaml': 'user: gina\napp: db\npermissions: [writer]\n',
+    });
+    const p = await plan(dir, env, '--app', 'db');
+    expect(p.changes).toEqual([]);
+    expect(p.held.map((h) => h.reason)).toEqual([
+      expect.stringMatching(/is 80 bytes in UTF-8; PostgreSQL cuts names at 63 bytes/),
+      expect.stringMatching(/is "wh_read", a role this app maps an entitlement or tier to/),
+    ]);
+    expect(await roles('wh_read')).toMatchObject({ rolcanlogin: false });
   });
 });

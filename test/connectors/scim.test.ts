@@ -151,6 +151,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
         'grants/t/kim.yaml': 'user: kim\napp: t\npermissions: [team, viewer]\n',
         'grants/t/lee.yaml': 'user: lee\napp: t\npermissions: [team]\n',
       });
+      commitAll(other, 'team');
       expect(
         (await runCli(['apply', '--repo', other, '--at', NOW, '--yes', '--no-push'], { env })).code,
       ).toBe(0);
@@ -161,6 +162,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
         },
         other,
       );
+      commitAll(other, 'kim and lee swap viewer');
       const put = await runCli(['apply', '--repo', other, '--at', NOW, '--yes', '--no-push'], { env });
       expect(put.stdout).toContain('Applied: 1 granted, 1 revoked, 0 unchanged, 0 failed.');
       expect(plain.store.requests.filter((r) => r.startsWith('PATCH'))).toEqual([]);

@@ -280,9 +280,9 @@ describe('offboarding and retirement revoke', () => {
     );
     commitAll(dir, 'readonly moves to db_read2');
     expect(brief(await plan(dir))).toEqual([
-      'grant bob bob_o readonly changed',
+      'grant bob bob_o readonly new-grant',
       'revoke bob bob_o readonly@retired retired',
-      'grant p000 p000 readonly changed',
+      'grant p000 p000 readonly new-grant',
       'revoke p000 p000 readonly@retired retired',
     ]);
     expect((await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW])).code).toBe(0);

@@ -129,11 +129,31 @@ describe('makePlan reasons', () => {
     ]);
   });
 
-  it('changed for permissions added to or taken from an existing grant', () => {
+  it('changed only for what the grant file changed: added to or taken from its earlier version', () => {
     const observed: Held[] = [{ account: 'alice', entitlement: 'readonly' }];
-    expect(brief(plan([app({ grants: [grant('alice', ['writer'])], observed })], now))).toEqual([
+    const history = new Map([
+      ['alice', { previous: new Set(['e:readonly']), ever: new Set(['e:readonly']) }],
+    ]);
+    expect(brief(plan([app({ grants: [grant('alice', ['writer'])], observed, history })], now))).toEqual([
       'revoke alice readonly changed',
       'grant alice writer changed',
+    ]);
+  });
+
+  it('drift for access no version of the grant ever gave, kept unless the app prunes; new-grant for a new file', () => {
+    // alice's grant file is new and says writer; she already holds readonly, added by hand.
+    const observed: Held[] = [{ account: 'alice', entitlement: 'readonly' }];
+    const p = plan([app({ grants: [grant('alice', ['writer'])], observed })], now);
+    expect(brief(p)).toEqual(['grant alice writer new-grant']);
+    expect(p.drift.map((d) => `${d.user} ${d.entitlement} ${d.reason}`)).toEqual(['alice readonly drift']);
+    const pruned = plan([app({ grants: [grant('alice', ['writer'])], observed, prune: true })], now);
+    expect(brief(pruned)).toEqual(['revoke alice readonly drift', 'grant alice writer new-grant']);
+  });
+
+  it('lets back in, as login-disabled, an account that holds its access but cannot use it', () => {
+    const observed: Held[] = [{ account: 'alice', entitlement: 'readonly', disabled: true }];
+    expect(brief(plan([app({ grants: [grant('alice', ['readonly'])], observed })], now))).toEqual([
+      'grant alice readonly login-disabled',
     ]);
   });
 

@@ -375,4 +375,44 @@ export const cases: Case[] = [
       message: /did you mean "role"/,
     },
   },
+  {
+    name: 'a PostgreSQL role name over 63 bytes',
+    changes: {
+      'grants/db/_app.yaml': `name: W\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\n  - id: writer\n    kind: role\n    role: ${'é'.repeat(40)}\n`,
+    },
+    expected: {
+      file: 'grants/db/_app.yaml',
+      line: 7,
+      column: 11,
+      code: 'name-too-long',
+      message: /is 80 bytes in UTF-8; PostgreSQL cuts names at 63 bytes/,
+    },
+  },
+  {
+    name: 'an account over 63 bytes',
+    changes: {
+      'grants/_people.yaml': `people:\n  - { id: alice, name: A, email: a@example.com, accounts: { db: ${'a'.repeat(64)} } }\n  - { id: bob, name: B, email: b@example.com, accounts: { gh: bob-o } }\n  - { id: carol, name: C, email: c@example.com, accounts: { gh: carol } }\n`,
+    },
+    expected: {
+      file: 'grants/db/alice.yaml',
+      line: 1,
+      column: 7,
+      code: 'name-too-long',
+      message: /64 bytes/,
+    },
+  },
+  {
+    name: "an account that is one of the app's roles",
+    changes: {
+      'grants/_people.yaml':
+        'people:\n  - { id: alice, name: A, email: a@example.com, accounts: { db: db_read } }\n  - { id: bob, name: B, email: b@example.com, accounts: { gh: bob-o } }\n  - { id: carol, name: C, email: c@example.com, accounts: { gh: carol } }\n',
+    },
+    expected: {
+      file: 'grants/db/alice.yaml',
+      line: 1,
+      column: 7,
+      code: 'account-is-role',
+      message: /would give every member of that role the access/,
+    },
+  },
 ];

@@ -7,7 +7,14 @@ import type { PGlite } from '@electric-sql/pglite';
 let db: PGlite | undefined;
 
 type Request =
-  | { id: number; op: 'open'; dataDir: string; initdbArgs: string[] }
+  | {
+      id: number;
+      op: 'open';
+      dataDir: string;
+      initdbArgs: string[];
+      /** Compiled once by the main thread and shared by every database's thread. */
+      modules: { pglite: unknown; initdb: unknown; bundle: Uint8Array };
+    }
   | { id: number; op: 'query'; sql: string; params?: unknown[] }
   | { id: number; op: 'close' };
 
@@ -15,7 +22,13 @@ parentPort?.on('message', async (request: Request) => {
   try {
     if (request.op === 'open') {
       const { PGlite } = await import('@electric-sql/pglite');
-      db = await PGlite.create(request.dataDir, { initDbStartParams: request.initdbArgs });
+      const { pglite, initdb, bundle } = request.modules;
+      db = await PGlite.create(request.dataDir, {
+        initDbStartParams: request.initdbArgs,
+        pgliteWasmModule: pglite as never,
+        initdbWasmModule: initdb as never,
+        fsBundle: new Blob([bundle]),
+      });
       parentPort?.postMessage({ id: request.id, ok: true, rows: [] });
     } else if (request.op === 'query') {
       const result = await db!.query(request.sql, request.params);

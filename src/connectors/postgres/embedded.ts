@@ -9,7 +9,9 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../../util/package-root.js';
 import type { Database, Query } from './database.js';
@@ -86,6 +88,27 @@ async function fromTemplate(dataDir: string, options: EmbeddedOptions): Promise<
   cpSync(join(template, 'data'), dataDir, { recursive: true });
 }
 
+let modules: Promise<{ pglite: unknown; initdb: unknown; bundle: Uint8Array }> | undefined;
+/** The runtime's WebAssembly (TypeScript's lib for Node leaves it out). */
+const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } })
+  .WebAssembly;
+
+/** PGlite's WebAssembly, compiled once per process and shared by every database's thread. */
+function compiled() {
+  modules ??= (async () => {
+    const dist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+    const [pglite, initdb] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm'].map(async (name) => wasm.compile(await readFile(join(dist, name)))),
+    );
+    return {
+      pglite: pglite!,
+      initdb: initdb!,
+      bundle: new Uint8Array(await readFile(join(dist, 'pglite.data'))),
+    };
+  })();
+  return modules;
+}
+
 /** PGlite in a folder of the repository, in a thread of its own, each statement under a watchdog. */
 export async function embeddedDatabase(dataDir: string, options: EmbeddedOptions): Promise<Database> {
   preflight(dataDir);
@@ -158,7 +181,10 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
       worker.postMessage({ id, ...message });
     });
   };
-  await call({ op: 'open', dataDir, initdbArgs: INITDB_ARGS }, options.initTimeoutMs ?? 300_000);
+  await call(
+    { op: 'open', dataDir, initdbArgs: INITDB_ARGS, modules: await compiled() },
+    options.initTimeoutMs ?? 300_000,
+  );
   const query: Query = async <T>(sql: string, params?: unknown[]) =>
     (await call({ op: 'query', sql, params }, options.timeoutMs)) as T[];
   // One connection: a transaction holds it until it ends, and statements wait their turn.

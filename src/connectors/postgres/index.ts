@@ -21,6 +21,11 @@ import { type Database, type Query, quoteIdent, type ServerDatabase, serverDatab
 import { EmbeddedStoppedError, embeddedDatabase } from './embedded.js';
 import type { PostgresConnector, PostgresEntitlement, PostgresLicense } from './settings.generated.js';
 
+/** The comment iden puts on every login role it creates: the only roles whose login it ever changes. */
+export const OWNED = 'managed by iden';
+/** The advisory-lock key every iden run takes on a managed database. */
+export const ADVISORY_KEY = 7_400_202_611;
+
 /** Opens a session on the app's database: a server through pg, or the embedded PGlite under .iden/. */
 export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
   const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
@@ -33,8 +38,9 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
       const release = await advisoryLock(db, context);
       return new PostgresSession(
         app,
+        context,
         async () => db,
-        url ? concurrency : 1,
+        concurrency,
         createRoles,
         async () => {
           await release();
@@ -48,8 +54,9 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
         : new ObserveError(`cannot open the database: ${(e as Error).message}`, { cause: e });
     }
   }
-  // The embedded database: its folder is locked for the run, created (from a template) only when a change is made.
-  const dataDir = embeddedPath(context, app);
+  // The embedded database: its folder is locked for the run, created (from a template) only when a change is made,
+  // and its thread stopped between observing and applying, so many of them never run at once.
+  const dataDir = join(context.repoRoot, '.iden', 'pglite', app.id);
   const release = await acquireLock(`${dataDir}.lock`, {
     timeoutMs: context.lockTimeoutMs,
     command: 'iden',
@@ -66,13 +73,20 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     }
     return db;
   };
-  return new PostgresSession(app, connect, 1, createRoles, async () => {
+  const session = new PostgresSession(app, context, connect, 1, createRoles, async () => {
     try {
       await db?.close();
     } finally {
       release();
     }
   });
+  session.suspend = async () => {
+    const open = db;
+    db = undefined;
+    session.forget();
+    await open?.close();
+  };
+  return session;
 }
 
 /**
@@ -98,21 +112,27 @@ async function advisoryLock(db: ServerDatabase, context: ConnectorContext): Prom
   });
 }
 
-/** The advisory-lock key every iden run takes on a managed database. */
-export const ADVISORY_KEY = 7_400_202_611;
-
-function embeddedPath(context: ConnectorContext, app: AppSpec): string {
-  return join(context.repoRoot, '.iden', 'pglite', app.id);
+interface Member {
+  grp: string;
+  member: string;
+  canLogin: boolean;
+  owned: boolean;
+  /** Why the member is not a person iden manages, when it is not. */
+  unmanaged: string | undefined;
 }
 
 class PostgresSession implements Session {
+  readonly notices: string[] = [];
   /** Group role name to the entitlement and tier ids it stands for. */
   private readonly byRole = new Map<string, { entitlement?: string; license?: string }[]>();
   private readonly roleOf = new Map<string, string>();
   private ready: Promise<Database> | undefined;
+  /** Set for the embedded database: stops its thread until the next statement needs it. */
+  suspend?: () => Promise<void>;
 
   constructor(
     app: AppSpec,
+    private readonly context: ConnectorContext,
     /** The database; `create` false: undefined when an embedded one does not exist yet (it holds nothing). */
     private readonly connect: (create: boolean) => Promise<Database | undefined>,
     readonly concurrency: number,
@@ -122,6 +142,21 @@ class PostgresSession implements Session {
     const { entitlements, licenses } = typed<PostgresConnector, PostgresEntitlement, PostgresLicense>(app);
     for (const e of entitlements) this.map(e.role, { entitlement: e.id }, `e:${e.id}`);
     for (const l of licenses) this.map(l.role, { license: l.id }, `l:${l.id}`);
+  }
+
+  private map(role: string, target: { entitlement?: string; license?: string }, key: string) {
+    this.byRole.set(role, [...(this.byRole.get(role) ?? []), target]);
+    this.roleOf.set(key, role);
+  }
+
+  private role(change: Change): string {
+    return this.roleOf.get(
+      change.entitlement !== undefined ? `e:${change.entitlement}` : `l:${change.license}`,
+    )!;
+  }
+
+  forget(): void {
+    this.ready = undefined;
   }
 
   /** The database, ready to change: created if embedded and new, its group roles made where iden makes them. Plan never gets here. */
@@ -140,21 +175,14 @@ class PostgresSession implements Session {
     return this.ready;
   }
 
-  private map(role: string, target: { entitlement?: string; license?: string }, key: string) {
-    this.byRole.set(role, [...(this.byRole.get(role) ?? []), target]);
-    this.roleOf.set(key, role);
-  }
-
-  private role(change: Change): string {
-    return this.roleOf.get(
-      change.entitlement !== undefined ? `e:${change.entitlement}` : `l:${change.license}`,
-    )!;
-  }
-
   private async createGroupRoles(db: Database): Promise<void> {
     const existing = await this.existingRoles([...this.byRole.keys()], db.query);
     for (const role of this.byRole.keys()) {
-      if (!existing.has(role)) await db.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`);
+      if (existing.has(role)) continue;
+      await db.query(`CREATE ROLE ${quoteIdent(role)} NOLOGIN`).catch((e: { code?: string }) => {
+        // Another app on the same cluster created it meanwhile.
+        if (e.code !== '42710' && e.code !== '23505') throw e;
+      });
     }
   }
 
@@ -166,26 +194,75 @@ class PostgresSession implements Session {
     return new Set(rows.map((r) => r.rolname));
   }
 
+  /**
+   * The managed roles' members that are people iden manages: login roles it
+   * created (marked with its comment), never the connecting role, a
+   * superuser, a group role or a role made by hand, which are reported once
+   * as not managed and left alone. A managed member that cannot log in holds
+   * its roles `disabled`: present, but not access.
+   */
   async observe(): Promise<Held[]> {
-    let rows: { grp: string; member: string }[];
+    let members: Member[];
     try {
       const db = await this.connect(false);
       if (!db) return [];
-      rows = await db.query(
-        `SELECT DISTINCT g.rolname AS grp, m.rolname AS member
-           FROM pg_auth_members am
-           JOIN pg_roles g ON g.oid = am.roleid
-           JOIN pg_roles m ON m.oid = am.member
-          WHERE g.rolname = ANY($1::text[])`,
-        [[...this.byRole.keys()]],
-      );
+      members = await this.members(db.query);
     } catch (e) {
       if (e instanceof ObserveError) throw e;
       throw new ObserveError(`cannot list role memberships: ${(e as Error).message}`, { cause: e });
     }
-    return rows.flatMap(({ grp, member }) =>
-      (this.byRole.get(grp) ?? []).map((target) => ({ account: member, ...target })),
+    const unmanaged = groupBy(
+      members.filter((m) => m.unmanaged),
+      (m) => m.member,
     );
+    for (const [member, rows] of unmanaged) {
+      this.notices.push(
+        `${member} is a member of ${[...new Set(rows.map((r) => r.grp))].sort().join(', ')} but not a person iden manages (${rows[0]!.unmanaged}): left alone`,
+      );
+    }
+    return members
+      .filter((m) => !m.unmanaged)
+      .flatMap(({ grp, member, canLogin }) =>
+        (this.byRole.get(grp) ?? []).map((target) => ({
+          account: member,
+          ...target,
+          ...(canLogin ? {} : { disabled: true }),
+        })),
+      );
+  }
+
+  private async members(query: Query): Promise<Member[]> {
+    const rows = await query<{
+      grp: string;
+      member: string;
+      canlogin: boolean;
+      super: boolean;
+      me: boolean;
+      note: string | null;
+    }>(
+      `SELECT DISTINCT g.rolname AS grp, m.rolname AS member, m.rolcanlogin AS canlogin, m.rolsuper AS super,
+              m.rolname = current_user AS me, shobj_description(m.oid, 'pg_authid') AS note
+         FROM pg_auth_members am
+         JOIN pg_roles g ON g.oid = am.roleid
+         JOIN pg_roles m ON m.oid = am.member
+        WHERE g.rolname = ANY($1::text[])`,
+      [[...this.byRole.keys()]],
+    );
+    return rows.map((r) => {
+      const owned = r.note === OWNED;
+      const unmanaged = r.me
+        ? 'the role iden connects as'
+        : r.super
+          ? 'a superuser'
+          : !owned && !r.canlogin
+            ? 'a role that cannot log in: a group'
+            : !owned
+              ? 'a role iden did not create'
+              : this.byRole.has(r.member)
+                ? 'a managed group role'
+                : undefined;
+      return { grp: r.grp, member: r.member, canLogin: r.canlogin, owned, unmanaged };
+    });
   }
 
   /** One step per account and direction, run in a transaction: the account's roles change together. */
@@ -197,9 +274,32 @@ class PostgresSession implements Session {
     }));
   }
 
+  /** What iden knows of a login role: absent, created by iden, or someone else's. */
+  private async person(
+    query: Query,
+    account: string,
+  ): Promise<{ owned: boolean; canLogin: boolean } | undefined> {
+    const [row] = await query<{ canlogin: boolean; note: string | null; super: boolean; me: boolean }>(
+      `SELECT rolcanlogin AS canlogin, rolsuper AS super, rolname = current_user AS me,
+              shobj_description(oid, 'pg_authid') AS note
+         FROM pg_roles WHERE rolname = $1`,
+      [account],
+    );
+    if (!row) return undefined;
+    return { owned: row.note === OWNED && !row.super && !row.me, canLogin: row.canlogin };
+  }
+
+  private notOwned(account: string): TerminalError {
+    return new TerminalError(
+      `the role ${account} exists but iden did not create it (or it is the connecting role, a superuser or a group): iden changes no role it does not own. To let iden manage it: COMMENT ON ROLE ${quoteIdent(account)} IS '${OWNED}'`,
+    );
+  }
+
   private async grant(batch: Change[]): Promise<Outcome[]> {
     const account = batch[0]!.account;
     return this.inTransaction(`granting roles to ${account}`, async (query) => {
+      if (this.byRole.has(account))
+        throw new TerminalError(`${account} is a group role this app manages, not a person`);
       const roles = [...new Set(batch.map((c) => this.role(c)))];
       const existing = await this.existingRoles(roles, query);
       const absent = roles.filter((r) => !existing.has(r));
@@ -208,17 +308,18 @@ class PostgresSession implements Session {
           `group role ${absent.join(', ')} does not exist in the database; create it or set createRoles: true`,
         );
       }
-      // The person's account is part of their first grant: created if missing, let back in if it was shut.
-      const [login] = await query<{ rolcanlogin: boolean }>(
-        'SELECT rolcanlogin FROM pg_roles WHERE rolname = $1',
-        [account],
-      );
-      if (!login) await query(`CREATE ROLE ${quoteIdent(account)} LOGIN`);
-      else if (!login.rolcanlogin) await query(`ALTER ROLE ${quoteIdent(account)} LOGIN`);
+      // The person's account is part of their first grant: created (and marked as iden's) if missing, let back in if shut.
+      const person = await this.person(query, account);
+      if (!person) {
+        await query(`CREATE ROLE ${quoteIdent(account)} LOGIN`);
+        await query(`COMMENT ON ROLE ${quoteIdent(account)} IS '${OWNED}'`);
+      } else if (!person.owned) throw this.notOwned(account);
+      else if (!person.canLogin) await query(`ALTER ROLE ${quoteIdent(account)} LOGIN`);
       const outcomes: Outcome[] = [];
       for (const change of batch) {
         const role = this.role(change);
-        if (await this.isMember(query, role, account)) outcomes.push('unchanged');
+        if (await this.isMember(query, role, account))
+          outcomes.push(person && !person.canLogin ? 'granted' : 'unchanged');
         else {
           await query(`GRANT ${quoteIdent(role)} TO ${quoteIdent(account)}`);
           outcomes.push('granted');
@@ -231,6 +332,9 @@ class PostgresSession implements Session {
   private async revoke(batch: Change[]): Promise<Outcome[]> {
     const account = batch[0]!.account;
     return this.inTransaction(`revoking roles from ${account}`, async (query) => {
+      const person = await this.person(query, account);
+      if (!person) return batch.map(() => 'unchanged');
+      if (!person.owned) throw this.notOwned(account);
       const outcomes: Outcome[] = [];
       for (const change of batch) {
         const role = this.role(change);
@@ -246,14 +350,15 @@ class PostgresSession implements Session {
         }
         outcomes.push('revoked');
       }
-      // An account whose last managed membership went can no longer log in; it is never dropped.
+      // Login is cluster-wide: it goes only when no app on this cluster grants the person anything any more.
       const [left] = await query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_auth_members am
            JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
           WHERE m.rolname = $1 AND g.rolname = ANY($2::text[])`,
         [account, [...this.byRole.keys()]],
       );
-      if (left?.n === 0) await query(`ALTER ROLE ${quoteIdent(account)} NOLOGIN`);
+      if (left?.n === 0 && person.canLogin && !this.context.stillGranted?.(account))
+        await query(`ALTER ROLE ${quoteIdent(account)} NOLOGIN`);
       return outcomes;
     });
   }
@@ -282,12 +387,12 @@ class PostgresSession implements Session {
   }
 }
 
-// Connection trouble, too many connections and serialisation conflicts pass; a full disk (53100) and lack of memory do not.
-const TRANSIENT_SQLSTATE = /^(08|53300|57P0|40001|40P01)/;
+// Connection trouble, too many connections, serialisation conflicts and a concurrent creation of
+// the same role pass; a full disk (53100) and lack of memory stop the app.
+const TRANSIENT_SQLSTATE = /^(08|53300|57P0|40001|40P01|23505|42710)/;
 const STOPPING_SQLSTATE = /^(53100|53200|58030|25006)/;
 const TRANSIENT_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
-/** Connection trouble and serialisation conflicts are retried; anything else fails the change. */
 function classify(e: unknown, what: string): Error {
   if (e instanceof TerminalError || e instanceof TransientError) return e;
   if (e instanceof EmbeddedStoppedError) return new AppStoppedError(`${what}: ${e.message}`, { cause: e });
