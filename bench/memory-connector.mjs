@@ -36,7 +36,8 @@ export function memoryConnector({ pageSize = 1000 } = {}) {
             changes: batch,
             async run() {
               counts.mutations++;
-              return batch.map((c) => {
+              return batch.map((change) => ({ change, outcome: outcome(change) }));
+              function outcome(c) {
                 const h = {
                   account: c.account,
                   ...(c.entitlement ? { entitlement: c.entitlement } : { license: c.license }),
@@ -47,7 +48,7 @@ export function memoryConnector({ pageSize = 1000 } = {}) {
                   return 'granted';
                 }
                 return store.delete(key(h)) ? 'revoked' : 'unchanged';
-              });
+              }
             },
           }));
         },

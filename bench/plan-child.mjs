@@ -9,7 +9,15 @@ const root = process.argv[2];
 const at = Date.parse('2026-11-27T12:00:00Z');
 const { connector, stores, counts } = memoryConnector();
 const registry = { postgres: connector };
-const options = (repo) => ({ repo, at, strict: true, allowMassRemoval: true, env: {}, registry });
+const options = (repo) => ({
+  repo,
+  at,
+  strict: true,
+  allowMassRemoval: true,
+  env: {},
+  registry,
+  lockTimeoutMs: 0,
+});
 
 // First run: every app empty, so every grant is a change; applied in batches.
 let prepared = await preparePlan(options(await loadRepo(root)));

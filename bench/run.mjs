@@ -1,5 +1,6 @@
 // npm run bench: each figure beside its floor and the target its issue names.
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateRepo } from './generate.mjs';
@@ -56,6 +57,35 @@ if (!only || only === 'plan') {
   console.log(
     `  first apply: ${a.changes} changes in ${a.calls} calls (observe pages + one per account batch), minimum ${a.minimum}: ${a.calls === a.minimum ? 'met' : 'MISSED'}\n`,
   );
+}
+
+if (!only || only === 'plan' || only === 'embedded') {
+  // 200 apps, each an embedded PostgreSQL (PGlite) under .iden/, 20 grants each.
+  const dir = generateRepo(join(tmpdir(), 'iden-bench-embedded-200'), {
+    people: 4_000,
+    apps: 200,
+    grants: 4_000,
+    embedded: true,
+  });
+  rmSync(join(dir, '.iden'), { recursive: true, force: true });
+  console.log('plan: 200 apps, each an embedded PostgreSQL, 4,000 grants');
+  const first = child('embedded-child.mjs', dir, 'plan');
+  const apply = child('embedded-child.mjs', dir, 'apply');
+  const disk =
+    Number(execFileSync('du', ['-sk', join(dir, '.iden')], { encoding: 'utf8' }).split('\t')[0]) / 1024;
+  const second = child('embedded-child.mjs', dir, 'plan');
+  const memory = child('embedded-child.mjs', dir, 'plan', 'memory');
+  const row = (name, r) =>
+    console.log(
+      `  ${name.padEnd(44)} ${(r.ms / 1000).toFixed(1).padStart(6)} s, ${r.rssMb.toFixed(0).padStart(5)} MB peak${r.applied ? `; ${r.applied} granted` : ''}`,
+    );
+  row('first plan (no database yet: nothing to open)', first);
+  row('first apply (200 databases made from the template)', apply);
+  row('second plan (200 databases observed, 3 at a time)', second);
+  row('the same plan against in-memory apps', memory);
+  const peak = Math.max(first.rssMb, apply.rssMb, second.rssMb);
+  console.log(`  disk: ${disk.toFixed(0)} MB under .iden/ (${(disk / 200).toFixed(1)} MB a database)`);
+  console.log(`  peak ${peak.toFixed(0)} MB (target <= 1024 MB): ${peak <= 1024 ? 'met' : 'MISSED'}\n`);
 }
 
 if (!only || only === 'audit') {

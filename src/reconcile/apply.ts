@@ -83,7 +83,7 @@ export async function applyChanges(
 }
 
 /** Apps applied at once. */
-const APPS_AT_ONCE = 4;
+const APPS_AT_ONCE = 3;
 
 /** One app: every grant first, then the removals but those of people whose grant failed here. */
 async function applyApp(

@@ -47,7 +47,7 @@ export interface Prepared {
 
 export const DEFAULT_LIMITS = { maxRemovals: 50, maxRemovalShare: 0.5 };
 /** Apps opened and observed at once: each embedded database is a thread with its own memory. */
-const OPEN_AT_ONCE = 4;
+const OPEN_AT_ONCE = 3;
 
 /**
  * The I/O shell around the planner: validates the repository, reads what git

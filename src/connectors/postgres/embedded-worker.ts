@@ -39,11 +39,8 @@ parentPort?.on('message', async (request: Request) => {
       parentPort?.postMessage({ id: request.id, ok: true, rows: [] });
     }
   } catch (e) {
-    const { message, code, name } = e as { message?: string; code?: string; name?: string };
-    parentPort?.postMessage({
-      id: request.id,
-      ok: false,
-      error: { message: String(message ?? e), code, name },
-    });
+    const { message, code, name } = (e ?? {}) as { message?: string; code?: string; name?: string };
+    const text = message ?? (typeof e === 'object' ? JSON.stringify(e) : String(e));
+    parentPort?.postMessage({ id: request.id, ok: false, error: { message: text, code, name } });
   }
 });

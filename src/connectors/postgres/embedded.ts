@@ -21,6 +21,8 @@ export class EmbeddedStoppedError extends Error {
   override readonly name = 'EmbeddedStoppedError';
 }
 
+/** The PGlite the template was made with: a new version makes a new template. */
+const PGLITE_VERSION = '0.5.14';
 /** WAL in 1 MB segments: each embedded database takes about 30 MB instead of 40. */
 const INITDB_ARGS = ['--wal-segsize=1'];
 /** Room the database needs to write safely: more than one WAL segment and its checkpoints. */
@@ -74,18 +76,30 @@ export function preflight(dataDir: string): void {
  * (initdb takes seconds; a copy takes a fraction of one).
  */
 async function fromTemplate(dataDir: string, options: EmbeddedOptions): Promise<void> {
-  const version = '0.5.14';
-  const template = join(dirname(dataDir), `.template-${version}`);
-  if (!existsSync(join(template, '.complete'))) {
-    rmSync(template, { recursive: true, force: true });
-    const db = await startWorker(join(template, 'data'), {
-      ...options,
-      timeoutMs: options.initTimeoutMs ?? 300_000,
-    });
-    await db.close();
-    writeFileSync(join(template, '.complete'), '');
-  }
+  const template = join(dirname(dataDir), `.template-${PGLITE_VERSION}`);
+  await ensureTemplate(template, options);
   cpSync(join(template, 'data'), dataDir, { recursive: true });
+}
+
+/** Templates being made in this process: apps opened side by side wait for the one initdb. */
+const making = new Map<string, Promise<void>>();
+
+function ensureTemplate(template: string, options: EmbeddedOptions): Promise<void> {
+  if (existsSync(join(template, '.complete'))) return Promise.resolve();
+  let made = making.get(template);
+  if (!made) {
+    made = (async () => {
+      rmSync(template, { recursive: true, force: true });
+      const db = await startWorker(join(template, 'data'), {
+        ...options,
+        timeoutMs: options.initTimeoutMs ?? 300_000,
+      });
+      await db.close();
+      writeFileSync(join(template, '.complete'), '');
+    })().finally(() => making.delete(template));
+    making.set(template, made);
+  }
+  return made;
 }
 
 let modules: Promise<{ pglite: unknown; initdb: unknown; bundle: Uint8Array }> | undefined;
@@ -181,10 +195,15 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
       worker.postMessage({ id, ...message });
     });
   };
-  await call(
-    { op: 'open', dataDir, initdbArgs: INITDB_ARGS, modules: await compiled() },
-    options.initTimeoutMs ?? 300_000,
-  );
+  try {
+    await call(
+      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, modules: await compiled() },
+      options.initTimeoutMs ?? 300_000,
+    );
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
   const query: Query = async <T>(sql: string, params?: unknown[]) =>
     (await call({ op: 'query', sql, params }, options.timeoutMs)) as T[];
   // One connection: a transaction holds it until it ends, and statements wait their turn.
