@@ -133,6 +133,6 @@ if (!only || only === 'scim') {
   const run = child('scim-child.mjs');
   console.log(`  ${run.changes} changes (${run.failed} failed) in ${(run.ms / 1000).toFixed(1)} s wall`);
   console.log(
-    `  requests: ${run.requests}, minimum ${run.minimum} (${run.pages} reads, one per user created, one PATCH per group): ${run.requests === run.minimum ? 'met' : 'MISSED'}\n`,
+    `  requests: ${run.requests}, minimum ${run.minimum} (${run.pages} reads: the configuration, the Users to an empty page, a filter per group; one per user created, one PATCH per group): ${run.requests === run.minimum ? 'met' : 'MISSED'}\n`,
   );
 }

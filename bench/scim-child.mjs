@@ -45,6 +45,7 @@ const prepared = await preparePlan({
   allowMassRemoval: true,
   env: { T: 'scim-token' },
   registry: { scim },
+  lockTimeoutMs: 0,
 });
 const pages = server.store.requests.length;
 const results = await applyChanges(prepared.plan.changes, prepared.sessions);

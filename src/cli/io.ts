@@ -1,5 +1,5 @@
 import type { Registry } from '../connectors/catalog.js';
-import type { RetryPolicy } from '../reconcile/apply.js';
+import type { RetryPolicy } from '../reconcile/retry.js';
 
 /** What a command needs from the process, passed in so tests can call main() directly. */
 export interface Io {

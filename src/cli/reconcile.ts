@@ -62,6 +62,7 @@ async function begin(
     registry: io.registry ?? connectors,
     lockTimeoutMs,
     ...(io.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: io.embeddedTimeoutMs } : {}),
+    ...(io.retry ? { retry: io.retry } : {}),
     command: `iden ${command}`,
     push: options.push ?? true,
     check: (repo: AccessRepo) => {

@@ -1,6 +1,6 @@
 import type { Change, Held, Outcome } from '../model/access.js';
 import type { AccountRule } from '../model/accounts.js';
-import type { AppFile } from '../model/repo.js';
+import type { AppFile, Person } from '../model/repo.js';
 
 export type { Assignment, Change, ChangeReason, Held, Outcome } from '../model/access.js';
 
@@ -24,6 +24,8 @@ export interface ConnectorContext {
    * instant: one decision for everything the apps share.
    */
   stillGranted?: (account: string) => boolean;
+  /** The directory (_people.yaml), by person id: names and emails for the accounts a connector creates. */
+  people?: ReadonlyMap<string, Person>;
 }
 
 /** An open connection to one app. */

@@ -115,6 +115,14 @@ id: string
  */
 name: string
 /**
+ * The given (first) name, for apps that want it apart (SCIM name.givenName). Default: name up to its last space.
+ */
+givenName?: string
+/**
+ * The family (last) name, for apps that want it apart (SCIM name.familyName). Default: name after its last space.
+ */
+familyName?: string
+/**
  * The person's work email, unique in the directory.
  */
 email: string

@@ -6,32 +6,20 @@ import {
   type Session,
   type Step,
   type StepResult,
-  TransientError,
 } from '../connectors/types.js';
 import { groupBy } from '../util/group-by.js';
+import { type GaveUp, type RetryOptions, withRetry } from './retry.js';
 
 export interface ChangeResult extends Change {
   outcome: Outcome;
   error?: string;
 }
 
-export interface RetryPolicy {
-  attempts: number;
-  baseMs: number;
-  maxMs: number;
-}
-
-export interface ApplyOptions {
-  retry?: RetryPolicy;
+export interface ApplyOptions extends RetryOptions {
   onProgress?: (app: string, done: number, total: number) => void;
   /** Each step's results as it finishes (the run's journal); throwing stops the whole run. */
   onResults?: (results: ChangeResult[]) => void;
-  sleep?: (ms: number) => Promise<void>;
-  random?: () => number;
 }
-
-/** Five attempts in all: the first and up to four retries. */
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseMs: 500, maxMs: 30_000 };
 
 /**
  * Runs changes through their apps' sessions: every grant first, then the
@@ -176,30 +164,16 @@ function track(original: Change, outcome: Outcome, error?: string): Tracked {
   return { original, result };
 }
 
-/**
- * Runs a step, retrying transient errors with exponential backoff and full
- * jitter, honouring Retry-After; then checks that each of its changes got
- * exactly one result, naming it.
- */
+/** Runs a step through the retry layer, then checks that each of its changes got exactly one result, naming it. */
 async function runStep(step: Step, options: ApplyOptions): Promise<{ results: Tracked[]; stopped?: string }> {
-  const policy = options.retry ?? DEFAULT_RETRY;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const random = options.random ?? Math.random;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return { results: matched(step, await step.run()) };
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (!(e instanceof TransientError) || attempt >= policy.attempts) {
-        const tries = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-        return {
-          results: step.changes.map((c) => track(c, 'failed', `${message}${tries}`)),
-          ...(e instanceof AppStoppedError ? { stopped: message } : {}),
-        };
-      }
-      const backoff = random() * Math.min(policy.maxMs, policy.baseMs * 2 ** (attempt - 1));
-      await sleep(Math.max(backoff, Math.min(e.retryAfterMs ?? 0, policy.maxMs * 4)));
-    }
+  try {
+    return { results: matched(step, await withRetry(() => step.run(), options)) };
+  } catch (e) {
+    const gave = e as GaveUp;
+    return {
+      results: step.changes.map((c) => track(c, 'failed', gave.message)),
+      ...(gave.last instanceof AppStoppedError ? { stopped: (gave.last as Error).message } : {}),
+    };
   }
 }
 

@@ -16,6 +16,7 @@ import { desired, type GrantSpec } from './desired.js';
 import { grantHistories, type Retired, removedAccounts, retiredMappings } from './history.js';
 import { wantedEverywhere } from './org-removals.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
+import { GaveUp, type RetryOptions, withRetry } from './retry.js';
 
 export interface PrepareOptions {
   repo: AccessRepo;
@@ -29,6 +30,8 @@ export interface PrepareOptions {
   registry: Registry;
   lockTimeoutMs: number;
   embeddedTimeoutMs?: number;
+  /** How transient failures to observe are retried; tests shorten the waits. */
+  retryOptions?: RetryOptions;
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
@@ -88,6 +91,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
 
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
   const sharing = stillGrantedByTarget(repo, at, registry, options.env, validation);
+  const directory = new Map(people.map((p) => [p.id, p]));
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
   const inputs = await Promise.all(
@@ -129,9 +133,11 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                 : {}),
               stillGranted: sharing(app.id),
+              people: directory,
             },
           );
-          const observed: Held[] = await session.observe();
+          const open = session;
+          const observed: Held[] = await withRetry(() => open.observe(), options.retryOptions ?? {});
           for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
           // An embedded database's thread is stopped until apply needs it: many never run at once.
           await session.suspend?.();
@@ -139,7 +145,8 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           return { ...input, observed };
         } catch (e) {
           await session?.close().catch(() => undefined);
-          return { ...input, skip: { reason: `cannot observe: ${(e as Error).message}`, error: true } };
+          const message = e instanceof GaveUp ? e.message : (e as Error).message;
+          return { ...input, skip: { reason: `cannot observe: ${message}`, error: true } };
         }
       }),
     ),

@@ -7,6 +7,7 @@ import { acquireLock } from './lock.js';
 import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
 import { recoverJournals, stateDir } from './records.js';
+import type { RetryPolicy } from './retry.js';
 
 export interface RunRequest {
   root: string;
@@ -19,6 +20,7 @@ export interface RunRequest {
   registry: Registry;
   lockTimeoutMs: number;
   embeddedTimeoutMs?: number;
+  retry?: RetryPolicy;
   /** The command, named in the lock and the records. */
   command: string;
   /** Whether records of earlier runs left by a killed run are pushed when recovered. */
@@ -71,6 +73,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       lockTimeoutMs: request.lockTimeoutMs,
       ...(request.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: request.embeddedTimeoutMs } : {}),
       ...(removals ? { repositoryRemovals: removals } : {}),
+      ...(request.retry ? { retryOptions: { retry: request.retry } } : {}),
       onNotice: request.onNotice,
     });
     return {

@@ -1,4 +1,5 @@
 import { main } from '../../src/cli/main.js';
+import type { RetryPolicy } from '../../src/reconcile/retry.js';
 
 export interface CliResult {
   code: number;
@@ -9,7 +10,7 @@ export interface CliResult {
 /** Runs iden in-process, as the bin does, capturing its output. */
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; answer?: boolean } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; answer?: boolean; retry?: RetryPolicy } = {},
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -24,6 +25,7 @@ export async function runCli(
     cwd: options.cwd ?? process.cwd(),
     interactive: options.answer !== undefined,
     confirm: async () => options.answer ?? false,
+    ...(options.retry ? { retry: options.retry } : {}),
   });
   return { code, stdout, stderr };
 }

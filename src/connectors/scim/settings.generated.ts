@@ -17,9 +17,9 @@ baseUrl: string
  */
 tokenEnv: string
 /**
- * How a PATCH removes group members: a filter path (RFC 7644) or a value array (as Azure AD sends). Default filter.
+ * How removals from groups and from a User's roles and entitlements are written. filter (default): one remove per value with a filter path, as RFC 7644 §3.5.2.2 gives; the connector moves to replace by itself when the service refuses filtered paths. replace: the whole list is read fresh and written back without the value (guarded by If-Match where the service has ETags). A remove with no filter (the value-array form) removes every value on a conformant service and is never sent.
  */
-removeForm?: ("filter" | "value-array")
+removeForm?: ("filter" | "replace")
 }
 
 /**
