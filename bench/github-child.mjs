@@ -35,7 +35,7 @@ writeFileSync(
 );
 writeFileSync(
   join(dir, 'grants/gh/_app.yaml'),
-  `name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: plat, kind: group, team: platform }\n  - { id: api-push, kind: permission, repo: api, permission: push }\nlicenses:\n  - { id: copilot, seats: ${people}, copilot: true }\n`,
+  `name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0, contentPerMinute: 0, contentPerHour: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: plat, kind: group, team: platform }\n  - { id: api-push, kind: permission, repo: api, permission: push }\nlicenses:\n  - { id: copilot, seats: ${people}, copilot: true }\n`,
 );
 for (const id of ids) {
   writeFileSync(

@@ -115,7 +115,9 @@ if (!only || only === 'audit') {
 }
 
 if (!only || only === 'github') {
-  console.log('github: 2,000 changes against the GitHub test server, 20 ms a request, writes one at a time');
+  console.log(
+    'github: 2,000 changes against the GitHub test server, 20 ms a request, writes one at a time (content limits off, as on an Enterprise Server without rate limiting)',
+  );
   const run = child('github-child.mjs');
   console.log(
     `  ${run.changes} changes (${run.failed} failed, ${run.errors} responses off the spec) in ${(run.ms / 1000).toFixed(1)} s wall`,
@@ -124,7 +126,7 @@ if (!only || only === 'github') {
     `  calls: ${run.calls} (${run.observeCalls} to observe), minimum ${run.minimum} (observe pages, one per team or repository change, one Copilot batch): ${run.calls === run.minimum ? 'met' : 'MISSED'}`,
   );
   console.log(
-    `  floor at 20 ms a call, one at a time: ${((run.minimum * 20) / 1000).toFixed(1)} s (the rest is octokit's throttling and retry plugins, about 15 ms a request here)\n`,
+    `  floor at 20 ms a call, one at a time: ${((run.minimum * 20) / 1000).toFixed(1)} s (the rest is octokit and the test server's request validation)\n`,
   );
 }
 

@@ -176,7 +176,7 @@ describe('plan, apply, reconcile on the example repository', () => {
       });
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(
-        /error: github skipped: cannot observe: cannot read GitHub organisation acme: Bad credentials/,
+        /error: github skipped: cannot observe: cannot read GitHub organisation acme: GitHub answered 401 to GET \/orgs\/acme\/\S+: Bad credentials/,
       );
       expect(run.stdout).not.toMatch(/^[+-] \S+ +github/m);
       expect(run.stdout).toContain('Applied: 4 granted');

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/reconcile/plan.js';
 import { runCli } from '../helpers/cli.js';
@@ -8,6 +9,8 @@ import { GithubOrgServer } from '../helpers/github-org-server.js';
 import { writeTree } from '../helpers/repo.js';
 
 const NOW = '2026-11-27T12:00:00Z';
+/** Waits shortened by injection: a Retry-After of a second is waited a few milliseconds. */
+const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
 
 /** An organisation: owner is its only owner; alice and carol are members; carol is in engineering. */
 async function org(options: ConstructorParameters<typeof GithubOrgServer>[1] = {}) {
@@ -54,13 +57,15 @@ ${app}`,
 const env = (server: GithubOrgServer) => ({
   GITHUB_TOKEN: 'test-token',
   GITHUB_API_URL: server.url,
-  IDEN_GITHUB_RETRY_AFTER_UNIT_MS: '5',
 });
 const brief = (p: Plan) =>
   p.changes.map((c) => `${c.action} ${c.user} ${c.entitlement ?? c.license} ${c.reason}`);
 
 async function plan(dir: string, server: GithubOrgServer): Promise<Plan> {
-  const result = await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW], { env: env(server) });
+  const result = await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW], {
+    env: env(server),
+    retry: FAST,
+  });
   return JSON.parse(result.stdout) as Plan;
 }
 
@@ -85,10 +90,11 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       ]);
       const applied = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
         env: env(server),
+        retry: FAST,
       });
       expect(applied.code).toBe(1);
       expect(applied.stdout).toMatch(
-        /failed\s+zed\s+gh\s+eng\s+granting eng to ghost-user: GitHub refused it \(422/,
+        /failed\s+zed\s+gh\s+eng\s+adding ghost-user to team engineering: GitHub answered 422 to PUT \/orgs\/acme\/teams\/engineering\/memberships\/ghost-user/,
       );
       expect(applied.stdout).toContain('Applied: 5 granted, 0 revoked, 0 unchanged, 2 failed.');
       expect(server.members.get('alice-m')).toBe('member');
@@ -117,7 +123,10 @@ describe('github connector through the CLI, against a GitHub test server', () =>
     try {
       const dir = accessRepo();
       const apply = () =>
-        runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+        runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+          env: env(server),
+          retry: FAST,
+        });
       await apply();
       server.expire('bob-o');
       const again = await apply();
@@ -145,6 +154,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       const dir = accessRepo({}, 'prune: true\n');
       const first = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
         env: env(server),
+        retry: FAST,
       });
       expect(first.code).toBe(0);
       server.teams.get('engineering')!.set('mallory', 'member');
@@ -157,7 +167,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       commitAll(dir, 'owner gives up the owner role');
       const run = await runCli(
         ['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push', '--allow-mass-removal'],
-        { env: env(server) },
+        { env: env(server), retry: FAST },
       );
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('refused: owner is the last owner of acme');
@@ -186,6 +196,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       commitAll(dir, 'twelve people');
       const run = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
         env: env(server),
+        retry: FAST,
       });
       expect(run.stdout).toContain('Applied: 24 granted, 0 revoked, 0 unchanged, 0 failed.');
       expect(run.code).toBe(0);
@@ -229,14 +240,20 @@ describe('github connector, reading and mapping', () => {
       expect(server.requests.filter((r) => r === 'GET /orgs/acme/teams/engineering/members')).toHaveLength(
         3 + 1,
       );
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(team.get('m001-gh')).toBe('maintainer');
       expect(team.get('m000-gh')).toBe('maintainer');
       // m001 gives up the maintainer role: demoted to member, still in the team.
       writeTree({ 'grants/gh/m001.yaml': 'user: m001\napp: gh\npermissions: [eng]\n' }, dir);
       commitAll(dir, 'm001 is no longer a lead');
       expect(brief(await plan(dir, server))).toEqual(['revoke m001 eng-lead changed']);
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(team.get('m001-gh')).toBe('member');
       expect(brief(await plan(dir, server))).toEqual([]);
       expect(server.errors).toEqual([]);
@@ -253,7 +270,10 @@ describe('github connector, reading and mapping', () => {
       const dir = accessRepo({
         'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [owners, eng]\nlicense: copilot\n',
       });
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(server.members.get('alice-m')).toBe('admin');
       writeTree(
         { 'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng]\nlicense: copilot\n' },
@@ -261,7 +281,10 @@ describe('github connector, reading and mapping', () => {
       );
       commitAll(dir, 'alice is no longer an owner');
       expect(brief(await plan(dir, server))).toEqual(['revoke alice owners changed']);
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(server.members.get('alice-m')).toBe('member');
       expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
 
@@ -270,12 +293,18 @@ describe('github connector, reading and mapping', () => {
         'revoke alice eng removed',
         'revoke alice copilot removed',
       ]);
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(server.teams.get('engineering')!.has('alice-m')).toBe(false);
       expect(server.copilot.has('alice-m')).toBe(false);
       // Without a Copilot seat she now holds the organisation seat, which the next run takes: she leaves the org.
       expect(brief(await plan(dir, server))).toEqual(['revoke alice basic removed']);
-      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env: env(server) });
+      await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
       expect(server.members.has('alice-m')).toBe(false);
       expect(brief(await plan(dir, server))).toEqual([]);
       expect(server.errors).toEqual([]);
@@ -295,7 +324,9 @@ describe('github connector, reading and mapping', () => {
       });
     const notFound = translate(error(404, 'Not Found'), 'granting eng to ghost', 'ghost');
     expect(notFound).toBeInstanceOf(TerminalError);
-    expect(notFound.message).toBe("granting eng to ghost: no GitHub user 'ghost' (or no access to it)");
+    expect(notFound.message).toBe(
+      "granting eng to ghost: no GitHub user 'ghost' (or no access to it): GitHub answered 404 to PUT /x: Not Found",
+    );
     const limited = translate(
       error(403, 'You have exceeded a secondary rate limit', { 'retry-after': '30' }),
       'x',
@@ -342,3 +373,161 @@ function rmGrant(dir: string, user: string) {
   rmSync(`${dir}/grants/gh/${user}.yaml`);
   commitAll(dir, `${user} leaves`);
 }
+
+describe('github connector: one membership request, Enterprise Server, pacing', () => {
+  it('sends one membership request per person, with the role they end with', async () => {
+    const server = await org();
+    try {
+      for (const u of ['dan', 'eve', 'fay']) server.users.add(u);
+      const dir = writeTree({
+        'grants/_people.yaml':
+          'people:\n  - { id: dan, name: Dan, email: dan@example.com, accounts: { github: dan } }\n  - { id: eve, name: Eve, email: eve@example.com, accounts: { github: eve } }\n  - { id: fay, name: Fay, email: fay@example.com, accounts: { github: fay } }\n  - { id: owner, name: Owner, email: owner@example.com, accounts: { github: owner } }\n',
+        'grants/gh/_app.yaml':
+          'name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: owners, kind: role, orgRole: admin }\nlicenses:\n  - { id: basic, seats: 10 }\n  - { id: copilot, seats: 5, copilot: true }\n',
+        // dan: owner plus the organisation seat; eve: the seat alone; fay: a Copilot seat alone.
+        'grants/gh/dan.yaml': 'user: dan\napp: gh\npermissions: [owners]\nlicense: basic\n',
+        'grants/gh/eve.yaml': 'user: eve\napp: gh\nlicense: basic\n',
+        'grants/gh/fay.yaml': 'user: fay\napp: gh\nlicense: copilot\n',
+        'grants/gh/owner.yaml': 'user: owner\napp: gh\npermissions: [owners]\nlicense: basic\n',
+      });
+      commitAll(dir, 'three newcomers');
+      const run = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+        env: env(server),
+        retry: FAST,
+      });
+      expect(run.code).toBe(0);
+      const writes = server.requests.filter((r) => !r.startsWith('GET'));
+      expect(writes).toEqual([
+        'PUT /orgs/acme/memberships/dan',
+        'PUT /orgs/acme/memberships/eve',
+        'PUT /orgs/acme/memberships/fay',
+        'POST /orgs/acme/copilot/billing/selected_users',
+      ]);
+      expect(server.invitations.map((i) => `${i.login} ${i.role}`)).toEqual([
+        'dan admin',
+        'eve direct_member',
+        'fay direct_member',
+      ]);
+      expect([...server.copilot]).toEqual(['fay']);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it.each(['ghes-3.17', 'ghes-3.19'] as const)(
+    'observes GitHub Enterprise Server (%s), which has no invitation or Copilot routes, checked against its description',
+    async (ghes) => {
+      const server = await org({ plan: ghes });
+      try {
+        // Without a Copilot tier (never declared, so none retired), everything else works,
+        // and the missing invitation routes are said once.
+        const dir = accessRepo({
+          'grants/gh/_app.yaml': `name: GitHub
+connector: { type: github, org: acme, writeIntervalMs: 0 }
+entitlements:
+  - { id: eng, kind: group, team: engineering }
+  - { id: plat-push, kind: permission, repo: platform, permission: push }
+  - { id: owners, kind: role, orgRole: admin }
+licenses:
+  - { id: basic, seats: 10 }
+`,
+          'grants/gh/alice.yaml': 'user: alice\napp: gh\npermissions: [eng, plat-push]\nlicense: basic\n',
+        });
+        const gh = join(dir, 'grants/gh/_app.yaml');
+        const run = await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+          env: env(server),
+          retry: FAST,
+        });
+        expect(run.code).toBe(0);
+        expect(run.stderr).toContain(
+          'notice: gh: this GitHub has no invitation routes (GET /orgs/acme/invitations answered 404, as on GitHub Enterprise Server)',
+        );
+        expect(server.teams.get('engineering')!.has('alice-m')).toBe(true);
+        expect(server.errors).toEqual([]);
+        // A Copilot tier on a server without Copilot cannot be observed, and says why.
+        writeFileSync(
+          gh,
+          `${readFileSync(gh, 'utf8').replace('licenses:\n', 'licenses:\n  - { id: copilot, seats: 5, copilot: true }\n')}`,
+        );
+        commitAll(dir, 'copilot again');
+        const p = await plan(dir, server);
+        expect(p.skipped[0]!.reason).toContain(
+          'Copilot seats are not available on this GitHub (GET /orgs/acme/copilot/billing/seats answered 404)',
+        );
+        // Terminal: asking again cannot make the route appear.
+        expect(p.skipped[0]!.reason).not.toContain('attempts');
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it('gives errors their HTTP status and route even when GitHub sends no message', async () => {
+    const { RequestError } = await import('@octokit/request-error');
+    const { describeError } = await import('../../src/connectors/github/client.js');
+    const bare = new RequestError('', 502, {
+      request: {
+        method: 'GET',
+        url: 'https://ghe.example.com/api/v3/orgs/acme/members?per_page=100',
+        headers: { authorization: 'token secret' },
+      },
+      response: { status: 502, url: '', headers: {}, data: '' },
+    });
+    expect(describeError(bare)).toBe('GitHub answered 502 to GET /api/v3/orgs/acme/members');
+    expect(describeError(bare)).not.toContain('secret');
+  });
+
+  it('paces content-creating writes within 80 a minute and 500 an hour, saying how long and how many are left', async () => {
+    const { Pacer } = await import('../../src/connectors/github/client.js');
+    let now = 0;
+    const waits: number[] = [];
+    const notices: string[] = [];
+    const pacer = new Pacer(0, (t) => notices.push(t), {
+      now: () => now,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    });
+    pacer.remaining = 600;
+    for (let i = 0; i < 600; i++) {
+      await pacer.beforeWrite(true);
+      now += 10;
+    }
+    // Every 80 writes wait for the minute to turn (the 81st, 161st, … 481st, and the 581st
+    // once the hour has turned); the 501st waits for the hour.
+    expect(waits.filter((w) => w > 40_000 && w <= 60_000)).toHaveLength(7);
+    expect(Math.max(...waits)).toBeGreaterThan(3_000_000);
+    expect(notices.find((n) => n.includes('500 content-creating requests an hour'))).toMatch(
+      /^GitHub allows 500 content-creating requests an hour: waiting \d+m\d*s?; 100 writes left$/,
+    );
+    // Removals create nothing: only spacing applies.
+    const spacing = new Pacer(1000, () => undefined, {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    });
+    const before = now;
+    for (let i = 0; i < 200; i++) await spacing.beforeWrite(false);
+    expect(now - before).toBe(199_000);
+    // An Enterprise Server with rate limiting off: contentPerMinute and contentPerHour 0.
+    const { contentLimits } = await import('../../src/connectors/github/client.js');
+    const unlimited = new Pacer(
+      0,
+      () => undefined,
+      {
+        now: () => now,
+        sleep: async (ms) => {
+          now += ms;
+        },
+      },
+      contentLimits(0, 0),
+    );
+    const start = now;
+    for (let i = 0; i < 1000; i++) await unlimited.beforeWrite(true);
+    expect(now).toBe(start);
+    expect(contentLimits(10, 0).map((l) => l.name)).toEqual(['10 content-creating requests a minute']);
+  });
+});

@@ -1,7 +1,7 @@
 import { createVerify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkResponse, sampleResponse } from './github-spec.js';
+import { checkRequest, checkResponse, type Description, description, sampleResponse } from './github-spec.js';
 
 type OrgRole = 'admin' | 'member';
 type Invitation = { id: number; login: string; role: 'direct_member' | 'admin'; teams: string[] };
@@ -11,6 +11,8 @@ export interface OrgServerOptions {
   latencyMs?: number;
   /** Every Nth write is answered with a secondary-rate-limit 403 and retry-after: 1 (0: never). */
   secondaryLimitEvery?: number;
+  /** Which GitHub it is: api.github.com, or an Enterprise Server version, which lacks some routes (404). */
+  plan?: 'api.github.com' | 'ghes-3.17' | 'ghes-3.19';
 }
 
 /**
@@ -84,6 +86,19 @@ export class GithubOrgServer {
     return this.writes;
   }
 
+  private api: Description | undefined;
+
+  /** The description's path template a request's path matches, if any. */
+  private templateOf(method: string, pathname: string): string | undefined {
+    this.api ??= description(this.options.plan ?? 'api.github.com');
+    const api = this.api;
+    return Object.keys(api.paths).find(
+      (template) =>
+        api.paths[template]?.[method.toLowerCase()] &&
+        new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+    );
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
@@ -125,6 +140,17 @@ export class GithubOrgServer {
       );
       return;
     }
+    // A route this GitHub does not have (Enterprise Server lacks some): 404, as it answers.
+    if (!this.templateOf(method, url.pathname)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          message: 'Not Found',
+          documentation_url: 'https://docs.github.com/enterprise-server/rest',
+        }),
+      );
+      return;
+    }
     if (this.options.latencyMs) await new Promise((r) => setTimeout(r, this.options.latencyMs));
     this.remaining = Math.max(0, this.remaining - 1);
     const headers: Record<string, string> = {
@@ -141,7 +167,8 @@ export class GithubOrgServer {
       payload?: unknown,
       extra: Record<string, string> = {},
     ) => {
-      checkResponse(method, template, status, payload ?? null);
+      checkRequest(method, template, url.searchParams, raw, this.api);
+      checkResponse(method, template, status, payload ?? null, this.api);
       res.writeHead(status, { ...headers, ...extra });
       res.end(payload === undefined ? '' : JSON.stringify(payload));
     };

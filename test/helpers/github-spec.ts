@@ -7,11 +7,18 @@ interface Operation {
   responses: Record<string, { content?: Record<string, { schema?: object }> }>;
 }
 
-const spec = JSON.parse(
-  readFileSync(join(packageRoot(), 'test', 'fixtures', 'github-rest-subset.json'), 'utf8'),
-) as {
-  paths: Record<string, Record<string, Operation>>;
-};
+export type Description = { name: string; paths: Record<string, Record<string, Operation>> };
+
+/** A vendored cut of GitHub's published description: api.github.com, or an Enterprise Server version. */
+export function description(name: 'api.github.com' | 'ghes-3.17' | 'ghes-3.19'): Description {
+  const file = name === 'api.github.com' ? 'github-rest-subset.json' : `github-${name}-subset.json`;
+  const parsed = JSON.parse(
+    readFileSync(join(packageRoot(), 'test', 'fixtures', file), 'utf8'),
+  ) as Description;
+  return { name, paths: parsed.paths };
+}
+
+const spec = description('api.github.com');
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const compiled = new Map<string, ValidateFunction>();
 
@@ -20,8 +27,14 @@ const compiled = new Map<string, ValidateFunction>();
  * the status must be one the operation lists, and the body must match its schema.
  * Throws with what is wrong, so a test server cannot drift from the real API.
  */
-export function checkResponse(method: string, template: string, status: number, body: unknown): void {
-  const operation = spec.paths[template]?.[method.toLowerCase()];
+export function checkResponse(
+  method: string,
+  template: string,
+  status: number,
+  body: unknown,
+  against: Description = spec,
+): void {
+  const operation = against.paths[template]?.[method.toLowerCase()];
   if (!operation) throw new Error(`${method} ${template} is not in the GitHub description`);
   const response = operation.responses[String(status)];
   if (!response)
@@ -30,7 +43,7 @@ export function checkResponse(method: string, template: string, status: number, 
     );
   const schema = response.content?.['application/json']?.schema;
   if (!schema) return;
-  const key = `${method} ${template} ${status}`;
+  const key = `${against.name} ${method} ${template} ${status}`;
   let validate = compiled.get(key);
   if (!validate) {
     validate = ajv.compile(toJsonSchema(schema) as object);
@@ -120,9 +133,9 @@ export function checkRequest(
   template: string,
   query: URLSearchParams,
   body: string,
-  description = spec,
+  against: Description = spec,
 ): void {
-  const operation = description.paths[template]?.[method.toLowerCase()] as RequestOperation | undefined;
+  const operation = against.paths[template]?.[method.toLowerCase()] as RequestOperation | undefined;
   if (!operation) throw new Error(`${method} ${template} is not in the GitHub description`);
   for (const parameter of operation.parameters ?? []) {
     if (parameter.in !== 'query') continue;
@@ -139,7 +152,7 @@ export function checkRequest(
         : schema?.type === 'boolean'
           ? value === 'true'
           : value;
-    const key = `query ${method} ${template} ${parameter.name}`;
+    const key = `query ${against.name} ${method} ${template} ${parameter.name}`;
     let validate = compiledRequests.get(key);
     if (!validate) {
       validate = ajv.compile(toJsonSchema(schema ?? {}) as object);
@@ -157,7 +170,7 @@ export function checkRequest(
       throw new Error(`${method} ${template}: the request needs a JSON body`);
     return;
   }
-  const key = `body ${method} ${template}`;
+  const key = `body ${against.name} ${method} ${template}`;
   let validate = compiledRequests.get(key);
   if (!validate) {
     validate = ajv.compile(toJsonSchema(schema) as object);

@@ -1,26 +1,94 @@
 import { createAppAuth } from '@octokit/auth-app';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
-import Bottleneck from 'bottleneck';
+import { formatDuration } from '../../model/duration.js';
+import { TerminalError, TransientError } from '../types.js';
 import type { GithubConnector } from './settings.generated.js';
 
-const GithubClient = Octokit.plugin(throttling, retry);
-export type Client = InstanceType<typeof GithubClient>;
+export type Client = Octokit;
 
-/** How many times a rate-limited request is retried before it is handed back as transient. */
-export const RATE_LIMIT_RETRIES = 4;
+export interface ContentLimit {
+  count: number;
+  windowMs: number;
+  name: string;
+}
+
+/** GitHub's documented limits for content-creating requests (80 a minute, 500 an hour), or the app's own; 0 is none. */
+export function contentLimits(perMinute = 80, perHour = 500): ContentLimit[] {
+  return [
+    { count: perMinute, windowMs: 60_000, name: `${perMinute} content-creating requests a minute` },
+    { count: perHour, windowMs: 3_600_000, name: `${perHour} content-creating requests an hour` },
+  ].filter((l) => l.count > 0);
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
 
 /**
- * An octokit with the throttling and retry plugins: primary and secondary
- * rate limits honoured (retry-after, x-ratelimit-reset), server errors
- * retried, and writes one at a time with a pause between them.
+ * Paces writes as GitHub asks integrators to: one at a time, at least
+ * `intervalMs` apart, and content-creating ones (POST, PUT, PATCH) within
+ * GitHub's documented limits, 80 a minute and 500 an hour. A long wait says
+ * how long, and how many writes remain.
  */
-export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv): Client {
+export class Pacer {
+  private last = Number.NEGATIVE_INFINITY;
+  private readonly recent: number[] = [];
+  /** Writes still to make in this run, when the session knows (for the notice of a long wait). */
+  remaining: number | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly onNotice: (text: string) => void = () => undefined,
+    private readonly clock: Clock = realClock,
+    private readonly limits: ContentLimit[] = contentLimits(),
+  ) {}
+
+  async beforeWrite(contentCreating: boolean): Promise<void> {
+    let until = this.last + this.intervalMs;
+    let reason: string | undefined;
+    if (contentCreating) {
+      const now = this.clock.now();
+      while (this.recent.length > 0 && this.recent[0]! <= now - 3_600_000) this.recent.shift();
+      for (const limit of this.limits) {
+        const inWindow = this.recent.filter((t) => t > now - limit.windowMs);
+        if (inWindow.length < limit.count) continue;
+        const free = inWindow[inWindow.length - limit.count]! + limit.windowMs;
+        if (free > until) {
+          until = free;
+          reason = limit.name;
+        }
+      }
+    }
+    const wait = until - this.clock.now();
+    if (wait > 0) {
+      if (reason && wait >= 10_000) {
+        const left =
+          this.remaining !== undefined
+            ? `; ${this.remaining} write${this.remaining === 1 ? '' : 's'} left`
+            : '';
+        this.onNotice(`GitHub allows ${reason}: waiting ${formatDuration(wait)}${left}`);
+      }
+      await this.clock.sleep(wait);
+    }
+    const now = this.clock.now();
+    this.last = now;
+    if (contentCreating) this.recent.push(now);
+    if (this.remaining !== undefined) this.remaining = Math.max(0, this.remaining - 1);
+  }
+}
+
+/**
+ * A plain octokit: a token (tokenEnv, default GITHUB_TOKEN) or a GitHub App
+ * installation, the organisation's API (baseUrl, GITHUB_API_URL, or
+ * api.github.com), every write through the pacer, and no retries of its own
+ * (the run retries, in one place).
+ */
+export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv, pacer: Pacer): Client {
   const baseUrl = settings.baseUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com';
-  const writeInterval = settings.writeIntervalMs;
-  // A test knob: how long one second of retry-after lasts (GitHub's own unit is a second).
-  const retryAfterBaseValue = Number(env.IDEN_GITHUB_RETRY_AFTER_UNIT_MS ?? 1000);
   const auth = settings.app
     ? {
         authStrategy: createAppAuth,
@@ -31,25 +99,59 @@ export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv):
         },
       }
     : { auth: env[settings.tokenEnv ?? 'GITHUB_TOKEN'] };
-  return new GithubClient({
+  const octokit = new Octokit({
     ...auth,
     baseUrl,
     userAgent: 'iden',
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
-    throttle: {
-      retryAfterBaseValue,
-      // Writes go one at a time; by default a second apart, three for those that notify people, as GitHub asks.
-      ...(writeInterval === undefined
-        ? {}
-        : {
-            write: new Bottleneck.Group({ maxConcurrent: 1, minTime: writeInterval }),
-            notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: writeInterval }),
-          }),
-      onRateLimit: (_after: number, _options: object, _octokit: object, retryCount: number) =>
-        retryCount < RATE_LIMIT_RETRIES,
-      onSecondaryRateLimit: (_after: number, _options: object, _octokit: object, retryCount: number) =>
-        retryCount < RATE_LIMIT_RETRIES,
-    },
   });
+  octokit.hook.before('request', async (options) => {
+    const method = String(options.method ?? 'GET').toUpperCase();
+    // Fetching an App installation token is not a write to the organisation.
+    if (method === 'GET' || String(options.url).includes('/access_tokens')) return;
+    await pacer.beforeWrite(method !== 'DELETE');
+  });
+  return octokit;
+}
+
+/** A failed request as people read it: the status, the route, and GitHub's message (never the token). */
+export function describeError(e: unknown): string {
+  if (!(e instanceof RequestError)) return e instanceof Error ? e.message : String(e);
+  const route = `${e.request.method} ${new URL(e.request.url).pathname}`;
+  const message = (e.response?.data as { message?: string } | undefined)?.message ?? e.message;
+  return `GitHub answered ${e.status} to ${route}${message && message !== String(e.status) ? `: ${message}` : ''}`;
+}
+
+/** Turns octokit's errors into the connector contract's: rate limits and server errors transient, the rest terminal. */
+export function translate(e: unknown, what: string, username?: string): Error {
+  if (e instanceof TerminalError || e instanceof TransientError) return e;
+  if (!(e instanceof RequestError))
+    return new TransientError(`${what}: ${describeError(e)}`, undefined, { cause: e });
+  const headers = e.response?.headers ?? {};
+  const after = Number(headers['retry-after']);
+  const reset = Number(headers['x-ratelimit-reset']);
+  const limited =
+    e.status === 429 ||
+    (e.status === 403 && (/rate limit/i.test(e.message) || headers['x-ratelimit-remaining'] === '0'));
+  if (limited || e.status >= 500) {
+    const wait =
+      Number.isFinite(after) && after > 0
+        ? after * 1000
+        : Number.isFinite(reset) && reset > 0
+          ? reset * 1000 - Date.now()
+          : undefined;
+    return new TransientError(
+      `${what}: ${describeError(e)}`,
+      wait !== undefined && wait > 0 ? wait : undefined,
+      { cause: e },
+    );
+  }
+  if (e.status === 404 && username)
+    return new TerminalError(
+      `${what}: no GitHub user '${username}' (or no access to it): ${describeError(e)}`,
+      { cause: e },
+    );
+  if (e.status === 422 && username)
+    return new TerminalError(`${what}: ${describeError(e)}; is '${username}' a GitHub user?`, { cause: e });
+  return new TerminalError(`${what}: ${describeError(e)}`, { cause: e });
 }

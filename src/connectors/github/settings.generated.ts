@@ -38,9 +38,17 @@ privateKeyEnv: string
 installationId: number
 }
 /**
- * The least time between two writes, in milliseconds. Writes always go one at a time; by default a second apart, and three seconds for those that notify people (adding a collaborator), as GitHub asks of integrators. Lower it only for a GitHub Enterprise Server that allows it.
+ * The least time between two writes, in milliseconds. Writes always go one at a time, by default a second apart, as GitHub asks of integrations. Lower it only for a GitHub Enterprise Server that allows it.
  */
 writeIntervalMs?: number
+/**
+ * The most content-creating writes (POST, PUT, PATCH) a minute. Default 80, GitHub's documented secondary limit; 0 for no limit (a GitHub Enterprise Server with rate limiting off).
+ */
+contentPerMinute?: number
+/**
+ * The most content-creating writes an hour. Default 500, GitHub's documented secondary limit; 0 for no limit.
+ */
+contentPerHour?: number
 }
 
 /**
