@@ -146,7 +146,13 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     expect(apply.concurrency).toEqual({ group: 'iden-apply', 'cancel-in-progress': false });
     expect(apply.permissions).toEqual({ contents: 'write' });
     const run = steps(apply).find((s) => s.run?.includes('iden apply'))!;
-    expect(run.run).toBe('npx --no-install iden apply --yes --strict');
+    expect(run.run).toBe('npx --no-install iden apply --yes --strict --record-file iden-record.jsonl');
+    // The record is signed, and kept a second time as an artifact of the run, whatever happened.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression
+    expect(run.env?.IDEN_RECORD_KEY).toBe('${{ secrets.IDEN_RECORD_KEY }}');
+    const artifact = steps(apply).find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
+    expect(artifact.if).toBe('always()');
+    expect(artifact.with).toMatchObject({ path: 'iden-record.jsonl' });
     // No plan step gates it: a held grant or an unreachable app must not stop the others.
     expect(run.if).toBeUndefined();
     expect(steps(apply).filter((s) => s.run?.includes('iden ')).length).toBe(1);
@@ -166,7 +172,9 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(reconcile.jobs.reconcile!.strategy!.matrix.app).toBe('${{ fromJSON(needs.apps.outputs.apps) }}');
     const step = reconcile.jobs.reconcile!.steps.find((s) => s.run?.includes('iden reconcile'))!;
-    expect(step.run).toBe('npx --no-install iden reconcile --yes --strict --commit --app "$APP"');
+    expect(step.run).toBe(
+      'npx --no-install iden reconcile --yes --strict --commit --app "$APP" --record-file iden-record.jsonl',
+    );
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(step.env?.APP).toBe('${{ matrix.app }}');
   });

@@ -1,69 +1,190 @@
-import { simpleGit } from 'simple-git';
 import { readBlobs } from '../git/blobs.js';
-import { readRecords } from '../git/notes.js';
-import type { Instant } from '../model/time.js';
-import { type AuditEvent, attachRecords, buildEvents } from './events.js';
-import { grantHistory } from './history.js';
+import { NOTES_REF, notesPresent, readNoteLines } from '../git/notes.js';
+import { describeRun } from '../model/record.js';
+import { type Instant, isoUtc } from '../model/time.js';
+import { attachRecords } from './applied.js';
+import { addApprovals, type ReviewSource } from './approvals.js';
+import { type AccessView, accessAsOf } from './as-of.js';
+import { type AuditEvent, buildEvents, type ZoneHistory, zoneHistory } from './events.js';
+import { type Commit, type History, pathIdentity, placeInTime, readHistory } from './history.js';
+import { type CheckedRecords, checkRecords, type Warning } from './records.js';
 
 export interface AuditQuery {
   user?: string | undefined;
   app?: string | undefined;
   since?: Instant | undefined;
   until?: Instant | undefined;
-  zone: string;
   now: Instant;
 }
 
+/** How complete the audit is: what it was read from. */
+export interface AuditSource {
+  head: string | null;
+  notesRef: string;
+  shallow: boolean;
+  notesFetched: boolean;
+  /** The earliest run whose commit is no longer on the branch (a history rewrite since). */
+  rewrittenSince?: string;
+  records: { total: number; verified: number };
+}
+
+export interface AuditData {
+  history: History;
+  dates: Map<string, number>;
+  zones: ZoneHistory;
+  checked: CheckedRecords;
+  source: AuditSource;
+  warnings: Warning[];
+}
+
 /**
- * The audit timeline: the whole first-parent history read once, indexed, and
- * only the blobs of the grant files the query can touch read and parsed.
+ * Reads what every audit question needs, once: the branch's history of
+ * grants/ (with dates checked against order and records), the time zone in
+ * force over time, and the apply records, verified. What makes the answer
+ * incomplete is collected as warnings.
  */
-export async function auditEvents(root: string, query: AuditQuery): Promise<AuditEvent[]> {
-  const git = simpleGit({ baseDir: root });
-  const commits = await grantHistory(root);
-  const wanted = (path: string | undefined) => {
-    if (path === undefined) return false;
-    const [, app, file] = path.split('/');
+export async function readAudit(root: string, env: NodeJS.ProcessEnv, now: Instant): Promise<AuditData> {
+  const [history, lines, notesFetched] = await Promise.all([
+    readHistory(root),
+    readNoteLines(root),
+    notesPresent(root),
+  ]);
+  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined);
+  const warnings: Warning[] = [];
+  if (history.shallow)
+    warnings.push({
+      code: 'shallow-clone',
+      message: `this is a shallow clone: history before ${history.commits[0] ? isoUtc(history.commits[0].claimed) : 'its first commit'} is missing, so first events and --as-of before it are wrong; fetch it with git fetch --unshallow`,
+    });
+  if (!notesFetched)
+    warnings.push({
+      code: 'no-records',
+      message: `no apply records here (${NOTES_REF} is absent): what was applied is unknown; fetch them with git fetch origin ${NOTES_REF}:${NOTES_REF}`,
+    });
+  warnings.push(...checked.warnings);
+  const placed = placeInTime(
+    history.commits,
+    checked.records.flatMap((r) => (r.position !== undefined ? [{ position: r.position, run: r.run }] : [])),
+    now,
+  );
+  for (const a of placed.adjusted)
+    warnings.push({
+      code: 'commit-date',
+      message: `commit ${a.sha.slice(0, 12)} claims ${isoUtc(a.claimed)}, ${a.why}: placed at ${isoUtc(a.placed)}`,
+      commit: a.sha,
+    });
+  const settingsBlobs = history.commits.flatMap((c) => (c.settings ? [c.settings] : []));
+  const zones = zoneHistory(history.commits, await readBlobs(root, settingsBlobs), placed.dates);
+  return {
+    history,
+    dates: placed.dates,
+    zones,
+    checked,
+    warnings,
+    source: {
+      head: history.head ?? null,
+      notesRef: NOTES_REF,
+      shallow: history.shallow,
+      notesFetched,
+      ...(checked.rewrittenSince ? { rewrittenSince: checked.rewrittenSince } : {}),
+      records: { total: checked.total, verified: checked.verified },
+    },
+  };
+}
+
+/**
+ * The timeline: events of the grant files the query names, what runs did
+ * for them, and approvals (with a token, from GitHub), filtered by person,
+ * app and time. Only the versions of the files the query can touch are read.
+ */
+export async function auditEvents(
+  root: string,
+  data: AuditData,
+  query: AuditQuery,
+  review: { source: ReviewSource | undefined; env: NodeJS.ProcessEnv },
+  /** Only these events (approvals are read for no others). */
+  keep?: (e: AuditEvent) => boolean,
+): Promise<AuditEvent[]> {
+  const wanted = (path: string) => {
+    const { app, user } = pathIdentity(path);
     return (
-      (query.app === undefined || app === query.app) &&
-      (query.user === undefined || file === `${query.user}.yaml`)
+      (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
     );
   };
-  // A rename joins two identities: keep both sides of any rename that touches a wanted path.
-  const relevant = commits
-    .map((c) => ({ ...c, files: c.files.filter((f) => wanted(f.oldPath) || wanted(f.newPath)) }))
-    .filter((c) => c.files.length > 0);
-  const blobs = await readBlobs(
-    root,
-    relevant
-      .flatMap((c) => c.files.flatMap((f) => [f.oldBlob, f.newBlob]))
-      .filter((b): b is string => b !== undefined),
+  const blobs = await readBlobs(root, versionsOf(data.history.commits, wanted));
+  let events = buildEvents(data.history.commits, blobs, data.dates, data.zones, query.now, wanted);
+  const records = data.checked.records.filter((r) =>
+    r.changes.some(
+      (c) =>
+        (query.app === undefined || c.app === query.app) &&
+        (query.user === undefined || c.user === query.user),
+    ),
   );
-  const events = buildEvents(relevant, blobs, query.zone, query.now).filter((e) => {
-    const renamedFrom = e.changes?.file?.old;
-    const matches =
-      (query.user === undefined ||
-        e.user === query.user ||
-        (typeof renamedFrom === 'string' && wanted(renamedFrom))) &&
-      (query.app === undefined ||
-        e.app === query.app ||
-        (typeof renamedFrom === 'string' && wanted(renamedFrom)));
+  events = attachRecords(
+    events,
+    records.map((r) => ({
+      ...r,
+      changes: r.changes.filter(
+        (c) =>
+          (query.app === undefined || c.app === query.app) &&
+          (query.user === undefined || c.user === query.user),
+      ),
+    })),
+    data.warnings,
+  );
+  events = events.filter((e) => {
     const at = Date.parse(e.date);
     return (
-      matches &&
       (query.since === undefined || at >= query.since) &&
-      (query.until === undefined || at < query.until)
+      (query.until === undefined || at < query.until) &&
+      (keep === undefined || keep(e))
     );
   });
-  const records = await readRecords(root);
-  if (records.size > 0) {
-    const order = new Map(
-      (await git.raw(['rev-list', '--first-parent', '--reverse', 'HEAD']))
-        .split('\n')
-        .filter(Boolean)
-        .map((sha, i) => [sha, i] as const),
-    );
-    attachRecords(events, records, order);
-  }
+  await addApprovals(root, events, data.history.commits, review.source, review.env, data.warnings);
   return events;
+}
+
+/** Who was meant to have access at `at`, and what the records show of it. */
+export async function auditAsOf(
+  root: string,
+  data: AuditData,
+  at: Instant,
+  app: string | undefined,
+): Promise<AccessView> {
+  const wanted = (path: string) => app === undefined || pathIdentity(path).app === app;
+  const upTo = data.history.commits.filter((c) => (data.dates.get(c.sha) ?? c.claimed) <= at);
+  const blobs = await readBlobs(root, versionsOf(upTo, wanted, true));
+  const view = accessAsOf({
+    commits: data.history.commits,
+    dates: data.dates,
+    blobs,
+    zones: data.zones,
+    records: data.checked.records,
+    haveRecords: data.source.notesFetched,
+    describe: (r) => describeRun(r.by),
+    at,
+    app,
+  });
+  if (data.history.head && !view.commit)
+    data.warnings.push({
+      code: 'before-history',
+      message: `${isoUtc(at)} is before the first commit of this history: no grant was in force`,
+    });
+  return view;
+}
+
+/** The blob ids of every version of the wanted grant files (only new versions when `newOnly`). */
+function versionsOf(
+  commits: readonly Commit[],
+  wanted: (path: string) => boolean,
+  newOnly = false,
+): string[] {
+  const ids: string[] = [];
+  for (const commit of commits)
+    for (const file of commit.files) {
+      if (!wanted(file.path)) continue;
+      if (file.newBlob) ids.push(file.newBlob);
+      if (!newOnly && file.oldBlob) ids.push(file.oldBlob);
+    }
+  return ids;
 }

@@ -1,131 +1,234 @@
 import { parse } from 'yaml';
-import { type Instant, isoUtc, parseTime } from '../model/time.js';
-import { groupBy } from '../util/group-by.js';
+import { type Instant, isoUtc, isTimeZone, parseTime } from '../model/time.js';
 import { type Commit, pathIdentity } from './history.js';
 
-export type EventKind = 'granted' | 'changed' | 'revoked' | 'expired';
+export type EventKind =
+  | 'granted'
+  | 'changed'
+  | 'revoked'
+  | 'expired'
+  | 'drift-removed'
+  | 'retired'
+  | 'apply-failed'
+  | 'applied-unmatched';
 
+/** What one run did for an event, from its apply record. */
 export interface Applied {
+  /** The commit the run reconciled. */
   commit: string;
-  /** When the run happened. */
+  /** When the run started. */
   run: string;
+  /** The instant it evaluated grants at (differs from `run` for a run pinned with --at). */
+  at: string;
   command: string;
+  /** The run, named: the workflow run in CI, else user@host. */
+  by: string;
   action: 'grant' | 'revoke';
   entitlement?: string;
   license?: string;
   reason: string;
   outcome: string;
+  error?: string;
+}
+
+/** How an event's pull request and approvals were judged (with a GitHub token). */
+export interface Approval {
+  /** Whether the merge satisfied the pull-request policy for this file, judged as check-pr judges. */
+  ok: boolean;
+  /** check-pr's classification of the file: direct-grant, access-request, change, … */
+  classification: string;
+  reason: string;
+  /** When the last counted approval was given. */
+  approvedAt?: string;
+  /** Who merged the pull request (GitHub login). */
+  mergedBy?: string;
 }
 
 export interface AuditEvent {
   commit: string;
   date: string;
+  /** The commit's author; for an expiry, the run that removed the access; for record events, the run. */
   author: string;
   user: string;
   app: string;
   kind: EventKind;
   pr?: number;
-  changes?: Record<string, { old?: unknown; new?: unknown }>;
+  /** Where `pr` came from: GitHub's commit-to-pull-request API, or only the commit subject (no token). */
+  prSource?: 'github' | 'subject';
+  /** The pull request's author (GitHub login). */
+  requestedBy?: string;
+  /** Reviewers whose approval counted under the policy (GitHub logins). */
   approvers?: string[];
+  approval?: Approval;
+  /** Internal: the pull request's web address, for the review export. Not in the event output. */
+  prUrl?: string;
+  changes?: Record<string, { old?: unknown; new?: unknown }>;
   applied?: Applied[];
+  /** Internal: the first-parent position of the commit, for placing records. Not output. */
+  position: number;
+  /** Internal: the grant file the event is about. Not output. */
+  file?: string;
+  /** Internal: the grant's fields after the event (before it, for revocations). Not output. */
+  fields?: Fields;
 }
 
-const FIELDS = ['user', 'app', 'permissions', 'license', 'start', 'end', 'reason'] as const;
-type Fields = Partial<Record<(typeof FIELDS)[number], unknown>>;
+export const FIELDS = ['user', 'app', 'permissions', 'license', 'start', 'end', 'reason'] as const;
+export type Fields = Partial<Record<(typeof FIELDS)[number], unknown>>;
 
-/** The commit subject `reconcile --commit` writes when it deletes ended grants. */
-export const EXPIRE_SUBJECT = /^expire: /;
-
-/**
- * One event per commit that touched a grant, plus an `expired` event where an
- * end date passed while the file stayed. Pure: commits and blob texts in,
- * events out, oldest first.
- */
-export function buildEvents(
-  commits: readonly Commit[],
-  blobs: ReadonlyMap<string, string>,
-  zone: string,
-  now: Instant,
-): AuditEvent[] {
-  const events: AuditEvent[] = [];
-  const versions = new Map<string, { commit: Commit; fields: Fields }>();
-  const read = (blob: string | undefined): Fields => {
-    try {
-      const value = blob ? parse(blobs.get(blob) ?? '') : undefined;
-      return value && typeof value === 'object' && !Array.isArray(value)
-        ? pick(value as Record<string, unknown>)
-        : {};
-    } catch {
-      return {};
-    }
-  };
-  // When a version's end passed before it was next changed, the access expired then.
-  const close = (path: string, until: Instant, expiredByCommit: boolean) => {
-    const version = versions.get(path);
-    versions.delete(path);
-    if (!version || expiredByCommit || typeof version.fields.end !== 'string') return;
-    const end = parseTime(version.fields.end, zone);
-    if (!end.ok || end.at > until) return;
-    const at = Math.max(end.at, Date.parse(version.commit.date));
-    events.push({ ...header(version.commit, path), date: isoUtc(at), kind: 'expired' });
-  };
-
-  for (const commit of commits) {
-    const when = Date.parse(commit.date);
-    for (const file of commit.files) {
-      const old =
-        file.oldPath !== undefined ? (versions.get(file.oldPath)?.fields ?? read(file.oldBlob)) : {};
-      if (file.status === 'D') {
-        const expired = EXPIRE_SUBJECT.test(commit.subject);
-        close(file.oldPath!, when, expired);
-        events.push({
-          ...header(commit, file.oldPath!),
-          kind: expired ? 'expired' : 'revoked',
-          changes: diff(old, {}),
-        });
-        continue;
-      }
-      const fields = read(file.newBlob);
-      if (file.oldPath !== undefined) close(file.oldPath, when, false);
-      versions.set(file.newPath!, { commit, fields });
-      const changes = diff(old, fields);
-      if (file.status === 'R') changes.file = { old: file.oldPath, new: file.newPath };
-      if (Object.keys(changes).length === 0) continue;
-      events.push({
-        ...header(commit, file.newPath!),
-        kind: file.status === 'A' ? 'granted' : 'changed',
-        changes,
-      });
-    }
-  }
-  for (const path of [...versions.keys()]) close(path, now, false);
-  return events
-    .map((event, index) => ({ event, index }))
-    .sort((a, b) => Date.parse(a.event.date) - Date.parse(b.event.date) || a.index - b.index)
-    .map(({ event }) => event);
-}
-
-function header(commit: Commit, path: string): Omit<AuditEvent, 'kind'> {
-  const pr = pullRequest(commit.subject);
-  return {
-    commit: commit.sha,
-    date: isoUtc(Date.parse(commit.date)),
-    author: commit.author,
-    ...pathIdentity(path),
-    ...(pr !== undefined ? { pr } : {}),
-  };
-}
-
-/** The pull request a commit came from: GitHub's merge subject, or a squash's trailing "(#N)". */
-export function pullRequest(subject: string): number | undefined {
+/** The pull request a subject names: GitHub's merge subject, or a squash's trailing "(#N)". Only a fallback. */
+export function pullRequestFromSubject(subject: string): number | undefined {
   const match = /^Merge pull request #(\d+)\b/.exec(subject) ?? /\(#(\d+)\)\s*$/.exec(subject);
   return match ? Number(match[1]) : undefined;
 }
 
-function pick(value: Record<string, unknown>): Fields {
+/** The time zone in force over time, from the versions of _settings.yaml the commits wrote. */
+export function zoneHistory(
+  commits: readonly Commit[],
+  blobs: ReadonlyMap<string, string>,
+  dates: ReadonlyMap<string, number>,
+): ZoneHistory {
+  const zones = new ZoneHistory();
+  for (const commit of commits)
+    if (commit.settings !== undefined)
+      zones.set(
+        dates.get(commit.sha) ?? commit.claimed,
+        commit.settings ? blobs.get(commit.settings) : undefined,
+      );
+  return zones;
+}
+
+/** The time zone in force over time. */
+export class ZoneHistory {
+  private readonly changes: { from: Instant; zone: string }[] = [];
+
+  set(from: Instant, settingsText: string | undefined): void {
+    const zone = zoneFromSettings(settingsText);
+    if (this.at(from) !== zone) this.changes.push({ from, zone });
+  }
+
+  at(instant: Instant): string {
+    let zone = 'UTC';
+    for (const change of this.changes) if (change.from <= instant) zone = change.zone;
+    return zone;
+  }
+
+  /**
+   * A date written in a grant, as an instant: read in the zone in force when
+   * the grant was written, and again in the zone in force at that instant if
+   * the settings had changed zone by then (as a run at that time would).
+   */
+  instant(text: string, written: Instant): Instant | undefined {
+    const first = parseTime(text, this.at(written));
+    if (!first.ok) return undefined;
+    const later = this.at(first.at);
+    if (later === this.at(written)) return first.at;
+    const second = parseTime(text, later);
+    return second.ok ? second.at : first.at;
+  }
+}
+
+export function zoneFromSettings(text: string | undefined): string {
+  const settings = parseMapping(text);
+  const zone = settings?.timezone;
+  return typeof zone === 'string' && isTimeZone(zone) ? zone : 'UTC';
+}
+
+export function parseMapping(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readFields(text: string | undefined): Fields {
+  const value = parseMapping(text);
   const fields: Fields = {};
-  for (const field of FIELDS) if (value[field] !== undefined) fields[field] = value[field];
+  if (value) for (const field of FIELDS) if (value[field] !== undefined) fields[field] = value[field];
   return fields;
+}
+
+/**
+ * The events of grant files, pure: commits (first-parent order), the texts of
+ * their file versions and the commits' trusted dates in, events out, oldest
+ * first. One event per commit that changed a grant's fields; an `expired`
+ * event wherever a version's end passed before it was next changed or
+ * deleted, dated at the end, whatever any commit subject says.
+ */
+export function buildEvents(
+  commits: readonly Commit[],
+  blobs: ReadonlyMap<string, string>,
+  dates: ReadonlyMap<string, number>,
+  zones: ZoneHistory,
+  now: Instant,
+  /** Only these grant files (all when undefined). */
+  wanted?: (path: string) => boolean,
+): AuditEvent[] {
+  const events: AuditEvent[] = [];
+  const versions = new Map<string, { commit: Commit; date: Instant; fields: Fields }>();
+  /** The version of `path` ends: an `expired` event when its end came by `until`. True when it did. */
+  const close = (path: string, until: Instant, deletedBy?: Commit): boolean => {
+    const version = versions.get(path);
+    versions.delete(path);
+    if (!version || typeof version.fields.end !== 'string') return false;
+    const end = zones.instant(version.fields.end, version.date);
+    if (end === undefined || end > until) return false;
+    const at = Math.max(end, version.date);
+    const commit = deletedBy ?? version.commit;
+    events.push({
+      commit: commit.sha,
+      position: commit.position,
+      date: isoUtc(at),
+      author: '',
+      ...pathIdentity(path),
+      kind: 'expired',
+      ...(deletedBy ? { changes: diff(version.fields, {}) } : {}),
+      file: path,
+      fields: version.fields,
+    });
+    return true;
+  };
+
+  for (const commit of commits) {
+    const date = dates.get(commit.sha) ?? commit.claimed;
+    for (const file of commit.files) {
+      if (wanted && !wanted(file.path)) continue;
+      const old = versions.get(file.path)?.fields ?? readFields(file.oldBlob && blobs.get(file.oldBlob));
+      const header = {
+        commit: commit.sha,
+        position: commit.position,
+        date: isoUtc(date),
+        author: commit.author,
+        ...pathIdentity(file.path),
+        file: file.path,
+      };
+      if (file.status === 'D') {
+        if (close(file.path, date, commit)) continue;
+        events.push({ ...header, kind: 'revoked', changes: diff(old, {}), fields: old });
+        continue;
+      }
+      const fields = readFields(file.newBlob && blobs.get(file.newBlob));
+      close(file.path, date);
+      versions.set(file.path, { commit, date, fields });
+      const changes = diff(file.status === 'A' ? {} : old, fields);
+      if (Object.keys(changes).length === 0) continue;
+      events.push({ ...header, kind: file.status === 'A' ? 'granted' : 'changed', changes, fields });
+    }
+  }
+  for (const path of [...versions.keys()]) close(path, now);
+  return sortEvents(events);
+}
+
+/** Oldest first; events at the same instant keep the order they were made in. */
+export function sortEvents(events: AuditEvent[]): AuditEvent[] {
+  return events
+    .map((event, index) => ({ event, index }))
+    .sort((a, b) => Date.parse(a.event.date) - Date.parse(b.event.date) || a.index - b.index)
+    .map(({ event }) => event);
 }
 
 function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: unknown }> {
@@ -137,61 +240,4 @@ function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: 
     changes[field] = { ...(a !== undefined ? { old: a } : {}), ...(b !== undefined ? { new: b } : {}) };
   }
   return changes;
-}
-
-interface RecordLine {
-  run?: string;
-  command?: string;
-  changes?: {
-    action: 'grant' | 'revoke';
-    app: string;
-    user: string;
-    entitlement?: string;
-    license?: string;
-    reason: string;
-    outcome: string;
-  }[];
-}
-
-/**
- * Attaches apply records to events: a record of (app, user) belongs to the
- * latest event of that pair at or before the commit the run reconciled, an
- * expiry record to the expiry. `order` is each commit's first-parent position.
- */
-export function attachRecords(
-  events: AuditEvent[],
-  records: ReadonlyMap<string, unknown[]>,
-  order: ReadonlyMap<string, number>,
-): void {
-  const byPair = groupBy(events, (e) => `${e.app}\u0000${e.user}`);
-  const entries = [...records].sort((a, b) => (order.get(a[0]) ?? -1) - (order.get(b[0]) ?? -1));
-  for (const [commit, lines] of entries) {
-    const position = order.get(commit);
-    if (position === undefined) continue;
-    for (const line of lines as RecordLine[]) {
-      for (const change of line.changes ?? []) {
-        const candidates = (byPair.get(`${change.app}\u0000${change.user}`) ?? []).filter(
-          (e) => (order.get(e.commit) ?? Number.POSITIVE_INFINITY) <= position,
-        );
-        const wanted =
-          change.reason === 'expired'
-            ? candidates.filter((e) => e.kind === 'expired')
-            : candidates.filter((e) => e.kind !== 'expired');
-        const target = (wanted.length > 0 ? wanted : candidates).at(-1);
-        if (!target) continue;
-        const { action, entitlement, license, reason, outcome } = change;
-        target.applied ??= [];
-        target.applied.push({
-          commit,
-          run: line.run ?? '',
-          command: line.command ?? '',
-          action,
-          ...(entitlement !== undefined ? { entitlement } : {}),
-          ...(license !== undefined ? { license } : {}),
-          reason,
-          outcome,
-        });
-      }
-    }
-  }
 }

@@ -1,87 +1,233 @@
 import { simpleGit } from 'simple-git';
+import { readObjects } from '../git/blobs.js';
+import { GRANT_PATH } from '../policy/classify.js';
 
+export const SETTINGS_PATH = 'grants/_settings.yaml';
+
+/** One grant file (or the settings) as a commit changed it. No renames: a move is a deletion and an addition. */
 export interface FileChange {
-  status: 'A' | 'M' | 'D' | 'R';
-  /** Before the commit (M, D, R). */
-  oldPath?: string | undefined;
+  status: 'A' | 'M' | 'D';
+  path: string;
+  /** The version before the commit (M, D); absent when it was not a regular file. */
   oldBlob?: string | undefined;
-  /** After the commit (A, M, R). */
-  newPath?: string | undefined;
+  /** The version after the commit (A, M); absent when it is not a regular file. */
   newBlob?: string | undefined;
 }
 
 export interface Commit {
   sha: string;
-  /** Committer date, ISO 8601. */
-  date: string;
+  /** Its place in HEAD's first-parent history, from 0 at the oldest commit. */
+  position: number;
+  parents: string[];
+  /** The committer date the commit claims (epoch ms): a claim, which `placeInTime` checks. */
+  claimed: number;
   author: string;
   email: string;
+  committer: string;
   subject: string;
+  /** The grant files the commit changed, against its first parent. */
   files: FileChange[];
+  /** Set when the commit changed grants/_settings.yaml: its new version, or null when deleted. */
+  settings?: string | null;
 }
 
-const GRANT_FILE = /^grants\/[a-z0-9][a-z0-9._-]*\/[a-z0-9][a-z0-9._-]*\.yaml$/;
+export interface History {
+  head: string | undefined;
+  /** First-parent commits that changed something under grants/, oldest first. */
+  commits: Commit[];
+  /** Every first-parent commit's position (records may sit on commits that change no grant). */
+  positions: Map<string, number>;
+  shallow: boolean;
+}
+
 const ZERO = /^0+$/;
+const REGULAR = /^100[67]44$/;
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /**
- * The first-parent history of the grant files on HEAD, oldest first, in one
- * `git log`: each commit with its grant files' changes and blob ids (renames
- * followed). A merge commit shows what it brought to the branch.
+ * HEAD's first-parent history of grants/, read so that nothing a commit says
+ * about itself can change its shape: the file changes from `git log -z`
+ * (NUL-separated, no rename detection, the only format field the commit id),
+ * the author, committer, date and subject from the commit objects
+ * themselves (`git cat-file --batch`). A merged pull request is one commit:
+ * its merge, with what it brought to the branch.
  */
-export async function grantHistory(root: string): Promise<Commit[]> {
+export async function readHistory(root: string): Promise<History> {
   const git = simpleGit({ baseDir: root });
-  const head = await git.raw(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '');
-  if (!head.trim()) return [];
-  const out = await git.raw([
-    'log',
-    '--first-parent',
-    '--diff-merges=first-parent',
-    '--reverse',
-    '--raw',
-    '--no-abbrev',
-    '-M',
-    '--format=%x1e%H%x1f%cI%x1f%an%x1f%ae%x1f%s',
-    'HEAD',
-    '--',
-    'grants/',
+  const head = (await git.raw(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '')).trim();
+  if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false };
+  const [log, list, shallow] = await Promise.all([
+    git.raw([
+      'log',
+      '--first-parent',
+      '--diff-merges=first-parent',
+      '--reverse',
+      '--raw',
+      '-z',
+      '--no-abbrev',
+      '--no-renames',
+      '--format=%x00%H',
+      'HEAD',
+      '--',
+      'grants/',
+    ]),
+    git.raw(['rev-list', '--first-parent', '--reverse', 'HEAD']),
+    git.raw(['rev-parse', '--is-shallow-repository']),
   ]);
-  return parseLog(out);
+  const positions = new Map(
+    list
+      .split('\n')
+      .filter(Boolean)
+      .map((sha, i) => [sha, i] as const),
+  );
+  const changes = parseRawLog(log);
+  const objects = await readObjects(
+    root,
+    changes.map((c) => c.sha),
+  );
+  const commits: Commit[] = [];
+  for (const { sha, files, settings } of changes) {
+    const object = objects.get(sha);
+    const position = positions.get(sha);
+    if (object?.type !== 'commit' || position === undefined) continue;
+    commits.push({
+      ...parseCommit(object.data),
+      sha,
+      position,
+      files,
+      ...(settings !== undefined ? { settings } : {}),
+    });
+  }
+  return { head, commits, positions, shallow: shallow.trim() === 'true' };
 }
 
-export function parseLog(out: string): Commit[] {
-  const commits: Commit[] = [];
-  for (const record of out.split('\x1e')) {
-    if (!record.trim()) continue;
-    const [headerLine = '', ...lines] = record.split('\n');
-    const [sha = '', date = '', author = '', email = '', subject = ''] = headerLine.split('\x1f');
-    const files: FileChange[] = [];
-    for (const line of lines) {
-      if (!line.startsWith(':')) continue;
-      const [meta = '', ...paths] = line.split('\t');
-      const [, , oldBlob = '', newBlob = '', status = ''] = meta.split(' ');
-      const kind = status[0];
-      const change: FileChange = { status: kind === 'C' ? 'A' : (kind as FileChange['status']) };
-      if (kind === 'R') {
-        change.oldPath = paths[0];
-        change.newPath = paths[1];
-      } else if (kind === 'D') change.oldPath = paths[0];
-      else if (kind === 'A' || kind === 'C') change.newPath = paths[kind === 'C' ? 1 : 0];
-      else {
-        change.oldPath = paths[0];
-        change.newPath = paths[0];
-      }
-      if (change.oldPath !== undefined && !ZERO.test(oldBlob)) change.oldBlob = oldBlob;
-      if (change.newPath !== undefined && !ZERO.test(newBlob)) change.newBlob = newBlob;
-      const relevant = [change.oldPath, change.newPath].some((p) => p !== undefined && GRANT_FILE.test(p));
-      if (relevant && 'AMDR'.includes(change.status)) files.push(change);
+/**
+ * `git log --raw -z --format=%x00%H` output: each commit is its id, then
+ * `:<modes> <blobs> <status>` and a path, every field ending in NUL. Only
+ * grant files and the settings are kept.
+ */
+export function parseRawLog(out: string): { sha: string; files: FileChange[]; settings?: string | null }[] {
+  const commits: { sha: string; files: FileChange[]; settings?: string | null }[] = [];
+  const fields = out.split('\0');
+  let current: { sha: string; files: FileChange[]; settings?: string | null } | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!.replace(/^\n/, '');
+    if (SHA.test(field)) {
+      current = { sha: field, files: [] };
+      commits.push(current);
+      continue;
     }
-    commits.push({ sha, date, author, email, subject, files });
+    if (!field.startsWith(':') || !current) continue;
+    const path = fields[++i] ?? '';
+    const [oldMode = '', newMode = '', oldBlob = '', newBlob = '', status = ''] = field.slice(1).split(' ');
+    const kind = status[0];
+    const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
+    const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
+    if (path === SETTINGS_PATH) {
+      current.settings = after ?? null;
+      continue;
+    }
+    if (!GRANT_PATH.test(path)) continue;
+    const change: FileChange = {
+      status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M',
+      path,
+      ...(before !== undefined && kind !== 'A' ? { oldBlob: before } : {}),
+      ...(after !== undefined && kind !== 'D' ? { newBlob: after } : {}),
+    };
+    current.files.push(change);
   }
-  return commits;
+  return commits.filter((c) => c.files.length > 0 || c.settings !== undefined);
+}
+
+/** A raw commit object's parents, author, committer, committer date and subject. */
+export function parseCommit(
+  data: Buffer,
+): Pick<Commit, 'parents' | 'claimed' | 'author' | 'email' | 'committer' | 'subject'> {
+  const text = data.toString('utf8');
+  const split = text.indexOf('\n\n');
+  const headers = (split < 0 ? text : text.slice(0, split)).split('\n');
+  const message = split < 0 ? '' : text.slice(split + 2);
+  const parents: string[] = [];
+  let author = { name: '', email: '' };
+  let committer = { name: '', email: '', at: 0 };
+  for (const line of headers) {
+    if (line.startsWith(' ')) continue; // a continued header (a signature)
+    const space = line.indexOf(' ');
+    const key = line.slice(0, space);
+    const value = line.slice(space + 1);
+    if (key === 'parent') parents.push(value);
+    else if (key === 'author') author = ident(value);
+    else if (key === 'committer') committer = ident(value);
+  }
+  return {
+    parents,
+    claimed: committer.at,
+    author: author.name,
+    email: author.email,
+    committer: committer.name,
+    subject: message.split('\n')[0] ?? '',
+  };
+}
+
+function ident(value: string): { name: string; email: string; at: number } {
+  const match = /^(.*?) ?<([^>]*)> (\d+) [+-]\d{4}$/.exec(value);
+  return match
+    ? { name: match[1]!, email: match[2]!, at: Number(match[3]) * 1000 }
+    : { name: value, email: '', at: 0 };
 }
 
 /** The app and person a grant file path names. */
 export function pathIdentity(path: string): { app: string; user: string } {
   const [, app = '', file = ''] = path.split('/');
   return { app, user: file.slice(0, -'.yaml'.length) };
+}
+
+export interface Placed {
+  /** Each commit's date as the timeline uses it (epoch ms). */
+  dates: Map<string, number>;
+  /** Commits whose claimed date could not be true, and where they were placed. */
+  adjusted: { sha: string; claimed: number; placed: number; why: string }[];
+}
+
+/**
+ * Dates the timeline can trust: a commit on the branch cannot have landed
+ * before its first parent did, nor after a run that applied it (or a later
+ * commit) recorded its time, nor in the future. A claimed date outside those
+ * bounds (a backdated or future-dated commit) is moved to the nearest bound
+ * and said. Order is always the first-parent order, never the dates.
+ */
+export function placeInTime(
+  commits: readonly Commit[],
+  /** Run times of records, by the first-parent position of the commit each reconciled. */
+  runs: readonly { position: number; run: number }[],
+  now: number,
+): Placed {
+  const byPosition = [...runs].sort((a, b) => b.position - a.position);
+  const dates = new Map<string, number>();
+  const adjusted: Placed['adjusted'] = [];
+  // The latest a commit can be: now, and every run at it or after it.
+  const upper = new Map<string, number>();
+  let bound = now;
+  let r = 0;
+  for (const commit of [...commits].reverse()) {
+    while (r < byPosition.length && byPosition[r]!.position >= commit.position) {
+      bound = Math.min(bound, byPosition[r]!.run);
+      r++;
+    }
+    upper.set(commit.sha, bound);
+  }
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const commit of commits) {
+    const latest = upper.get(commit.sha)!;
+    let placed = Math.max(commit.claimed, previous);
+    let why = placed !== commit.claimed ? 'before the commit it follows' : '';
+    if (placed > latest) {
+      placed = Math.max(latest, previous);
+      why = latest === now ? 'in the future' : 'after a run that had already applied it';
+    }
+    if (placed !== commit.claimed) adjusted.push({ sha: commit.sha, claimed: commit.claimed, placed, why });
+    dates.set(commit.sha, placed);
+    previous = placed;
+  }
+  return { dates, adjusted };
 }

@@ -1,11 +1,19 @@
 import { resolve } from 'node:path';
-import { addApprovers, reviewSource } from '../audit/approvers.js';
-import { accessAsOf } from '../audit/as-of.js';
-import { auditEvents } from '../audit/audit.js';
-import { loadRepo } from '../load/repo.js';
-import { isTimeZone } from '../model/time.js';
-import { type AuditFormat, formatAccess, formatEvents } from '../report/audit.js';
-import { EXIT, type Io } from './io.js';
+import { simpleGit } from 'simple-git';
+import { reviewSource } from '../audit/approvals.js';
+import { auditAsOf, auditEvents, readAudit } from '../audit/audit.js';
+import { reviewRows } from '../audit/review.js';
+import { CommitTree } from '../git/tree.js';
+import { loadRepo, loadTree } from '../load/repo.js';
+import type { AccessRepo } from '../model/repo.js';
+import {
+  type AuditFormat,
+  formatAccess,
+  formatEvents,
+  formatReview,
+  formatWarnings,
+} from '../report/audit.js';
+import { EXIT, type Io, UsageError } from './io.js';
 import { atOption } from './options.js';
 
 export interface AuditOptions {
@@ -15,34 +23,92 @@ export interface AuditOptions {
   since?: string;
   until?: string;
   asOf?: string;
+  review?: boolean;
   format: AuditFormat;
 }
 
+/** Warnings that mean the records were tampered with: the audit still answers, and exits 1. */
+const TAMPERED = new Set([
+  'record-edited',
+  'record-moved',
+  'record-forged',
+  'record-missing',
+  'record-unsigned',
+]);
+
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   const root = resolve(io.cwd, options.repo ?? '.');
-  const repo = await loadRepo(root);
-  const zone = repo.settings?.value?.timezone;
-  if (options.asOf !== undefined) {
-    const view = await accessAsOf(root, atOption(options.asOf, repo, '--as-of'), options.app);
-    io.stdout(formatAccess(view, options.format));
-    return EXIT.ok;
-  }
-  const events = await auditEvents(root, {
-    user: options.user,
-    app: options.app,
-    since: options.since === undefined ? undefined : atOption(options.since, repo, '--since'),
-    until: options.until === undefined ? undefined : atOption(options.until, repo, '--until'),
-    zone: zone && isTimeZone(zone) ? zone : 'UTC',
-    now: Date.now(),
-  });
+  if (options.review && (options.user || options.since || options.until))
+    throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
+  const repo = await headRepo(root);
+  const now = Date.now();
+  const data = await readAudit(root, io.env, now);
   const source = await reviewSource(root, io.env);
-  if (source) {
-    try {
-      await addApprovers(root, events, source);
-    } catch (e) {
-      io.stderr(`notice: approvers not shown: cannot read reviews from GitHub: ${(e as Error).message}\n`);
-    }
+  const review = { source, env: io.env };
+  let out: string;
+  if (options.review) {
+    const at = options.asOf === undefined ? now : atOption(options.asOf, repo, '--as-of');
+    const view = await auditAsOf(root, data, at, options.app);
+    const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
+    const events = await auditEvents(
+      root,
+      data,
+      { app: options.app, now, until: at + 1 },
+      review,
+      (e) => keys.has(`${e.commit}\u0000${e.file}`) || e.kind === 'drift-removed',
+    );
+    out = formatReview(
+      view.asOf,
+      reviewRows(view, events, people(repo)),
+      data.source,
+      data.warnings,
+      options.format,
+    );
+  } else if (options.asOf !== undefined) {
+    const view = await auditAsOf(root, data, atOption(options.asOf, repo, '--as-of'), options.app);
+    out = formatAccess(view, data.source, data.warnings, options.format);
+  } else {
+    const events = await auditEvents(
+      root,
+      data,
+      {
+        user: options.user,
+        app: options.app,
+        since: options.since === undefined ? undefined : atOption(options.since, repo, '--since'),
+        until: options.until === undefined ? undefined : atOption(options.until, repo, '--until'),
+        now,
+      },
+      review,
+    );
+    out = formatEvents(events, data.source, data.warnings, options.format);
   }
-  io.stdout(formatEvents(events, options.format));
-  return EXIT.ok;
+  io.stdout(out);
+  if (options.format !== 'json') io.stderr(formatWarnings(data.warnings));
+  return data.warnings.some((w) => TAMPERED.has(w.code)) ? EXIT.failed : EXIT.ok;
+}
+
+/** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */
+async function headRepo(root: string): Promise<AccessRepo> {
+  const head = (
+    await simpleGit({ baseDir: root })
+      .raw(['rev-parse', '--verify', '--quiet', 'HEAD'])
+      .catch(() => '')
+  ).trim();
+  if (!head) return loadRepo(root);
+  return loadTree(await CommitTree.open(root, head), { grants: () => false });
+}
+
+/** GitHub logins to person ids, and person ids to names, from _people.yaml. */
+function people(repo: AccessRepo): { loginToPerson: Map<string, string>; names: Map<string, string> } {
+  const loginToPerson = new Map<string, string>();
+  const names = new Map<string, string>();
+  const list = repo.people?.raw?.people;
+  for (const p of Array.isArray(list) ? list : []) {
+    const person = p as { id?: unknown; name?: unknown; accounts?: { github?: unknown } };
+    if (typeof person.id !== 'string') continue;
+    if (typeof person.name === 'string') names.set(person.id, person.name);
+    const login = person.accounts?.github;
+    if (typeof login === 'string') loginToPerson.set(login.toLowerCase(), person.id);
+  }
+  return { loginToPerson, names };
 }

@@ -29,7 +29,7 @@ export interface CheckPrOptions {
 
 export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<number> {
   const root = resolve(io.cwd, options.repo ?? '.');
-  let pull: Omit<Pull, 'baseRef' | 'defaultBranch' | 'commitCount'> & Partial<Pull>;
+  let pull: Omit<Pull, 'baseRef' | 'defaultBranch' | 'commitCount' | 'url'> & Partial<Pull>;
   let github: ReturnType<typeof pullContext> | undefined;
   let number: number | undefined;
   if (options.pr !== undefined) {

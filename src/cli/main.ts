@@ -74,6 +74,7 @@ export function program(io: Io, done: (code: number) => void): Command {
   )
     .option('--yes', 'apply without asking')
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
+    .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
     .action(async (file: string | undefined, options) =>
       done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io, 'apply')),
     );
@@ -82,6 +83,7 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--yes', 'apply without asking')
     .option('--commit', 'then delete ended grant files in one commit and push it')
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
+    .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
     .action(async (options) => done(await runReconcile(options, io)));
 
   cli
@@ -130,7 +132,11 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--app <id>', 'only this app')
     .option('--since <iso>', 'events at or after this instant')
     .option('--until <iso>', 'events before this instant')
-    .option('--as-of <iso>', 'instead of events: who had access at this instant')
+    .option('--as-of <iso>', 'instead of events: who had access at this instant, and what the records show')
+    .option(
+      '--review',
+      'the access review export: one row per person and entitlement in force (at --as-of, default now)',
+    )
     .option(
       '--format <format>',
       'text, json or csv',

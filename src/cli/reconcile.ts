@@ -37,6 +37,8 @@ export interface RunOptions {
   strict?: boolean;
   allowMassRemoval?: boolean;
   lockTimeout?: string;
+  /** Also append the apply record to this file: a copy kept outside git (a CI artifact). */
+  recordFile?: string;
 }
 
 /** The lock is held by another run for at most this long by default: CI jobs are serialised anyway. */
@@ -65,6 +67,7 @@ async function begin(
     ...(io.retry ? { retry: io.retry } : {}),
     command: `iden ${command}`,
     push: options.push ?? true,
+    recordKey: io.env.IDEN_RECORD_KEY || undefined,
     check: (repo: AccessRepo) => {
       if (options.app !== undefined && !repo.apps.has(options.app))
         throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
@@ -256,17 +259,33 @@ async function execute(
   options: RunOptions,
   io: Io,
 ): Promise<{ results: ChangeResult[]; complete: boolean }> {
-  if (plan.changes.length === 0) return { results: [], complete: true };
   const journal = run.commit
     ? new Journal(run.repo.root, {
         run: new Date().toISOString(),
         at: plan.at,
         command,
         commit: run.commit,
-        ...(options.at !== undefined ? { pinned: true } : {}),
+        ...(options.at !== undefined ? { pinned: true as const } : {}),
         by: runIdentity(io.env),
+        held: plan.held.map(({ app, user, reason }) => ({ app, user, reason })),
+        skipped: plan.skipped.map(({ app, reason }) => ({ app, reason })),
       })
     : undefined;
+  const recordOptions = {
+    push: options.push ?? true,
+    key: io.env.IDEN_RECORD_KEY || undefined,
+    ...(options.recordFile ? { copy: resolve(io.cwd, options.recordFile) } : {}),
+  };
+  if (plan.changes.length === 0) {
+    // Nothing to apply; a change in what is held back or skipped is still recorded.
+    const record = await journal?.finish(recordOptions).catch((e: Error) => ({
+      kept: false,
+      pushFailed: false,
+      message: `the run's record was not kept: ${e.message}`,
+    }));
+    if (record) io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
+    return { results: [], complete: !record || (record.kept && !record.pushFailed) };
+  }
   const live = io.interactive && !io.env.CI;
   const done: ChangeResult[] = [];
   let results: ChangeResult[];
@@ -298,7 +317,7 @@ async function execute(
     io.stderr(`iden: ${done.length} changes were made before it stopped; they are listed above\n`);
   }
   try {
-    const record = await journal.finish(options.push ?? true);
+    const record = await journal.finish(recordOptions);
     if (record) {
       io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
       if (!record.kept || record.pushFailed) complete = false;

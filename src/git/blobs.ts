@@ -12,9 +12,20 @@ export async function readBlobs(root: string, ids: Iterable<string>): Promise<Ma
 
 /** The same, as bytes: for files whose encoding is itself to be checked. */
 export async function readBlobBuffers(root: string, ids: Iterable<string>): Promise<Map<string, Buffer>> {
-  const wanted = [...new Set(ids)];
   const blobs = new Map<string, Buffer>();
-  if (wanted.length === 0) return blobs;
+  for (const [id, object] of await readObjects(root, ids))
+    if (object.type === 'blob') blobs.set(id, object.data);
+  return blobs;
+}
+
+/** Any objects (commits, trees, blobs) by id, with their type; a missing id is left out. */
+export async function readObjects(
+  root: string,
+  ids: Iterable<string>,
+): Promise<Map<string, { type: string; data: Buffer }>> {
+  const wanted = [...new Set(ids)];
+  const objects = new Map<string, { type: string; data: Buffer }>();
+  if (wanted.length === 0) return objects;
   const git = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   let stderr = '';
@@ -38,8 +49,8 @@ export async function readBlobBuffers(root: string, ids: Iterable<string>): Prom
     const [, type, size] = header.split(' ');
     if (type === undefined || size === undefined) continue; // "<id> missing"
     const length = Number(size);
-    if (type === 'blob') blobs.set(id, out.subarray(at, at + length));
+    objects.set(id, { type, data: out.subarray(at, at + length) });
     at += length + 1;
   }
-  return blobs;
+  return objects;
 }

@@ -13,7 +13,7 @@ export interface Expired {
   ended: string;
 }
 
-/** The commit message that records ended grants; `iden audit` reads its `expire: ` subject as an expiry. */
+/** The commit message that records ended grants (for people: `iden audit` judges an expiry by the end date, not the subject). */
 export function expireMessage(expired: Expired[]): string {
   const lines = expired.map((e) => `expire: ${e.user} from ${e.app} (ended ${e.ended})`);
   if (lines.length === 1) return lines[0]!;

@@ -1,4 +1,5 @@
-import { simpleGit } from 'simple-git';
+import { type SimpleGit, simpleGit } from 'simple-git';
+import { type ApplyRecord, chainHeads, sealRecord } from '../model/record.js';
 import { readBlobs } from './blobs.js';
 import { identityArgs } from './identity.js';
 
@@ -12,20 +13,36 @@ export interface RecordResult {
   pushFailed: boolean;
 }
 
+/** A record before it is sealed: the chain and the digest are added when it is written. */
+export type RecordContent = Omit<ApplyRecord, 'prev' | 'digest' | 'mac'>;
+
+export interface AppendOptions {
+  push: boolean;
+  /** The record key (IDEN_RECORD_KEY): the record carries its HMAC. */
+  key?: string | undefined;
+}
+
 /**
- * Appends one JSON line to the git note of `commit` under refs/notes/iden and,
- * when asked and a remote exists, pushes the notes (merging the remote's first
- * if another run pushed meanwhile). A failure to record or push is reported,
- * never fatal: the access change has already happened.
+ * Appends one run's record to the git note of the commit it reconciled under
+ * refs/notes/iden, chained to the latest records: with a remote, the remote's
+ * records are fetched and merged first, so the chain continues from theirs.
+ * Then the notes are pushed (merging again if another run pushed meanwhile).
+ * A failure to record or push is reported, never thrown: the access change
+ * has already happened, and the caller fails the run.
  */
 export async function appendRecord(
   root: string,
-  commit: string,
-  record: unknown,
-  push: boolean,
-): Promise<RecordResult> {
+  content: RecordContent,
+  options: AppendOptions,
+): Promise<RecordResult & { record?: ApplyRecord }> {
   const git = simpleGit({ baseDir: root });
+  const where = content.commit.slice(0, 12);
+  const remote = options.push ? await remoteOf(git) : undefined;
+  if (remote) await mergeRemoteNotes(git, remote).catch(() => undefined);
+  let record: ApplyRecord;
   try {
+    const heads = chainHeads([...(await readRecords(root)).values()].flat());
+    record = sealRecord({ ...content, prev: heads.map((h) => h.digest) }, options.key);
     await git.raw([
       ...(await identityArgs(git)),
       'notes',
@@ -33,7 +50,7 @@ export async function appendRecord(
       'append',
       '-m',
       JSON.stringify(record),
-      commit,
+      content.commit,
     ]);
   } catch (e) {
     return {
@@ -42,84 +59,108 @@ export async function appendRecord(
       message: `apply record not kept: ${(e as Error).message.trim()}`,
     };
   }
-  if (!push)
-    return {
-      kept: true,
-      pushFailed: false,
-      message: `apply record kept as a git note on ${commit.slice(0, 12)} (not pushed)`,
-    };
-  const remotes = await git.getRemotes();
-  const remote = remotes.find((r) => r.name === 'origin')?.name ?? remotes[0]?.name;
-  if (!remote)
-    return {
-      kept: true,
-      pushFailed: false,
-      message: `apply record kept as a git note on ${commit.slice(0, 12)}; no remote to push it to`,
-    };
+  const kept = `apply record ${record.digest.slice(7, 19)} kept as a git note on ${where}`;
+  if (!options.push) return { kept: true, pushFailed: false, record, message: `${kept} (not pushed)` };
+  if (!remote) return { kept: true, pushFailed: false, record, message: `${kept}; no remote to push it to` };
   try {
     await pushNotes(git, remote);
-    return {
-      kept: true,
-      pushFailed: false,
-      message: `apply record kept as a git note on ${commit.slice(0, 12)} and pushed to ${remote}`,
-    };
+    return { kept: true, pushFailed: false, record, message: `${kept} and pushed to ${remote}` };
   } catch (e) {
     return {
       kept: true,
       pushFailed: true,
-      message: `apply record kept as a git note on ${commit.slice(0, 12)} but NOT pushed to ${remote}: ${(e as Error).message.trim().split('\n')[0]}; push refs/notes/iden by hand, or the next run will`,
+      record,
+      message: `${kept} but NOT pushed to ${remote}: ${(e as Error).message.trim().split('\n')[0]}; push refs/notes/iden by hand, or the next run will`,
     };
   }
 }
 
-async function pushNotes(git: ReturnType<typeof simpleGit>, remote: string): Promise<void> {
+async function remoteOf(git: SimpleGit): Promise<string | undefined> {
+  const remotes = await git.getRemotes();
+  return remotes.find((r) => r.name === 'origin')?.name ?? remotes[0]?.name;
+}
+
+/** Takes the remote's records, keeping both sides' lines. Fails when the remote has none (nothing to merge). */
+async function mergeRemoteNotes(git: SimpleGit, remote: string): Promise<void> {
+  await git.raw(['fetch', '-q', remote, `+${NOTES_REF}:refs/notes/iden-remote`]);
+  await git.raw([
+    ...(await identityArgs(git)),
+    'notes',
+    `--ref=${NOTES_REF}`,
+    'merge',
+    '-q',
+    '-s',
+    'cat_sort_uniq',
+    'refs/notes/iden-remote',
+  ]);
+}
+
+async function pushNotes(git: SimpleGit, remote: string): Promise<void> {
   try {
-    await git.raw(['push', remote, NOTES_REF]);
+    await git.raw(['push', '-q', remote, NOTES_REF]);
   } catch {
     // Another run pushed notes meanwhile: take theirs, keep both, push again.
-    await git.raw(['fetch', remote, `${NOTES_REF}:refs/notes/iden-remote`]);
-    await git.raw([
-      ...(await identityArgs(git)),
-      'notes',
-      `--ref=${NOTES_REF}`,
-      'merge',
-      '-s',
-      'cat_sort_uniq',
-      'refs/notes/iden-remote',
-    ]);
-    await git.raw(['push', remote, NOTES_REF]);
+    await mergeRemoteNotes(git, remote);
+    await git.raw(['push', '-q', remote, NOTES_REF]);
   }
 }
 
-/** Every record of every noted commit: commit id to its records, oldest line first. */
-export async function readRecords(root: string): Promise<Map<string, unknown[]>> {
+/** One line of an apply-record note, as stored. */
+export interface NoteLine {
+  commit: string;
+  /** Its line number in the note, from 1. */
+  line: number;
+  text: string;
+}
+
+/** Whether refs/notes/iden exists here (a clone fetches it only when asked). */
+export async function notesPresent(root: string): Promise<boolean> {
+  const out = await simpleGit({ baseDir: root })
+    .raw(['rev-parse', '--verify', '--quiet', NOTES_REF])
+    .catch(() => '');
+  return out.trim() !== '';
+}
+
+/** Every line of every apply-record note, as text, in note order. */
+export async function readNoteLines(root: string): Promise<NoteLine[]> {
   const git = simpleGit({ baseDir: root });
-  const records = new Map<string, unknown[]>();
   let listing: string;
   try {
     listing = await git.raw(['notes', `--ref=${NOTES_REF}`, 'list']);
   } catch {
-    return records;
+    return [];
   }
   const pairs = listing
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' ') as [string, string]);
-  if (pairs.length === 0) return records;
+  if (pairs.length === 0) return [];
   const blobs = await readBlobs(
     root,
     pairs.map(([note]) => note),
   );
+  const lines: NoteLine[] = [];
   for (const [note, commit] of pairs) {
-    const lines = (blobs.get(note) ?? '').split('\n').filter((l) => l.trim().startsWith('{'));
-    const parsed = lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l) as unknown];
-      } catch {
-        return [];
-      }
+    (blobs.get(note) ?? '').split('\n').forEach((text, i) => {
+      if (text.trim() !== '') lines.push({ commit, line: i + 1, text });
     });
-    records.set(commit, parsed);
+  }
+  return lines;
+}
+
+/** Every record of every noted commit that parses as JSON: commit id to its records, oldest line first. */
+export async function readRecords(root: string): Promise<Map<string, unknown[]>> {
+  const records = new Map<string, unknown[]>();
+  for (const { commit, text } of await readNoteLines(root)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    const list = records.get(commit) ?? [];
+    list.push(value);
+    records.set(commit, list);
   }
   return records;
 }

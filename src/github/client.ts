@@ -54,6 +54,10 @@ export interface Pull {
   reviews: Review[];
   commits: PullCommit[];
   commitCount: number;
+  url: string;
+  /** When it was merged, and by whom (GitHub login); absent while open. */
+  mergedAt?: string;
+  mergedBy?: string;
 }
 
 export async function readPull(ctx: PullContext, number: number): Promise<Pull> {
@@ -98,6 +102,9 @@ export async function readPull(ctx: PullContext, number: number): Promise<Pull> 
       },
     })),
     commitCount: pull.commits,
+    url: pull.html_url,
+    ...(pull.merged_at ? { mergedAt: pull.merged_at } : {}),
+    ...(pull.merged_by?.login ? { mergedBy: pull.merged_by.login } : {}),
   };
 }
 

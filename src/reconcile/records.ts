@@ -9,44 +9,28 @@ import {
 } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { appendRecord, type RecordResult } from '../git/notes.js';
-import type { Outcome } from '../model/access.js';
+import { appendRecord, type RecordContent, type RecordResult, readRecords } from '../git/notes.js';
+import {
+  type ApplyRecord,
+  canonicalJson,
+  chainHeads,
+  RECORD_VERSION,
+  type RecordedChange,
+  type RunIdentity,
+} from '../model/record.js';
 import type { ChangeResult } from './apply.js';
 
-/** One change as an apply record keeps it. */
-export interface RecordedChange {
-  action: 'grant' | 'revoke';
-  app: string;
-  user: string;
-  account: string;
-  entitlement?: string;
-  license?: string;
-  reason: string;
-  outcome: Outcome;
-  error?: string;
-}
+export type { RecordedChange, RunIdentity };
 
-/** Who made a run: in CI the workflow run, elsewhere the machine and user. */
-export interface RunIdentity {
-  host?: string;
-  user?: string;
-  repository?: string;
-  workflow?: string;
-  runId?: string;
-  attempt?: string;
-}
+/** What a record says before its changes: the run, and what it held back or skipped. */
+export type RecordHeader = Omit<RecordContent, 'v' | 'changes' | 'interrupted'>;
 
-export interface RecordHeader {
-  /** When the run started (its identity among records). */
-  run: string;
-  /** The instant the run evaluated grants at. */
-  at: string;
-  command: string;
-  /** The commit the run reconciled. */
-  commit: string;
-  /** Set when the run was given --at: records of such runs say what was applied early or late on purpose. */
-  pinned?: boolean;
-  by: RunIdentity;
+/** Where records go: pushed or not, and signed with the record key when there is one. */
+export interface RecordOptions {
+  push: boolean;
+  key?: string | undefined;
+  /** A file the sealed record is also appended to (one JSON line), kept outside git. */
+  copy?: string;
 }
 
 /** The local folder iden keeps its state in, never committed: it ignores itself. */
@@ -118,12 +102,35 @@ export class Journal {
     return this.count;
   }
 
-  /** Turns the journal into the commit's git note and pushes it; the journal goes once the note is kept. */
-  async finish(push: boolean): Promise<RecordResult | undefined> {
-    if (this.count === 0) return undefined;
-    const result = await writeNote(this.root, this.path, push, false);
-    return result;
+  /**
+   * Turns the journal into the commit's git note and pushes it; the journal
+   * goes once the note is kept. A run that changed nothing records only when
+   * what it held back or skipped differs from the latest record's, so a
+   * grant held for days is one record, not one per run.
+   */
+  async finish(options: RecordOptions): Promise<RecordResult | undefined> {
+    if (this.count === 0) {
+      if (!(await stateChanged(this.root, this.header))) return undefined;
+      writeFileSync(this.path, `${JSON.stringify(this.header)}\n`);
+    }
+    return writeNote(this.root, this.path, options, false);
   }
+}
+
+function held(record: Pick<ApplyRecord, 'held' | 'skipped'>): string {
+  const sorted = <T>(list: T[] | undefined) => (list ?? []).map(canonicalJson).sort();
+  return JSON.stringify([sorted(record.held), sorted(record.skipped)]);
+}
+
+/** Whether the grants held back and the apps skipped differ from those of the latest record. */
+async function stateChanged(root: string, header: RecordHeader): Promise<boolean> {
+  const now = held(header);
+  const heads = chainHeads([...(await readRecords(root)).values()].flat());
+  const latest = heads
+    .map((h) => h.record)
+    .sort((a, b) => (a.run < b.run ? -1 : 1))
+    .at(-1);
+  return latest ? held(latest) !== now : now !== held({});
 }
 
 function recorded(r: ChangeResult): RecordedChange {
@@ -144,7 +151,7 @@ function recorded(r: ChangeResult): RecordedChange {
 async function writeNote(
   root: string,
   path: string,
-  push: boolean,
+  options: RecordOptions,
   interrupted: boolean,
 ): Promise<RecordResult> {
   const [head = '', ...lines] = readFileSync(path, 'utf8').split('\n').filter(Boolean);
@@ -156,15 +163,38 @@ async function writeNote(
       return []; // the line being written when the run was killed
     }
   });
-  const { commit, ...rest } = header;
-  const line = { ...rest, ...(interrupted ? { interrupted: true } : {}), changes };
-  const result = await appendRecord(root, commit, line, push);
+  const { run, at, command, commit, pinned, by, held, skipped } = header;
+  const content: RecordContent = {
+    v: RECORD_VERSION,
+    run,
+    at,
+    command,
+    commit,
+    ...(pinned ? { pinned } : {}),
+    by,
+    ...(interrupted ? { interrupted: true as const } : {}),
+    ...(held && held.length > 0 ? { held } : {}),
+    ...(skipped && skipped.length > 0 ? { skipped } : {}),
+    changes,
+  };
+  const result = await appendRecord(root, content, options);
   if (result.kept) rmSync(path, { force: true });
+  if (result.record && options.copy) {
+    try {
+      appendFileSync(options.copy, `${JSON.stringify(result.record)}\n`);
+    } catch (e) {
+      return {
+        ...result,
+        pushFailed: true,
+        message: `${result.message}; NOT copied to ${options.copy}: ${(e as Error).message}`,
+      };
+    }
+  }
   return result;
 }
 
 /** Journals of runs that died before writing their note: each becomes its note now, marked interrupted. */
-export async function recoverJournals(root: string, push: boolean): Promise<RecordResult[]> {
+export async function recoverJournals(root: string, options: RecordOptions): Promise<RecordResult[]> {
   const dir = join(root, '.iden', 'journal');
   if (!existsSync(dir)) return [];
   const results: RecordResult[] = [];
@@ -172,7 +202,7 @@ export async function recoverJournals(root: string, push: boolean): Promise<Reco
     .filter((n) => n.endsWith('.jsonl'))
     .sort()) {
     try {
-      results.push(await writeNote(root, join(dir, name), push, true));
+      results.push(await writeNote(root, join(dir, name), options, true));
     } catch (e) {
       results.push({
         kept: false,

@@ -25,6 +25,8 @@ export interface RunRequest {
   command: string;
   /** Whether records of earlier runs left by a killed run are pushed when recovered. */
   push: boolean;
+  /** The key apply records are signed with (IDEN_RECORD_KEY), if any. */
+  recordKey?: string | undefined;
   /** Checked once the repository is read: throws to refuse the run (an unknown --app). */
   check?: (repo: AccessRepo) => void;
   onNotice: (text: string) => void;
@@ -53,7 +55,10 @@ export async function startRun(request: RunRequest): Promise<Run> {
     onNotice: request.onNotice,
   });
   try {
-    for (const recovered of await recoverJournals(request.root, request.push))
+    for (const recovered of await recoverJournals(request.root, {
+      push: request.push,
+      key: request.recordKey,
+    }))
       request.onNotice(`a run that was killed left a journal: ${recovered.message}`);
     const { repo, commit, notices } = await loadCommitted(request.root);
     for (const notice of notices) request.onNotice(notice);

@@ -1,5 +1,8 @@
 import type { AccessView } from '../audit/as-of.js';
+import type { AuditSource } from '../audit/audit.js';
 import type { AuditEvent } from '../audit/events.js';
+import type { Warning } from '../audit/records.js';
+import type { ReviewRow } from '../audit/review.js';
 
 export type AuditFormat = 'text' | 'json' | 'csv';
 
@@ -16,10 +19,51 @@ export const EVENT_COLUMNS = [
   'approvers',
   'applied',
 ] as const;
-export const ACCESS_COLUMNS = ['user', 'app', 'permissions', 'license'] as const;
+export const ACCESS_COLUMNS = ['user', 'app', 'permissions', 'license', 'applied'] as const;
+export const REVIEW_COLUMNS = [
+  'user',
+  'name',
+  'app',
+  'access',
+  'grant_file',
+  'since',
+  'requested_by',
+  'approved_by',
+  'approved_at',
+  'pr',
+  'pr_url',
+  'commit',
+  'applied_at',
+  'applied',
+  'flags',
+] as const;
 
-export function formatEvents(events: AuditEvent[], format: AuditFormat): string {
-  if (format === 'json') return `${JSON.stringify({ events }, null, 2)}\n`;
+/** An event as the JSON contract orders it; internal fields left out. */
+function eventJson(e: AuditEvent): Record<string, unknown> {
+  return {
+    commit: e.commit,
+    date: e.date,
+    author: e.author,
+    user: e.user,
+    app: e.app,
+    kind: e.kind,
+    ...(e.pr !== undefined ? { pr: e.pr, prSource: e.prSource } : {}),
+    ...(e.requestedBy !== undefined ? { requestedBy: e.requestedBy } : {}),
+    ...(e.approvers !== undefined ? { approvers: e.approvers } : {}),
+    ...(e.approval !== undefined ? { approval: e.approval } : {}),
+    ...(e.changes !== undefined ? { changes: e.changes } : {}),
+    ...(e.applied !== undefined ? { applied: e.applied } : {}),
+  };
+}
+
+export function formatEvents(
+  events: AuditEvent[],
+  source: AuditSource,
+  warnings: Warning[],
+  format: AuditFormat,
+): string {
+  if (format === 'json')
+    return `${JSON.stringify({ source, warnings, events: events.map(eventJson) }, null, 2)}\n`;
   if (format === 'csv') {
     const rows = events.map((e) => [
       e.commit,
@@ -38,33 +82,101 @@ export function formatEvents(events: AuditEvent[], format: AuditFormat): string 
   if (events.length === 0) return 'no events\n';
   return `${events
     .map((e) => {
+      const by = e.author ? `by ${e.author}` : 'by no run yet';
+      const pr =
+        e.pr !== undefined ? ` in #${e.pr}${e.prSource === 'subject' ? ' (from the subject)' : ''}` : '';
       const parts = [
-        `${e.date}  ${e.kind.padEnd(8)} ${e.app}/${e.user}  by ${e.author}${e.pr !== undefined ? ` in #${e.pr}` : ''}  ${e.commit.slice(0, 10)}`,
+        `${e.date}  ${e.kind.padEnd(8)} ${e.app}/${e.user}  ${by}${pr}  ${e.commit.slice(0, 10)}`,
       ];
       const changes = changesText(e);
       if (changes) parts.push(`    ${changes}`);
-      if (e.approvers)
-        parts.push(`    approved by ${e.approvers.length ? e.approvers.join(', ') : 'nobody'}`);
+      if (e.approval) {
+        const who = e.approvers?.length ? `approved by ${e.approvers.join(', ')}` : 'no approval counted';
+        parts.push(`    ${e.approval.ok ? 'policy met' : 'POLICY NOT MET'}: ${e.approval.reason} (${who})`);
+      }
       if (e.applied) parts.push(`    applied: ${appliedText(e)}`);
-      return parts.join('\n');
+      return parts.map(safe).join('\n');
     })
     .join('\n')}\n`;
 }
 
-export function formatAccess(view: AccessView, format: AuditFormat): string {
-  if (format === 'json') return `${JSON.stringify({ asOf: view.asOf, access: view.access }, null, 2)}\n`;
+export function formatAccess(
+  view: AccessView,
+  source: AuditSource,
+  warnings: Warning[],
+  format: AuditFormat,
+): string {
+  if (format === 'json')
+    return `${JSON.stringify(
+      {
+        asOf: view.asOf,
+        ...(view.commit ? { commit: view.commit } : {}),
+        source,
+        warnings,
+        access: view.access,
+        unexpected: view.unexpected,
+      },
+      null,
+      2,
+    )}\n`;
   if (format === 'csv') {
     return csv([
       [...ACCESS_COLUMNS],
-      ...view.access.map((a) => [a.user, a.app, a.permissions.join(' '), a.license ?? '']),
+      ...view.access.map((a) => [a.user, a.app, a.permissions.join(' '), a.license ?? '', a.applied]),
     ]);
   }
   const head = `access as of ${view.asOf}${view.commit ? ` (commit ${view.commit.slice(0, 10)})` : ' (before the history starts)'}`;
-  const rows = view.access.map(
-    (a) =>
-      `${a.app.padEnd(16)} ${a.user.padEnd(16)} ${[...a.permissions, ...(a.license ? [`license:${a.license}`] : [])].join(', ')}`,
+  const rows = view.access.map((a) => {
+    const items = Object.entries(a.items)
+      .map(([item, state]) => (state === 'yes' ? item : `${item} (${state})`))
+      .join(', ');
+    return `${a.app.padEnd(16)} ${a.user.padEnd(16)} ${items}`;
+  });
+  const unexpected = view.unexpected.map(
+    (u) =>
+      `unexpected: ${u.app}/${u.user} ${u.entitlement ?? `license:${u.license}`} held since ${u.since} (${u.why}, granted by ${u.by})`,
   );
-  return `${[head, ...rows].join('\n')}\n`;
+  return `${[head, ...rows, ...unexpected].map(safe).join('\n')}\n`;
+}
+
+export function formatReview(
+  asOf: string,
+  rows: ReviewRow[],
+  source: AuditSource,
+  warnings: Warning[],
+  format: AuditFormat,
+): string {
+  if (format === 'json') return `${JSON.stringify({ asOf, source, warnings, rows }, null, 2)}\n`;
+  const cells = rows.map((r) => [
+    r.user,
+    r.name,
+    r.app,
+    r.access,
+    r.grantFile,
+    r.since,
+    r.requestedBy,
+    r.approvedBy.join(' '),
+    r.approvedAt ?? '',
+    r.pr === undefined ? '' : String(r.pr),
+    r.prUrl ?? '',
+    r.commit,
+    r.appliedAt ?? '',
+    r.applied,
+    r.flags.join(' '),
+  ]);
+  if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
+  if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
+  const lines = rows.map((r) => {
+    const approved = r.approvedBy.length ? `approved by ${r.approvedBy.join(', ')}` : 'no approval';
+    const pr = r.pr !== undefined ? `#${r.pr}` : r.commit.slice(0, 10);
+    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+  });
+  return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
+}
+
+/** Warnings, one a line, for standard error. */
+export function formatWarnings(warnings: Warning[]): string {
+  return warnings.map((w) => `warning: ${safe(w.message)}\n`).join('');
 }
 
 function changesText(e: AuditEvent): string {
@@ -81,16 +193,35 @@ function appliedText(e: AuditEvent): string {
 
 function show(value: unknown): string {
   if (value === undefined) return '(none)';
-  return Array.isArray(value) ? `[${value.join(', ')}]` : String(value);
+  if (Array.isArray(value))
+    return `[${value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}]`;
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled; lines end in CRLF. */
-function csv(rows: string[][]): string {
-  return (
-    rows
-      .map((row) =>
-        row.map((cell) => (/[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell)).join(','),
-      )
-      .join('\r\n') + '\r\n'
+/**
+ * A field made safe for a terminal and for a line-per-event reader: control
+ * characters (newlines and escape sequences included), and the Unicode
+ * separators and direction overrides that can disguise text, are written as
+ * \u escapes, so a field can never start a line of its own or look like one.
+ */
+export function safe(text: string): string {
+  return text.replace(
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what is escaped
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g,
+    (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   );
+}
+
+/**
+ * RFC 4180: fields with a comma, quote or line break are quoted, quotes
+ * doubled; lines end in CRLF. A field that a spreadsheet would run as a
+ * formula (starting with =, +, -, @, a tab or a carriage return) is prefixed
+ * with a single quote, as OWASP advises for CSV injection.
+ */
+export function csv(rows: string[][]): string {
+  const cell = (text: string) => {
+    const neutral = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+    return /[",\r\n]/.test(neutral) ? `"${neutral.replace(/"/g, '""')}"` : neutral;
+  };
+  return `${rows.map((row) => row.map(cell).join(',')).join('\r\n')}\r\n`;
 }

@@ -267,8 +267,16 @@ describe('reconcile --commit', () => {
       '--format',
       'json',
     ]);
-    const kinds = (JSON.parse(audit.stdout) as { events: { kind: string }[] }).events.map((e) => e.kind);
-    expect(kinds).toEqual(['granted', 'expired']);
+    const json = JSON.parse(audit.stdout) as {
+      events: { kind: string; applied?: { reason: string }[] }[];
+      warnings: { code: string }[];
+    };
+    // In real time the run removed carol's access before her end: a run pinned past it, which audit says.
+    expect(json.events.map((e) => `${e.kind} ${e.applied?.map((a) => a.reason)}`)).toEqual([
+      'granted new-grant',
+      'revoked expired',
+    ]);
+    expect(json.warnings.map((w) => w.code)).toEqual(expect.arrayContaining(['pinned-runs', 'commit-date']));
     // Nothing is left to expire, and nothing to change.
     const again = await runCli([
       'reconcile',

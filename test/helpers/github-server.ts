@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkRequest, checkResponse, sampleResponse } from './github-spec.js';
+import { checkRequest, checkResponse, sampleItem, sampleResponse } from './github-spec.js';
 
 export interface PullCommitSpec {
   sha: string;
@@ -19,6 +19,8 @@ interface Pull {
   baseRef?: string;
   reviews: { login: string; state: string; commit: string; at: string }[];
   commits?: PullCommitSpec[];
+  /** Set once merged: the merge commit (GitHub's merge_commit_sha), when, and by whom. */
+  merged?: { commit: string; at: string; by: string };
 }
 
 /** Who a token is: a person (a personal token), or an App installation, which GitHub answers 403 on /user. */
@@ -121,21 +123,17 @@ export class GithubPullServer {
     const commentsMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/);
     const commentMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/);
     const statusMatch = match(/^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/);
-    if (path === '/user' && method === 'GET') {
-      const me = this.who(req);
-      if (me.kind === 'installation') return fail(403, 'Resource not accessible by integration');
-      return send('/user', 200, { ...sampleResponse('GET', '/user', 200), ...user(me.login) });
-    }
-    if (pullMatch && method === 'GET') {
-      const pull = this.pulls.get(Number(pullMatch[1]));
-      if (!pull) return fail(404, 'Not Found');
-      const sample = sampleResponse('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200);
+    const commitPullsMatch = match(/^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]{40})\/pulls$/);
+    const pullFields = (pull: Pull, sample: Record<string, unknown>) => {
       const base = sample.base as { repo: Record<string, unknown> };
-      return send('/repos/{owner}/{repo}/pulls/{pull_number}', 200, {
+      return {
         ...sample,
         number: pull.number,
-        state: 'open',
-        commits: (pull.commits ?? []).length,
+        html_url: `https://github.com/acme/access/pull/${pull.number}`,
+        state: pull.merged ? 'closed' : 'open',
+        merged_at: pull.merged?.at ?? null,
+        closed_at: pull.merged?.at ?? null,
+        merge_commit_sha: pull.merged?.commit ?? null,
         user: user(pull.author),
         head: { ...(sample.head as object), sha: pull.head, ref: 'pr', user: user(pull.author) },
         base: {
@@ -145,6 +143,35 @@ export class GithubPullServer {
           user: user('acme'),
           repo: { ...base.repo, default_branch: this.defaultBranch },
         },
+      };
+    };
+    if (commitPullsMatch && method === 'GET') {
+      // GitHub lists the pull requests a commit is associated with: its merge, and those whose head holds it.
+      const sha = commitPullsMatch[1]!;
+      const template = '/repos/{owner}/{repo}/commits/{commit_sha}/pulls';
+      const item = sampleItem('GET', template, 200);
+      const related = [...this.pulls.values()].filter(
+        (p) => p.merged?.commit === sha || p.head === sha || (p.commits ?? []).some((c) => c.sha === sha),
+      );
+      return paged(
+        template,
+        related.map((p) => pullFields(p, item)),
+      );
+    }
+    if (path === '/user' && method === 'GET') {
+      const me = this.who(req);
+      if (me.kind === 'installation') return fail(403, 'Resource not accessible by integration');
+      return send('/user', 200, { ...sampleResponse('GET', '/user', 200), ...user(me.login) });
+    }
+    if (pullMatch && method === 'GET') {
+      const pull = this.pulls.get(Number(pullMatch[1]));
+      if (!pull) return fail(404, 'Not Found');
+      const sample = sampleResponse('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200);
+      return send('/repos/{owner}/{repo}/pulls/{pull_number}', 200, {
+        ...pullFields(pull, sample),
+        commits: (pull.commits ?? []).length,
+        merged: pull.merged !== undefined,
+        merged_by: pull.merged ? user(pull.merged.by) : null,
       });
     }
     if (commitsMatch && method === 'GET') {

@@ -88,6 +88,14 @@ export function sampleResponse(method: string, template: string, status: number)
   return sample((schema ?? {}) as Schema) as Record<string, unknown>;
 }
 
+/** A sample of one item of a list response: the required fields, each of its type. */
+export function sampleItem(method: string, template: string, status: number): Record<string, unknown> {
+  const schema =
+    spec.paths[template]?.[method.toLowerCase()]?.responses[String(status)]?.content?.['application/json']
+      ?.schema;
+  return sample(((schema as Schema | undefined)?.items ?? {}) as Schema) as Record<string, unknown>;
+}
+
 function sample(schema: Schema): unknown {
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map(sample));
   if (schema.oneOf?.[0]) return sample(schema.oneOf[0]);
