@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 export function generateRepo(dir, { people = 10_000, apps = 200, grants = 100_000 } = {}) {
   const marker = join(dir, '.generated');
-  const signature = JSON.stringify({ people, apps, grants, v: 2 });
+  const signature = JSON.stringify({ people, apps, grants, v: 3 });
   if (existsSync(marker)) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'grants'), { recursive: true });
@@ -21,7 +21,7 @@ export function generateRepo(dir, { people = 10_000, apps = 200, grants = 100_00
   );
   writeFileSync(
     join(dir, 'grants/_people.yaml'),
-    `people:\n${personIds.map((id) => `  - id: ${id}\n    name: Person ${id.slice(7)}\n    email: ${id}@example.com\n`).join('')}`,
+    `people:\n${personIds.map((id) => `  - id: ${id}\n    name: Person ${id.slice(7)}\n    email: ${id}@example.com\n    accounts: { github: gh-${id} }\n`).join('')}`,
   );
   const perApp = grants / apps;
   for (let a = 0; a < apps; a++) {

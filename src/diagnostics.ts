@@ -37,6 +37,8 @@ export const codes = {
   'duplicate-id': 'two people, entitlements or tiers with one id',
   'duplicate-email': 'two people with one email',
   'unknown-person': 'an approver or role member who is not in _people.yaml',
+  'approver-without-login':
+    '(warning) an approver or role member with no accounts.github: they can never approve or grant through a pull request',
   'unknown-connector': 'a connector type that is not in the registry',
   'grant-expired': '(warning) the grant has ended; delete the file or extend it',
   'name-too-long': 'a role or account name longer than the app allows (PostgreSQL: 63 bytes in UTF-8)',

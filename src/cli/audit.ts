@@ -65,8 +65,22 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       options.format,
     );
   } else if (options.asOf !== undefined) {
+    if (options.since || options.until)
+      throw new UsageError('--as-of answers one instant: not with --since or --until');
     const view = await auditAsOf(root, data, atOption(options.asOf, repo, '--as-of'), options.app);
-    out = formatAccess(view, data.source, data.warnings, options.format);
+    const mine = <T extends { user: string }>(list: T[]) =>
+      options.user === undefined ? list : list.filter((x) => x.user === options.user);
+    out = formatAccess(
+      {
+        ...view,
+        access: mine(view.access),
+        unexpected: mine(view.unexpected),
+        intended: mine(view.intended),
+      },
+      data.source,
+      data.warnings,
+      options.format,
+    );
   } else {
     const events = await auditEvents(
       root,

@@ -132,7 +132,10 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--app <id>', 'only this app')
     .option('--since <iso>', 'events at or after this instant')
     .option('--until <iso>', 'events before this instant')
-    .option('--as-of <iso>', 'instead of events: who had access at this instant, and what the records show')
+    .option(
+      '--as-of <iso>',
+      'instead of events: who had access at this instant (with --user, --app), and what the records show',
+    )
     .option(
       '--review',
       'the access review export: one row per person and entitlement in force (at --as-of, default now)',

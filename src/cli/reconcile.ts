@@ -144,7 +144,10 @@ export async function runReconcile(
       return EXIT.failed;
     }
     const outcome = await execute(run, plan, command, options, io);
-    summary(`${formatPlan(plan, 'markdown', style)}\n${formatResults(outcome.results)}`, io);
+    summary(
+      `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
+      io,
+    );
     if (options.commit && outcome.complete) {
       const expired = endedGrants(run.repo, run.zone, plan, outcome.results);
       const date = options.at !== undefined ? isoUtc(run.at) : undefined;
@@ -206,7 +209,10 @@ export async function runApplySaved(
       return EXIT.failed;
     }
     const outcome = await execute(run, plan, 'apply', options, io);
-    summary(`${formatPlan(plan, 'markdown', style)}\n${formatResults(outcome.results)}`, io);
+    summary(
+      `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
+      io,
+    );
     return !outcome.complete || outcome.results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;
   } finally {
     await run.close();

@@ -37,7 +37,13 @@ export async function github<T>(what: string, call: () => Promise<T>): Promise<T
     return await call();
   } catch (e) {
     if (e instanceof RequestError) {
-      const route = `${e.request.method} ${new URL(e.request.url).pathname}`;
+      const url = new URL(e.request.url);
+      const route = `${e.request.method} ${url.pathname}`;
+      // octokit reports a request that got no answer at all as a 500 without a response.
+      if (e.response === undefined)
+        throw new GithubError(`${what}: could not reach GitHub at ${url.origin} (${route}): ${e.message}`, {
+          cause: e,
+        });
       throw new GithubError(`${what}: GitHub answered ${e.status} to ${route}: ${e.message}`, { cause: e });
     }
     throw new GithubError(`${what}: ${(e as Error).message}`, { cause: e });

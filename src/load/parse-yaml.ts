@@ -13,6 +13,8 @@ import {
 import type { Code, Diagnostic, Finding, YamlPath } from '../diagnostics.js';
 
 export const GRANT_FILE_LIMIT = 64 * 1024;
+/** A grant file's path (not _app.yaml): for the size message. */
+const GRANT_FILE = /^grants\/[^/]+\/(?!_)[^/]+$/;
 export const OTHER_FILE_LIMIT = 16 * 1024 * 1024;
 const MAX_ALIASES = 16;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -42,7 +44,11 @@ export function parseYaml(file: string, bytes: Uint8Array, limit: number): Parse
   });
 
   if (bytes.length > limit) {
-    return fail('file-too-large', `the file is larger than ${limit / 1024} KiB; grant files are a few lines`);
+    const size = limit >= 1024 * 1024 ? `${limit / (1024 * 1024)} MiB` : `${limit / 1024} KiB`;
+    const why = GRANT_FILE.test(file)
+      ? 'a grant file is a few lines'
+      : 'split it, or keep what is not access data elsewhere';
+    return fail('file-too-large', `the file is larger than ${size}, the most iden reads; ${why}`);
   }
   if (!isUtf8(bytes)) {
     const { line, column } = firstInvalidUtf8(bytes);

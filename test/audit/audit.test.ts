@@ -151,6 +151,18 @@ describe('iden audit: the timeline', () => {
         items: { readonly: 'unknown' },
       },
     ]);
+    const bob = await runCli([
+      'audit',
+      '--repo',
+      dir,
+      '--as-of',
+      '2026-08-12T00:00:00Z',
+      '--user',
+      'bob',
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(bob.stdout).access.map((a: { user: string }) => a.user)).toEqual(['bob']);
     const before = await asOf('2026-07-01T00:00:00Z');
     expect(JSON.parse(before.stdout).access).toEqual([]);
     expect(JSON.parse(before.stdout).warnings.map((w: { code: string }) => w.code)).toContain(

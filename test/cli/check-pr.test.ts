@@ -318,6 +318,25 @@ describe('iden check-pr --pr against a GitHub test server', () => {
       await server.stop();
     }
   });
+
+  it('says in one line when GitHub cannot be reached, never a stack trace', async () => {
+    const { createServer } = await import('node:net');
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { dir } = pullRequest(newGrant);
+    const env = {
+      GITHUB_TOKEN: 't',
+      GITHUB_REPOSITORY: 'acme/access',
+      GITHUB_API_URL: `http://127.0.0.1:${port}`,
+    };
+    const result = await runCli(['check-pr', '--repo', dir, '--pr', '12', '--at', AT], { env });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `iden: reading pull request #12 of acme/access: could not reach GitHub at http://127.0.0.1:${port} (GET /repos/acme/access/pulls/12): connect ECONNREFUSED 127.0.0.1:${port}\n`,
+    );
+  });
 });
 
 describe('the pull-request comment', () => {

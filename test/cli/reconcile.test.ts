@@ -185,15 +185,49 @@ describe('plan, apply, reconcile on the example repository', () => {
     }
   });
 
+  it("runs the apply workflow's own command: a held grant and an unreachable app fail the job, every other app is applied", async () => {
+    const dir = exampleRepo();
+    writeFileSync(
+      join(dir, 'grants/analytics/bob.yaml'),
+      'user: bob\napp: analytics\npermissions: [readonlyy]\n',
+    );
+    commitAll(dir, 'bob breaks his grant');
+    const workflow = readFileSync(join(packageRoot(), '.github/workflows/iden-apply.yml'), 'utf8');
+    const command = /run: npx --no-install iden (apply [^\n]*)/.exec(workflow)![1]!.split(' ');
+    // Nothing listens there: GitHub cannot be reached at all.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const run = await runCli([...command, '--repo', dir, '--at', NOW], {
+      env: { ACME_GITHUB_TOKEN: 'x', GITHUB_API_URL: url, IDEN_RECORD_KEY: 'k'.repeat(32) },
+      cwd: dir,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/error: github skipped: cannot observe: /);
+    expect(run.stdout).toContain('held: bob in analytics is left as it is');
+    expect(run.stdout).toContain('Applied: 3 granted, 0 revoked');
+    expect(existsSync(join(dir, 'iden-record.jsonl'))).toBe(true);
+    expect(brief(await plan(dir, '--app', 'analytics'))).toEqual([]);
+  });
+
   it('applies exactly a saved plan, and refuses it once the app has changed', async () => {
     const dir = exampleRepo();
     const out = join(dir, 'plan.json');
     await runCli(['plan', '--repo', dir, '--at', NOW, '--out', out]);
     const saved = JSON.parse(readFileSync(out, 'utf8')) as Plan;
     expect(saved.changes).toHaveLength(4);
-    const applied = await runCli(['apply', out, '--repo', dir, '--yes']);
+    const stepSummary = join(dir, '..', `summary-${Date.now()}.md`);
+    const applied = await runCli(['apply', out, '--repo', dir, '--yes'], {
+      env: { GITHUB_STEP_SUMMARY: stepSummary },
+    });
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('Applied: 4 granted');
+    // In GitHub Actions a saved plan's apply writes the job summary, as apply without one does.
+    const written = readFileSync(stepSummary, 'utf8');
+    expect(written).toContain('| ➕ | alice | analytics | readonly | new grant |');
+    expect(written).toContain('```\ngranted  alice  analytics  readonly\n');
+    expect(written).toContain('Applied: 4 granted, 0 revoked, 0 unchanged, 0 failed.\n```');
 
     await runCli(['plan', '--repo', dir, '--at', '2027-02-01T00:00:00+01:00', '--out', out]);
     await sql(dir, 'GRANT analytics_write TO bob;');
@@ -249,10 +283,10 @@ describe('reconcile --commit', () => {
     ]);
     expect(later.code).toBe(0);
     expect(later.stdout).toContain('- carol  analytics  readonly  expired 2027-01-31');
-    expect(later.stderr).toContain('notice: committed the removal of 2 ended grant files');
+    expect(later.stderr).toContain('notice: committed the removal of 1 ended grant file');
     expect(later.stderr).toContain('notice: pushed the expiry commit to origin/main');
     expect(git(remote, ['log', '-1', '--format=%B', 'main']).trim()).toBe(
-      'expire: 2 grants ended\n\nexpire: carol from analytics (ended 2027-01-31)\nexpire: dave from analytics (ended 2026-11-01)',
+      'expire: carol from analytics (ended 2027-01-31)',
     );
     expect(existsSync(join(dir, 'grants/analytics/carol.yaml'))).toBe(false);
     expect(existsSync(join(dir, 'grants/github/carol.yaml'))).toBe(true);
@@ -293,13 +327,16 @@ describe('reconcile --commit', () => {
 
   it('still removes the access when there is no remote, and says so', async () => {
     const dir = exampleRepo();
-    const run = await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes', '--commit']);
+    const run = await runCli(['reconcile', '--repo', dir, '--at', '2027-09-01', '--yes', '--commit']);
     expect(run.code).toBe(0);
-    expect(run.stderr).toContain('notice: committed the removal of 1 ended grant file');
+    // carol's github grant stays: GitHub was not observed (no credentials), so her access there may remain.
+    expect(run.stderr).toContain('notice: committed the removal of 2 ended grant files');
     expect(run.stderr).toContain(
       'no remote to push the expiry commit to; the access was removed all the same',
     );
-    expect(git(dir, ['log', '-1', '--format=%s'])).toBe('expire: dave from analytics (ended 2026-11-01)\n');
+    expect(git(dir, ['log', '-1', '--format=%B']).trim()).toBe(
+      'expire: 2 grants ended\n\nexpire: carol from analytics (ended 2027-01-31)\nexpire: dave from analytics (ended 2027-08-31)',
+    );
   });
 });
 

@@ -18,15 +18,15 @@ limits:
   - id: alice
     name: Alice Martin
     email: alice@example.com
-    accounts: { gh: alice-m }
+    accounts: { github: alice-m }
   - id: bob
     name: Bob Okafor
     email: bob@example.com
-    accounts: { gh: bob-o }
+    accounts: { github: bob-o }
   - id: carol
     name: Carol Nguyen
     email: carol@example.com
-    accounts: { gh: Carol-N }
+    accounts: { github: Carol-N }
 `,
   'grants/db/_app.yaml': `name: Warehouse
 connector:

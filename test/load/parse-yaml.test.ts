@@ -48,6 +48,13 @@ describe('parseYaml', () => {
 
   it('reports oversized files without parsing them', () => {
     expect(parse(`reason: ${'x'.repeat(100)}\n`, 64).diagnostics[0]?.code).toBe('file-too-large');
+    const big = Buffer.alloc(16 * 1024 * 1024 + 1, 0x20);
+    expect(parseYaml('grants/_people.yaml', big, 16 * 1024 * 1024).diagnostics[0]?.message).toBe(
+      'the file is larger than 16 MiB, the most iden reads; split it, or keep what is not access data elsewhere',
+    );
+    expect(parseYaml('grants/db/alice.yaml', big, 64 * 1024).diagnostics[0]?.message).toBe(
+      'the file is larger than 64 KiB, the most iden reads; a grant file is a few lines',
+    );
   });
 
   it('locates the first byte that is not UTF-8', () => {

@@ -368,6 +368,26 @@ describe('approvals', () => {
   });
 });
 
+describe('an approver without a GitHub login', () => {
+  it('is named as the reason no one can approve, and validate warns about them', async () => {
+    const base = {
+      ...prBase,
+      'grants/_people.yaml': (prBase['grants/_people.yaml'] as string).replace(
+        ', accounts: { github: carol-gh } }',
+        ' }',
+      ),
+    };
+    const { dir } = pullRequest(daveGrant, { base });
+    const result = await checkLocal(dir, 'dave-gh');
+    expect(result.code).toBe(1);
+    expect(result.files[0]!.reason).toContain(
+      'carol has no accounts.github in _people.yaml and cannot approve on GitHub',
+    );
+    const validate = await runCli(['validate', '--repo', dir, '--at', AT]);
+    expect(validate.stdout).toContain('grants/db/_app.yaml:6:13 warning approver-without-login');
+  });
+});
+
 describe('what reviewers read', () => {
   it("shows each grant's reason and dates in the settings' time zone, and blames the seat overflow on the new grant", async () => {
     const base = {

@@ -183,6 +183,21 @@ describe('peopleReferences', () => {
       }),
     ).toEqual(['grants/_settings.yaml:2:27 unknown-person', 'grants/db/_app.yaml:7:5 unknown-person']);
   });
+  it('warns about approvers and role members no pull request can count: people without a GitHub login', async () => {
+    expect(
+      await run(peopleReferences, {
+        'grants/_people.yaml': people3(
+          '  - id: dave\n    name: D\n    email: d@example.com\n    accounts: { gh: dave-d }\n',
+        ),
+        'grants/_settings.yaml': 'roles:\n  super-admin: [alice]\n  users-read-write: [dave]\n',
+      }),
+    ).toEqual([
+      'grants/_settings.yaml:2:17 approver-without-login',
+      'grants/_settings.yaml:3:22 approver-without-login',
+      'grants/db/_app.yaml:11:13 approver-without-login',
+      'grants/gh/_app.yaml:12:13 approver-without-login',
+    ]);
+  });
 });
 
 describe('appDefinitions', () => {

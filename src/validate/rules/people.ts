@@ -1,4 +1,4 @@
-import { didYouMean, error, type Finding } from '../../diagnostics.js';
+import { didYouMean, error, type Finding, warning, type YamlPath } from '../../diagnostics.js';
 import type { RuleContext } from '../context.js';
 
 /** Ids and emails are unique in the directory, and accounts name apps that exist. */
@@ -54,6 +54,22 @@ export function peopleDirectory(ctx: RuleContext): Finding[] {
   return findings;
 }
 
+/**
+ * Pull requests know people by their GitHub login: an approver or role member
+ * without one can never approve, nor grant directly.
+ */
+function withoutLogin(ctx: RuleContext, file: string, id: string, path: YamlPath, what: string): Finding[] {
+  if (ctx.people.get(id)?.accounts.github !== undefined) return [];
+  return [
+    warning(
+      file,
+      'approver-without-login',
+      `${what} "${id}" has no GitHub login: pull requests cannot count them; add accounts: { github: <login> } to their entry in grants/_people.yaml`,
+      path,
+    ),
+  ];
+}
+
 /** Role members and approvers must be people, or the check that reads them silently trusts nobody. */
 export function peopleReferences(ctx: RuleContext): Finding[] {
   if (!Array.isArray(ctx.repo.people?.raw?.people)) return [];
@@ -61,7 +77,11 @@ export function peopleReferences(ctx: RuleContext): Finding[] {
   const check = (file: string, ids: unknown, path: string[], what: string) => {
     if (!Array.isArray(ids)) return;
     for (const [i, id] of ids.entries()) {
-      if (typeof id !== 'string' || ctx.people.has(id)) continue;
+      if (typeof id !== 'string') continue;
+      if (ctx.people.has(id)) {
+        findings.push(...withoutLogin(ctx, file, id, [...path, i], what));
+        continue;
+      }
       findings.push(
         error(
           file,
@@ -80,7 +100,10 @@ export function peopleReferences(ctx: RuleContext): Finding[] {
   }
   for (const app of ctx.apps.values()) {
     for (const { id, index } of app.approvers) {
-      if (ctx.people.has(id)) continue;
+      if (ctx.people.has(id)) {
+        findings.push(...withoutLogin(ctx, app.file, id, ['approvers', index], 'approver'));
+        continue;
+      }
       findings.push(
         error(
           app.file,
