@@ -22,5 +22,7 @@ export interface Io {
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2, changes: 2 } as const;
 
-/** A mistake in how iden was called: exit 2. */
-export class UsageError extends Error {}
+export { UsageError } from '../errors.js';
+
+/** The lock is held by another run for at most this long by default: CI jobs are serialised anyway. */
+export const DEFAULT_LOCK_TIMEOUT = '5m';

@@ -1,21 +1,15 @@
 import { Command, CommanderError } from 'commander';
-import { GithubError } from '../github/client.js';
-import { RepoNotFoundError } from '../load/repo.js';
-import { LockTimeoutError } from '../reconcile/lock.js';
+import { OperatorError, UsageError } from '../errors.js';
 import { idenVersion } from '../util/package-root.js';
-import { runAudit } from './audit.js';
-import { runCheckPr } from './check-pr.js';
-import { EXIT, type Io, UsageError } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io } from './io.js';
 import { choice } from './options.js';
-import {
-  DEFAULT_LOCK_TIMEOUT,
-  runApplySaved,
-  runApps,
-  runPlan,
-  runReconcile,
-  runStatus,
-} from './reconcile.js';
-import { runValidate } from './validate.js';
+
+// Each command's code is imported when it runs, so `iden --help` and
+// `iden validate` do not load octokit, pg, simple-git and the rest.
+const validate = () => import('./validate.js');
+const reconcile = () => import('./reconcile.js');
+const checkPr = () => import('./check-pr.js');
+const audit = () => import('./audit.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void): Command {
@@ -37,7 +31,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       'text',
     )
     .option('--at <iso>', 'evaluate dates at this instant instead of now')
-    .action(async (options) => done(await runValidate(options, io)));
+    .action(async (options) => done(await (await validate()).runValidate(options, io)));
 
   const common = (command: Command) =>
     command
@@ -64,7 +58,7 @@ export function program(io: Io, done: (code: number) => void): Command {
     )
     .option('--out <file>', 'also write the plan as JSON, for iden apply <file>')
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none, 1 on error')
-    .action(async (options) => done(await runPlan(options, io)));
+    .action(async (options) => done(await (await reconcile()).runPlan(options, io)));
 
   common(
     cli
@@ -76,7 +70,11 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
     .action(async (file: string | undefined, options) =>
-      done(file ? await runApplySaved(file, options, io) : await runReconcile(options, io, 'apply')),
+      done(
+        file
+          ? await (await reconcile()).runApplySaved(file, options, io)
+          : await (await reconcile()).runReconcile(options, io, 'apply'),
+      ),
     );
 
   common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
@@ -84,18 +82,18 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--commit', 'then delete ended grant files in one commit and push it')
     .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
     .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
-    .action(async (options) => done(await runReconcile(options, io)));
+    .action(async (options) => done(await (await reconcile()).runReconcile(options, io)));
 
   cli
     .command('apps')
     .description('list the connected apps (for a CI matrix)')
     .option('--repo <dir>', 'the access repository root', '.')
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
-    .action(async (options) => done(await runApps(options, io)));
+    .action(async (options) => done(await (await reconcile()).runApps(options, io)));
 
   common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
-    .action(async (options) => done(await runStatus(options, io)));
+    .action(async (options) => done(await (await reconcile()).runStatus(options, io)));
 
   cli
     .command('check-pr')
@@ -122,7 +120,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       choice('--format', ['text', 'json', 'markdown'] as const),
       'text',
     )
-    .action(async (options) => done(await runCheckPr(options, io)));
+    .action(async (options) => done(await (await checkPr()).runCheckPr(options, io)));
 
   cli
     .command('audit')
@@ -146,7 +144,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       choice('--format', ['text', 'json', 'csv'] as const),
       'text',
     )
-    .action(async (options) => done(await runAudit(options, io)));
+    .action(async (options) => done(await (await audit()).runAudit(options, io)));
 
   return cli;
 }
@@ -172,15 +170,11 @@ function exitCodeFor(e: unknown, io: Io): number {
       return EXIT.ok;
     return EXIT.usage;
   }
-  if (e instanceof LockTimeoutError) {
+  if (e instanceof OperatorError) {
     io.stderr(`iden: ${e.message}\n`);
     return EXIT.failed;
   }
-  if (e instanceof GithubError) {
-    io.stderr(`iden: ${e.message}\n`);
-    return EXIT.failed;
-  }
-  if (e instanceof UsageError || e instanceof RepoNotFoundError) {
+  if (e instanceof UsageError) {
     io.stderr(`iden: ${e.message}\n`);
     return EXIT.usage;
   }

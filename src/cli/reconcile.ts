@@ -23,7 +23,7 @@ import { appStatuses } from '../reconcile/status.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
 import { idenVersion } from '../util/package-root.js';
-import { EXIT, type Io, UsageError } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
 import { instantOption } from './options.js';
 
 export interface RunOptions {
@@ -40,9 +40,6 @@ export interface RunOptions {
   /** Also append the apply record to this file: a copy kept outside git (a CI artifact). */
   recordFile?: string;
 }
-
-/** The lock is held by another run for at most this long by default: CI jobs are serialised anyway. */
-export const DEFAULT_LOCK_TIMEOUT = '5m';
 
 async function begin(
   command: string,

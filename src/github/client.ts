@@ -1,12 +1,13 @@
 import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
+import { OperatorError } from '../errors.js';
 import type { Review } from '../policy/classify.js';
 import type { PullCommit } from '../policy/contributors.js';
 
 export class GithubSetupError extends Error {}
 
 /** A GitHub request that failed: one line with the status and the route, never the token. */
-export class GithubError extends Error {}
+export class GithubError extends OperatorError {}
 
 export interface PullContext {
   octokit: Octokit;

@@ -7,8 +7,16 @@ export type ParsedTime = { ok: true; at: Instant } | { ok: false; message: strin
 const BARE_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const cache = new Map<string, ParsedTime>();
 
+const zones = new Map<string, boolean>();
+
+/** Whether a zone name is a real IANA zone; remembered, since luxon builds an Intl.DateTimeFormat to tell. */
 export function isTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = zones.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    zones.set(zone, valid);
+  }
+  return valid;
 }
 
 /**

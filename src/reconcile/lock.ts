@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { OperatorError } from '../errors.js';
 import { formatDuration } from '../model/duration.js';
 
 export interface LockHolder {
@@ -11,7 +12,7 @@ export interface LockHolder {
 }
 
 /** Another run held the lock for longer than the caller would wait. */
-export class LockTimeoutError extends Error {
+export class LockTimeoutError extends OperatorError {
   constructor(
     readonly path: string,
     readonly holder: LockHolder | undefined,

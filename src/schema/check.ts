@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { connectorSchemas } from '../connectors/catalog.js';
 import { didYouMean, error, type Finding, type YamlPath } from '../diagnostics.js';
 import { packageRoot } from '../util/package-root.js';
+import { AJV_OPTIONS } from './options.js';
 
 export type FileKind = 'grant' | 'app' | 'people' | 'settings';
 const kinds: FileKind[] = ['grant', 'app', 'people', 'settings'];
@@ -16,12 +18,43 @@ interface Validators {
   >;
 }
 
+// Built, the schemas come compiled (scripts/gen-validators.mjs writes validators.js
+// beside this module): no ajv to load and nothing to compile at start. From
+// source (the tests), or with IDEN_COMPILE_SCHEMAS set, they are compiled here.
+const standaloneUrl = new URL('./validators.js', import.meta.url);
+const standalone:
+  | (Record<FileKind, ValidateFunction> & { connectors: Record<string, Connectors> })
+  | undefined =
+  existsSync(fileURLToPath(standaloneUrl)) && !process.env.IDEN_COMPILE_SCHEMAS
+    ? await import(standaloneUrl.href)
+    : undefined;
+const Ajv2020 = standalone ? undefined : (await import('ajv/dist/2020.js')).Ajv2020;
+
+type Connectors = { connector: ValidateFunction; entitlement: ValidateFunction; license: ValidateFunction };
+
 let validators: Validators | undefined;
 
-/** Compiles every schema once per process (or worker). */
+/** The compiled schemas, made once per process (or worker). */
 function compiled(): Validators {
   if (validators) return validators;
-  const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false });
+  if (standalone) {
+    validators = {
+      files: {
+        grant: standalone.grant,
+        app: standalone.app,
+        people: standalone.people,
+        settings: standalone.settings,
+      },
+      connectors: new Map(Object.entries(standalone.connectors)),
+    };
+    return validators;
+  }
+  validators = compileNow();
+  return validators;
+}
+
+function compileNow(): Validators {
+  const ajv = new Ajv2020!(AJV_OPTIONS);
   ajv.addVocabulary(['x-hint']);
   const files = {} as Record<FileKind, ValidateFunction>;
   for (const kind of kinds) {
@@ -38,8 +71,7 @@ function compiled(): Validators {
       license: get('license'),
     });
   }
-  validators = { files, connectors };
-  return validators;
+  return { files, connectors };
 }
 
 export function knownConnectorTypes(): string[] {

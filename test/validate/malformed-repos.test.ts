@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../src/util/package-root.js';
 import { validateJson } from '../helpers/cli.js';
 import { repoWith } from '../helpers/repo.js';
 import { cases } from './malformed-cases.js';
@@ -22,6 +28,27 @@ describe('malformed access repositories', () => {
     });
     expect(match?.severity).toBe('error');
     if (expected.message) expect(match?.message).toMatch(expected.message);
+  });
+
+  // The built CLI checks files with the schemas compiled at build time (ajv's
+  // standalone code); the tests run the source, which compiles them at start.
+  it('gives the same diagnostics built as from source, on every case', async () => {
+    const bin = join(packageRoot(), 'dist/src/cli/bin.js');
+    expect(existsSync(join(packageRoot(), 'dist/src/schema/validators.js')), 'run npm run build').toBe(true);
+    const limit = pLimit(2);
+    const run = promisify(execFile);
+    await Promise.all(
+      cases.map(({ name, changes, setup }) =>
+        limit(async () => {
+          const dir = repoWith(changes);
+          setup?.(dir);
+          const args = [bin, 'validate', '--repo', dir, '--format', 'json', '--at', '2026-11-27T12:00:00Z'];
+          const built = await run(process.execPath, args).catch((e: { stdout: string }) => e);
+          const source = await validateJson(dir);
+          expect(JSON.parse(built.stdout), name).toEqual(source.json);
+        }),
+      ),
+    );
   });
 
   it('accepts the base repository unchanged', async () => {
