@@ -1,12 +1,13 @@
 // Generates a large access repository for benchmarks: people, apps (half of
 // them licensed) and grants, deterministic for a given size.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function generateRepo(dir, { people = 10_000, apps = 200, grants = 100_000 } = {}) {
   const marker = join(dir, '.generated');
   const signature = JSON.stringify({ people, apps, grants, v: 3 });
-  if (existsSync(marker)) return dir;
+  // Made before with these parameters: reuse it; otherwise (another size, an older generator) make it again.
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === signature) return dir;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'grants'), { recursive: true });
   let seed = 42;

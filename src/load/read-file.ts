@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../diagnostics.js';
 import { checkSchema, type FileKind } from '../schema/check.js';
+import { fastPeople, fastYaml } from './fast-yaml.js';
 import {
   GRANT_FILE_LIMIT,
   OTHER_FILE_LIMIT,
@@ -27,10 +28,38 @@ export function loadFile(
   kind: FileKind,
   keepDocument: boolean,
 ): LoadedFile {
-  let parsed: ParsedYaml;
-  const limit = kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT;
+  let bytes: Uint8Array | Error;
   try {
-    parsed = parseYaml(file, tree.read(source, limit), limit);
+    bytes = tree.read(source, limitOf(kind));
+  } catch (e) {
+    bytes = e as Error;
+  }
+  return loadBytes(file, bytes, kind, keepDocument);
+}
+
+export const limitOf = (kind: FileKind) => (kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT);
+
+/** Parses and schema-checks a file's bytes, or reports why they could not be read. */
+export function loadBytes(
+  file: string,
+  bytes: Uint8Array | Error,
+  kind: FileKind,
+  keepDocument: boolean,
+): LoadedFile {
+  let parsed: ParsedYaml;
+  const limit = limitOf(kind);
+  try {
+    if (bytes instanceof Error) throw bytes;
+    // A grant file of the common flat shape that passes its schema needs no YAML
+    // document: nothing will be placed on a line. Anything else takes the full path.
+    // The same for a directory of people in its usual shape: a later finding in it
+    // is placed by reading it again (placeFindings), so it keeps no document either.
+    if (!keepDocument && (kind === 'grant' || kind === 'people')) {
+      const value = quick(bytes, limit, kind === 'grant' ? fastYaml : fastPeople);
+      if (value && checkSchema(kind, file, value).length === 0)
+        return { file, value, raw: value, diagnostics: [], parsed: undefined };
+    }
+    parsed = parseYaml(file, bytes, limit);
   } catch (e) {
     const message = `cannot read the file: ${(e as Error).message}`;
     return {
@@ -49,4 +78,19 @@ export function loadFile(
     if (findings.length > 0) value = undefined;
   }
   return { file, value, raw: parsed.value, diagnostics, parsed: keepDocument ? parsed : undefined };
+}
+
+function quick(
+  bytes: Uint8Array,
+  limit: number,
+  read: (text: string) => Record<string, unknown> | undefined,
+): Record<string, unknown> | undefined {
+  if (bytes.length > limit || bytes.length === 0) return undefined;
+  // Only printable ASCII and newlines: any other byte (UTF-8 or not, a byte order
+  // mark, a control character, a tab, a carriage return) takes the full path.
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b > 0x7e || (b < 0x20 && b !== 0x0a)) return undefined;
+  }
+  return read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'));
 }

@@ -1,14 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { AccessRepo, AppEntry, AppFile, FileEntry, PeopleFile, SettingsFile } from '../model/repo.js';
-import { checkConnectorSettings } from '../schema/check.js';
-import { loadGrantsParallel } from './grants.js';
+import { checkConnectorSettings, type FileKind } from '../schema/check.js';
+import { type CachedGrant, contentHash, ParseCache } from './cache.js';
+import { loadGrantsParallel, PARALLEL_THRESHOLD } from './grants.js';
 import { resolveFinding } from './parse-yaml.js';
-import { loadFile } from './read-file.js';
+import { type LoadedFile, limitOf, loadBytes, loadFile } from './read-file.js';
 import { type Tree, WorkTree } from './tree.js';
 import { type GrantPath, walkGrants } from './walk.js';
 
-export class RepoNotFoundError extends Error {
+export class RepoNotFoundError extends UsageError {
   constructor(readonly root: string) {
     super(`no grants/ folder in ${root}: pass --repo with the access repository's root`);
   }
@@ -17,6 +19,8 @@ export class RepoNotFoundError extends Error {
 export interface LoadOptions {
   /** Worker threads for grant files; default: every core when there are many files. */
   threads?: number;
+  /** Files already read from another commit, by blob id: base and head of a pull request share most of theirs. */
+  memo?: Map<string, LoadedFile>;
   /** Only the grant files this accepts, asked once settings, people and apps are read; default: every one. */
   grants?: (grant: GrantPath, apps: ReadonlyMap<string, AppEntry>) => boolean;
 }
@@ -38,10 +42,25 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
       (p): p is string => p !== undefined,
     ),
   );
+  const all = listing.apps.flatMap((app) => app.grants);
+  // A large work tree keeps a parse cache under .iden/ (cache.ts).
+  const cache =
+    tree instanceof WorkTree && all.length >= PARALLEL_THRESHOLD
+      ? await ParseCache.open(tree.root)
+      : undefined;
   const settings =
-    listing.settings && entry<SettingsFile>(tree, listing.settings.file, listing.settings.source, 'settings');
+    listing.settings &&
+    entry<SettingsFile>(
+      tree,
+      listing.settings.file,
+      listing.settings.source,
+      'settings',
+      undefined,
+      options.memo,
+    );
   const people =
-    listing.people && entry<PeopleFile>(tree, listing.people.file, listing.people.source, 'people');
+    listing.people &&
+    entry<PeopleFile>(tree, listing.people.file, listing.people.source, 'people', cache, options.memo);
   if (!listing.people) {
     diagnostics.push({
       file: 'grants/_people.yaml',
@@ -55,9 +74,11 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   const apps = new Map<string, Loaded<AppFile>>();
   for (const folder of listing.apps) {
     if (!folder.source) continue;
-    const app = entry<AppFile>(tree, folder.file, folder.source, 'app');
+    let app = entry<AppFile>(tree, folder.file, folder.source, 'app', cache, options.memo);
     if (app.value) {
       const findings = checkConnectorSettings(app.file, app.value) ?? [];
+      // From the cache the file has no document to place them on: read it in full.
+      if (findings.length > 0 && !app.parsed) app = entry<AppFile>(tree, folder.file, folder.source, 'app');
       for (const finding of findings) app.diagnostics.push(resolveFinding(app.parsed!, finding));
       if (findings.length > 0) app.value = undefined;
     }
@@ -66,10 +87,10 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   for (const file of [settings, people, ...apps.values()]) if (file) diagnostics.push(...file.diagnostics);
   const appEntries = new Map([...apps].map(([id, app]) => [id, { id, ...strip(app) }]));
 
-  const all = listing.apps.flatMap((app) => app.grants);
   const select = options.grants;
   const grantPaths = select ? all.filter((g) => select(g, appEntries)) : all;
-  const grants = await loadGrantsParallel(tree, grantPaths, options.threads);
+  const grants = await loadGrantsParallel(tree, grantPaths, options.threads, cache);
+  cache?.save();
   for (const grant of grants) diagnostics.push(...grant.diagnostics);
   return {
     root: tree.root,
@@ -91,10 +112,25 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
 
 type Loaded<T> = FileEntry<T> & { diagnostics: AccessRepo['diagnostics'] };
 
-function entry<T>(tree: Tree, file: string, source: string, kind: 'settings' | 'people' | 'app'): Loaded<T> {
-  const loaded = loadFile(file, tree, source, kind, true);
+function entry<T>(
+  tree: Tree,
+  file: string,
+  source: string,
+  kind: 'settings' | 'people' | 'app',
+  cache?: ParseCache,
+  memo?: Map<string, LoadedFile>,
+): Loaded<T> {
+  if (cache) return cachedEntry<T>(tree, file, source, kind, cache);
+  const id = memo && tree.blobId(source);
+  const key = id && `${kind}\u0000${file}\u0000${id}`;
+  let loaded = key ? memo?.get(key) : undefined;
+  if (!loaded) {
+    loaded = loadFile(file, tree, source, kind, keepsDocument(kind));
+    if (key) memo?.set(key, { ...loaded, diagnostics: [...loaded.diagnostics] });
+  } else loaded = { ...loaded, diagnostics: [...loaded.diagnostics] };
   return {
     file,
+    source,
     value: loaded.value as T | undefined,
     raw: loaded.raw,
     parsed: loaded.parsed,
@@ -102,6 +138,66 @@ function entry<T>(tree: Tree, file: string, source: string, kind: 'settings' | '
   };
 }
 
-function strip<T>({ file, value, raw, parsed }: Loaded<T>): FileEntry<T> {
-  return { file, value, raw, parsed };
+/**
+ * A file through the parse cache: 10,000 people are a second of YAML. Taken
+ * from the cache it has no document; a finding in it is placed by parsing it
+ * again (placeFindings), as for grant files.
+ */
+function cachedEntry<T>(
+  tree: Tree,
+  file: string,
+  source: string,
+  kind: FileKind,
+  cache: ParseCache,
+): Loaded<T> {
+  const fromCache = (hit: CachedGrant): Loaded<T> => ({
+    file,
+    source,
+    value: hit.valid ? (hit.raw as T) : undefined,
+    raw: hit.raw ?? undefined,
+    parsed: undefined,
+    diagnostics: [...hit.diagnostics],
+  });
+  const vouched = cache.hit(file, cache.vouchedId(file, source));
+  if (vouched) return fromCache(vouched);
+  let bytes: Uint8Array | Error;
+  try {
+    bytes = tree.read(source, limitOf(kind));
+  } catch (e) {
+    bytes = e as Error;
+  }
+  const id = bytes instanceof Error ? null : contentHash(bytes);
+  const read = cache.hit(file, id);
+  if (read) return fromCache(read);
+  const loaded = loadBytes(file, bytes, kind, keepsDocument(kind));
+  cache.put(
+    file,
+    id === null
+      ? undefined
+      : {
+          hash: id,
+          valid: loaded.value !== undefined,
+          raw: loaded.raw ?? null,
+          diagnostics: [...loaded.diagnostics],
+        },
+  );
+  return {
+    file,
+    source,
+    value: loaded.value as T | undefined,
+    raw: loaded.raw,
+    parsed: loaded.parsed,
+    diagnostics: loaded.diagnostics,
+  };
+}
+
+/**
+ * Settings and apps keep their parsed documents to place later findings; the
+ * directory of people is read again for that when needed (it is rarely
+ * wrong, and 10,000 people are a large document to keep).
+ */
+const keepsDocument = (kind: FileKind) => kind !== 'people';
+
+function strip<T>({ file, source, value, raw, parsed }: Loaded<T>): FileEntry<T> {
+  return { file, source, value, raw, parsed };
 }

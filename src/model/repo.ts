@@ -10,6 +10,8 @@ export type License = NonNullable<AppFile['licenses']>[number];
 
 export interface FileEntry<T> {
   file: string;
+  /** Where the tree holds it (a symbolic link's target), to read it again. */
+  source?: string | undefined;
   /** Present when the file parsed and passed its schema. */
   value: T | undefined;
   /** The parsed mapping, schema-valid or not: rules read it defensively so one run reports every problem. */

@@ -99,13 +99,17 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
   const grantFiles = new Set(changed.filter((c) => GRANT_PATH.test(c.path)).map((c) => c.path));
   const whole = changed.some((c) => c.path.startsWith('grants/') && !GRANT_PATH.test(c.path));
 
-  const [baseTree, headTree] = await Promise.all([
-    CommitTree.open(input.root, base),
-    CommitTree.open(input.root, head),
-  ]);
+  // A change to grant files lists only their folders; anything else reads the whole repository.
+  const folders = [...new Set([...grantFiles].map((f) => f.split('/')[1]!))];
+  const open = (commit: string) =>
+    whole ? CommitTree.open(input.root, commit) : CommitTree.openSome(input.root, commit, folders);
+  const [baseTree, headTree] = await Promise.all([open(base), open(head)]);
+  // Base and head share most files' blobs: each is parsed once.
+  const memo = new Map();
   const [baseRepo, headRepo] = await Promise.all([
-    loadTree(baseTree, { grants: (g) => whole || grantFiles.has(g.file) }),
+    loadTree(baseTree, { grants: (g) => whole || grantFiles.has(g.file), memo }),
     loadTree(headTree, {
+      memo,
       // Seats are counted over every grant of an app with tiers; other rules need only the file itself.
       grants: (g, apps) =>
         whole ||

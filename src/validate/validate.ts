@@ -1,8 +1,9 @@
 import { compareDiagnostics, type Diagnostic, type Finding } from '../diagnostics.js';
 import { resolveFinding } from '../load/parse-yaml.js';
 import { loadFile } from '../load/read-file.js';
-import type { AccessRepo } from '../model/repo.js';
+import type { AccessRepo, FileEntry } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
+import type { FileKind } from '../schema/check.js';
 import { buildContext, type RuleContext } from './context.js';
 import { appDefinitions } from './rules/apps.js';
 import { connectorRules } from './rules/connectors.js';
@@ -61,16 +62,23 @@ function nodeKey(d: Diagnostic): string {
  */
 export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
   const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
-  for (const file of [repo.settings, repo.people, ...repo.apps.values()]) {
+  // Files read without a document (grants, and any file the parse cache gave) are parsed again when a finding needs a line.
+  const sources = new Map<string, [string, FileKind]>(repo.grants.map((g) => [g.file, [g.source, 'grant']]));
+  const kinds: [FileEntry<unknown> | undefined, FileKind][] = [
+    [repo.settings, 'settings'],
+    [repo.people, 'people'],
+    ...[...repo.apps.values()].map((app): [FileEntry<unknown>, FileKind] => [app, 'app']),
+  ];
+  for (const [file, kind] of kinds) {
     if (file?.parsed) documents.set(file.file, file.parsed);
+    else if (file?.source) sources.set(file.file, [file.source, kind]);
   }
-  const grantPaths = new Map(repo.grants.map((g) => [g.file, g.source]));
   return findings.map((finding) => {
     if (!documents.has(finding.file)) {
-      const source = grantPaths.get(finding.file);
+      const source = sources.get(finding.file);
       documents.set(
         finding.file,
-        source ? loadFile(finding.file, repo.tree, source, 'grant', true).parsed : undefined,
+        source ? loadFile(finding.file, repo.tree, source[0], source[1], true).parsed : undefined,
       );
     }
     const parsed = documents.get(finding.file);

@@ -1,0 +1,201 @@
+// The parse cache of a large repository: each grant file's parsed and
+// schema-checked value, keyed by its path and the SHA-1 of its bytes, in
+// .iden/cache/grants.json. A file is taken from the cache only when its bytes
+// hash to what the cache holds, so an edit is never missed; the whole cache is
+// dropped when iden, its schemas or its parser change. A cache that is
+// unreadable, of another shape, or committed to git (a pull request could plant
+// one) is ignored, never fatal; one that cannot be written is simply not kept.
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Diagnostic } from '../diagnostics.js';
+import { idenVersion, packageRoot } from '../util/package-root.js';
+
+export interface CachedGrant {
+  hash: string;
+  /** The file passed its schema: `raw` is its value. */
+  valid: boolean;
+  raw: Record<string, unknown> | null;
+  diagnostics: Diagnostic[];
+}
+
+type Row = [
+  path: string,
+  hash: string,
+  valid: boolean,
+  raw: Record<string, unknown> | null,
+  diagnostics: Diagnostic[],
+];
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+
+/** What the cached values depend on: iden's version, the grant schema, and the code that reads a file. */
+function cacheKey(): string {
+  const hash = createHash('sha1').update(idenVersion());
+  hash.update(readFileSync(join(packageRoot(), 'schemas', 'grant.schema.json')));
+  for (const name of ['fast-yaml', 'parse-yaml', 'read-file'])
+    hash.update(readFileSync(join(here, `${name}.${ext}`)));
+  return hash.digest('hex');
+}
+
+/** The id git gives these bytes as a blob: the same key whether a file was read or git vouched for it. */
+export const contentHash = (bytes: Uint8Array): string =>
+  createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+
+/**
+ * The blob id of each file under grants/ that git vouches is unchanged in the
+ * work tree: tracked, not in conflict, not marked assume-unchanged or
+ * skip-worktree, a regular file, and not listed by `git diff-files` (which
+ * compares each file with the index, as `git status` does). Such a file need
+ * not even be read. Undefined outside a git work tree.
+ */
+export async function vouchedByGit(root: string): Promise<Map<string, string> | undefined> {
+  const git = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30 }, (e, out) =>
+        e ? reject(e) : resolve(out),
+      ),
+    );
+  try {
+    const [listed, changed, where, attributesFile] = await Promise.all([
+      git(['ls-files', '-s', '-v', '-z', '--', 'grants']),
+      git(['diff-files', '--name-only', '--relative', '-z', '--', 'grants']),
+      git(['rev-parse', '--show-toplevel', '--git-path', 'info/attributes']),
+      git(['config', '--get', 'core.attributesFile']).catch(() => ''),
+    ]);
+    // With git attributes (a filter, an encoding, line endings) the bytes in the
+    // work tree are not the blob's: then every file is read and hashed instead.
+    const [top, info] = where.trim().split('\n');
+    const attributes = [join(top!, '.gitattributes'), join(root, '.gitattributes'), resolve(root, info!)];
+    if (attributesFile.trim() !== '' || attributes.some((f) => existsSync(f))) return undefined;
+    if (
+      readdirSync(join(root, 'grants')).some((app) => existsSync(join(root, 'grants', app, '.gitattributes')))
+    )
+      return undefined;
+    if (existsSync(join(root, 'grants', '.gitattributes'))) return undefined;
+    const vouched = new Map<string, string>();
+    for (const entry of listed.split('\0')) {
+      // "H 100644 <blob> 0\t<path>"
+      const m = /^H (100644|100755) ([0-9a-f]{40}) 0\t(.+)$/s.exec(entry);
+      if (m) vouched.set(m[3]!, m[2]!);
+    }
+    for (const path of changed.split('\0')) vouched.delete(path);
+    return vouched;
+  } catch {
+    return undefined;
+  }
+}
+
+const fileOf = (root: string) => join(root, '.iden', 'cache', 'grants.json');
+
+/** The cache of a repository, or an empty one. */
+export function readCache(root: string): Map<string, CachedGrant> {
+  const cache = new Map<string, CachedGrant>();
+  let text: string;
+  try {
+    text = readFileSync(fileOf(root), 'utf8');
+  } catch {
+    return cache;
+  }
+  try {
+    const parsed = JSON.parse(text) as { key?: unknown; rows?: unknown };
+    if (parsed.key !== cacheKey() || !Array.isArray(parsed.rows) || committed(root)) return cache;
+    for (const row of parsed.rows as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 5) return new Map();
+      const [path, hash, valid, raw, diagnostics] = row as Row;
+      if (typeof path !== 'string' || typeof hash !== 'string' || typeof valid !== 'boolean')
+        return new Map();
+      if ((raw !== null && typeof raw !== 'object') || !Array.isArray(diagnostics)) return new Map();
+      if (valid && raw === null) return new Map();
+      cache.set(path, { hash, valid, raw, diagnostics });
+    }
+  } catch {
+    return new Map();
+  }
+  return cache;
+}
+
+/** Whether git tracks anything under .iden/: then the cache came with the repository, not from this machine. */
+function committed(root: string): boolean {
+  try {
+    return (
+      execFileSync('git', ['ls-files', '--', '.iden'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== ''
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * One run's use of the parse cache: what it held, what git vouches for, and
+ * what the next run will find (only the files this run read).
+ */
+export class ParseCache {
+  private readonly next = new Map<string, CachedGrant>();
+  private changed: boolean;
+
+  private constructor(
+    readonly root: string,
+    private readonly held: Map<string, CachedGrant>,
+    private readonly vouched: Map<string, string> | undefined,
+  ) {
+    this.changed = false;
+  }
+
+  static async open(root: string): Promise<ParseCache> {
+    const vouched = vouchedByGit(root);
+    const held = readCache(root);
+    return new ParseCache(root, held, await vouched);
+  }
+
+  /** The blob id git vouches a file at this path has (a symbolic link's target never is). */
+  vouchedId(file: string, source: string): string | null {
+    return source === file ? (this.vouched?.get(file) ?? null) : null;
+  }
+
+  /** The cached entry of a file whose bytes have this blob id, kept for the next run; undefined on a miss. */
+  hit(file: string, id: string | null): CachedGrant | undefined {
+    const held = this.held.get(file);
+    if (id === null || held?.hash !== id) return undefined;
+    this.next.set(file, held);
+    return held;
+  }
+
+  /** The blob id the cache holds for a file, if any. */
+  heldId(file: string): string | null {
+    return this.held.get(file)?.hash ?? null;
+  }
+
+  /** Records what reading a file gave (nothing when it could not be read: the next run tries it again). */
+  put(file: string, entry: CachedGrant | undefined): void {
+    this.changed = true;
+    if (entry) this.next.set(file, entry);
+  }
+
+  /** Writes the cache when anything changed or a file is gone. */
+  save(): void {
+    if (this.changed || this.next.size !== this.held.size) writeCache(this.root, this.next);
+  }
+}
+
+/** Keeps the cache for the next run: written to a temporary file and renamed, so a reader never sees half of it. */
+export function writeCache(root: string, entries: Iterable<[string, CachedGrant]>): void {
+  const file = fileOf(root);
+  const rows: Row[] = [];
+  for (const [path, e] of entries) rows.push([path, e.hash, e.valid, e.raw, e.diagnostics]);
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(temporary, JSON.stringify({ key: cacheKey(), rows }));
+    renameSync(temporary, file);
+  } catch {
+    rmSync(temporary, { force: true });
+  }
+}
