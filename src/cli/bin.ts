@@ -8,6 +8,14 @@ const io = {
   env: process.env,
   cwd: process.cwd(),
   interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+  async ask(question: string, fallback: string | undefined) {
+    const rl = createInterface({ input: process.stdin, output: process.stdout });
+    try {
+      return await rl.question(fallback ? `${question} [${fallback}]: ` : `${question}: `);
+    } finally {
+      rl.close();
+    }
+  },
   async confirm(question: string) {
     const rl = createInterface({ input: process.stdin, output: process.stdout });
     try {

@@ -17,6 +17,8 @@ export interface Io {
   interactive: boolean;
   /** Asks a yes/no question on the terminal. */
   confirm: (question: string) => Promise<boolean>;
+  /** Asks for a line of text on the terminal, offering a default (Enter takes it). */
+  ask?: (question: string, fallback: string | undefined) => Promise<string>;
 }
 
 /** Exit codes shared by every command. */

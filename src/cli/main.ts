@@ -10,6 +10,8 @@ const validate = () => import('./validate.js');
 const reconcile = () => import('./reconcile.js');
 const checkPr = () => import('./check-pr.js');
 const audit = () => import('./audit.js');
+const init = () => import('./init.js');
+const importer = () => import('./import.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void): Command {
@@ -121,6 +123,34 @@ export function program(io: Io, done: (code: number) => void): Command {
       'text',
     )
     .action(async (options) => done(await (await checkPr()).runCheckPr(options, io)));
+
+  cli
+    .command('init')
+    .description('start a new access repository in an empty or new folder')
+    .argument('[dir]', 'the folder (default: the current one)')
+    .option('--timezone <zone>', "the IANA time zone bare dates are read in (default: this system's)")
+    .option('--super-admin <id>', 'your person id, the first Super Admin (default: from your email)')
+    .option('--name <name>', 'your name (default: git config user.name)')
+    .option('--email <email>', 'your email (default: git config user.email)')
+    .option('--github <login>', 'your GitHub login, by which pull requests know you')
+    .option('--yes', 'ask nothing: take the flags and the defaults')
+    .action(async (dir: string | undefined, options) => done(await (await init()).runInit(dir, options, io)));
+
+  cli
+    .command('import')
+    .description('write the grant files for the access an app already holds, for review in a pull request')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .requiredOption('--app <id>', 'the app to read')
+    .option('--at <iso>', 'the date the imported grants are described at (default now)')
+    .option('--add-people', 'add people to _people.yaml for accounts that match no one')
+    .option('--reason <text>', 'the reason written in each file (default: imported from <app> on <date>)')
+    .option('--dry-run', 'print what would be written, and write nothing')
+    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .option(
+      '--lock-timeout <duration>',
+      `how long to wait for another run on this app (default ${DEFAULT_LOCK_TIMEOUT})`,
+    )
+    .action(async (options) => done(await (await importer()).runImport(options, io)));
 
   cli
     .command('audit')

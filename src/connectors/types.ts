@@ -26,6 +26,12 @@ export interface ConnectorContext {
   stillGranted?: (account: string) => boolean;
   /** The directory (_people.yaml), by person id: names and emails for the accounts a connector creates. */
   people?: ReadonlyMap<string, Person>;
+  /**
+   * `iden import`: observe also accounts iden does not own that hold managed
+   * access, marked `unowned`, so the import can say how to hand them over.
+   * Nothing is changed either way.
+   */
+  importing?: boolean;
 }
 
 /** An open connection to one app. */

@@ -18,6 +18,8 @@ export interface Held {
   pending?: boolean;
   /** Held, but the account cannot use it (a PostgreSQL role that cannot log in): present, but not access. */
   disabled?: boolean;
+  /** Only when importing: the account is not iden's (why), so iden will not change it. */
+  unowned?: string;
 }
 
 export type ChangeReason =

@@ -220,15 +220,21 @@ class PostgresSession implements Session {
         `${member} is a member of ${[...new Set(rows.map((r) => r.grp))].sort().join(', ')} but not a person iden manages (${rows[0]!.unmanaged}): left alone`,
       );
     }
-    return members
-      .filter((m) => !m.unmanaged)
-      .flatMap(({ grp, member, canLogin }) =>
-        (this.byRole.get(grp) ?? []).map((target) => ({
-          account: member,
-          ...target,
-          ...(canLogin ? {} : { disabled: true }),
-        })),
-      );
+    // An import also sees login roles made by hand, to say how to hand them over.
+    const seen = (m: Member) =>
+      !m.unmanaged || (this.context.importing === true && m.unmanaged === 'a role iden did not create');
+    return members.filter(seen).flatMap(({ grp, member, canLogin, unmanaged }) =>
+      (this.byRole.get(grp) ?? []).map((target) => ({
+        account: member,
+        ...target,
+        ...(canLogin ? {} : { disabled: true }),
+        ...(unmanaged
+          ? {
+              unowned: `${unmanaged}; to hand it to iden: COMMENT ON ROLE ${quoteIdent(member)} IS '${OWNED}', then import again`,
+            }
+          : {}),
+      })),
+    );
   }
 
   private async members(query: Query): Promise<Member[]> {

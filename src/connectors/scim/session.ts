@@ -99,7 +99,9 @@ export class ScimSession implements Session {
     const held: Held[] = [];
     const strangers = new Set<string>();
     const hold = (user: ScimUser, m: Mapping) => {
-      if (this.managed(user)) held.push({ account: user.userName, ...this.target(m) });
+      // An import describes them too: the first apply of their grants adopts them.
+      if (this.managed(user) || this.context.importing)
+        held.push({ account: user.userName, ...this.target(m) });
       else strangers.add(user.userName);
     };
     for (const user of this.users.values()) {

@@ -1,0 +1,340 @@
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportResult } from '../../src/cli/import.js';
+import type { Plan } from '../../src/reconcile/plan.js';
+import { idenVersion, packageRoot } from '../../src/util/package-root.js';
+import { runCli } from '../helpers/cli.js';
+import { commitAll, git } from '../helpers/git.js';
+import { GithubOrgServer } from '../helpers/github-org-server.js';
+import { seedEmbedded } from '../helpers/postgres.js';
+import { writeTree } from '../helpers/repo.js';
+import { addGroup, startScimServer } from '../helpers/scim-server.js';
+
+const NOW = '2026-11-27T12:00:00Z';
+const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
+const newDir = () => join(mkdtempSync(join(tmpdir(), 'iden-init-')), 'access');
+
+describe('iden init', () => {
+  it('makes an access repository that validates, commits it, and refuses a folder that is not empty', async () => {
+    const dir = newDir();
+    const made = await runCli([
+      'init',
+      dir,
+      '--yes',
+      '--timezone',
+      'Europe/Berlin',
+      '--super-admin',
+      'alice',
+      '--name',
+      'Alice Martin',
+      '--email',
+      'alice@example.com',
+      '--github',
+      'alice-m',
+    ]);
+    expect(made.code).toBe(0);
+    for (const path of [
+      'grants/_settings.yaml',
+      'grants/_people.yaml',
+      'schemas/grant.schema.json',
+      '.github/workflows/iden-apply.yml',
+      '.github/workflows/iden-pull-request.yml',
+      'README.md',
+    ])
+      expect(existsSync(join(dir, path)), path).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies).toEqual({
+      iden: idenVersion(),
+    });
+    expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.iden/');
+    expect(git(dir, ['log', '--format=%s'])).toBe('An access repository, made by iden init\n');
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+    const valid = await runCli(['validate', '--repo', dir, '--format', 'json']);
+    expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
+
+    const again = await runCli(['init', dir, '--yes']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      'is not empty (.github, .gitignore, README.md, grants, package.json, schemas)',
+    );
+    expect(git(dir, ['log', '--format=%s']).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('then takes an app and reconciles it, as npm start does on the example', async () => {
+    const dir = newDir();
+    const args = [
+      'init',
+      dir,
+      '--yes',
+      '--super-admin',
+      'ops',
+      '--name',
+      'Ops',
+      '--email',
+      'ops@example.com',
+    ];
+    expect((await runCli(args)).code).toBe(0);
+    writeTree(
+      {
+        'grants/db/_app.yaml':
+          'name: DB\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\napprovers: [ops]\n',
+        'grants/db/ops.yaml': 'user: ops\napp: db\npermissions: [readonly]\n',
+      },
+      dir,
+    );
+    commitAll(dir, 'the database');
+    const run = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push']);
+    expect(run.stdout).toContain('Applied: 1 granted');
+    expect(run.code).toBe(0);
+  });
+
+  it('asks on a real terminal for what the flags did not give', async () => {
+    const dir = newDir();
+    const bin = join(packageRoot(), 'dist/src/cli/bin.js');
+    // script(1) runs iden on a pseudo-terminal; each answer is typed when its question shows.
+    const child = spawn('script', ['-qfec', `${process.execPath} ${bin} init ${dir}`, '/dev/null'], {
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
+    });
+    const answers: [RegExp, string][] = [
+      [/Time zone for bare dates \(IANA\) \[[^\]]+\]: $/, 'Mars/Olympus'],
+      [/is not an IANA time zone[\s\S]*Time zone for bare dates \(IANA\) \[[^\]]+\]: $/, 'Asia/Tokyo'],
+      [/Your name \(the first Super Admin\): $/, 'Kenji Sato'],
+      [/Your email: $/, 'kenji@example.com'],
+      [/Your person id \(the file name of your grants\) \[kenji\]: $/, ''],
+      [/Your GitHub login \(pull requests know you by it\): $/, 'ksato'],
+    ];
+    let screen = '';
+    let next = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      // What a person would see: the terminal's control sequences taken out.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
+      screen += chunk.toString('utf8').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+      while (next < answers.length && answers[next]![0].test(screen)) {
+        child.stdin.write(`${answers[next]![1]}\r`);
+        screen = '';
+        next++;
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(next).toBe(answers.length);
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'grants/_settings.yaml'), 'utf8')).toContain('timezone: Asia/Tokyo');
+    expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
+      '  - id: kenji\n    name: Kenji Sato\n    email: kenji@example.com\n    accounts: { github: ksato }\n',
+    );
+  }, 30_000);
+});
+
+/** The example repository, committed, its embedded database holding what the grants gave on NOW. */
+async function appliedExample(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'iden-import-'));
+  cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
+  writeFileSync(join(dir, '.gitignore'), '.iden/\n');
+  commitAll(dir, 'example');
+  seedEmbedded(dir, 'analytics');
+  expect((await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'])).code).toBe(0);
+  return dir;
+}
+
+async function importJson(dir: string, ...extra: string[]): Promise<{ code: number; result: ImportResult }> {
+  const out = await runCli(['import', '--repo', dir, '--at', NOW, '--format', 'json', ...extra], {
+    retry: FAST,
+  });
+  return {
+    code: out.code,
+    result: out.stdout ? (JSON.parse(out.stdout) as ImportResult) : (undefined as never),
+  };
+}
+
+describe('iden import', () => {
+  it('describes what an embedded PostgreSQL holds: matched, unmatched, conflicting, and roles iden does not own', async () => {
+    const dir = await appliedExample();
+    // alice's and bob's files go (their access stays, as if made before iden); carol's file says less than she holds.
+    git(dir, ['rm', '-q', 'grants/analytics/alice.yaml', 'grants/analytics/bob.yaml']);
+    commitAll(dir, 'forget alice and bob');
+    const db = await PGlite.create(join(dir, '.iden', 'pglite', 'analytics'));
+    await db.exec(`GRANT analytics_write TO carol;
+      CREATE ROLE svc_etl LOGIN; COMMENT ON ROLE svc_etl IS 'managed by iden'; GRANT analytics_read TO svc_etl;
+      CREATE ROLE reporting LOGIN; GRANT analytics_read TO reporting;`);
+    await db.close();
+
+    const dry = await runCli(['import', '--repo', dir, '--app', 'analytics', '--at', NOW, '--dry-run']);
+    expect(dry.stdout).toContain('would write grants/analytics/alice.yaml');
+    expect(existsSync(join(dir, 'grants/analytics/alice.yaml'))).toBe(false);
+
+    const { code, result } = await importJson(dir, '--app', 'analytics');
+    expect(code).toBe(0);
+    expect(result).toEqual({
+      app: 'analytics',
+      written: ['grants/analytics/alice.yaml', 'grants/analytics/bob.yaml'],
+      conflicts: [
+        {
+          file: 'grants/analytics/carol.yaml',
+          reason:
+            'the file exists and says [readonly]; analytics holds [readonly, writer]; it was left as it is',
+        },
+        {
+          file: 'grants/analytics/reporting.yaml',
+          reason: `reporting is a role iden did not create; to hand it to iden: COMMENT ON ROLE "reporting" IS 'managed by iden', then import again`,
+        },
+      ],
+      unmatched: ['svc_etl'],
+      peopleAdded: [],
+    });
+    expect(readFileSync(join(dir, 'grants/analytics/alice.yaml'), 'utf8')).toBe(
+      'user: alice\napp: analytics\npermissions: [readonly, writer]\nreason: "imported from analytics on 2026-11-27"\n',
+    );
+    // Never overwritten: a second import writes nothing.
+    expect((await importJson(dir, '--app', 'analytics')).result.written).toEqual([]);
+
+    const added = await importJson(dir, '--app', 'analytics', '--add-people', '--reason', 'ETL service');
+    expect(added.result.peopleAdded).toEqual(['svc_etl']);
+    expect(added.result.written).toEqual(['grants/analytics/svc_etl.yaml']);
+    expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
+      '  - id: svc_etl\n    name: svc_etl\n    email: svc_etl@unknown.invalid\n',
+    );
+    expect((await runCli(['validate', '--repo', dir, '--at', NOW])).code).toBe(0);
+
+    // Committed, the imported people need no change.
+    commitAll(dir, 'imported');
+    const plan = JSON.parse(
+      (await runCli(['plan', '--repo', dir, '--app', 'analytics', '--at', NOW, '--format', 'json'])).stdout,
+    ) as Plan;
+    expect(plan.changes.filter((c) => ['alice', 'bob', 'svc_etl'].includes(c.user))).toEqual([]);
+  });
+
+  it('describes teams, organisation roles and Copilot seats of a GitHub organisation', async () => {
+    const server = new GithubOrgServer('acme');
+    for (const u of ['owner', 'alice-m', 'carol-n', 'stranger']) server.users.add(u);
+    server.members.set('owner', 'admin');
+    server.members.set('alice-m', 'member');
+    server.members.set('carol-n', 'member');
+    server.members.set('stranger', 'member');
+    server.teams.set(
+      'engineering',
+      new Map([
+        ['alice-m', 'member'],
+        ['carol-n', 'member'],
+      ]),
+    );
+    server.copilot.add('alice-m');
+    await server.start();
+    try {
+      const dir = writeTree({
+        'grants/_people.yaml': `people:
+  - { id: alice, name: Alice, email: alice@example.com, accounts: { github: Alice-M } }
+  - { id: carol, name: Carol, email: carol@example.com, accounts: { github: carol-n } }
+  - { id: owner, name: Owner, email: owner@example.com, accounts: { github: owner } }
+`,
+        'grants/gh/_app.yaml': `name: GitHub
+connector: { type: github, org: acme, writeIntervalMs: 0 }
+entitlements:
+  - { id: eng, kind: group, team: engineering }
+  - { id: owners, kind: role, orgRole: admin }
+licenses:
+  - { id: basic, seats: 10 }
+  - { id: copilot, seats: 5, copilot: true }
+`,
+      });
+      commitAll(dir, 'github');
+      const env = { GITHUB_TOKEN: 't', GITHUB_API_URL: server.url };
+      const out = await runCli(['import', '--repo', dir, '--app', 'gh', '--at', NOW, '--format', 'json'], {
+        env,
+        retry: FAST,
+      });
+      const result = JSON.parse(out.stdout) as ImportResult;
+      expect(result.written).toEqual([
+        'grants/gh/alice.yaml',
+        'grants/gh/carol.yaml',
+        'grants/gh/owner.yaml',
+      ]);
+      expect(result.conflicts).toEqual([]);
+      // A Copilot seat is the tier that includes the organisation seat.
+      expect(readFileSync(join(dir, 'grants/gh/alice.yaml'), 'utf8')).toContain(
+        'permissions: [eng]\nlicense: copilot\n',
+      );
+      expect(result.unmatched).toEqual(['stranger']);
+      expect(readFileSync(join(dir, 'grants/gh/owner.yaml'), 'utf8')).toContain(
+        'permissions: [owners]\nlicense: basic\n',
+      );
+      commitAll(dir, 'imported');
+      const plan = JSON.parse(
+        (await runCli(['plan', '--repo', dir, '--at', NOW, '--format', 'json'], { env, retry: FAST })).stdout,
+      ) as Plan;
+      expect(plan.changes.filter((c) => ['alice', 'carol', 'owner'].includes(c.user))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('iden import of a SCIM app', () => {
+  let server: Awaited<ReturnType<typeof startScimServer>>;
+  beforeAll(async () => {
+    server = await startScimServer();
+  });
+  afterAll(() => server.stop());
+
+  it('writes back what iden provisioned, and Users it did not, which the first apply adopts', async () => {
+    const dir = writeTree({
+      'grants/_people.yaml': `people:
+  - { id: heidi, name: Heidi Larsen, email: heidi@example.com }
+  - { id: grace, name: Grace Kim, email: grace@example.com }
+`,
+      'grants/sf/_app.yaml': `name: Salesforce
+connector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }
+entitlements:
+  - { id: sales-rep, kind: role, role: Sales Rep }
+  - { id: sales-team, kind: group, group: Sales }
+`,
+      'grants/sf/heidi.yaml': 'user: heidi\napp: sf\npermissions: [sales-rep, sales-team]\n',
+    });
+    commitAll(dir, 'salesforce');
+    addGroup('Sales');
+    const env = { SF_TOKEN: 'scim-token' };
+    expect(
+      (await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env, retry: FAST })).code,
+    ).toBe(0);
+    git(dir, ['rm', '-q', 'grants/sf/heidi.yaml']);
+    commitAll(dir, 'forget heidi');
+    // grace's User was made in the app by hand, before iden: no externalId marks it as iden's.
+    const made = await fetch(`${server.url}/Users`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer scim-token', 'content-type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'grace@example.com',
+        roles: [{ value: 'Sales Rep' }],
+      }),
+    });
+    expect(made.status).toBe(201);
+    const out = await runCli(['import', '--repo', dir, '--app', 'sf', '--at', NOW, '--format', 'json'], {
+      env,
+      retry: FAST,
+    });
+    const result = JSON.parse(out.stdout) as ImportResult;
+    expect(result.written).toEqual(['grants/sf/grace.yaml', 'grants/sf/heidi.yaml']);
+    expect(readFileSync(join(dir, 'grants/sf/heidi.yaml'), 'utf8')).toContain(
+      'permissions: [sales-rep, sales-team]\n',
+    );
+    commitAll(dir, 'imported');
+    const plan = JSON.parse(
+      (await runCli(['plan', '--repo', dir, '--at', NOW, '--format', 'json'], { env, retry: FAST })).stdout,
+    ) as Plan;
+    expect(plan.changes.filter((c) => c.user === 'heidi')).toEqual([]);
+    // grace's grant is planned once: applying it adopts her User (marks it as iden's), and then nothing is left.
+    expect(plan.changes.filter((c) => c.user === 'grace').map((c) => `${c.action} ${c.entitlement}`)).toEqual(
+      ['grant sales-rep'],
+    );
+    expect(
+      (await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], { env, retry: FAST })).code,
+    ).toBe(0);
+    const after = JSON.parse(
+      (await runCli(['plan', '--repo', dir, '--at', NOW, '--format', 'json'], { env, retry: FAST })).stdout,
+    ) as Plan;
+    expect(after.changes).toEqual([]);
+  });
+});
