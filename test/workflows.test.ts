@@ -42,13 +42,26 @@ const UNTRUSTED = ['pull_request', 'pull_request_review', 'pull_request_review_c
 const PRIVILEGED = ['pull_request_target', 'workflow_run'];
 
 describe('the GitHub Actions workflows, against the threat model in the README', () => {
-  it('are the four the loop needs', () => {
+  it('are the four the loop needs, and the report', () => {
     expect(files.sort()).toEqual([
       'iden-apply.yml',
       'iden-pull-request.yml',
       'iden-reconcile.yml',
+      'iden-report.yml',
       'iden-review.yml',
     ]);
+  });
+
+  it('publish the report from the default branch with no secret, writing only Pages', () => {
+    const report = workflow('iden-report.yml');
+    expect(Object.keys(report.on).sort()).toEqual(['push', 'schedule', 'workflow_dispatch']);
+    expect(report.on.push).toEqual({ branches: ['main'], paths: ['grants/**'] });
+    expect(report.permissions).toEqual({ contents: 'read' });
+    expect(report.jobs.build!.permissions).toBeUndefined();
+    expect(report.jobs.deploy!.permissions).toEqual({ pages: 'write', 'id-token': 'write' });
+    expect(text('iden-report.yml')).not.toMatch(/secrets\./);
+    const run = steps(report).find((s) => s.run?.includes('iden report'))!;
+    expect(run.run).toBe('npx --no-install iden report --out site');
   });
 
   it('check every pull request, forks included, with privileges but no code from the pull request', () => {

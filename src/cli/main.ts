@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { OperatorError, UsageError } from '../errors.js';
 import { idenVersion } from '../util/package-root.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io } from './io.js';
@@ -12,6 +12,7 @@ const checkPr = () => import('./check-pr.js');
 const audit = () => import('./audit.js');
 const init = () => import('./init.js');
 const importer = () => import('./import.js');
+const views = () => import('./access.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void): Command {
@@ -123,6 +124,47 @@ export function program(io: Io, done: (code: number) => void): Command {
       'text',
     )
     .action(async (options) => done(await (await checkPr()).runCheckPr(options, io)));
+
+  const viewFormat = () =>
+    new Option('--format <format>', 'text, json, csv or markdown')
+      .argParser(choice('--format', ['text', 'json', 'csv', 'markdown'] as const))
+      .default('text');
+  cli
+    .command('access')
+    .description('who has access now (or at --at): every grant active or scheduled, and the seats left')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--app <id>', 'only this app')
+    .option('--user <id|email>', 'only this person')
+    .option('--at <iso>', 'at this instant instead of now')
+    .option(
+      '--observed',
+      'also observe the apps (credentials as for plan): in sync, pending or missing, and drift',
+    )
+    .option(
+      '--lock-timeout <duration>',
+      `with --observed: how long to wait for another run (default ${DEFAULT_LOCK_TIMEOUT})`,
+    )
+    .addOption(viewFormat())
+    .action(async (options) => done(await (await views()).runAccess(options, io)));
+
+  cli
+    .command('upcoming')
+    .description('what starts and ends soon: within --within (default 7d) of now or --at')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--app <id>', 'only this app')
+    .option('--user <id|email>', 'only this person')
+    .option('--at <iso>', 'from this instant instead of now')
+    .option('--within <duration>', 'how far ahead: 1d, 36h, 2w (default 7d)')
+    .addOption(viewFormat())
+    .action(async (options) => done(await (await views()).runUpcoming(options, io)));
+
+  cli
+    .command('report')
+    .description('write the access report: a static site to open in a browser or publish')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .requiredOption('--out <dir>', 'the folder to write it to')
+    .option('--at <iso>', 'at this instant instead of now')
+    .action(async (options) => done(await (await views()).runReport(options, io)));
 
   cli
     .command('init')

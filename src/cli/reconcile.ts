@@ -41,7 +41,7 @@ export interface RunOptions {
   recordFile?: string;
 }
 
-async function begin(
+export async function begin(
   command: string,
   options: RunOptions,
   io: Io,
@@ -79,7 +79,7 @@ function summary(text: string, io: Io): void {
   if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${text}\n`);
 }
 
-function reportFatal(run: Run, io: Io): boolean {
+export function reportFatal(run: Run, io: Io): boolean {
   if (run.prepared.fatal.length === 0) return false;
   io.stderr(formatDiagnostics(run.prepared.fatal, 'text'));
   io.stderr(

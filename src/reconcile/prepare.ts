@@ -46,6 +46,8 @@ export interface Prepared {
   fatal: Diagnostic[];
   /** A digest of every assignment the repository wants at the instant, for sealing a saved plan. */
   desired: string;
+  /** What each observed app holds (iden access --observed reads it). */
+  held: Map<string, Held[]>;
 }
 
 export const DEFAULT_LIMITS = { maxRemovals: 50, maxRemovalShare: 0.5 };
@@ -65,7 +67,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),
   );
   if (fatal.length > 0 || !repo.people?.value)
-    return { validation, plan: emptyPlan(at), sessions, fatal, desired: '' };
+    return { validation, plan: emptyPlan(at), sessions, fatal, desired: '', held: new Map() };
 
   const people = repo.people.value.people;
   const history = await grantFilesInHistory(repo.root);
@@ -178,7 +180,8 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     ...(options.repositoryRemovals ? { repositoryRemovals: options.repositoryRemovals } : {}),
   });
   const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
-  return { validation, plan, sessions, fatal, desired: digest };
+  const held = new Map(inputs.flatMap((i) => (i.observed ? [[i.id, i.observed] as [string, Held[]]] : [])));
+  return { validation, plan, sessions, fatal, desired: digest, held };
 }
 
 /**

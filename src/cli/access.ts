@@ -1,0 +1,118 @@
+import { resolve } from 'node:path';
+import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
+import { loadCommitted } from '../git/committed.js';
+import { parseDuration } from '../model/duration.js';
+import { isoUtc, zoneOf } from '../model/time.js';
+import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
+import { writeSite } from '../report/site.js';
+import { EXIT, type Io, UsageError } from './io.js';
+import { atOption } from './options.js';
+import { begin, reportFatal } from './reconcile.js';
+
+interface ViewOptions {
+  repo?: string;
+  app?: string;
+  user?: string;
+  at?: string;
+  format: ViewFormat;
+}
+
+/** The repository as committed (as plan reads it), its zone and the instant asked for. */
+async function read(options: { repo?: string; at?: string; app?: string }, io: Io) {
+  const root = resolve(io.cwd, options.repo ?? '.');
+  const { repo, commit, notices } = await loadCommitted(root);
+  for (const notice of notices) io.stderr(`notice: ${notice}\n`);
+  if (options.app !== undefined && !repo.apps.has(options.app))
+    throw new UsageError(
+      `--app ${options.app}: no app of that id in grants/ (${[...repo.apps.keys()].join(', ')})`,
+    );
+  const zone = zoneOf(repo);
+  return { root, repo, commit, zone, at: atOption(options.at, repo) };
+}
+
+const width = (io: Io) => Number(io.env.COLUMNS) || 120;
+
+/** `iden access`: every grant active or scheduled at the instant, and the seats. */
+export async function runAccess(
+  options: ViewOptions & { observed?: boolean; lockTimeout?: string },
+  io: Io,
+): Promise<number> {
+  const { repo, zone, at } = await read(options, io);
+  const filter = { app: options.app, user: options.user };
+  const access = accessAt(repo, zone, at, filter);
+  const view: Parameters<typeof formatAccess>[0] = {
+    at: isoUtc(at),
+    access,
+    seats: seatsAt(repo, zone, at, filter),
+  };
+  if (options.observed) {
+    const { run } = await begin(
+      'access',
+      {
+        ...(options.repo !== undefined ? { repo: options.repo } : {}),
+        at: isoUtc(at),
+        ...(options.app !== undefined ? { app: options.app } : {}),
+        ...(options.lockTimeout !== undefined ? { lockTimeout: options.lockTimeout } : {}),
+      },
+      io,
+    );
+    try {
+      if (reportFatal(run, io)) return EXIT.failed;
+      const { plan, held } = run.prepared;
+      const missing = new Set(
+        plan.changes.filter((c) => c.action === 'grant').map((c) => `${c.app}\u0000${c.user}`),
+      );
+      const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+      for (const row of access) {
+        if (row.status !== 'active' || !held.has(row.app)) continue;
+        const observed: AccessRow['observed'] = missing.has(`${row.app}\u0000${row.user}`)
+          ? 'missing'
+          : 'in-sync';
+        // A GitHub invitation not yet accepted: present, and pending.
+        const account = people.get(row.user);
+        const pending =
+          observed === 'in-sync' &&
+          (held.get(row.app) ?? []).some(
+            (h) =>
+              h.pending &&
+              account &&
+              [account.id, account.email, ...Object.values(account.accounts ?? {})].some(
+                (a) => a.toLowerCase() === h.account.toLowerCase(),
+              ),
+          );
+        row.observed = pending ? 'pending' : observed;
+      }
+      view.drift = plan.drift.filter((d) => options.user === undefined || d.user === options.user);
+      view.skipped = plan.skipped.map(({ app, reason }) => ({ app, reason }));
+    } finally {
+      await run.close();
+    }
+  }
+  io.stdout(formatAccess(view, options.format, zone, width(io)));
+  return EXIT.ok;
+}
+
+/** `iden upcoming`: starts and ends within the window from the instant. */
+export async function runUpcoming(options: ViewOptions & { within?: string }, io: Io): Promise<number> {
+  const within = parseDuration(options.within ?? '7d');
+  if (within === undefined || within <= 0)
+    throw new UsageError(`--within ${options.within}: give a duration such as 1d, 36h or 2w`);
+  const { repo, zone, at } = await read(options, io);
+  const events = upcoming(repo, zone, at, at + within, { app: options.app, user: options.user });
+  io.stdout(
+    formatUpcoming({ from: isoUtc(at), to: isoUtc(at + within), events }, options.format, zone, width(io)),
+  );
+  return EXIT.ok;
+}
+
+/** `iden report --out DIR`: the static access report. */
+export async function runReport(
+  options: { repo?: string; out: string; at?: string },
+  io: Io,
+): Promise<number> {
+  const { repo, zone, at, commit } = await read(options, io);
+  const out = resolve(io.cwd, options.out);
+  const pages = writeSite(repo, zone, at, commit, out);
+  io.stdout(`Wrote ${pages.length} pages to ${out}; open ${resolve(out, 'index.html')}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,119 @@
+import type { AccessRow, SeatRow, UpcomingEvent } from '../access/views.js';
+import type { Change } from '../model/access.js';
+import { humanTime } from '../model/time.js';
+
+export type ViewFormat = 'text' | 'json' | 'csv' | 'markdown';
+
+/** A CSV cell: quoted, and a leading =, +, - or @ neutralised so a spreadsheet does not run it. */
+const csvCell = (value: string) =>
+  `"${(/^[=+\-@\t\r]/.test(value) ? `'${value}` : value).replace(/"/g, '""')}"`;
+/** A Markdown table cell: pipes, backslashes, HTML and mentions made inert. */
+const mdCell = (value: string) =>
+  value
+    .replace(/[\\|`*_[\]<>]/g, (c) => `\\${c}`)
+    .replace(/@/g, '@\u200b')
+    .replace(/\n/g, ' ');
+
+function table(header: string[], rows: string[][], format: ViewFormat, width: number): string {
+  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
+  if (format === 'markdown')
+    return `${[`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n')}\n`;
+  // Text: columns as wide as their widest cell, the last one cut to the terminal.
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => {
+    const text = cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+    return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  };
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+export function formatAccess(
+  view: {
+    at: string;
+    access: AccessRow[];
+    seats: SeatRow[];
+    drift?: Change[];
+    skipped?: { app: string; reason: string }[];
+  },
+  format: ViewFormat,
+  zone: string,
+  width = 120,
+): string {
+  if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
+  const when = (iso: string | undefined) => (iso ? humanTime(Date.parse(iso), zone) : '');
+  const observed = view.access.some((r) => r.observed !== undefined);
+  const header = [
+    'user',
+    'name',
+    'app',
+    'access',
+    'status',
+    'start',
+    'end',
+    ...(observed ? ['observed'] : []),
+  ];
+  const rows = view.access.map((r) => [
+    r.user,
+    r.name,
+    r.app,
+    [...r.permissions, ...(r.license ? [`(${r.license})`] : [])].join(', '),
+    r.status,
+    when(r.start),
+    when(r.end),
+    ...(observed ? [r.observed ?? 'not observed'] : []),
+  ]);
+  let out = table(header, rows, format, width);
+  if (format === 'csv') return out;
+  if (view.seats.length > 0) {
+    out += '\n';
+    out += table(
+      ['app', 'tier', 'seats', 'used', 'free', 'next free'],
+      view.seats.map((s) => [
+        s.app,
+        s.tier,
+        String(s.seats),
+        String(s.used),
+        String(s.free),
+        when(s.nextFree),
+      ]),
+      format,
+      width,
+    );
+  }
+  for (const d of view.drift ?? [])
+    out += `drift: ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
+  for (const s of view.skipped ?? []) out += `not observed: ${s.app}: ${s.reason}\n`;
+  return out;
+}
+
+export function formatUpcoming(
+  view: { from: string; to: string; events: UpcomingEvent[] },
+  format: ViewFormat,
+  zone: string,
+  width = 120,
+): string {
+  if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
+  const rows = view.events.map((e) => [
+    humanTime(Date.parse(e.at), zone),
+    e.kind,
+    e.user,
+    e.app,
+    [...e.permissions, ...(e.license ? [`(${e.license})`] : [])].join(', '),
+  ]);
+  if (format !== 'text') return table(['at', 'kind', 'user', 'app', 'access'], rows, format, width);
+  if (rows.length === 0)
+    return `Nothing starts or ends from ${humanTime(Date.parse(view.from), zone)} to ${humanTime(Date.parse(view.to), zone)}.\n`;
+  // Grouped by day, in the settings' time zone.
+  const days = new Map<string, string[][]>();
+  for (const row of rows) {
+    const day = row[0]!.slice(0, 10);
+    days.set(day, [...(days.get(day) ?? []), [row[0]!.slice(11) || '00:00', ...row.slice(1)]]);
+  }
+  return [...days]
+    .map(
+      ([day, dayRows]) =>
+        `${day}\n${table(['time', 'kind', 'user', 'app', 'access'], dayRows, 'text', width).replace(/^/gm, '  ')}`,
+    )
+    .join('\n')
+    .replace(/ +$/gm, '');
+}
