@@ -13,6 +13,7 @@ const audit = () => import('./audit.js');
 const init = () => import('./init.js');
 const importer = () => import('./import.js');
 const views = () => import('./access.js');
+const serve = () => import('./serve.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void): Command {
@@ -165,6 +166,28 @@ export function program(io: Io, done: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'the folder to write it to')
     .option('--at <iso>', 'at this instant instead of now')
     .action(async (options) => done(await (await views()).runReport(options, io)));
+
+  cli
+    .command('serve')
+    .description(
+      'keep a clone current and reconcile to the second: when grants start or end, on a schedule, and on push webhooks',
+    )
+    .option('--repo <dir>', 'the clone to serve (clean, on the branch)', '.')
+    .option('--branch <name>', "the branch to follow (default: origin's default branch)")
+    .option('--pull-interval <duration>', 'how often to fetch and fast-forward (default 1m)')
+    .option('--schedule <cron>', "full reconciles (default: _settings.yaml's schedule, else */15 * * * *)")
+    .option(
+      '--listen <host:port>',
+      'where /healthz, /metrics and /hooks/github answer (default 127.0.0.1:8080)',
+    )
+    .option(
+      '--log-format <format>',
+      'text or json',
+      choice('--log-format', ['text', 'json'] as const),
+      'text',
+    )
+    .option('--no-push', 'keep apply records local instead of pushing them')
+    .action(async (options) => done(await (await serve()).runServe(options, io)));
 
   cli
     .command('init')

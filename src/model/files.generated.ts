@@ -186,4 +186,23 @@ exempt?: string[]
  */
 verifiedCommitsOnly?: boolean
 }
+/**
+ * When iden serve runs a full reconcile, as a cron expression (croner's syntax, five or six fields). Default * /15 * * * *.
+ */
+schedule?: string
+/**
+ * Notices before a grant ends, posted by iden serve: one per grant and lead time, sent once.
+ */
+notify?: {
+/**
+ * Lead times before the end: 90s, 5m, 1h30m, 7d, 2w.
+ * 
+ * @minItems 1
+ */
+before: [string, ...(string)[]]
+/**
+ * The environment variable holding the webhook URL; the body is Slack-compatible {"text": …}.
+ */
+webhookEnv: string
+}
 }
