@@ -1,7 +1,7 @@
 // Who has access, what seats are left, what starts and ends: views of the
 // repository at an instant, pure (no git, no apps). `iden access`,
 // `iden upcoming` and `iden report` print them.
-import type { AccessRepo } from '../model/repo.js';
+import { type AccessRepo, peopleById } from '../model/repo.js';
 import { type Instant, isoUtc } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 
@@ -59,7 +59,7 @@ export interface Filter {
 }
 
 function spells(repo: AccessRepo, zone: string, filter: Filter): Spell[] {
-  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  const people = peopleById(repo);
   const who = filter.user?.toLowerCase();
   const out: Spell[] = [];
   for (const grant of repo.grants) {
@@ -85,7 +85,7 @@ function spells(repo: AccessRepo, zone: string, filter: Filter): Spell[] {
 
 /** Every grant active or scheduled at the instant, one row per person and app. */
 export function accessAt(repo: AccessRepo, zone: string, at: Instant, filter: Filter = {}): AccessRow[] {
-  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  const people = peopleById(repo);
   return spells(repo, zone, filter)
     .filter((s) => s.end === undefined || at < s.end)
     .map((s) => ({

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
 import { loadCommitted } from '../git/committed.js';
 import { parseDuration } from '../model/duration.js';
+import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
 import { writeSite } from '../report/site.js';
@@ -62,7 +63,7 @@ export async function runAccess(
       const missing = new Set(
         plan.changes.filter((c) => c.action === 'grant').map((c) => `${c.app}\u0000${c.user}`),
       );
-      const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+      const people = peopleById(repo);
       for (const row of access) {
         if (row.status !== 'active' || !held.has(row.app)) continue;
         const observed: AccessRow['observed'] = missing.has(`${row.app}\u0000${row.user}`)

@@ -2,28 +2,25 @@
 import { createInterface } from 'node:readline/promises';
 import { main } from './main.js';
 
+/** One line typed on the terminal after the prompt. */
+async function line(prompt: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return await rl.question(prompt);
+  } finally {
+    rl.close();
+  }
+}
+
 const io = {
   stdout: (text: string) => process.stdout.write(text),
   stderr: (text: string) => process.stderr.write(text),
   env: process.env,
   cwd: process.cwd(),
   interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-  async ask(question: string, fallback: string | undefined) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    try {
-      return await rl.question(fallback ? `${question} [${fallback}]: ` : `${question}: `);
-    } finally {
-      rl.close();
-    }
-  },
-  async confirm(question: string) {
-    const rl = createInterface({ input: process.stdin, output: process.stdout });
-    try {
-      return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-    } finally {
-      rl.close();
-    }
-  },
+  ask: (question: string, fallback: string | undefined) =>
+    line(fallback ? `${question} [${fallback}]: ` : `${question}: `),
+  confirm: async (question: string) => /^y(es)?$/i.test((await line(`${question} [y/N] `)).trim()),
 };
 
 process.exitCode = await main(process.argv.slice(2), io);

@@ -41,6 +41,22 @@ function cacheKey(): string {
   return hash.digest('hex');
 }
 
+/** What loading a file gives, as far as the cache keeps it. */
+interface Loaded {
+  value: unknown;
+  raw: Record<string, unknown> | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** A cached entry as a loaded file: its value when it passed its schema, and a copy of its findings. */
+export function fromCached(hit: CachedGrant): {
+  valid: boolean;
+  raw: Record<string, unknown> | undefined;
+  diagnostics: Diagnostic[];
+} {
+  return { valid: hit.valid, raw: hit.raw ?? undefined, diagnostics: [...hit.diagnostics] };
+}
+
 /** The id git gives these bytes as a blob: the same key whether a file was read or git vouched for it. */
 export const contentHash = (bytes: Uint8Array): string =>
   createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
@@ -173,10 +189,16 @@ export class ParseCache {
     return this.held.get(file)?.hash ?? null;
   }
 
-  /** Records what reading a file gave (nothing when it could not be read: the next run tries it again). */
-  put(file: string, entry: CachedGrant | undefined): void {
+  /** Records what reading a file gave (nothing when it could not be read, `hash` undefined: the next run tries it again). */
+  put(file: string, hash: string | null | undefined, loaded: Loaded): void {
     this.changed = true;
-    if (entry) this.next.set(file, entry);
+    if (hash === null || hash === undefined) return;
+    this.next.set(file, {
+      hash,
+      valid: loaded.value !== undefined,
+      raw: loaded.raw ?? null,
+      diagnostics: [...loaded.diagnostics],
+    });
   }
 
   /** Writes the cache when anything changed or a file is gone. */

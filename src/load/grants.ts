@@ -6,7 +6,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { GrantFile } from '../model/files.generated.js';
 import { packageRoot } from '../util/package-root.js';
 import { type CachedGrant, contentHash, type ParseCache } from './cache.js';
-import { limitOf, loadBytes } from './read-file.js';
+import { loadBytes, readBytes } from './read-file.js';
 import { type Tree, WorkTree } from './tree.js';
 import type { GrantPath } from './walk.js';
 
@@ -46,12 +46,7 @@ export function loadGrants(
   known?: (string | null)[],
 ): (LoadedGrant | null)[] {
   return paths.map(({ file, source, folder, name }, i) => {
-    let bytes: Uint8Array | Error;
-    try {
-      bytes = tree.read(source, limitOf('grant'));
-    } catch (e) {
-      bytes = e as Error;
-    }
+    const bytes = readBytes(tree, source, 'grant');
     const hash = !hashes || bytes instanceof Error ? undefined : (known?.[i] ?? contentHash(bytes));
     if (hash !== undefined && hash === hashes?.[i]) return null;
     const loaded = loadBytes(file, bytes, 'grant', false);
@@ -114,17 +109,7 @@ export async function loadGrantsParallel(
       continue;
     }
     result[i] = grant;
-    cache.put(
-      file,
-      grant.hash === undefined
-        ? undefined
-        : {
-            hash: grant.hash,
-            valid: grant.value !== undefined,
-            raw: grant.raw ?? null,
-            diagnostics: grant.diagnostics,
-          },
-    );
+    cache.put(file, grant.hash, grant);
   }
   return result;
 }

@@ -28,13 +28,16 @@ export function loadFile(
   kind: FileKind,
   keepDocument: boolean,
 ): LoadedFile {
-  let bytes: Uint8Array | Error;
+  return loadBytes(file, readBytes(tree, source, kind), kind, keepDocument);
+}
+
+/** A file's bytes (at most its kind's limit + 1), or why they could not be read. */
+export function readBytes(tree: Tree, source: string, kind: FileKind): Uint8Array | Error {
   try {
-    bytes = tree.read(source, limitOf(kind));
+    return tree.read(source, limitOf(kind));
   } catch (e) {
-    bytes = e as Error;
+    return e as Error;
   }
-  return loadBytes(file, bytes, kind, keepDocument);
 }
 
 export const limitOf = (kind: FileKind) => (kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT);

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { AccessRepo, AppEntry, AppFile, FileEntry, PeopleFile, SettingsFile } from '../model/repo.js';
 import { checkConnectorSettings, type FileKind } from '../schema/check.js';
-import { type CachedGrant, contentHash, ParseCache } from './cache.js';
+import { type CachedGrant, contentHash, fromCached, ParseCache } from './cache.js';
 import { loadGrantsParallel, PARALLEL_THRESHOLD } from './grants.js';
 import { resolveFinding } from './parse-yaml.js';
-import { type LoadedFile, limitOf, loadBytes, loadFile } from './read-file.js';
+import { type LoadedFile, loadBytes, loadFile, readBytes } from './read-file.js';
 import { type Tree, WorkTree } from './tree.js';
 import { type GrantPath, walkGrants } from './walk.js';
 
@@ -128,14 +128,7 @@ function entry<T>(
     loaded = loadFile(file, tree, source, kind, keepsDocument(kind));
     if (key) memo?.set(key, { ...loaded, diagnostics: [...loaded.diagnostics] });
   } else loaded = { ...loaded, diagnostics: [...loaded.diagnostics] };
-  return {
-    file,
-    source,
-    value: loaded.value as T | undefined,
-    raw: loaded.raw,
-    parsed: loaded.parsed,
-    diagnostics: loaded.diagnostics,
-  };
+  return asEntry<T>(file, source, loaded);
 }
 
 /**
@@ -150,37 +143,22 @@ function cachedEntry<T>(
   kind: FileKind,
   cache: ParseCache,
 ): Loaded<T> {
-  const fromCache = (hit: CachedGrant): Loaded<T> => ({
-    file,
-    source,
-    value: hit.valid ? (hit.raw as T) : undefined,
-    raw: hit.raw ?? undefined,
-    parsed: undefined,
-    diagnostics: [...hit.diagnostics],
-  });
+  const fromCache = (hit: CachedGrant): Loaded<T> => {
+    const { valid, raw, diagnostics } = fromCached(hit);
+    return { file, source, value: valid ? (raw as T) : undefined, raw, parsed: undefined, diagnostics };
+  };
   const vouched = cache.hit(file, cache.vouchedId(file, source));
   if (vouched) return fromCache(vouched);
-  let bytes: Uint8Array | Error;
-  try {
-    bytes = tree.read(source, limitOf(kind));
-  } catch (e) {
-    bytes = e as Error;
-  }
+  const bytes = readBytes(tree, source, kind);
   const id = bytes instanceof Error ? null : contentHash(bytes);
   const read = cache.hit(file, id);
   if (read) return fromCache(read);
   const loaded = loadBytes(file, bytes, kind, keepsDocument(kind));
-  cache.put(
-    file,
-    id === null
-      ? undefined
-      : {
-          hash: id,
-          valid: loaded.value !== undefined,
-          raw: loaded.raw ?? null,
-          diagnostics: [...loaded.diagnostics],
-        },
-  );
+  cache.put(file, id, loaded);
+  return asEntry<T>(file, source, loaded);
+}
+
+function asEntry<T>(file: string, source: string, loaded: LoadedFile): Loaded<T> {
   return {
     file,
     source,

@@ -47,3 +47,8 @@ export interface AccessRepo {
   /** Problems found while reading, parsing and checking schemas. */
   diagnostics: Diagnostic[];
 }
+
+/** The directory's people by id (the schema-valid directory; empty when it does not validate). */
+export function peopleById(repo: Pick<AccessRepo, 'people'>): Map<string, Person> {
+  return new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+}

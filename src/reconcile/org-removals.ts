@@ -4,7 +4,7 @@ import { CommitTree } from '../git/tree.js';
 import { loadTree } from '../load/repo.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
-import type { AccessRepo } from '../model/repo.js';
+import { type AccessRepo, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow, isActive } from '../model/window.js';
 
@@ -14,7 +14,7 @@ export const REMOVAL_WINDOW_MS = 15 * 60_000;
 /** Every (app, account, entitlement or tier) the repository's valid grants give at an instant: no app is asked. */
 export function wantedEverywhere(repo: AccessRepo, at: Instant): Set<string> {
   const zone = zoneOf(repo);
-  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  const people = peopleById(repo);
   const out = new Set<string>();
   for (const grant of repo.grants) {
     const value = grant.value;

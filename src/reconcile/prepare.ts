@@ -7,7 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
-import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
+import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { groupBy } from '../util/group-by.js';
@@ -212,7 +212,7 @@ function stillGrantedByTarget(
     const [app = '', account = ''] = key.split('\u0000');
     add(app, account);
   }
-  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  const people = peopleById(repo);
   for (const grant of repo.grants) {
     if (!validation.filesWithErrors.has(grant.file)) continue;
     const person = people.get(grant.name);

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { scaleLinear, scaleTime } from 'd3-scale';
 import { curveStepAfter, line } from 'd3-shape';
 import { type AccessRow, accessAt, type SeatRow, seatsAt, seatUsage, upcoming } from '../access/views.js';
-import type { AccessRepo } from '../model/repo.js';
+import { type AccessRepo, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc } from '../model/time.js';
+import { groupBy } from '../util/group-by.js';
 
 const DAY = 86_400_000;
 
@@ -181,7 +182,7 @@ export function writeSite(
   const rows = accessAt(repo, zone, at);
   const seats = seatsAt(repo, zone, at);
   const soon = upcoming(repo, zone, at, at + 30 * DAY);
-  const people = new Map((repo.people?.value?.people ?? []).map((p) => [p.id, p]));
+  const people = peopleById(repo);
   const written: string[] = [];
   const write = (path: string, text: string) => {
     mkdirSync(join(out, path, '..'), { recursive: true });
@@ -189,17 +190,20 @@ export function writeSite(
     written.push(path);
   };
   const apps = [...repo.apps.keys()].sort();
+  // Grouped once: a page per person over 100,000 rows must not scan them all each time.
+  const byApp = groupBy(rows, (r) => r.app);
+  const byUser = groupBy(rows, (r) => r.user);
   const holders = [...new Set(rows.map((r) => r.user))].sort();
 
   const searchRows = [
     ...apps.map((id) => {
       const name = repo.apps.get(id)?.value?.name ?? id;
-      const count = rows.filter((r) => r.app === id).length;
+      const count = byApp.get(id)?.length ?? 0;
       return `<tr data-search="${html(`${id} ${name}`.toLowerCase())}"><td>App</td><td><a href="apps/${page(id)}">${html(name)}</a> <small>${html(id)}</small></td><td>${count} with access or scheduled</td></tr>`;
     }),
     ...holders.map((id) => {
       const p = people.get(id);
-      const theirs = rows.filter((r) => r.user === id).map((r) => r.app);
+      const theirs = (byUser.get(id) ?? []).map((r) => r.app);
       return `<tr data-search="${html(`${id} ${p?.name ?? ''} ${p?.email ?? ''}`.toLowerCase())}"><td>Person</td><td><a href="people/${page(id)}">${html(p?.name ?? id)}</a> <small>${html(id)}</small></td><td>${html(theirs.join(', '))}</td></tr>`;
     }),
   ];
@@ -231,7 +235,7 @@ ${soon.map((e) => `<tr><td>${when(e.at, zone)}</td><td>${e.kind}</td><td><a href
 
   for (const id of apps) {
     const app = repo.apps.get(id)!;
-    const mine = rows.filter((r) => r.app === id);
+    const mine = byApp.get(id) ?? [];
     const ending = mine.filter((r) => r.end !== undefined && Date.parse(r.end) < at + 30 * DAY);
     const charts = (app.value?.licenses ?? [])
       .filter((t) => t.seats !== undefined)
@@ -284,13 +288,7 @@ ${charts.join('\n')}`,
       layout(
         p?.name ?? id,
         `<p>Person <code>${html(id)}</code>${p ? `, ${html(p.email)}` : ''}.</p>
-<h2>Access</h2>${accessTable(
-          rows.filter((r) => r.user === id),
-          zone,
-          1,
-          'Access',
-          'app',
-        )}`,
+<h2>Access</h2>${accessTable(byUser.get(id) ?? [], zone, 1, 'Access', 'app')}`,
         meta,
         1,
       ),
