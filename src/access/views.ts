@@ -181,3 +181,45 @@ export function upcoming(
     .sort((a, b) => a.t - b.t || a.app.localeCompare(b.app) || a.user.localeCompare(b.user))
     .map(({ t: _, ...e }) => e);
 }
+
+/** A tier as `iden grant` offers it for a window: the most seats used at once in it, and whether one is left. */
+export interface TierChoice {
+  tier: string;
+  description?: string;
+  /** Undefined: no seat limit. */
+  seats?: number;
+  /** The most holders at any instant of the window. */
+  used: number;
+  full: boolean;
+  /** For a full tier: the first instant from the window's start at which a seat is free. */
+  nextFree?: Instant;
+}
+
+/** The app's tiers over [from, to) (to undefined: no end), leaving out the grant file `except` (a change to it). */
+export function tierChoices(
+  repo: AccessRepo,
+  zone: string,
+  app: string,
+  from: Instant,
+  to: Instant | undefined,
+  except?: string,
+): TierChoice[] {
+  const holders = spells(repo, zone, { app }).filter((s) => s.file !== except);
+  return (repo.apps.get(app)?.value?.licenses ?? []).map((tier) => {
+    const steps = seatSteps(
+      holders.filter((s) => s.license === tier.id),
+      from,
+    );
+    const used = Math.max(...steps.filter((s) => to === undefined || s.at < to).map((s) => s.used));
+    const full = tier.seats !== undefined && used >= tier.seats;
+    const next = full ? steps.find((s) => s.used < tier.seats!) : undefined;
+    return {
+      tier: tier.id,
+      ...(tier.description !== undefined ? { description: tier.description } : {}),
+      ...(tier.seats !== undefined ? { seats: tier.seats } : {}),
+      used,
+      full,
+      ...(next ? { nextFree: next.at } : {}),
+    };
+  });
+}

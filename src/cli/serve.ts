@@ -245,7 +245,7 @@ export async function runServe(options: ServeOptions, io: Io, signal?: AbortSign
     const zone = zoneOf(repo);
     for (const n of dueNotices(repo, zone, Date.now(), leads)) {
       if (sent.has(n.key)) continue;
-      const text = `${n.user}'s access to ${n.app} ends ${humanTime(n.end, zone)} (${n.file}). To extend it: iden change ${n.app} ${n.user} --end <date>, or edit the file's end in a pull request.`;
+      const text = `${n.user}'s access to ${n.app} ends ${humanTime(n.end, zone)} (${n.file}). To extend it: iden change --app ${n.app} --user ${n.user} --end <date>, or edit the file's end in a pull request.`;
       try {
         const res = await fetch(url, {
           method: 'POST',

@@ -18,13 +18,17 @@ export interface PullContext {
 
 /** An octokit for the repository this run is about, from GitHub Actions' variables. */
 export function pullContext(env: NodeJS.ProcessEnv): PullContext {
-  const token = env.GITHUB_TOKEN;
-  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
-  if (!token) throw new GithubSetupError('--pr needs GITHUB_TOKEN');
-  if (!owner || !repo)
+  if (!env.GITHUB_TOKEN) throw new GithubSetupError('--pr needs GITHUB_TOKEN');
+  if (!/^[^/]+\/[^/]+$/.test(env.GITHUB_REPOSITORY ?? ''))
     throw new GithubSetupError('--pr needs GITHUB_REPOSITORY (owner/name), as GitHub Actions sets it');
+  return repoContext(env, env.GITHUB_REPOSITORY!);
+}
+
+/** An octokit for `owner/name` with GITHUB_TOKEN, at GITHUB_API_URL (Enterprise Server) or api.github.com. */
+export function repoContext(env: NodeJS.ProcessEnv, repository: string): PullContext {
+  const [owner = '', repo = ''] = repository.split('/');
   const octokit = new Octokit({
-    auth: token,
+    auth: env.GITHUB_TOKEN,
     baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
     request: { retries: 2 },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -177,4 +181,44 @@ export async function setStatus(
       description: description.slice(0, 140),
     }),
   );
+}
+
+/** The login of the token's user; undefined for a token that is no person's (an App installation). */
+export async function tokenUser(ctx: PullContext): Promise<string | undefined> {
+  try {
+    return (await ctx.octokit.rest.users.getAuthenticated()).data.login;
+  } catch (e) {
+    if (e instanceof RequestError && (e.status === 403 || e.status === 404)) return undefined;
+    return github('reading who the token belongs to', () => Promise.reject(e));
+  }
+}
+
+/** Opens a pull request from `head` into `base`. */
+export async function openPull(
+  ctx: PullContext,
+  pull: { head: string; base: string; title: string; body: string },
+): Promise<{ number: number; url: string }> {
+  const { owner, repo, octokit } = ctx;
+  const { data } = await github(`opening a pull request from ${pull.head} into ${pull.base}`, () =>
+    octokit.rest.pulls.create({ owner, repo, ...pull }),
+  );
+  return { number: data.number, url: data.html_url };
+}
+
+/** Asks people (GitHub logins) to review; why not, when GitHub refuses (not collaborators, the author). */
+export async function requestReviewers(
+  ctx: PullContext,
+  number: number,
+  reviewers: string[],
+): Promise<string | undefined> {
+  const { owner, repo, octokit } = ctx;
+  if (reviewers.length === 0) return undefined;
+  try {
+    await github(`requesting reviews on #${number}`, () =>
+      octokit.rest.pulls.requestReviewers({ owner, repo, pull_number: number, reviewers }),
+    );
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }

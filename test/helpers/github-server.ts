@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkRequest, checkResponse, sampleItem, sampleResponse } from './github-spec.js';
@@ -21,6 +22,11 @@ interface Pull {
   commits?: PullCommitSpec[];
   /** Set once merged: the merge commit (GitHub's merge_commit_sha), when, and by whom. */
   merged?: { commit: string; at: string; by: string };
+  /** For a pull request opened through the API: its branch, title, body and requested reviewers. */
+  headRef?: string;
+  title?: string;
+  body?: string;
+  requested?: string[];
 }
 
 /** Who a token is: a person (a personal token), or an App installation, which GitHub answers 403 on /user. */
@@ -43,6 +49,10 @@ export class GithubPullServer {
   /** Token to identity; an unknown token is a GitHub Actions job token. */
   readonly tokens = new Map<string, TokenKind>();
   defaultBranch = 'main';
+  /** The bare repository standing for GitHub's copy: a new pull request's branches must be there. */
+  remote: string | undefined;
+  /** Logins (any case) reviews may be requested from; GitHub refuses anyone else. Unset: anyone. */
+  collaborators: Set<string> | undefined;
   /** Answer every request with this status (a GitHub outage), when set. */
   down: number | undefined;
   private server: Server | undefined;
@@ -123,6 +133,8 @@ export class GithubPullServer {
     const commentsMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/);
     const commentMatch = match(/^\/repos\/[^/]+\/[^/]+\/issues\/comments\/(\d+)$/);
     const statusMatch = match(/^\/repos\/[^/]+\/[^/]+\/statuses\/([0-9a-f]{40})$/);
+    const newPullMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls$/);
+    const requestedMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/requested_reviewers$/);
     const commitPullsMatch = match(/^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]{40})\/pulls$/);
     const pullFields = (pull: Pull, sample: Record<string, unknown>) => {
       const base = sample.base as { repo: Record<string, unknown> };
@@ -135,7 +147,15 @@ export class GithubPullServer {
         closed_at: pull.merged?.at ?? null,
         merge_commit_sha: pull.merged?.commit ?? null,
         user: user(pull.author),
-        head: { ...(sample.head as object), sha: pull.head, ref: 'pr', user: user(pull.author) },
+        head: {
+          ...(sample.head as object),
+          sha: pull.head,
+          ref: pull.headRef ?? 'pr',
+          user: user(pull.author),
+        },
+        title: pull.title ?? 'change',
+        body: pull.body ?? null,
+        requested_reviewers: (pull.requested ?? []).map(user),
         base: {
           ...base,
           sha: pull.base,
@@ -157,6 +177,70 @@ export class GithubPullServer {
         template,
         related.map((p) => pullFields(p, item)),
       );
+    }
+    if (newPullMatch && method === 'POST') {
+      const template = '/repos/{owner}/{repo}/pulls';
+      checkRequest(method, template, url.searchParams, body);
+      const asked = JSON.parse(body) as { title: string; head: string; base: string; body?: string };
+      const sha = (branch: string) => {
+        if (!this.remote) return '0'.repeat(40);
+        try {
+          return execFileSync('git', ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {
+            cwd: this.remote,
+            encoding: 'utf8',
+          }).trim();
+        } catch {
+          return undefined;
+        }
+      };
+      const head = sha(asked.head);
+      const base = sha(asked.base);
+      // GitHub answers 422 "Validation Failed" for a branch it does not have, and for a second pull request of a branch.
+      if (!head || !base)
+        return fail(
+          422,
+          `Validation Failed: ${!head ? 'head' : 'base'} invalid (${!head ? asked.head : asked.base})`,
+        );
+      if ([...this.pulls.values()].some((p) => p.headRef === asked.head && !p.merged))
+        return fail(422, `Validation Failed: A pull request already exists for acme:${asked.head}.`);
+      const number = Math.max(0, ...this.pulls.keys()) + 1;
+      const pull: Pull = {
+        number,
+        author: this.who(req).login,
+        head,
+        base,
+        baseRef: asked.base,
+        headRef: asked.head,
+        title: asked.title,
+        ...(asked.body !== undefined ? { body: asked.body } : {}),
+        reviews: [],
+        commits: [],
+      };
+      this.pulls.set(number, pull);
+      return send(template, 201, {
+        ...pullFields(pull, sampleResponse('POST', template, 201)),
+        commits: 1,
+        merged: false,
+        merged_by: null,
+      });
+    }
+    if (requestedMatch && method === 'POST') {
+      const template = '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers';
+      checkRequest(method, template, url.searchParams, body);
+      const pull = this.pulls.get(Number(requestedMatch[1]));
+      if (!pull) return fail(404, 'Not Found');
+      const { reviewers = [] } = JSON.parse(body) as { reviewers?: string[] };
+      if (reviewers.some((r) => r.toLowerCase() === pull.author.toLowerCase()))
+        return fail(422, 'Review cannot be requested from pull request author.');
+      if (this.collaborators && reviewers.some((r) => !this.collaborators!.has(r.toLowerCase())))
+        return fail(
+          422,
+          'Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the acme/access repository.',
+        );
+      pull.requested = [...(pull.requested ?? []), ...reviewers];
+      return send(template, 201, {
+        ...pullFields(pull, sampleResponse('POST', template, 201)),
+      });
     }
     if (path === '/user' && method === 'GET') {
       const me = this.who(req);

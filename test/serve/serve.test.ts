@@ -225,7 +225,7 @@ describe('iden serve', () => {
       }
       expect(received).toHaveLength(1);
       expect(received[0]).toMatch(
-        /^ana's access to db ends 20\d\d-\d\d-\d\dT[\d:]+Z? \(grants\/db\/ana\.yaml\)\. To extend it: iden change db ana --end <date>/,
+        /^ana's access to db ends 20\d\d-\d\d-\d\dT[\d:]+Z? \(grants\/db\/ana\.yaml\)\. To extend it: iden change --app db --user ana --end <date>/,
       );
       expect(JSON.parse(readFileSync(join(clone, '.iden', 'serve', 'notices.json'), 'utf8'))).toHaveLength(1);
     } finally {
