@@ -141,7 +141,8 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
 
     // Like the product: from an app, pick the person; from a person, pick the app; else the app first.
     if (!app) app = await pickApp(ws, ask, '--app', person);
-    if (!person) person = await pickPerson(ws, ask, app, people);
+    if (!person)
+      person = await pickPerson(ws, ask, app, people, options.format === 'json' ? io.stderr : io.stdout);
 
     const entry = ws.repo.apps.get(app)!.value!;
     let permissions = options.permission;
@@ -381,7 +382,18 @@ function refuseHolder(ws: Workspace, app: string, person: string): void {
 
 async function prompter(options: Common, io: Io): Promise<Inquirer | undefined> {
   if (options.yes || !io.interactive) return undefined;
-  return import('@inquirer/prompts');
+  const inquirer = await import('@inquirer/prompts');
+  if (options.format !== 'json') return inquirer;
+  // With --format json, stdout carries the result alone: the questions go to stderr.
+  const context = { output: process.stderr };
+  return {
+    ...inquirer,
+    select: (config, ctx) => inquirer.select(config, { ...context, ...ctx }),
+    search: (config, ctx) => inquirer.search(config, { ...context, ...ctx }),
+    checkbox: (config, ctx) => inquirer.checkbox(config, { ...context, ...ctx }),
+    input: (config, ctx) => inquirer.input(config, { ...context, ...ctx }),
+    confirm: (config, ctx) => inquirer.confirm(config, { ...context, ...ctx }),
+  } as Inquirer;
 }
 
 const missing = (flag: string, allowed: string[]) =>
@@ -428,12 +440,13 @@ async function pickPerson(
   ask: Inquirer | undefined,
   app: string,
   people: Map<string, Person>,
+  say: (text: string) => void,
 ): Promise<string> {
   if (!ask) throw missing('--user', []);
   const taken = holders(ws, app);
   const left = ws.people.filter((p) => taken.has(p.id)).length;
   if (left > 0)
-    process.stdout.write(
+    say(
       `${left} ${left === 1 ? 'person already has' : 'people already have'} access to ${app} and ${left === 1 ? 'is' : 'are'} not offered; iden change --app ${app} --user <id> edits their access.\n`,
     );
   const offered = ws.people.filter((p) => !taken.has(p.id));
@@ -771,7 +784,7 @@ interface Judgement {
   policy: boolean;
   /** One line per file: what check-pr will decide. */
   lines: string[];
-  /** Who iden took you to be, and from where. */
+  /** Who iden took you to be, and from where; empty when it cannot tell. */
   author: string;
 }
 
@@ -852,7 +865,7 @@ async function judge(
     reviewers,
     policy: verdicts.some((v) => v.classification === 'policy'),
     lines: verdicts.map((v) => `${v.file}: ${verdictLine(v)}`),
-    author: author || 'unknown',
+    author,
   };
 }
 
@@ -919,7 +932,12 @@ function summary(
       );
     } else lines.push(`edit ${path}`);
   }
-  lines.push('', `As ${judged.author}, the policy check will say:`);
+  lines.push(
+    '',
+    judged.author
+      ? `As ${judged.author}, the policy check will say:`
+      : 'Not knowing your GitHub login (pass --as LOGIN, or set GITHUB_TOKEN), the policy check will say:',
+  );
   lines.push(...judged.lines.map((l) => `  ${l}`));
   lines.push(
     '',
@@ -981,6 +999,10 @@ function windowOf(
     throw new UsageError('--end now: give the date access ends; iden revoke removes access now');
   const from = at(start, '--start') ?? ws.now;
   const to = at(end, '--end');
+  if (to !== undefined && to <= ws.now)
+    throw new UsageError(
+      `--end ${end} has passed: access ending then gives nothing (iden revoke removes access now)`,
+    );
   return { from: Math.max(from, ws.now), to };
 }
 

@@ -239,6 +239,16 @@ reason: Onboarding, ENG-1234
     expect(backwards.code).toBe(1);
     expect(backwards.stderr).toContain('grants/db/dave.yaml:');
 
+    // An end that has passed would give nothing.
+    const ended = await grant(
+      ...['--app', 'db', '--user', 'dave', '--permission', 'readonly', '--end', '2020-01-01', '--yes'],
+    );
+    expect(ended).toMatchObject({
+      code: 2,
+      stderr:
+        'iden: --end 2020-01-01 has passed: access ending then gives nothing (iden revoke removes access now)\n',
+    });
+
     // Missing answers without a terminal: exit 2, naming the flag.
     const noApp = await grant('--user', 'dave', '--yes');
     expect(noApp).toMatchObject({
@@ -287,6 +297,23 @@ reason: Onboarding, ENG-1234
 
     expect(branches(dir)).toEqual(['main']);
     untouched(dir, head);
+  });
+
+  it('someone iden cannot tell on GitHub makes an access request, and is told how to say who they are', async () => {
+    const { dir } = repository();
+    git(dir, ['config', 'user.email', 'stranger@example.org']);
+    const out = await runCli([
+      ...['grant', '--repo', dir, '--app', 'db', '--user', 'dave', '--permission', 'readonly'],
+      ...['--no-pr', '--yes', '--format', 'json'],
+    ]);
+    expect(out.code).toBe(0);
+    expect(json(out.stdout)).toMatchObject({
+      classification: 'access-request',
+      approvers: ['alice', 'carol'],
+    });
+    expect(out.stderr).toContain(
+      'Not knowing your GitHub login (pass --as LOGIN, or set GITHUB_TOKEN), the policy check will say:\n  grants/db/dave.yaml: access request: needs an approval from alice or carol\n',
+    );
   });
 
   it('refuses a dirty grants/ and a branch that exists, here or on the remote', async () => {
