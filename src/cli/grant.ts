@@ -747,7 +747,7 @@ async function submit(
   out(`Pushed ${branch} to ${remote.name}.\n`);
   if (!github?.ctx) {
     const where = github?.repository
-      ? `${github.web}/${github.repository}/compare/${encodeURIComponent(base!)}...${encodeURIComponent(branch)}?expand=1`
+      ? compareUrl(github, base!, branch)
       : `the branch ${branch} into ${base}`;
     const why = io.env.GITHUB_TOKEN
       ? 'GITHUB_TOKEN is set, but which GitHub repository origin is could not be told (set GITHUB_REPOSITORY=owner/name)'
@@ -756,12 +756,20 @@ async function submit(
     return done(EXIT.ok);
   }
   const { openPull, requestReviewers } = await import('../github/client.js');
-  const pull = await openPull(github.ctx, {
-    head: branch,
-    base: base!,
-    title: proposal.subject,
-    body: pullBody(ws, proposal, judged),
-  });
+  let pull: { number: number; url: string };
+  try {
+    pull = await openPull(github.ctx, {
+      head: branch,
+      base: base!,
+      title: proposal.subject,
+      body: pullBody(ws, proposal, judged),
+    });
+  } catch (e) {
+    io.stderr(
+      `iden: ${(e as Error).message}; ${branch} is pushed to ${remote.name}: open the pull request by hand${github.repository ? ` (${compareUrl(github, base!, branch)})` : ''}\n`,
+    );
+    return done(EXIT.failed);
+  }
   result.pr = pull;
   out(`Opened pull request #${pull.number}: ${pull.url}\n`);
   if (judged.reviewers.length > 0) {
@@ -854,7 +862,18 @@ async function judge(
   const needs = verdicts.filter((v) => !v.ok);
   const approvers = [...new Set(needs.flatMap((v) => v.approvers))].sort();
   const me = new Set(logins.map((l) => l.toLowerCase()));
-  const reviewers = approvers
+  // Review requests go to the app's own approvers; Super Admins only where no app approver can approve.
+  const asked = new Set<string>();
+  for (const v of needs) {
+    const app = GRANT_PATH.exec(v.file)?.[1];
+    const own =
+      app && v.classification !== 'policy'
+        ? v.approvers.filter((id) => policy.approvers.get(app)?.has(id))
+        : [];
+    for (const id of own.length > 0 ? own : v.approvers) asked.add(id);
+  }
+  const reviewers = [...asked]
+    .sort()
     .map((id) => policy.loginOf.get(id))
     .filter((l): l is string => l !== undefined && !me.has(l.toLowerCase()));
   const grants = verdicts.filter((v) => GRANT_PATH.test(v.file) && v.classification !== 'policy');
@@ -895,6 +914,11 @@ function verdictLine(v: FileVerdict): string {
     : `${what}: ${v.reason.replace(/^[^:]*: /, '')}`;
 }
 
+/** GitHub's page that opens a pull request from the branch. */
+function compareUrl(github: { web: string; repository?: string }, base: string, branch: string): string {
+  return `${github.web}/${github.repository}/compare/${encodeURIComponent(base)}...${encodeURIComponent(branch)}?expand=1`;
+}
+
 async function gitHub(
   io: Io,
   remote: { name: string; url: string; push: string } | undefined,
@@ -903,7 +927,15 @@ async function gitHub(
     (/^[^/\s]+\/[^/\s]+$/.test(io.env.GITHUB_REPOSITORY ?? '') ? io.env.GITHUB_REPOSITORY : undefined) ??
     (remote ? repositoryFromUrl(remote.url) : undefined);
   const api = io.env.GITHUB_API_URL;
-  const web = io.env.GITHUB_SERVER_URL ?? (api ? api.replace(/\/api\/v3\/?$/, '') : 'https://github.com');
+  // The web address: GitHub Actions says it; else from the API's (api.github.com, or …/api/v3 on Enterprise Server).
+  const web =
+    io.env.GITHUB_SERVER_URL ??
+    (api
+      ? api
+          .replace(/\/api\/v3\/?$/, '')
+          .replace(/^(https?:\/\/)api\./, '$1')
+          .replace(/\/$/, '')
+      : 'https://github.com');
   if (!io.env.GITHUB_TOKEN || !repository) return { ...(repository ? { repository } : {}), web };
   const { repoContext } = await import('../github/client.js');
   return { ctx: repoContext(io.env, repository), repository, web };

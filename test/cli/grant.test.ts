@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ActionResult } from '../../src/cli/grant.js';
+import { repositoryFromUrl } from '../../src/git/branch.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
@@ -410,7 +411,7 @@ describe('iden grant opens the pull request', () => {
       headRef: 'grant/gh/dave',
       baseRef: 'main',
       title: 'grant: dave → gh (engineering, seat) until 2027-03-01',
-      requested: ['alice-m', 'Carol-N'],
+      requested: ['Carol-N'],
     });
     expect(pull.body).toContain('**Grant Dave Lee (dave, dave@example.com) access to GitHub (gh)**');
     expect(pull.body).toContain('- reason: ENG-7');
@@ -445,10 +446,40 @@ describe('iden grant opens the pull request', () => {
     );
     server.collaborators = undefined;
     expect(change.code).toBe(0);
-    expect(change.stdout).toContain(
-      'Could not request reviews from alice-m, Carol-N: requesting reviews on #',
-    );
+    expect(change.stdout).toContain('Could not request reviews from Carol-N: requesting reviews on #');
     expect(change.stdout).toContain('Reviews may only be requested from collaborators');
+    expect(server.errors).toEqual([]);
+  });
+
+  it('offboarding with --remove-person asks a Super Admin, and a refused pull request says the branch is pushed', async () => {
+    const { dir, remote } = repository();
+    server.remote = remote;
+    server.tokens.set('bob-token', { login: 'bob-o', kind: 'user' });
+    const env = { GITHUB_TOKEN: 'bob-token', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
+    const out = await runCli(
+      ['offboard', '--repo', dir, '--user', 'dave', '--remove-person', '--yes', '--format', 'json'],
+      { env },
+    );
+    expect(out.code).toBe(0);
+    const result = json(out.stdout);
+    expect(result).toMatchObject({
+      classification: 'revocation-request',
+      policy: true,
+      approvers: ['alice'],
+    });
+    expect(server.pulls.get(result.pr!.number)?.requested).toEqual(['alice-m']);
+
+    // A branch GitHub does not have as the base: the pull request is refused after the push.
+    git(dir, ['checkout', '-q', '-b', 'topic']);
+    const refused = await runCli(
+      ['grant', '--repo', dir, '--app', 'db', '--user', 'erin', '--permission', 'readonly', '--yes'],
+      { env },
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `iden: opening a pull request from grant/db/erin into topic: GitHub answered 422 to POST /repos/acme/access/pulls: Validation Failed: base invalid (topic) - https://docs.github.com/rest; grant/db/erin is pushed to origin: open the pull request by hand (${server.url}/acme/access/compare/topic...grant%2Fdb%2Ferin?expand=1)\n`,
+    );
+    expect(git(remote, ['branch', '--format=%(refname:short)'])).toContain('grant/db/erin');
     expect(server.errors).toEqual([]);
   });
 
@@ -732,6 +763,20 @@ reason: Cover for bob
     );
   }, 30_000);
 
+  it('Ctrl-C at a question changes nothing', async () => {
+    const { dir } = repository();
+    const head = git(dir, ['rev-parse', 'HEAD']).trim();
+    const session = await onTerminal(
+      `${process.execPath} ${bin} grant --app gh --no-pr`,
+      [{ see: /search by name, email or id\)/, type: '\x03' }],
+      { cwd: dir },
+    );
+    expect(session.code, session.screen).toBe(1);
+    expect(session.screen).toContain('iden: cancelled; nothing was changed');
+    expect(branches(dir)).toEqual(['main']);
+    untouched(dir, head);
+  }, 30_000);
+
   it('change on a terminal: permissions pre-checked, the end offered as it is', async () => {
     const { dir } = repository();
     const session = await onTerminal(
@@ -752,4 +797,18 @@ reason: Cover for bob
     );
     expect(readFileSync(join(dir, 'grants/gh/bob.yaml'), 'utf8')).not.toContain('admins');
   }, 30_000);
+});
+
+describe('the GitHub repository of a remote', () => {
+  it.each([
+    ['https://github.com/acme/access.git', 'acme/access'],
+    ['https://x-access-token:t@github.com/acme/access', 'acme/access'],
+    ['git@github.com:acme/access.git', 'acme/access'],
+    ['ssh://git@github.example.com:2222/acme/access.git', 'acme/access'],
+    ['https://ghe.example.com/acme/access/', 'acme/access'],
+    ['/srv/git/access.git', undefined],
+    ['../remote.git', undefined],
+  ])('%s is %s', (url, repository) => {
+    expect(repositoryFromUrl(url)).toBe(repository);
+  });
 });
