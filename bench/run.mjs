@@ -169,6 +169,28 @@ if (!only || only === 'validate') {
   console.log('');
 }
 
+if (!only || only === 'grant') {
+  // iden grant of one file, beside check-pr of a pull request adding one file: the same reading
+  // (settings, people, apps, one app's folder) and validation, plus git and the summary.
+  console.log('grant: one new grant file in the 100,000-file repository (--no-pr --yes)');
+  const git = asGitRepo(big);
+  onePullRequest(big, git);
+  const g = paired(
+    3,
+    () => {
+      const r = child('grant-child.mjs', big, 'gh-person-00001');
+      git('branch', '-D', 'bench-grant');
+      if (r.code !== 0) throw new Error(`iden grant exited ${r.code}`);
+      return r;
+    },
+    () => child('check-pr-child.mjs', big, 'gh-person-00001'),
+  );
+  console.log(
+    `  iden grant: ${fmt(g.a.ms)}, ${g.a.rssMb.toFixed(0)} MB peak; check-pr of one new file ${fmt(g.b.ms)}: ${g.ratio.toFixed(2)}x (pairs ${g.ratios.map((r) => r.toFixed(2)).join(', ')}; no target named)`,
+  );
+  console.log('');
+}
+
 if (!only || only === 'plan') {
   console.log('plan: the same repository against in-process apps (pages of 1,000)');
   const validate = best(3, () => child('validate-child.mjs', big));

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -18,6 +18,20 @@ export default async function setup(project: TestProject) {
     writeFileSync(join(dir, '.complete'), '');
   }
   project.provide('pgliteTemplate', join(dir, 'data'));
+
+  // Every temporary folder the tests make (repositories, databases, servers'
+  // data) goes under one folder of this run, removed when the run ends: a
+  // suite of hundreds of git repositories must not fill the disk run by run.
+  const run = mkdtempSync(join(tmpdir(), 'iden-tests-'));
+  // Searchable by others, as the system temp folder is: a PostgreSQL server runs as its own user.
+  chmodSync(run, 0o755);
+  const before = process.env.TMPDIR;
+  process.env.TMPDIR = run;
+  return () => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+    rmSync(run, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {

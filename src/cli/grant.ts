@@ -24,7 +24,10 @@ import { resolveRef } from '../git/diff.js';
 import { CommitTree } from '../git/tree.js';
 import { type ChangeEdit, editFor, grantText, offboardChanges } from '../grant/files.js';
 import { OverlayTree } from '../load/overlay.js';
+import type { LoadedFile } from '../load/read-file.js';
 import { loadTree } from '../load/repo.js';
+import type { Tree } from '../load/tree.js';
+import type { GrantPath } from '../load/walk.js';
 import { parseDuration } from '../model/duration.js';
 import { type AccessRepo, type GrantFile, type Person, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, parseTime, zoneOf } from '../model/time.js';
@@ -105,14 +108,26 @@ export interface ActionResult {
   pr?: { number: number; url: string };
 }
 
-/** The repository as HEAD has it, with grants/ clean in the work tree. */
+/**
+ * The repository as HEAD has it, with grants/ clean in the work tree. Its
+ * tree is listed whole, but `repo` holds the grant files of the folders in
+ * focus only: a grant in one app of a 100,000-file repository reads that
+ * app's folder, as the pull-request check does.
+ */
 interface Workspace {
   root: string;
   head: string;
+  tree: CommitTree;
   repo: AccessRepo;
   zone: string;
   people: Person[];
   now: Instant;
+  /** Files already parsed, by blob id, shared by every load of this run. */
+  memo: Map<string, LoadedFile>;
+  /** The app folders whose grant files `repo` holds. */
+  focused: string[];
+  /** Per app folder, the names of its grant files (from one listing of HEAD's grants/). */
+  names: Map<string, Set<string>>;
 }
 
 /** What one command proposes: the files, the commit, and words for people. */
@@ -137,10 +152,10 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
     const people = peopleById(ws.repo);
     let app = options.app !== undefined ? appOrFail(ws, options.app) : undefined;
     let person = options.user !== undefined ? personOrFail(ws, options.user) : undefined;
-    if (person && app) refuseHolder(ws, app, person);
-
     // Like the product: from an app, pick the person; from a person, pick the app; else the app first.
     if (!app) app = await pickApp(ws, ask, '--app', person);
+    await focus(ws, [app]);
+    if (person) refuseHolder(ws, app, person);
     if (!person)
       person = await pickPerson(ws, ask, app, people, options.format === 'json' ? io.stderr : io.stdout);
 
@@ -277,7 +292,9 @@ export async function runOffboard(options: OffboardOptions, io: Io): Promise<num
   return guard(async () => {
     const ws = await open(options, io);
     const person = personOrFail(ws, options.user);
-    const files = ws.repo.grants.filter((g) => g.name === person).map((g) => g.file);
+    const files = [...ws.repo.apps.keys()]
+      .filter((app) => holders(ws, app).has(person))
+      .map((app) => `grants/${app}/${person}.yaml`);
     const changes = new Map<string, string | null>(files.map((f) => [f, null]));
     const policyFiles = options.removePerson ? offboardChanges(ws.repo, person) : new Map();
     for (const [path, text] of policyFiles) changes.set(path, text);
@@ -322,11 +339,40 @@ async function open(options: Common, io: Io): Promise<Workspace> {
     throw new OperatorError(
       `grants/ has uncommitted changes (${shortList(dirty)}): commit or stash them first; nothing was changed`,
     );
-  const repo = await loadTree(await CommitTree.open(root, head));
+  const tree = await CommitTree.openSome(root, head, []);
+  const memo = new Map<string, LoadedFile>();
+  const repo = await loadScope(tree, [], memo);
+  const names = new Map<string, Set<string>>();
+  const listing = await gitAt(root).raw(['ls-tree', '-r', '-z', '--name-only', head, '--', 'grants/']);
+  for (const path of listing.split('\0')) {
+    const grant = GRANT_PATH.exec(path);
+    if (!grant) continue;
+    const set = names.get(grant[1]!) ?? new Set<string>();
+    names.set(grant[1]!, set.add(grant[2]!));
+  }
   const people = repo.people?.value?.people;
   if (!people)
     throw new OperatorError('grants/_people.yaml does not validate: run iden validate and fix it first');
-  return { root, head, repo, zone: zoneOf(repo), people, now: Date.now() };
+  return { root, head, tree, repo, zone: zoneOf(repo), people, now: Date.now(), memo, focused: [], names };
+}
+
+/** The repository with the grant files of these app folders ('all': every one). */
+function loadScope(
+  tree: Tree,
+  folders: readonly string[] | 'all',
+  memo: Map<string, LoadedFile>,
+): Promise<AccessRepo> {
+  return loadTree(tree, {
+    memo,
+    ...(folders === 'all' ? {} : { grants: (g: GrantPath) => folders.includes(g.folder) }),
+  });
+}
+
+/** Brings these app folders' grant files into `ws.repo`. */
+async function focus(ws: Workspace, folders: readonly string[]): Promise<void> {
+  ws.tree = await CommitTree.openSome(ws.root, ws.head, folders);
+  ws.repo = await loadScope(ws.tree, folders, ws.memo);
+  ws.focused = [...folders];
 }
 
 /** The repository, and the grant file of --app and --user (undefined when there is none). */
@@ -335,6 +381,7 @@ async function held(options: Common & { app: string; user: string }, io: Io) {
   const app = appOrFail(ws, options.app);
   const person = personOrFail(ws, options.user);
   const file = `grants/${app}/${person}.yaml`;
+  await focus(ws, [app]);
   return { ws, app, person, file, current: ws.repo.grants.find((g) => g.file === file) };
 }
 
@@ -359,7 +406,7 @@ function personOrFail(ws: Workspace, text: string): string {
 
 /** Whose grant file for the app exists (active, scheduled, or ended and not yet cleaned up). */
 function holders(ws: Workspace, app: string): Set<string> {
-  return new Set(ws.repo.grants.filter((g) => g.folder === app).map((g) => g.name));
+  return ws.names.get(app) ?? new Set();
 }
 
 function refuseHolder(ws: Workspace, app: string, person: string): void {
@@ -658,10 +705,22 @@ async function submit(
 ): Promise<number> {
   const out = options.format === 'json' ? io.stderr : io.stdout;
 
-  // Nothing bad is written: the repository as it would be, validated whole.
-  const after = await loadTree(new OverlayTree(ws.repo.tree, proposal.changes));
+  // Nothing bad is written: the repository as it would be, validated before anything is written.
+  // A change to grant files is validated with its apps' folders and every other file but other
+  // apps' grants (as check-pr does); a change to people, settings or apps with every file.
   const touched = new Set(proposal.changes.keys());
-  const before = new Set(validateRepo(ws.repo, ws.now).diagnostics.map(key));
+  const grantFolders = [...touched].flatMap((p) => GRANT_PATH.exec(p)?.[1] ?? []);
+  const scope = [...touched].some((p) => !GRANT_PATH.test(p)) ? 'all' : [...new Set(grantFolders)];
+  const same =
+    scope !== 'all' && scope.length === ws.focused.length && scope.every((f) => ws.focused.includes(f));
+  if (!same)
+    ws.tree =
+      scope === 'all'
+        ? await CommitTree.open(ws.root, ws.head)
+        : await CommitTree.openSome(ws.root, ws.head, scope);
+  const base = same ? ws.repo : await loadScope(ws.tree, scope, ws.memo);
+  const after = await loadScope(new OverlayTree(ws.tree, proposal.changes), scope, ws.memo);
+  const before = new Set(validateRepo(base, ws.now).diagnostics.map(key));
   const found = validateRepo(after, ws.now, { blame: touched }).diagnostics.filter(
     (d) => touched.has(d.file) || (d.severity === 'error' && !before.has(key(d))),
   );
@@ -679,9 +738,9 @@ async function submit(
     throw new OperatorError(
       `a branch named ${branch} exists already: merge or delete it (git branch -D ${branch}), or pass --branch; nothing was changed`,
     );
-  const base = (await currentBranch(ws.root)) ?? ws.repo.settings?.value?.policy?.branch;
+  const into = (await currentBranch(ws.root)) ?? ws.repo.settings?.value?.policy?.branch;
   const remote = options.pr ? await pushRemote(ws.root) : undefined;
-  if (options.pr && !base)
+  if (options.pr && !into)
     throw new OperatorError(
       'HEAD is detached: check out the branch the pull request should merge into, or pass --no-pr; nothing was changed',
     );
@@ -691,9 +750,9 @@ async function submit(
     );
 
   const github = options.pr ? await gitHub(io, remote) : undefined;
-  const judged = await judge(ws, options, io, proposal, after, github?.ctx);
+  const judged = await judge(ws, base, options, io, proposal, after, github?.ctx);
 
-  out(`${summary(ws, proposal, judged, branch, base, options.pr)}\n`);
+  out(`${summary(ws, proposal, judged, branch, into, options.pr)}\n`);
   if (!options.yes) {
     if (!ask)
       throw new UsageError(
@@ -728,7 +787,7 @@ async function submit(
     if (options.format === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return code;
   };
-  out(`Committed ${commit.slice(0, 12)} on ${branch} (${base ?? 'HEAD'} is still checked out).\n`);
+  out(`Committed ${commit.slice(0, 12)} on ${branch} (${into ?? 'HEAD'} is still checked out).\n`);
   if (!options.pr) return done(EXIT.ok);
 
   if (!remote) {
@@ -747,8 +806,8 @@ async function submit(
   out(`Pushed ${branch} to ${remote.name}.\n`);
   if (!github?.ctx) {
     const where = github?.repository
-      ? compareUrl(github, base!, branch)
-      : `the branch ${branch} into ${base}`;
+      ? compareUrl(github, into!, branch)
+      : `the branch ${branch} into ${into}`;
     const why = io.env.GITHUB_TOKEN
       ? 'GITHUB_TOKEN is set, but which GitHub repository origin is could not be told (set GITHUB_REPOSITORY=owner/name)'
       : 'No GITHUB_TOKEN';
@@ -760,13 +819,13 @@ async function submit(
   try {
     pull = await openPull(github.ctx, {
       head: branch,
-      base: base!,
+      base: into!,
       title: proposal.subject,
       body: pullBody(ws, proposal, judged),
     });
   } catch (e) {
     io.stderr(
-      `iden: ${(e as Error).message}; ${branch} is pushed to ${remote.name}: open the pull request by hand${github.repository ? ` (${compareUrl(github, base!, branch)})` : ''}\n`,
+      `iden: ${(e as Error).message}; ${branch} is pushed to ${remote.name}: open the pull request by hand${github.repository ? ` (${compareUrl(github, into!, branch)})` : ''}\n`,
     );
     return done(EXIT.failed);
   }
@@ -799,6 +858,7 @@ interface Judgement {
 /** Who is opening it, then the policy's verdict on each file as check-pr will give it. */
 async function judge(
   ws: Workspace,
+  before: AccessRepo,
   options: Common,
   io: Io,
   proposal: Proposal,
@@ -843,13 +903,13 @@ async function judge(
       ? ['iden cannot tell who you are on GitHub: pass --as LOGIN, or set GITHUB_TOKEN']
       : [];
   const files: ChangedFile[] = [...proposal.changes].map(([path, content]) => {
-    const existed = ws.repo.tree.kind(path) !== undefined;
+    const existed = ws.tree.kind(path) !== undefined;
     return {
       status: content === null ? 'D' : existed ? 'M' : 'A',
       path,
       oldMode: existed ? '100644' : '',
       newMode: content === null ? '' : '100644',
-      ...affects(path, ws.repo, after),
+      ...affects(path, before, after),
     };
   });
   const verdicts = classify({
@@ -955,7 +1015,7 @@ function summary(
   for (const [path, content] of proposal.changes) {
     if (content === null) lines.push(`delete ${path}`);
     else if (GRANT_PATH.test(path)) {
-      lines.push(`${ws.repo.tree.kind(path) ? 'edit' : 'write'} ${path}:`);
+      lines.push(`${ws.tree.kind(path) ? 'edit' : 'write'} ${path}:`);
       lines.push(
         ...content
           .trimEnd()
