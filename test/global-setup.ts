@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -27,10 +28,11 @@ export default async function setup(project: TestProject) {
   chmodSync(run, 0o755);
   const before = process.env.TMPDIR;
   process.env.TMPDIR = run;
-  return () => {
+  // Removed without blocking: vitest is still waiting for its workers to exit meanwhile.
+  return async () => {
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
-    rmSync(run, { recursive: true, force: true });
+    await rm(run, { recursive: true, force: true });
   };
 }
 
