@@ -188,6 +188,13 @@ what they say.
 
 ## Grant access
 
+\`npx iden grant\` asks which app, whom (search by name or email), which
+permissions, which license tier (with the seats left) and when, then writes the
+file, checks it, commits it on a branch of its own and, with \`GITHUB_TOKEN\`
+set, opens the pull request and asks the approvers to review. \`npx iden
+change\`, \`npx iden revoke\` and \`npx iden offboard\` do the same for existing
+access. Or by hand:
+
 1. Add the person to \`grants/_people.yaml\` (id, name, email, and
    \`accounts: { github: <login> }\` for GitHub and for approving pull requests).
 2. Write \`grants/<app>/<person>.yaml\`:
