@@ -92,6 +92,14 @@ function onePullRequest(dir, git) {
   git('update-ref', 'refs/heads/pr', commit);
 }
 
+/** iden check-pr of the `pr` branch against main, authored by gh-person-00001. */
+const checkPr = (dir) =>
+  child(
+    'cli-child.mjs',
+    ...['check-pr', '--repo', dir, '--base', 'main', '--head', 'pr', '--author', 'gh-person-00001'],
+    ...['--format', 'json'],
+  );
+
 if (!only || only === 'validate') {
   console.log('validate: 100,000 grants, 10,000 people, 200 apps (half licensed), a git work tree');
   const git = asGitRepo(big);
@@ -126,7 +134,7 @@ if (!only || only === 'validate') {
 
   // check-pr of a pull request adding one grant file, beside validate of the whole repository.
   onePullRequest(big, git);
-  const p = paired(3, () => child('check-pr-child.mjs', big, 'gh-person-00001'), cold);
+  const p = paired(3, () => checkPr(big), cold);
   console.log(
     `  check-pr, one new grant file: ${fmt(p.a.ms)}, ${p.a.rssMb.toFixed(0)} MB peak; ${p.ratio.toFixed(2)}x cold validate (pairs ${p.ratios.map((r) => r.toFixed(2)).join(', ')}; target <= 0.30x): ${verdict(p.ratio <= 0.3)}; memory target <= 400 MB: ${verdict(p.a.rssMb <= 400)}`,
   );
@@ -178,12 +186,25 @@ if (!only || only === 'grant') {
   const g = paired(
     3,
     () => {
-      const r = child('grant-child.mjs', big, 'gh-person-00001');
+      const r = child(
+        'cli-child.mjs',
+        ...['grant', '--repo', big, '--app', 'app-000', '--user', 'person-09998', '--permission', 'ent-1'],
+        ...[
+          '--license',
+          'standard',
+          '--no-pr',
+          '--yes',
+          '--as',
+          'gh-person-00001',
+          '--branch',
+          'bench-grant',
+        ],
+      );
       git('branch', '-D', 'bench-grant');
       if (r.code !== 0) throw new Error(`iden grant exited ${r.code}`);
       return r;
     },
-    () => child('check-pr-child.mjs', big, 'gh-person-00001'),
+    () => checkPr(big),
   );
   console.log(
     `  iden grant: ${fmt(g.a.ms)}, ${g.a.rssMb.toFixed(0)} MB peak; check-pr of one new file ${fmt(g.b.ms)}: ${g.ratio.toFixed(2)}x (pairs ${g.ratios.map((r) => r.toFixed(2)).join(', ')}; no target named)`,

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
-import { simpleGit } from 'simple-git';
+import { pushRemote, repositoryFromUrl } from '../git/branch.js';
 import { changedPaths } from '../git/diff.js';
 import { CommitTree } from '../git/tree.js';
 import { github, type PullContext, readPull } from '../github/client.js';
@@ -28,11 +28,8 @@ export async function reviewSource(root: string, env: NodeJS.ProcessEnv): Promis
   if (!token) return undefined;
   let slug = env.GITHUB_REPOSITORY;
   if (!slug) {
-    const remotes = await simpleGit({ baseDir: root })
-      .getRemotes(true)
-      .catch(() => []);
-    const url = remotes.find((r) => r.name === 'origin')?.refs.fetch ?? '';
-    slug = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(url)?.[1];
+    const remote = await pushRemote(root).catch(() => undefined);
+    slug = remote && repositoryFromUrl(remote.url);
   }
   const [owner, repo] = (slug ?? '').split('/');
   if (!owner || !repo) return undefined;

@@ -44,6 +44,7 @@ import {
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { validateRepo } from '../validate/validate.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { instantOption } from './options.js';
 
 type Format = 'text' | 'json';
 
@@ -209,7 +210,7 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
       changes: new Map([[file, grantText(grant)]]),
       subject,
       branch: `grant/${app}/${person}`,
-      describe: describeGrant(ws, grant, people.get(person)!),
+      describe: describeGrant(ws, grant),
     });
   }, io);
 }
@@ -259,8 +260,8 @@ export async function runChange(options: ChangeOptions, io: Io): Promise<number>
       subject: `change: ${person} → ${app} (${changes.join(', ')})`,
       branch: `change/${app}/${person}`,
       describe: [
-        `Change ${describePerson(peopleById(ws.repo).get(person)!)}'s access to ${appName(ws, app)}: ${changes.join(', ')}`,
-        ...describeGrant(ws, grant, peopleById(ws.repo).get(person)!).slice(1),
+        `Change ${describePerson(ws, person)}'s access to ${appName(ws, app)}: ${changes.join(', ')}`,
+        ...describeGrant(ws, grant).slice(1),
       ],
     });
   }, io);
@@ -274,14 +275,13 @@ export async function runRevoke(options: RevokeOptions, io: Io): Promise<number>
     const ask = await prompter(options, io);
     let reason = options.reason;
     if (reason === undefined && ask) reason = await askReason(ask, undefined);
-    const p = peopleById(ws.repo).get(person)!;
     return submit(ws, options, io, ask, {
       action: 'revoke',
       changes: new Map([[file, null]]),
       subject: `revoke: ${person} from ${app}`,
       branch: `revoke/${app}/${person}`,
       describe: [
-        `Revoke ${describePerson(p)}'s access to ${appName(ws, app)}: delete ${file}`,
+        `Revoke ${describePerson(ws, person)}'s access to ${appName(ws, app)}: delete ${file}`,
         ...(reason ? [`  reason: ${reason}`] : []),
       ],
     });
@@ -306,14 +306,13 @@ export async function runOffboard(options: OffboardOptions, io: Io): Promise<num
     let reason = options.reason;
     if (reason === undefined && ask) reason = await askReason(ask, undefined);
     const apps = files.map((f) => f.split('/')[1]!);
-    const p = peopleById(ws.repo).get(person)!;
     return submit(ws, options, io, ask, {
       action: 'offboard',
       changes,
       subject: `offboard: ${person}${apps.length > 0 ? ` from ${apps.join(', ')}` : ''}${options.removePerson ? '; removed from _people.yaml' : ''}`,
       branch: `offboard/${person}`,
       describe: [
-        `Offboard ${describePerson(p)}:`,
+        `Offboard ${describePerson(ws, person)}:`,
         ...files.map((f) => `  delete ${f}`),
         ...[...policyFiles.keys()].map(
           (f) =>
@@ -615,19 +614,29 @@ function endInstant(text: string, zone: string, from: Instant): Instant | string
   return parsed.ok ? parsed.at : parsed.message;
 }
 
-async function pickTier(ask: Inquirer, ws: Workspace, choices: TierChoice[]): Promise<string> {
-  if (choices.every((c) => c.full))
+/** A tier, seeing the seats each has; the current one (a change) can always be kept. */
+async function pickTier(
+  ask: Inquirer,
+  ws: Workspace,
+  choices: TierChoice[],
+  current?: string,
+): Promise<string> {
+  if (current === undefined && choices.every((c) => c.full))
     throw new OperatorError(
       `every license tier is full for that window (${choices.map((c) => `${c.tier}${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ''}`).join('; ')}): start later, or end another grant first; nothing was changed`,
     );
   return ask.select({
     message: 'Which license tier?',
+    ...(current !== undefined ? { default: current } : {}),
     choices: choices.map((c) => ({
       value: c.tier,
-      name: `${c.tier}  ${c.full ? `${c.used} of ${c.seats} seats used` : seatText(c)}`,
+      name:
+        c.tier === current
+          ? `${c.tier}  ${seatText(c)} (current)`
+          : `${c.tier}  ${c.full ? `${c.used} of ${c.seats} seats used` : seatText(c)}`,
       short: c.tier,
       ...(c.description ? { description: c.description } : {}),
-      ...(c.full
+      ...(c.full && c.tier !== current
         ? {
             disabled: `(full${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ' for that window'})`,
           }
@@ -666,28 +675,14 @@ async function askChange(
     remove: before.filter((p) => !permissions.includes(p)),
   };
   const window = grantWindow(was, ws.zone);
+  // The part of the grant still to come: seats are counted, and the end asked, from there.
+  const from = Math.max(window?.start ?? ws.now, ws.now);
   if ((app.licenses ?? []).length > 0) {
-    const choices = tierChoices(
-      ws.repo,
-      ws.zone,
-      was.app,
-      Math.max(window?.start ?? ws.now, ws.now),
-      window?.end,
-      file,
-    );
-    const license = await ask.select({
-      message: 'Which license tier?',
-      default: was.license,
-      choices: choices.map((c) => ({
-        value: c.tier,
-        name: `${c.tier}  ${seatText(c)}${c.tier === was.license ? ' (current)' : ''}`,
-        short: c.tier,
-        ...(c.full && c.tier !== was.license ? { disabled: 'full' } : {}),
-      })),
-    });
+    const choices = tierChoices(ws.repo, ws.zone, was.app, from, window?.end, file);
+    const license = await pickTier(ask, ws, choices, was.license);
     if (license !== was.license) edit.license = license;
   }
-  const end = await askEnd(ask, ws, Math.max(window?.start ?? ws.now, ws.now), was.end);
+  const end = await askEnd(ask, ws, from, was.end);
   if (end !== was.end) edit.end = end ?? null;
   const reason = await askReason(ask, was.reason);
   if (reason !== was.reason) edit.reason = reason ?? null;
@@ -1058,10 +1053,10 @@ function pullBody(ws: Workspace, proposal: Proposal, judged: Judgement): string 
   ].join('\n');
 }
 
-function describeGrant(ws: Workspace, grant: GrantFile, person: Person): string[] {
+function describeGrant(ws: Workspace, grant: GrantFile): string[] {
   const window = grantWindow(grant, ws.zone);
   return [
-    `Grant ${describePerson(person)} access to ${appName(ws, grant.app)}`,
+    `Grant ${describePerson(ws, grant.user)} access to ${appName(ws, grant.app)}`,
     `  permissions: ${(grant.permissions ?? []).join(', ') || 'none'}`,
     ...(grant.license !== undefined ? [`  license: ${grant.license}`] : []),
     `  from: ${window?.start !== undefined ? `${humanTime(window.start, ws.zone)} (${ws.zone})` : 'right now (when applied)'}`,
@@ -1070,7 +1065,11 @@ function describeGrant(ws: Workspace, grant: GrantFile, person: Person): string[
   ];
 }
 
-const describePerson = (p: Person) => `${p.name} (${p.id}, ${p.email})`;
+/** A person as the summary names them: name, id and email. */
+function describePerson(ws: Workspace, id: string): string {
+  const p = ws.people.find((person) => person.id === id);
+  return p ? `${p.name} (${p.id}, ${p.email})` : id;
+}
 const appName = (ws: Workspace, app: string) => `${ws.repo.apps.get(app)?.value?.name ?? app} (${app})`;
 
 function windowOf(
@@ -1078,19 +1077,10 @@ function windowOf(
   start: string | undefined,
   end: string | undefined,
 ): { from: Instant; to: Instant | undefined } {
-  const at = (text: string | undefined, flag: string) => {
-    if (text === undefined || text === 'now') return undefined;
-    const parsed = parseTime(text, ws.zone);
-    if (!parsed.ok)
-      throw new UsageError(
-        `${flag} ${parsed.message}; give a date (2026-12-01, midnight in ${ws.zone}) or a date-time with an offset (2026-12-01T09:00:00+01:00)${flag === '--start' ? ', or now' : ''}`,
-      );
-    return parsed.at;
-  };
   if (end === 'now')
     throw new UsageError('--end now: give the date access ends; iden revoke removes access now');
-  const from = at(start, '--start') ?? ws.now;
-  const to = at(end, '--end');
+  const from = start === undefined || start === 'now' ? ws.now : instantOption('--start', start, ws.zone);
+  const to = end === undefined ? undefined : instantOption('--end', end, ws.zone);
   if (to !== undefined && to <= ws.now)
     throw new UsageError(
       `--end ${end} has passed: access ending then gives nothing (iden revoke removes access now)`,

@@ -1,6 +1,7 @@
 import { simpleGit } from 'simple-git';
 import { loadRepo, loadTree } from '../load/repo.js';
 import type { AccessRepo } from '../model/repo.js';
+import { dirtyGrants } from './branch.js';
 import { CommitTree } from './tree.js';
 
 export interface Committed {
@@ -31,10 +32,7 @@ export async function loadCommitted(root: string, ref = 'HEAD'): Promise<Committ
     };
   }
   const notices: string[] = [];
-  const status = await git
-    .raw(['status', '--porcelain', '-z', '--untracked-files=all', '--no-renames', '--', 'grants/'])
-    .catch(() => '');
-  const dirty = status.split('\0').filter(Boolean).length;
+  const dirty = (await dirtyGrants(root).catch(() => [])).length;
   if (dirty > 0) {
     notices.push(
       `${dirty} file${dirty === 1 ? '' : 's'} under grants/ differ${dirty === 1 ? 's' : ''} from ${commit.slice(0, 12)} (uncommitted): using the committed content; commit them to act on them`,

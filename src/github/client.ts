@@ -126,14 +126,9 @@ export async function readPull(ctx: PullContext, number: number): Promise<Pull> 
  */
 export async function identity(ctx: PullContext): Promise<string | undefined> {
   if (ctx.env.IDEN_GITHUB_LOGIN) return ctx.env.IDEN_GITHUB_LOGIN;
-  try {
-    return (await ctx.octokit.rest.users.getAuthenticated()).data.login;
-  } catch (e) {
-    // An installation token may not read /user ("Resource not accessible by integration").
-    if (e instanceof RequestError && (e.status === 403 || e.status === 401 || e.status === 404))
-      return ctx.env.GITHUB_ACTIONS ? 'github-actions[bot]' : undefined;
-    throw new GithubError(`reading who the token belongs to: ${(e as Error).message}`, { cause: e });
-  }
+  return (
+    (await tokenUser(ctx, [401, 403, 404])) ?? (ctx.env.GITHUB_ACTIONS ? 'github-actions[bot]' : undefined)
+  );
 }
 
 /**
@@ -183,12 +178,19 @@ export async function setStatus(
   );
 }
 
-/** The login of the token's user; undefined for a token that is no person's (an App installation). */
-export async function tokenUser(ctx: PullContext): Promise<string | undefined> {
+/**
+ * The login of the token's user; undefined when GitHub answers one of `none`
+ * (an App installation token may not read /user: "Resource not accessible by
+ * integration").
+ */
+export async function tokenUser(
+  ctx: PullContext,
+  none: readonly number[] = [403, 404],
+): Promise<string | undefined> {
   try {
     return (await ctx.octokit.rest.users.getAuthenticated()).data.login;
   } catch (e) {
-    if (e instanceof RequestError && (e.status === 403 || e.status === 404)) return undefined;
+    if (e instanceof RequestError && none.includes(e.status)) return undefined;
     return github('reading who the token belongs to', () => Promise.reject(e));
   }
 }

@@ -16,20 +16,8 @@ const server = new GithubPullServer();
 beforeAll(() => server.start());
 afterAll(() => server.stop());
 
-const people = `people:
-  - id: alice
-    name: Alice Martin
-    email: alice@example.com
-    accounts: { github: alice-m }
-  - id: bob
-    name: Bob Okafor
-    email: bob@example.com
-    accounts: { github: bob-o }
-  - id: carol
-    name: Carol Nguyen
-    email: carol@example.com
-    accounts: { github: Carol-N }
-  - id: dave
+/** The base repository's people, and two who hold nothing yet. */
+const people = `${baseRepo['grants/_people.yaml']}  - id: dave
     name: Dave Lee
     email: dave@example.com
     accounts: { github: dave-l }
@@ -85,6 +73,13 @@ function repository(extra: Record<string, string> = {}): { dir: string; remote: 
   git(dir, ['config', 'user.name', 'Bob Okafor']);
   git(dir, ['config', 'user.email', 'bob@example.com']);
   return { dir, remote };
+}
+
+/** The test server stands for GitHub with `remote` as its copy; the environment of `login`'s token. */
+function onGitHub(remote: string, login: string): NodeJS.ProcessEnv {
+  server.remote = remote;
+  server.tokens.set(`${login}-token`, { login, kind: 'user' });
+  return { GITHUB_TOKEN: `${login}-token`, GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
 }
 
 const json = (stdout: string) => JSON.parse(stdout) as ActionResult;
@@ -367,11 +362,9 @@ reason: Onboarding, ENG-1234
 describe('iden grant opens the pull request', () => {
   it('as an access request: pushes the branch, opens it and asks its approvers to review', async () => {
     const { dir, remote } = repository();
-    server.remote = remote;
-    server.tokens.set('dave-token', { login: 'dave-l', kind: 'user' });
+    const env = onGitHub(remote, 'dave-l');
     git(dir, ['config', 'user.name', 'Dave Lee']);
     git(dir, ['config', 'user.email', 'dave@example.com']);
-    const env = { GITHUB_TOKEN: 'dave-token', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
     const out = await runCli(
       [
         'grant',
@@ -423,9 +416,7 @@ describe('iden grant opens the pull request', () => {
 
   it('as a direct grant by an admin: no reviewers; and says so when GitHub refuses reviewers', async () => {
     const { dir, remote } = repository();
-    server.remote = remote;
-    server.tokens.set('bob-token', { login: 'bob-o', kind: 'user' });
-    const env = { GITHUB_TOKEN: 'bob-token', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
+    const env = onGitHub(remote, 'bob-o');
     const direct = await runCli(
       ['grant', '--repo', dir, '--app', 'db', '--user', 'dave', '--permission', 'readonly', '--yes'],
       { env },
@@ -453,9 +444,7 @@ describe('iden grant opens the pull request', () => {
 
   it('offboarding with --remove-person asks a Super Admin, and a refused pull request says the branch is pushed', async () => {
     const { dir, remote } = repository();
-    server.remote = remote;
-    server.tokens.set('bob-token', { login: 'bob-o', kind: 'user' });
-    const env = { GITHUB_TOKEN: 'bob-token', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
+    const env = onGitHub(remote, 'bob-o');
     const out = await runCli(
       ['offboard', '--repo', dir, '--user', 'dave', '--remove-person', '--yes', '--format', 'json'],
       { env },
