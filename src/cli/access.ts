@@ -28,7 +28,7 @@ async function read(options: { repo?: string; at?: string; app?: string }, io: I
       `--app ${options.app}: no app of that id in grants/ (${[...repo.apps.keys()].join(', ')})`,
     );
   const zone = zoneOf(repo);
-  return { root, repo, commit, zone, at: atOption(options.at, repo) };
+  return { root, repo, commit, zone, at: atOption(options.at, repo, io.clock.now()) };
 }
 
 const width = (io: Io) => Number(io.env.COLUMNS) || 120;

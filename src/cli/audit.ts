@@ -41,13 +41,13 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   const repo = await headRepo(root);
-  const now = Date.now();
+  const now = io.clock.now();
   const data = await readAudit(root, io.env, now);
   const source = await reviewSource(root, io.env);
   const review = { source, env: io.env };
   let out: string;
   if (options.review) {
-    const at = options.asOf === undefined ? now : atOption(options.asOf, repo, '--as-of');
+    const at = options.asOf === undefined ? now : atOption(options.asOf, repo, now, '--as-of');
     const view = await auditAsOf(root, data, at, options.app);
     const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
     const events = await auditEvents(
@@ -67,7 +67,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   } else if (options.asOf !== undefined) {
     if (options.since || options.until)
       throw new UsageError('--as-of answers one instant: not with --since or --until');
-    const view = await auditAsOf(root, data, atOption(options.asOf, repo, '--as-of'), options.app);
+    const view = await auditAsOf(root, data, atOption(options.asOf, repo, now, '--as-of'), options.app);
     const mine = <T extends { user: string }>(list: T[]) =>
       options.user === undefined ? list : list.filter((x) => x.user === options.user);
     out = formatAccess(
@@ -88,8 +88,8 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       {
         user: options.user,
         app: options.app,
-        since: options.since === undefined ? undefined : atOption(options.since, repo, '--since'),
-        until: options.until === undefined ? undefined : atOption(options.until, repo, '--until'),
+        since: options.since === undefined ? undefined : atOption(options.since, repo, now, '--since'),
+        until: options.until === undefined ? undefined : atOption(options.until, repo, now, '--until'),
         now,
       },
       review,

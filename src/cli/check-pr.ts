@@ -62,7 +62,7 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
       ...(pull.commitCount !== undefined ? { commitCount: pull.commitCount } : {}),
       contributors: options.contributor ?? [],
       reviews: pull.reviews,
-      at: (zone) => instantOption('--at', options.at, zone),
+      at: (zone) => instantOption('--at', options.at, zone, io.clock.now()),
       ...(pull.baseRef !== undefined && pull.defaultBranch !== undefined
         ? { branch: { base: pull.baseRef, default: pull.defaultBranch } }
         : {}),

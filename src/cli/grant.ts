@@ -352,7 +352,18 @@ async function open(options: Common, io: Io): Promise<Workspace> {
   const people = repo.people?.value?.people;
   if (!people)
     throw new OperatorError('grants/_people.yaml does not validate: run iden validate and fix it first');
-  return { root, head, tree, repo, zone: zoneOf(repo), people, now: Date.now(), memo, focused: [], names };
+  return {
+    root,
+    head,
+    tree,
+    repo,
+    zone: zoneOf(repo),
+    people,
+    now: io.clock.now(),
+    memo,
+    focused: [],
+    names,
+  };
 }
 
 /** The repository with the grant files of these app folders ('all': every one). */
@@ -1079,8 +1090,9 @@ function windowOf(
 ): { from: Instant; to: Instant | undefined } {
   if (end === 'now')
     throw new UsageError('--end now: give the date access ends; iden revoke removes access now');
-  const from = start === undefined || start === 'now' ? ws.now : instantOption('--start', start, ws.zone);
-  const to = end === undefined ? undefined : instantOption('--end', end, ws.zone);
+  const from =
+    start === undefined || start === 'now' ? ws.now : instantOption('--start', start, ws.zone, ws.now);
+  const to = end === undefined ? undefined : instantOption('--end', end, ws.zone, ws.now);
   if (to !== undefined && to <= ws.now)
     throw new UsageError(
       `--end ${end} has passed: access ending then gives nothing (iden revoke removes access now)`,

@@ -77,7 +77,7 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
     io.stderr(`iden: cannot read ${app.id}: ${missing}\n`);
     return EXIT.failed;
   }
-  const at = atOption(options.at, repo);
+  const at = atOption(options.at, repo, io.clock.now());
   const zone = zoneOf(repo);
   const reason =
     options.reason ?? `imported from ${app.id} on ${DateTime.fromMillis(at, { zone }).toISODate()}`;
@@ -104,6 +104,8 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
   const fold = (account: string) => (connector.caseInsensitiveAccounts ? account.toLowerCase() : account);
   const holdings = new Map<string, Holding>();
   for (const h of held) {
+    // Access fed by something iden does not manage (a group rule) is not written as a grant.
+    if (h.external !== undefined) continue;
     const key = fold(h.account);
     const holding = holdings.get(key) ?? {
       account: h.account,

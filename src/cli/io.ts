@@ -1,4 +1,5 @@
 import type { Registry } from '../connectors/catalog.js';
+import type { Clock } from '../model/clock.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 
 /** What a command needs from the process, passed in so tests can call main() directly. */
@@ -9,6 +10,8 @@ export interface Io {
   retry?: RetryPolicy;
   /** How long an embedded-database statement may take before it is taken to have stopped; tests shorten it. */
   embeddedTimeoutMs?: number;
+  /** Where the time is read: the system clock, or a test's. */
+  clock: Clock;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;

@@ -7,8 +7,8 @@ import { UsageError } from './io.js';
  * bare date (midnight in the settings' time zone), a date-time with an offset
  * (Z or ±HH:MM), or `now`. Absent: now.
  */
-export function instantOption(name: string, text: string | undefined, zone: string): Instant {
-  if (text === undefined || text === 'now') return Date.now();
+export function instantOption(name: string, text: string | undefined, zone: string, now: Instant): Instant {
+  if (text === undefined || text === 'now') return now;
   const parsed = parseTime(text, zone);
   if (parsed.ok) return parsed.at;
   throw new UsageError(
@@ -17,8 +17,8 @@ export function instantOption(name: string, text: string | undefined, zone: stri
 }
 
 /** `--at` for commands that read a repository: a bare date is midnight in its settings' time zone. */
-export function atOption(text: string | undefined, repo: AccessRepo, name = '--at'): Instant {
-  return instantOption(name, text, zoneOf(repo));
+export function atOption(text: string | undefined, repo: AccessRepo, now: Instant, name = '--at'): Instant {
+  return instantOption(name, text, zoneOf(repo), now);
 }
 
 export function choice<T extends string>(name: string, allowed: readonly T[]) {

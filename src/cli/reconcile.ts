@@ -53,7 +53,7 @@ export async function begin(
     throw new UsageError(`--lock-timeout must be a duration such as 30s or 5m, not "${options.lockTimeout}"`);
   const run = await startRun({
     root,
-    at: (zone) => instantOption('--at', at ?? options.at, zone),
+    at: (zone) => instantOption('--at', at ?? options.at, zone, io.clock.now()),
     app: options.app,
     strict: options.strict ?? false,
     allowMassRemoval: options.allowMassRemoval ?? false,
@@ -264,7 +264,7 @@ async function execute(
 ): Promise<{ results: ChangeResult[]; complete: boolean }> {
   const journal = run.commit
     ? new Journal(run.repo.root, {
-        run: new Date().toISOString(),
+        run: new Date(io.clock.now()).toISOString(),
         at: plan.at,
         command,
         commit: run.commit,

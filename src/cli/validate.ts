@@ -14,7 +14,7 @@ export interface ValidateOptions {
 export async function runValidate(options: ValidateOptions, io: Io): Promise<number> {
   const root = resolve(io.cwd, options.repo ?? '.');
   const repo = await loadRepo(root);
-  const at = atOption(options.at, repo);
+  const at = atOption(options.at, repo, io.clock.now());
   const result = validateRepo(repo, at);
   io.stdout(formatDiagnostics(result.diagnostics, options.format));
   return result.ok ? EXIT.ok : EXIT.failed;

@@ -1,5 +1,6 @@
 import type { Change, Held, Outcome } from '../model/access.js';
 import type { AccountRule } from '../model/accounts.js';
+import type { Clock } from '../model/clock.js';
 import type { AppFile, Person } from '../model/repo.js';
 
 export type { Assignment, Change, ChangeReason, Held, Outcome } from '../model/access.js';
@@ -18,6 +19,8 @@ export interface ConnectorContext {
   /** How long one embedded-database statement may take before it is taken to have stopped. */
   embeddedTimeoutMs?: number;
   onNotice?: (text: string) => void;
+  /** Where the connector reads the time (rate-limit resets, polling deadlines); absent: the system clock. */
+  clock?: Clock;
   /**
    * Whether some app on the same target (the same PostgreSQL cluster, for
    * cluster-wide logins) still grants the account anything at this run's

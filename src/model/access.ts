@@ -18,6 +18,12 @@ export interface Held {
   pending?: boolean;
   /** Held, but the account cannot use it (a PostgreSQL role that cannot log in): present, but not access. */
   disabled?: boolean;
+  /**
+   * Held through something iden does not manage (an Okta group rule, a
+   * dynamic group): it satisfies a grant, but iden never removes it and it
+   * is not drift. Says what feeds it.
+   */
+  external?: string;
   /** Only when importing: the account is not iden's (why), so iden will not change it. */
   unowned?: string;
 }

@@ -128,7 +128,8 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
     } else changes.push({ action: 'grant', ...a, reason: 'new-grant' });
   }
   for (const [k, h] of observed) {
-    if (want.has(k)) continue;
+    // Access fed by something iden does not manage is never iden's to take away.
+    if (want.has(k) || h.external !== undefined) continue;
     const user = app.people.get(norm(h.account)) ?? h.account;
     const assignment: Assignment = { app: app.id, user, account: h.account, ...pick(h) };
     // A mapping the app no longer declares is removed whoever holds it, held grant or not.
@@ -177,7 +178,8 @@ export function historyCandidates(app: AppInput, at: Instant): string[] {
   for (const [k, a] of want) if (!observed.has(k)) users.add(a.user);
   const grantUsers = new Set(app.grants.map((g) => g.user));
   for (const [k, h] of observed) {
-    if (want.has(k)) continue;
+    // Access fed by something iden does not manage is never iden's to take away.
+    if (want.has(k) || h.external !== undefined) continue;
     const user = app.people.get(norm(h.account));
     if (user !== undefined && grantUsers.has(user)) users.add(user);
   }

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/model/clock.js';
 import { recordDigest } from '../../src/model/record.js';
 import { packageRoot } from '../../src/util/package-root.js';
-import { type AuditJson, auditJson, commitAs } from '../helpers/audit.js';
-import { runCli } from '../helpers/cli.js';
+import { type AuditJson, auditJson as auditAt, commitAs } from '../helpers/audit.js';
+import { runCli as runAt, TEST_NOW } from '../helpers/cli.js';
 import { git } from '../helpers/git.js';
 import { seedEmbedded } from '../helpers/postgres.js';
 import { writeTree } from '../helpers/repo.js';
@@ -42,16 +43,33 @@ function analyticsRepo(grants: Record<string, string>, date?: string): string {
   if (date) commitAs(dir, 'access', date);
   else {
     git(dir, ['add', '-A']);
-    git(dir, ['commit', '-q', '-m', 'access'], new Date(Date.now() - 1000).toISOString());
+    git(dir, ['commit', '-q', '-m', 'access'], new Date(clock.now() - 1000).toISOString());
   }
   seedEmbedded(dir, 'analytics');
   return dir;
 }
 
 /** Commits the work tree at the real time (a second ago, so a run right after is later). */
+/**
+ * These tests are about runs in sequence: each test has a clock that moves a
+ * minute at every commit, run and audit, and never reads the calendar.
+ */
+let clock: ManualClock;
+beforeEach(() => {
+  clock = new ManualClock(TEST_NOW);
+});
+const tick = () => {
+  clock.advance(60_000);
+  return clock;
+};
+const runCli = (args: string[], options: Parameters<typeof runAt>[1] = {}) =>
+  runAt(args, { ...options, clock: tick() });
+const auditJson = (dir: string, args: string[] = [], options: Parameters<typeof auditAt>[2] = {}) =>
+  auditAt(dir, args, { ...options, clock: tick() });
+
 function commitNow(dir: string, message: string): string {
   git(dir, ['add', '-A']);
-  git(dir, ['commit', '-q', '-m', message], new Date(Date.now() - 1000).toISOString());
+  git(dir, ['commit', '-q', '-m', message], new Date(tick().now()).toISOString());
   return git(dir, ['rev-parse', 'HEAD']).trim();
 }
 
@@ -78,7 +96,7 @@ describe('apply records are evidence', () => {
     const first = git(dir, ['rev-parse', 'HEAD']).trim();
     writeTree({ 'grants/analytics/bob.yaml': grant('bob', ['readonly']) }, dir);
     const second = commitNow(dir, 'bob');
-    const copy = join(dir, '..', `record-${Date.now()}.jsonl`);
+    const copy = join(dir, '..', `record-${clock.now()}.jsonl`);
     const run = await reconcile(dir, '--record-file', copy);
     expect(run.code).toBe(0);
     expect(readFileSync(copy, 'utf8')).toBe(`${noteLines(dir, second)[0]}\n`);
@@ -288,7 +306,7 @@ describe('fact beside intent', () => {
     expect((await reconcile(dir)).code).toBe(1);
     writeTree({ 'grants/analytics/bob.yaml': grant('bob', ['readonly']) }, dir);
     commitNow(dir, 'bob');
-    const merged = Date.now();
+    const merged = clock.now();
 
     const asOf = async (at: number) => {
       const result = await runCli([
@@ -315,7 +333,7 @@ describe('fact beside intent', () => {
     expect(view.unexpected).toEqual([]);
 
     expect((await reconcile(dir)).code).toBe(1); // heidi fails again
-    view = await asOf(Date.now());
+    view = await asOf(clock.now());
     expect(view.access.find((a) => a.user === 'bob')!.applied).toBe('yes');
     expect(view.access.find((a) => a.user === 'heidi')!.applied).toBe('failed');
 

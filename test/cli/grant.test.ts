@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import type { ActionResult } from '../../src/cli/grant.js';
 import { repositoryFromUrl } from '../../src/git/branch.js';
 import { packageRoot } from '../../src/util/package-root.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubPullServer } from '../helpers/github-server.js';
 import { onTerminal } from '../helpers/pty.js';
@@ -664,13 +664,14 @@ describe('iden change, revoke and offboard', () => {
 });
 
 describe('iden grant on a terminal', () => {
-  const bin = join(packageRoot(), 'dist/src/cli/bin.js');
+  // The built CLI, its clock at TEST_NOW: the fixtures' dates stay in the future whatever the calendar says.
+  const iden = `IDEN_TEST_NOW=${new Date(TEST_NOW).toISOString()} ${process.execPath} ${join(packageRoot(), 'test/helpers/bin-at.mjs')}`;
   const DOWN = '\x1b[B';
 
   it('from the app: searches people, leaves out who has access, shows a full tier, and takes a custom schedule', async () => {
     const { dir } = repository();
     const session = await onTerminal(
-      `${process.execPath} ${bin} grant --app gh --no-pr --as bob-o`,
+      `${iden} grant --app gh --no-pr --as bob-o`,
       [
         { see: /search by name, email or id\)/, type: 'bo' },
         { see: /id\) bo\r\n[\s\S]*No results/, type: '\x7f\x7fDA' },
@@ -724,13 +725,9 @@ reason: Cover for bob
       { see: /Reason/, type: '\r' },
       { see: /Commit it on the branch\?/, type: confirm },
     ];
-    const no = await onTerminal(
-      `${process.execPath} ${bin} grant --user bob --no-pr --as alice-m`,
-      steps('n\r'),
-      {
-        cwd: dir,
-      },
-    );
+    const no = await onTerminal(`${iden} grant --user bob --no-pr --as alice-m`, steps('n\r'), {
+      cwd: dir,
+    });
     expect(no.reached).toBe(6);
     expect(no.code, no.screen).toBe(1);
     expect(no.screen).toContain('Nothing was changed.');
@@ -738,13 +735,9 @@ reason: Cover for bob
     untouched(dir, head);
 
     // bob is a Users Read/Write admin, but nobody grants themselves access: a request.
-    const yes = await onTerminal(
-      `${process.execPath} ${bin} grant --user bob --no-pr --as bob-o`,
-      steps('\r'),
-      {
-        cwd: dir,
-      },
-    );
+    const yes = await onTerminal(`${iden} grant --user bob --no-pr --as bob-o`, steps('\r'), {
+      cwd: dir,
+    });
     expect(yes.code, yes.screen).toBe(0);
     expect(yes.screen).toContain('access request: needs an approval from alice or carol');
     expect(show(dir, 'grant/db/bob', 'grants/db/bob.yaml')).toBe(
@@ -756,7 +749,7 @@ reason: Cover for bob
     const { dir } = repository();
     const head = git(dir, ['rev-parse', 'HEAD']).trim();
     const session = await onTerminal(
-      `${process.execPath} ${bin} grant --app gh --no-pr`,
+      `${iden} grant --app gh --no-pr`,
       [{ see: /search by name, email or id\)/, type: '\x03' }],
       { cwd: dir },
     );
@@ -769,7 +762,7 @@ reason: Cover for bob
   it('change on a terminal: permissions pre-checked, the end offered as it is', async () => {
     const { dir } = repository();
     const session = await onTerminal(
-      `${process.execPath} ${bin} change --app gh --user bob --no-pr --as bob-o`,
+      `${iden} change --app gh --user bob --no-pr --as bob-o`,
       [
         { see: /Which groups, roles or permissions\?[\s\S]*◉ engineering/, type: `${DOWN} \r` },
         { see: /Which license tier\?[\s\S]*copilot[^\r]*\(current\)/, type: '\r' },

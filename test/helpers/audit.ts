@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'vitest';
 import type { AuditEvent } from '../../src/audit/events.js';
+import type { Clock } from '../../src/model/clock.js';
 import { runCli } from './cli.js';
 import { git } from './git.js';
 
@@ -62,10 +63,11 @@ export interface AuditJson {
 export async function auditJson(
   dir: string,
   args: string[] = [],
-  options: { env?: NodeJS.ProcessEnv; code?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; code?: number; clock?: Clock } = {},
 ): Promise<AuditJson> {
   const result = await runCli(['audit', '--repo', dir, '--format', 'json', ...args], {
     env: options.env ?? {},
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   if (result.code !== (options.code ?? 0))
     throw new Error(`exit ${result.code}: ${result.stderr}${result.stdout}`);

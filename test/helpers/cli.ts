@@ -1,4 +1,5 @@
 import { main } from '../../src/cli/main.js';
+import { type Clock, ManualClock } from '../../src/model/clock.js';
 import type { RetryPolicy } from '../../src/reconcile/retry.js';
 
 export interface CliResult {
@@ -7,14 +8,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs iden in-process, as the bin does, capturing its output. */
+/**
+ * The instant tests run at unless they say otherwise: the day the README's
+ * samples are dated. No test reads the calendar.
+ */
+export const TEST_NOW = Date.parse('2026-11-27T12:00:00Z');
+
+/** Runs iden in-process, as the bin does, capturing its output; the clock stands at TEST_NOW unless given. */
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; answer?: boolean; retry?: RetryPolicy } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    cwd?: string;
+    answer?: boolean;
+    retry?: RetryPolicy;
+    clock?: Clock;
+  } = {},
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
+    clock: options.clock ?? new ManualClock(TEST_NOW),
     stdout: (text) => {
       stdout += text;
     },

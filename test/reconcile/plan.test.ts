@@ -254,3 +254,20 @@ describe('makePlan safety gates', () => {
     expect(p.blocked).toHaveLength(1);
   });
 });
+
+describe('access iden does not manage', () => {
+  it('satisfies a grant, is never removed and is not drift, even with prune', () => {
+    const external: Held[] = [
+      { account: 'alice', entitlement: 'readonly', external: 'group rule "engineers"' },
+      { account: 'bob', entitlement: 'readonly', external: 'group rule "engineers"' },
+      { account: 'carol', entitlement: 'readonly' },
+    ];
+    const p = plan(
+      [app({ prune: true, observed: external, grants: [grant('alice', ['readonly'])] })],
+      T('2026-11-27T12:00:00Z'),
+    );
+    // alice's grant is held through the rule; bob's rule-fed access is left alone; carol's is drift, pruned.
+    expect(brief(p)).toEqual(['revoke carol readonly drift']);
+    expect(p.drift.map((d) => d.user)).toEqual(['carol']);
+  });
+});
