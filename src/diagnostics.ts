@@ -7,6 +7,7 @@ export const codes = {
   'file-too-large': 'a grant file over 64 KiB, or another file over 16 MiB',
   'not-utf8': 'the file holds bytes that are not UTF-8',
   'symlink-outside-repo': 'a symbolic link that points outside the repository',
+  symlink: 'a symbolic link under grants/ or schemas/: what it names could change without a change there',
   'multiple-documents': 'more than one YAML document in one file',
   'not-a-mapping': 'the top level of the file is not a mapping of keys to values',
   'empty-file': 'the file holds no YAML document',
@@ -36,6 +37,10 @@ export const codes = {
   'negative-seats': 'a license tier with fewer than zero seats',
   'duplicate-id': 'two people, entitlements or tiers with one id',
   'duplicate-email': 'two people with one email',
+  'duplicate-account':
+    'two people with one account in an app (or one GitHub login), as the app compares accounts',
+  'exempt-protected':
+    'a policy.exempt glob that would exempt a path that is never exempt (workflows, package files, grants/)',
   'unknown-person': 'an approver or role member who is not in _people.yaml',
   'approver-without-login':
     '(warning) an approver or role member with no accounts.github: they can never approve or grant through a pull request',

@@ -1,57 +1,17 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Octokit } from '@octokit/rest';
-import { pushRemote, repositoryFromUrl } from '../git/branch.js';
-import { changedPaths } from '../git/diff.js';
-import { CommitTree } from '../git/tree.js';
-import { github, type PullContext, readPull } from '../github/client.js';
-import { loadTree } from '../load/repo.js';
-import { affects } from '../policy/affects.js';
-import { basePolicy } from '../policy/check-pr.js';
-import { type ChangedFile, classify, type FileVerdict, type Review } from '../policy/classify.js';
-import { contributorsOf, type PullCommit } from '../policy/contributors.js';
+import type { PullContext } from '../github/client.js';
+import { type ReviewSource, sourceContext } from '../github/repository.js';
+import { findLanding, judgeLanding, type Landing } from '../policy/landing.js';
 import { type AuditEvent, pullRequestFromSubject } from './events.js';
 import type { Commit } from './history.js';
 import type { Warning } from './records.js';
 
-export interface ReviewSource {
-  token: string;
-  baseUrl: string;
-  owner: string;
-  repo: string;
-}
+export { type ReviewSource, reviewSource } from '../github/repository.js';
 
-/** Where to read pull requests: a token and the GitHub repository behind origin (or GITHUB_REPOSITORY). */
-export async function reviewSource(root: string, env: NodeJS.ProcessEnv): Promise<ReviewSource | undefined> {
-  const token = env.GITHUB_TOKEN;
-  if (!token) return undefined;
-  let slug = env.GITHUB_REPOSITORY;
-  if (!slug) {
-    const remote = await pushRemote(root).catch(() => undefined);
-    slug = remote && repositoryFromUrl(remote.url);
-  }
-  const [owner, repo] = (slug ?? '').split('/');
-  if (!owner || !repo) return undefined;
-  return { token, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', owner, repo };
-}
-
-/** A merged pull request as the audit keeps it: what judging it needs, nothing that changes after merge. */
-interface MergedPull {
-  number: number;
-  url: string;
-  author: string;
-  head: string;
-  mergedAt: string;
-  mergedBy?: string;
-  /** Reviews submitted by the merge: later ones cannot have let it in. */
-  reviews: Review[];
-  commits: PullCommit[];
-  commitCount: number;
-}
-
-/** What the commit-to-pull-request lookup found for a commit: the pull request it merged, or none. */
-type Lookup = { pull: MergedPull | null };
+/** What the lookup found for a commit: the pull request that landed it, or none. */
+type Lookup = { landing: Landing | null };
 
 /**
  * The cache of merged pull requests, outside the repository (a pull request
@@ -100,6 +60,7 @@ export async function addApprovals(
   root: string,
   events: AuditEvent[],
   commits: readonly Commit[],
+  line: readonly string[],
   source: ReviewSource | undefined,
   env: NodeJS.ProcessEnv,
   warnings: Warning[],
@@ -127,16 +88,7 @@ export async function addApprovals(
       });
     return;
   }
-  const ctx: PullContext = {
-    octokit: new Octokit({
-      auth: source.token,
-      baseUrl: source.baseUrl,
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-    }),
-    owner: source.owner,
-    repo: source.repo,
-    env,
-  };
+  const ctx: PullContext = sourceContext(source, env);
   const cache = new Cache(source, env);
   const shas = [...new Set(grantEvents.map((e) => e.commit))];
   const failed: AuditEvent[] = [];
@@ -145,7 +97,7 @@ export async function addApprovals(
     let lookup = cache.get(sha);
     if (!lookup) {
       try {
-        lookup = { pull: await mergedPull(ctx, sha) };
+        lookup = { landing: await findLanding(ctx, root, line, sha) };
         cache.set(sha, lookup);
       } catch (e) {
         failed.push(...list);
@@ -158,8 +110,8 @@ export async function addApprovals(
         continue;
       }
     }
-    const pull = lookup.pull;
-    if (!pull) {
+    const landing = lookup.landing;
+    if (!landing) {
       for (const e of list) {
         e.approval = {
           ok: false,
@@ -169,7 +121,8 @@ export async function addApprovals(
       }
       continue;
     }
-    const verdicts = await judge(root, bySha.get(sha)!, pull);
+    const pull = landing.pull;
+    const verdicts = await judgeLanding(root, landing);
     for (const e of list) {
       e.pr = pull.number;
       e.prSource = 'github';
@@ -194,58 +147,6 @@ export async function addApprovals(
     }
   }
   fromSubject(failed);
-}
-
-/** The merged pull request whose merge commit is `sha`, or null (a direct push, or a rebase merge's other commits). */
-async function mergedPull(ctx: PullContext, sha: string): Promise<MergedPull | null> {
-  const { octokit, owner, repo } = ctx;
-  const { data } = await github(`finding the pull request merged as ${sha.slice(0, 12)}`, () =>
-    octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner, repo, commit_sha: sha, per_page: 100 }),
-  );
-  const merged = data.find((p) => p.merge_commit_sha === sha && p.merged_at);
-  if (!merged) return null;
-  const pull = await readPull(ctx, merged.number);
-  const mergedAt = pull.mergedAt ?? merged.merged_at!;
-  return {
-    number: merged.number,
-    url: pull.url,
-    author: pull.author,
-    head: pull.head,
-    mergedAt,
-    ...(pull.mergedBy ? { mergedBy: pull.mergedBy } : {}),
-    reviews: pull.reviews.filter(
-      (r) => !r.submitted_at || Date.parse(r.submitted_at) <= Date.parse(mergedAt),
-    ),
-    commits: pull.commits,
-    commitCount: pull.commitCount,
-  };
-}
-
-/** check-pr's verdicts for the files the merge brought, against the branch as it was before it. */
-async function judge(root: string, merge: Commit, pull: MergedPull): Promise<Map<string, FileVerdict>> {
-  const parent = merge.parents[0];
-  if (!parent) return new Map();
-  const changed = await changedPaths(root, parent, merge.sha);
-  const grantFiles = new Set(changed.map((c) => c.path));
-  const [baseRepo, headRepo] = await Promise.all([
-    CommitTree.open(root, parent).then((t) => loadTree(t, { grants: (g) => grantFiles.has(g.file) })),
-    CommitTree.open(root, merge.sha).then((t) => loadTree(t, { grants: (g) => grantFiles.has(g.file) })),
-  ]);
-  const files: ChangedFile[] = changed.map((c) => ({ ...c, ...affects(c.path, baseRepo, headRepo) }));
-  const verifiedOnly =
-    (baseRepo.settings?.raw?.policy as { verifiedCommitsOnly?: unknown } | undefined)?.verifiedCommitsOnly ===
-    true;
-  const contributors = contributorsOf(pull.author, pull.commits, [], verifiedOnly);
-  if (pull.commitCount > pull.commits.length)
-    contributors.unknown.push(`the pull request has ${pull.commitCount} commits and GitHub lists fewer`);
-  const verdicts = classify({
-    head: pull.head,
-    contributors,
-    files,
-    reviews: pull.reviews,
-    base: basePolicy(baseRepo),
-  });
-  return new Map(verdicts.map((v) => [v.file, v]));
 }
 
 /** The link to a pull request, for the review export. */

@@ -140,7 +140,8 @@ export async function auditEvents(
       (keep === undefined || keep(e))
     );
   });
-  await addApprovals(root, events, data.history.commits, review.source, review.env, data.warnings);
+  const line = [...data.history.positions].sort((a, b) => a[1] - b[1]).map(([sha]) => sha);
+  await addApprovals(root, events, data.history.commits, line, review.source, review.env, data.warnings);
   return events;
 }
 

@@ -27,6 +27,8 @@ export interface Commit {
   subject: string;
   /** The grant files the commit changed, against its first parent. */
   files: FileChange[];
+  /** Every file under grants/ the commit changed (settings, people, apps and grants), against its first parent. */
+  changes: FileChange[];
   /** Set when the commit changed grants/_settings.yaml: its new version, or null when deleted. */
   settings?: string | null;
 }
@@ -52,9 +54,11 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * themselves (`git cat-file --batch`). A merged pull request is one commit:
  * its merge, with what it brought to the branch.
  */
-export async function readHistory(root: string): Promise<History> {
+export async function readHistory(root: string, ref = 'HEAD'): Promise<History> {
   const git = simpleGit({ baseDir: root });
-  const head = (await git.raw(['rev-parse', '--verify', '--quiet', 'HEAD']).catch(() => '')).trim();
+  const head = (
+    await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')
+  ).trim();
   if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false };
   const [log, list, shallow] = await Promise.all([
     git.raw([
@@ -67,11 +71,11 @@ export async function readHistory(root: string): Promise<History> {
       '--no-abbrev',
       '--no-renames',
       '--format=%x00%H',
-      'HEAD',
+      head,
       '--',
       'grants/',
     ]),
-    git.raw(['rev-list', '--first-parent', '--reverse', 'HEAD']),
+    git.raw(['rev-list', '--first-parent', '--reverse', head]),
     git.raw(['rev-parse', '--is-shallow-repository']),
   ]);
   const positions = new Map(
@@ -86,7 +90,7 @@ export async function readHistory(root: string): Promise<History> {
     changes.map((c) => c.sha),
   );
   const commits: Commit[] = [];
-  for (const { sha, files, settings } of changes) {
+  for (const { sha, files, changes: all, settings } of changes) {
     const object = objects.get(sha);
     const position = positions.get(sha);
     if (object?.type !== 'commit' || position === undefined) continue;
@@ -95,25 +99,29 @@ export async function readHistory(root: string): Promise<History> {
       sha,
       position,
       files,
+      changes: all,
       ...(settings !== undefined ? { settings } : {}),
     });
   }
   return { head, commits, positions, shallow: shallow.trim() === 'true' };
 }
 
+type Logged = { sha: string; files: FileChange[]; changes: FileChange[]; settings?: string | null };
+
 /**
  * `git log --raw -z --format=%x00%H` output: each commit is its id, then
- * `:<modes> <blobs> <status>` and a path, every field ending in NUL. Only
- * grant files and the settings are kept.
+ * `:<modes> <blobs> <status>` and a path, every field ending in NUL. Every
+ * path is kept in `changes`; grant files also in `files`, the settings'
+ * new version in `settings`.
  */
-export function parseRawLog(out: string): { sha: string; files: FileChange[]; settings?: string | null }[] {
-  const commits: { sha: string; files: FileChange[]; settings?: string | null }[] = [];
+export function parseRawLog(out: string): Logged[] {
+  const commits: Logged[] = [];
   const fields = out.split('\0');
-  let current: { sha: string; files: FileChange[]; settings?: string | null } | undefined;
+  let current: Logged | undefined;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!.replace(/^\n/, '');
     if (SHA.test(field)) {
-      current = { sha: field, files: [] };
+      current = { sha: field, files: [], changes: [] };
       commits.push(current);
       continue;
     }
@@ -123,20 +131,17 @@ export function parseRawLog(out: string): { sha: string; files: FileChange[]; se
     const kind = status[0];
     const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
     const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
-    if (path === SETTINGS_PATH) {
-      current.settings = after ?? null;
-      continue;
-    }
-    if (!GRANT_PATH.test(path)) continue;
     const change: FileChange = {
       status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M',
       path,
       ...(before !== undefined && kind !== 'A' ? { oldBlob: before } : {}),
       ...(after !== undefined && kind !== 'D' ? { newBlob: after } : {}),
     };
-    current.files.push(change);
+    current.changes.push(change);
+    if (path === SETTINGS_PATH) current.settings = after ?? null;
+    else if (GRANT_PATH.test(path)) current.files.push(change);
   }
-  return commits.filter((c) => c.files.length > 0 || c.settings !== undefined);
+  return commits.filter((c) => c.changes.length > 0);
 }
 
 /** A raw commit object's parents, author, committer, committer date and subject. */

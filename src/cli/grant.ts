@@ -32,16 +32,12 @@ import { parseDuration } from '../model/duration.js';
 import { type AccessRepo, type GrantFile, type Person, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, parseTime, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
-import { affects } from '../policy/affects.js';
-import { basePolicy } from '../policy/check-pr.js';
-import {
-  type ChangedFile,
-  type Classification,
-  classify,
-  type FileVerdict,
-  GRANT_PATH,
-} from '../policy/classify.js';
+import { basePolicy } from '../policy/base-policy.js';
+import { type Classification, type FileVerdict, GRANT_PATH } from '../policy/classify.js';
+import { judgeChange, type RawChange } from '../policy/judge.js';
+import { recentRevocations } from '../policy/revocations.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
+import { escapeMarkdown } from '../report/plan.js';
 import { validateRepo } from '../validate/validate.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { instantOption } from './options.js';
@@ -778,7 +774,7 @@ async function submit(
     from: ws.head,
     branch,
     changes: proposal.changes,
-    message: `${proposal.subject}\n\n${proposal.describe.join('\n')}\n`,
+    message: `${oneLine(proposal.subject)}\n\n${proposal.describe.map(oneLine).join('\n')}\n`,
   });
   const result: ActionResult = {
     action: proposal.action,
@@ -826,7 +822,7 @@ async function submit(
     pull = await openPull(github.ctx, {
       head: branch,
       base: into!,
-      title: proposal.subject,
+      title: oneLine(proposal.subject),
       body: pullBody(ws, proposal, judged),
     });
   } catch (e) {
@@ -908,22 +904,30 @@ async function judge(
     logins.length === 0
       ? ['iden cannot tell who you are on GitHub: pass --as LOGIN, or set GITHUB_TOKEN']
       : [];
-  const files: ChangedFile[] = [...proposal.changes].map(([path, content]) => {
+  const changed: RawChange[] = [...proposal.changes].map(([path, content]) => {
     const existed = ws.tree.kind(path) !== undefined;
     return {
       status: content === null ? 'D' : existed ? 'M' : 'A',
       path,
       oldMode: existed ? '100644' : '',
       newMode: content === null ? '' : '100644',
-      ...affects(path, before, after),
     };
   });
-  const verdicts = classify({
-    head: ws.head,
-    contributors: { logins, unknown },
-    files,
-    reviews: [],
-    base: policy,
+  const [first, ...others] = logins;
+  const verdicts = judgeChange({
+    policy: ws.repo,
+    before,
+    after,
+    changed,
+    pull: {
+      ...(first !== undefined ? { author: { login: first } } : {}),
+      head: ws.head,
+      commits: [],
+      reviews: [],
+      named: others,
+      unknown,
+    },
+    revoked: await recentRevocations(ws.root, ws.head, ws.now, ws.zone),
   });
   const needs = verdicts.filter((v) => !v.ok);
   const approvers = [...new Set(needs.flatMap((v) => v.approvers))].sort();
@@ -1052,11 +1056,14 @@ function pullBody(ws: Workspace, proposal: Proposal, judged: Judgement): string 
     revocation: 'revocation',
     'revocation-request': 'revocation request',
   };
+  // Names, emails and reasons are what people typed: escaped, they render as themselves and nothing more.
   return [
-    ...proposal.describe.map((l, i) => (i === 0 ? `**${l}**` : l.replace(/^ {2}/, '- '))),
+    ...proposal.describe.map((l, i) =>
+      i === 0 ? `**${escapeMarkdown(l)}**` : `- ${escapeMarkdown(l.replace(/^ {2}/, ''))}`,
+    ),
     '',
     `**Policy** (${classification[judged.classification]}${judged.policy ? ', with a policy change' : ''}): what \`iden check-pr\` will decide, as iden sees it now:`,
-    ...judged.lines.map((l) => `- ${l}`),
+    ...judged.lines.map((l) => `- ${escapeMarkdown(l)}`),
     '',
     `Files: ${[...proposal.changes.keys()].map((f) => `\`${f}\``).join(', ')}. Dates are in ${ws.zone}.`,
     '',
@@ -1108,6 +1115,16 @@ function shortList(items: string[]): string {
   return items.length <= 3
     ? items.join(', ')
     : `${items.slice(0, 3).join(', ')} and ${items.length - 3} more`;
+}
+
+/**
+ * Text people typed, as one line of a commit message or title: no line
+ * breaks or control characters, so a reason cannot add a trailer
+ * (Co-authored-by:), a subject line or a fake "Merge pull request" line.
+ */
+function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trimEnd();
 }
 
 function orList(items: string[]): string {

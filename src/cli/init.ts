@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { identityArgs } from '../git/identity.js';
@@ -165,13 +165,16 @@ ${login ? `    accounts: { github: ${login} }\n` : ''}`,
   const git = simpleGit({ baseDir: root });
   if (!existsSync(join(root, '.git'))) await git.init(['-q', '-b', 'main']);
   await git.add(['-A']);
-  await git.raw([
-    ...(await identityArgs(git)),
-    'commit',
-    '-q',
-    '-m',
-    'An access repository, made by iden init',
-  ]);
+  const identity = await identityArgs(git);
+  await git.raw([...identity, 'commit', '-q', '-m', 'An access repository, made by iden init']);
+  // Apply-time verification takes the first commit as it is, and every later one only through an approved pull request.
+  const first = (await git.revparse(['HEAD'])).trim();
+  appendFileSync(
+    join(root, 'grants/_settings.yaml'),
+    `policy:\n  # Apply grants only what came through an approved pull request after this commit.\n  verifyFrom: ${first}\n`,
+  );
+  await git.add(['grants/_settings.yaml']);
+  await git.raw([...identity, 'commit', '-q', '-m', `Verify what lands after ${first.slice(0, 12)}`]);
   io.stdout(
     `Created an access repository in ${root}: ${id} is its Super Admin, dates are in ${timezone}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
   );

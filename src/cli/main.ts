@@ -104,7 +104,7 @@ export function program(io: Io, done: (code: number) => void): Command {
     .command('check-pr')
     .description('may this pull request be merged? direct grant, access request or change, and its approvals')
     .option('--repo <dir>', 'the access repository root', '.')
-    .option('--base <ref>', 'the branch the pull request merges into')
+    .option('--base <ref>', 'the protected branch (its tip decides roles and approvers), e.g. main')
     .option('--head <ref>', "the pull request's head commit")
     .option('--author <login>', "the pull request author's GitHub login")
     .option(
@@ -116,6 +116,10 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option(
       '--pr <number>',
       'read author, head and reviews from GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY); sets the iden/policy status',
+    )
+    .option(
+      '--merge-group',
+      "in a merge queue (GitHub's merge_group event): judge the queue's merge result for its pull request and set iden/policy on it",
     )
     .option('--comment', 'with --pr: post the result as one comment, updated on each push')
     .option('--at <iso>', 'evaluate dates at this instant instead of now')

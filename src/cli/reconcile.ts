@@ -272,6 +272,7 @@ async function execute(
         by: runIdentity(io.env),
         held: plan.held.map(({ app, user, reason }) => ({ app, user, reason })),
         skipped: plan.skipped.map(({ app, reason }) => ({ app, reason })),
+        verified: run.prepared.verified,
       })
     : undefined;
   const recordOptions = {

@@ -57,6 +57,8 @@ export async function github<T>(what: string, call: () => Promise<T>): Promise<T
 
 export interface Pull {
   author: string;
+  /** The author's numeric GitHub id. */
+  authorId?: number;
   head: string;
   base: string;
   /** The branch it merges into, and the repository's default branch. */
@@ -87,25 +89,31 @@ export async function readPull(ctx: PullContext, number: number): Promise<Pull> 
   ]);
   return {
     author: pull.user?.login ?? '',
+    ...(pull.user?.id !== undefined ? { authorId: pull.user.id } : {}),
     head: pull.head.sha,
     base: pull.base.sha,
     baseRef: pull.base.ref,
     defaultBranch: pull.base.repo.default_branch,
     reviews: reviews.map((r) => ({
       id: r.id,
-      user: r.user ? { login: r.user.login } : null,
+      user: r.user ? { login: r.user.login, id: r.user.id } : null,
       state: r.state,
       commit_id: r.commit_id,
       submitted_at: r.submitted_at ?? null,
     })),
     commits: commits.map((c) => ({
       sha: c.sha,
-      author: c.author && 'login' in c.author ? { login: c.author.login } : null,
-      committer: c.committer && 'login' in c.committer ? { login: c.committer.login } : null,
+      author: c.author && 'login' in c.author ? { login: c.author.login, id: c.author.id } : null,
+      committer:
+        c.committer && 'login' in c.committer ? { login: c.committer.login, id: c.committer.id } : null,
       commit: {
         author: c.commit.author
-          ? { ...(c.commit.author.email ? { email: c.commit.author.email } : {}) }
+          ? {
+              ...(c.commit.author.email ? { email: c.commit.author.email } : {}),
+              ...(c.commit.author.date ? { date: c.commit.author.date } : {}),
+            }
           : null,
+        message: c.commit.message,
         committer: c.commit.committer
           ? { ...(c.commit.committer.email ? { email: c.commit.committer.email } : {}) }
           : null,

@@ -63,7 +63,25 @@ export function walkGrants(tree: Tree): Listing {
     listing.apps.push(walkApp(tree, target.path, entry.name, report));
   }
   listing.apps.sort((a, b) => (a.id < b.id ? -1 : 1));
+  linksUnder(tree, 'schemas', report);
   return listing;
+}
+
+/** Reports every symbolic link under a folder (schemas/: editors and people read them as iden's). */
+function linksUnder(tree: Tree, dir: string, report: Reporter): void {
+  if (tree.kind(dir) !== 'dir') return;
+  let entries: TreeEntry[];
+  try {
+    entries = tree.list(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.kind === 'symlink')
+      report(path, 'symlink', `a symbolic link under ${dir}/: put the file itself here`);
+    else if (entry.kind === 'dir') linksUnder(tree, path, report);
+  }
 }
 
 function walkApp(tree: Tree, dir: string, id: string, report: Reporter): AppFolder {
@@ -133,16 +151,13 @@ function resolveEntry(
     report(rel, 'misplaced-file', 'only regular files and folders belong in grants/');
     return undefined;
   }
+  // A link could make a file say what another file, outside review, says: none is read, wherever it leads.
   const followed = tree.follow(path);
-  if (followed.ok) return { kind: followed.kind, path: followed.path };
-  if (followed.why === 'missing') {
-    report(rel, 'unreadable', 'a symbolic link whose target does not exist');
-    return undefined;
-  }
+  const target = followed.ok ? followed.path : followed.target;
   report(
     rel,
-    'symlink-outside-repo',
-    `a symbolic link to ${followed.target}, outside the repository; copy the file in instead`,
+    followed.ok || followed.why === 'missing' ? 'symlink' : 'symlink-outside-repo',
+    `a symbolic link${target ? ` to ${target}` : ''}: iden reads no links under grants/; put the file itself here`,
   );
   return undefined;
 }

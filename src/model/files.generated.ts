@@ -132,6 +132,10 @@ email: string
 accounts?: {
 [k: string]: string
 }
+/**
+ * The numeric id GitHub gives the account of accounts.github (GET /users/<login> answers it). With it, pull requests and apply-time verification count this person's reviews and commits only from that very account, so a renamed or recycled login never inherits their role. iden init and iden import fill it in where they can read GitHub.
+ */
+githubId?: number
 }[]
 }
 
@@ -170,7 +174,7 @@ maxRemovals?: number
 maxRemovalShare?: number
 }
 /**
- * How pull requests are checked (iden check-pr).
+ * How pull requests are checked (iden check-pr) and how apply verifies that what it grants came through an approved pull request.
  */
 policy?: {
 /**
@@ -178,13 +182,21 @@ policy?: {
  */
 branch?: string
 /**
- * Glob patterns (picomatch, matched against the path from the repository root) of files a pull request may change with no approval, such as documentation. Everything else that is not a grant file needs a Super Admin's approval. Paths under grants/, schemas/ and .github/, and .gitattributes and .gitmodules files, are never exempt.
+ * Glob patterns (picomatch, matched against the path from the repository root) of files a pull request may change with no approval, such as documentation. Everything else that is not a grant file needs a Super Admin's approval. Never exempt, whatever a glob says (iden validate reports a glob that would match one): grants/, schemas/, .github/, .iden/, package.json, package-lock.json, npm-shrinkwrap.json, .npmrc, .nvmrc, Dockerfile, .gitattributes and .gitmodules, at any depth.
  */
 exempt?: string[]
 /**
  * With --pr: a commit GitHub has not verified (signed) names nobody, so a pull request with one is never a direct grant. Default false.
  */
 verifiedCommitsOnly?: boolean
+/**
+ * The commit from which apply-time verification starts: every grant, app, people or settings change that lands on the protected branch after it must have come through a merged pull request that the policy approves, or what it grants is held. Commits up to and including it are taken as they are (access already in force on the day verification is turned on). iden init sets it to its first commit; absent: every commit is verified.
+ */
+verifyFrom?: string
+/**
+ * Set false to turn apply-time verification off: apply then grants whatever the branch says, trusting branch protection alone, so anyone who can push to the branch, or get a pull request merged past a bypassed check, gets access applied. Only for repositories without GitHub (the example). Default true; honoured only when this file itself came through an approved pull request (where GitHub can tell).
+ */
+verifyMerges?: boolean
 }
 /**
  * When iden serve runs a full reconcile, as a cron expression (croner's syntax, five or six fields). Default * /15 * * * *.

@@ -53,6 +53,8 @@ export interface ApplyRecord {
   held?: { app: string; user: string; reason: string }[];
   /** Apps the run could not observe, so did not act on. */
   skipped?: { app: string; reason: string }[];
+  /** Apply-time verification's verdicts reached in this run (see reconcile/verify.ts). */
+  verified?: { commit: string; path: string; ok: boolean; reason: string; pr?: number }[];
   changes: RecordedChange[];
   prev: string[];
   digest: string;

@@ -1,22 +1,17 @@
 import type { Diagnostic } from '../diagnostics.js';
-import { changedPaths, mergeBase, resolveRef } from '../git/diff.js';
-import { CommitTree } from '../git/tree.js';
-import { loadTree } from '../load/repo.js';
+import { changedPaths, resolveRef } from '../git/diff.js';
+import { mergeTree } from '../git/merge.js';
 import { target } from '../model/access.js';
 import type { AccessRepo, GrantEntry } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc, zoneOf } from '../model/time.js';
 import { grantWindow, isActive } from '../model/window.js';
 import { validateRepo } from '../validate/validate.js';
-import { affects } from './affects.js';
-import {
-  type BasePolicy,
-  type ChangedFile,
-  classify,
-  type FileVerdict,
-  GRANT_PATH,
-  type Review,
-} from './classify.js';
-import { contributorsOf, type PullCommit } from './contributors.js';
+import type { FileVerdict } from './classify.js';
+import { judgeChange, type PullFacts } from './judge.js';
+import { readChange, readPolicy } from './read-change.js';
+import { recentRevocations } from './revocations.js';
+
+export { basePolicy } from './base-policy.js';
 
 export class RefError extends Error {}
 
@@ -49,16 +44,17 @@ export interface CheckResult {
   ok: boolean;
   files: FileVerdict[];
   head: string;
+  /** The tip of the protected branch the change was judged against. */
   base: string;
-  /** Problems with the pull request as a whole (a base that is not the protected branch). */
+  /** Problems with the pull request as a whole (a base that is not the protected branch, a conflict). */
   problems: string[];
   /** Validation problems the pull request brings: in the files it changes, or new since the base. */
   diagnostics: Diagnostic[];
-  /** What merging would grant and revoke now: the changed grants active now at head against base. */
+  /** What merging would grant and revoke now: the changed grants active now in the merge result against the tip. */
   effect: Effect[];
   /** What the changed grants will do later: future starts and ends. */
   scheduled: Scheduled[];
-  /** The changed grant files as the head has them. */
+  /** The changed grant files as the merge leaves them. */
   grants: GrantSummary[];
   /** The settings' time zone, in which `grants` shows dates. */
   zone: string;
@@ -66,87 +62,95 @@ export interface CheckResult {
 
 export interface CheckInput {
   root: string;
-  base: string;
+  /** The protected branch's tip (a ref or commit): its roles, people and approvers decide. */
+  protected: string;
+  /** The protected branch's name, when known: a pull request into any other branch fails. */
+  protectedName?: string | undefined;
+  /** The pull request's head commit. */
   head: string;
-  /** The pull request's author (GitHub login). */
-  author: string;
-  /** Its commits, as GitHub lists them (with --pr); their authors and committers are contributors too. */
-  commits: PullCommit[];
-  /** How many commits the pull request has, when GitHub says (it lists at most 250). */
-  commitCount?: number;
-  /** More contributors named by hand (--contributor). */
-  contributors: string[];
-  reviews: Review[];
-  /** The instant to evaluate at, given the head's time zone (a bare --at date is midnight there). */
+  /** The branch the pull request merges into, as GitHub says (with --pr). */
+  target?: string | undefined;
+  /**
+   * A merge queue's group: `head` is already the merge result, made on top of
+   * this commit (the protected tip, or the group ahead in the queue).
+   */
+  mergedOnto?: string | undefined;
+  /** Who wrote the pull request, its reviews, and the commit reviews must approve (its head). */
+  pull: PullFacts;
+  /** The instant to evaluate at, given the time zone (a bare --at date is midnight there). */
   at: (zone: string) => Instant;
-  /** With --pr: the branch the pull request merges into and the repository's default branch. */
-  branch?: { base: string; default: string };
 }
 
 /**
- * The I/O shell of the pull-request check. Base and head are read from git
- * objects, never checked out: roles, approvers and people from the base; the
- * changed files from the head. A change to grant files reads only those files
- * (and, for seat counts, the other grants of their apps); a change to
- * settings, people or apps validates the whole head against the base.
+ * The I/O shell of the pull-request check. The change judged is what
+ * merging the head into the protected branch's tip makes, as git's own merge
+ * machinery makes it (every merge base counts, so a criss-cross or "evil"
+ * merge shows what it really changes), against that tip; roles, people and
+ * approvers are the tip's. Nothing is checked out: both sides are read from
+ * git objects.
  */
 export async function checkPullRequest(input: CheckInput): Promise<CheckResult> {
-  const base = await resolveRef(input.root, input.base);
+  const tip = await resolveRef(input.root, input.protected);
   const head = await resolveRef(input.root, input.head);
-  if (!base) throw new RefError(`--base ${input.base} is not a commit in ${input.root}`);
+  if (!tip) throw new RefError(`--base ${input.protected} is not a commit in ${input.root}`);
   if (!head) throw new RefError(`--head ${input.head} is not a commit in ${input.root}`);
-  const changed = await changedPaths(input.root, await mergeBase(input.root, base, head), head);
-  const grantFiles = new Set(changed.filter((c) => GRANT_PATH.test(c.path)).map((c) => c.path));
-  const whole = changed.some((c) => c.path.startsWith('grants/') && !GRANT_PATH.test(c.path));
-
-  // A change to grant files lists only their folders; anything else reads the whole repository.
-  const folders = [...new Set([...grantFiles].map((f) => f.split('/')[1]!))];
-  const open = (commit: string) =>
-    whole ? CommitTree.open(input.root, commit) : CommitTree.openSome(input.root, commit, folders);
-  const [baseTree, headTree] = await Promise.all([open(base), open(head)]);
-  // Base and head share most files' blobs: each is parsed once.
-  const memo = new Map();
-  const [baseRepo, headRepo] = await Promise.all([
-    loadTree(baseTree, { grants: (g) => whole || grantFiles.has(g.file), memo }),
-    loadTree(headTree, {
-      memo,
-      // Seats are counted over every grant of an app with tiers; other rules need only the file itself.
-      grants: (g, apps) =>
-        whole ||
-        grantFiles.has(g.file) ||
-        ((apps.get(g.folder)?.value?.licenses?.length ?? 0) > 0 &&
-          [...grantFiles].some((f) => f.startsWith(`grants/${g.folder}/`))),
-    }),
-  ]);
-
-  const at = input.at(zoneOf(headRepo));
-  const policy = basePolicy(baseRepo);
-  const files: ChangedFile[] = changed.map((c) => ({ ...c, ...affects(c.path, baseRepo, headRepo) }));
-  const contributors = contributorsOf(
-    input.author,
-    input.commits,
-    input.contributors,
-    baseRepo.settings?.raw?.policy !== undefined &&
-      (baseRepo.settings.raw.policy as { verifiedCommitsOnly?: unknown }).verifiedCommitsOnly === true,
-  );
-  if (input.commitCount !== undefined && input.commitCount > input.commits.length)
-    contributors.unknown.push(
-      `the pull request has ${input.commitCount} commits and GitHub lists only ${input.commits.length}, so not every contributor is known`,
+  const problems: string[] = [];
+  const name = input.protectedName;
+  if (name !== undefined && input.target !== undefined && input.target !== name)
+    problems.push(
+      `the pull request merges into ${input.target}, not the protected branch ${name}: access changes are checked only against ${name}`,
     );
-  const verdicts = classify({
-    head,
-    contributors,
-    files,
-    reviews: input.reviews,
-    base: policy,
+
+  let before = tip;
+  let after: string;
+  if (input.mergedOnto !== undefined) {
+    const onto = await resolveRef(input.root, input.mergedOnto);
+    if (!onto)
+      throw new RefError(`the merge group's base ${input.mergedOnto} is not a commit in ${input.root}`);
+    before = onto;
+    after = head;
+  } else {
+    const merged = await mergeTree(input.root, tip, head);
+    if (!merged.ok) {
+      const where = `${name ?? 'the protected branch'}@${tip.slice(0, 7)}`;
+      problems.push(
+        merged.conflicts.length > 0
+          ? `the pull request does not merge into ${where}: ${merged.conflicts.join(', ')} conflict; update the branch`
+          : `the pull request cannot be merged into ${where}: ${merged.why}`,
+      );
+      return failed(tip, head, problems, zoneOf(await readPolicy(input.root, tip)));
+    }
+    after = merged.tree;
+  }
+
+  const changed = await changedPaths(input.root, before, after);
+  const {
+    before: beforeRepo,
+    after: afterRepo,
+    grantFiles,
+    whole,
+  } = await readChange(input.root, before, after, changed);
+  const policy = before === tip ? beforeRepo : await readPolicy(input.root, tip);
+  const named = policy.settings?.value?.policy?.branch;
+  if (named !== undefined && name !== undefined && named !== name && input.target === undefined)
+    problems.push(`${name} is not the protected branch ${named} (policy.branch): check against ${named}`);
+  const zone = zoneOf(afterRepo);
+  const at = input.at(zone);
+  const verdicts = judgeChange({
+    policy,
+    before: beforeRepo,
+    after: afterRepo,
+    changed,
+    pull: { ...input.pull, head: (await resolveRef(input.root, input.pull.head)) ?? input.pull.head },
+    revoked: await recentRevocations(input.root, tip, at, zoneOf(policy)),
   });
 
-  const headDiagnostics = validateRepo(headRepo, at, { blame: grantFiles }).diagnostics;
+  const afterDiagnostics = validateRepo(afterRepo, at, { blame: grantFiles }).diagnostics;
   const touched = new Set(changed.map((c) => c.path));
-  let diagnostics = headDiagnostics.filter((d) => touched.has(d.file));
+  let diagnostics = afterDiagnostics.filter((d) => touched.has(d.file));
   if (whole) {
-    const before = new Set(validateRepo(baseRepo, at).diagnostics.map(diagnosticKey));
-    diagnostics = headDiagnostics.filter((d) => touched.has(d.file) || !before.has(diagnosticKey(d)));
+    const known = new Set(validateRepo(beforeRepo, at).diagnostics.map(diagnosticKey));
+    diagnostics = afterDiagnostics.filter((d) => touched.has(d.file) || !known.has(diagnosticKey(d)));
   }
   const broken = new Map<string, Diagnostic>();
   for (const d of diagnostics) if (d.severity === 'error' && !broken.has(d.file)) broken.set(d.file, d);
@@ -157,68 +161,43 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
       verdict.reason = `${verdict.reason}; does not validate: ${problem.message}`;
     }
   }
-
-  const problems: string[] = [];
-  if (input.branch) {
-    const protectedBranch = baseRepo.settings?.value?.policy?.branch ?? input.branch.default;
-    if (input.branch.base !== protectedBranch) {
-      problems.push(
-        `the pull request merges into ${input.branch.base}, not the protected branch ${protectedBranch}: access changes are checked only against ${protectedBranch}`,
-      );
-    }
-  }
-  const zone = zoneOf(headRepo);
   const changedGrants = (repo: AccessRepo) => repo.grants.filter((g) => whole || grantFiles.has(g.file));
   return {
     ok: problems.length === 0 && verdicts.every((v) => v.ok) && broken.size === 0,
     files: verdicts,
     head,
-    base,
+    base: tip,
     problems,
     diagnostics,
-    effect: effect(changedGrants(baseRepo), zoneOf(baseRepo), changedGrants(headRepo), zone, at),
+    effect: effect(changedGrants(beforeRepo), zoneOf(beforeRepo), changedGrants(afterRepo), zone, at),
     scheduled: scheduled(
-      headRepo.grants.filter((g) => grantFiles.has(g.file)),
+      afterRepo.grants.filter((g) => grantFiles.has(g.file)),
       zone,
       at,
     ),
-    grants: headRepo.grants.filter((g) => grantFiles.has(g.file)).flatMap((g) => summary(g, zone)),
+    grants: afterRepo.grants.filter((g) => grantFiles.has(g.file)).flatMap((g) => summary(g, zone)),
+    zone,
+  };
+}
+
+/** A pull request that cannot be judged file by file: only its problems. */
+function failed(base: string, head: string, problems: string[], zone: string): CheckResult {
+  return {
+    ok: false,
+    files: [],
+    head,
+    base,
+    problems,
+    diagnostics: [],
+    effect: [],
+    scheduled: [],
+    grants: [],
     zone,
   };
 }
 
 function diagnosticKey(d: Diagnostic): string {
   return `${d.file}\u0000${d.code}\u0000${d.message}`;
-}
-
-/** Roles, approvers, GitHub logins and exemptions as the base branch has them. */
-export function basePolicy(repo: AccessRepo): BasePolicy {
-  const logins = new Map<string, string>();
-  const loginOf = new Map<string, string>();
-  const people = repo.people?.raw?.people;
-  for (const person of Array.isArray(people) ? people : []) {
-    const login = (person as { accounts?: { github?: unknown } })?.accounts?.github;
-    const id = (person as { id?: unknown })?.id;
-    if (typeof login === 'string' && typeof id === 'string' && !logins.has(login.toLowerCase())) {
-      logins.set(login.toLowerCase(), id);
-      loginOf.set(id, login);
-    }
-  }
-  const settings = repo.settings?.raw ?? {};
-  const roles = (settings.roles ?? {}) as Record<string, unknown>;
-  const ids = (value: unknown) =>
-    new Set(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
-  const approvers = new Map<string, Set<string>>();
-  for (const [id, app] of repo.apps) approvers.set(id, ids(app.raw?.approvers));
-  const exempt = (settings.policy as { exempt?: unknown } | undefined)?.exempt;
-  return {
-    logins,
-    loginOf,
-    superAdmins: ids(roles['super-admin']),
-    readWrite: ids(roles['users-read-write']),
-    approvers,
-    exempt: [...ids(exempt)],
-  };
 }
 
 type Active = Map<string, Effect>;

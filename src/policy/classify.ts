@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 /** A review as GitHub's "list reviews for a pull request" returns it (the fields used). */
 export interface Review {
   id?: number;
-  user: { login: string } | null;
+  user: { login: string; id?: number | undefined } | null;
   state: string;
   commit_id: string | null;
   submitted_at?: string | null;
@@ -15,6 +15,8 @@ export interface BasePolicy {
   logins: Map<string, string>;
   /** Person id to their GitHub login, as written. */
   loginOf: Map<string, string>;
+  /** Person id to the numeric GitHub id _people.yaml pins their login to (githubId), where it does. */
+  githubIds: Map<string, number>;
   superAdmins: Set<string>;
   readWrite: Set<string>;
   /** App id to the person ids who approve its requests. */
@@ -27,6 +29,8 @@ export interface BasePolicy {
 export interface Contributors {
   /** GitHub logins, the pull request's author first. */
   logins: string[];
+  /** Numeric GitHub ids by lowercase login, where GitHub gave them. */
+  ids?: Map<string, number>;
   /** Commits whose author or committer GitHub names no account for (or, with verifiedCommitsOnly, did not verify). */
   unknown: string[];
 }
@@ -53,6 +57,8 @@ export interface ChangedFile {
   affects: string[];
   /** For _people.yaml: every changed entry differs in names or emails only. */
   namesOnly?: boolean;
+  /** For a new grant file: the grant of that person to that app was revoked recently, in this commit. */
+  regrant?: { commit: string; at: number };
 }
 
 export interface ReviewNote {
@@ -85,8 +91,14 @@ export interface PolicyInput {
 }
 
 export const GRANT_PATH = /^grants\/([a-z0-9][a-z0-9._-]*)\/([a-z0-9][a-z0-9._-]*)\.yaml$/;
-/** Never exempt, whatever `policy.exempt` says: they change what iden and git read. */
-const PROTECTED = /^(grants|schemas|\.github)\/|(^|\/)\.git(attributes|modules)$/;
+/**
+ * Never exempt, whatever `policy.exempt` says: what iden and git read
+ * (grants/, schemas/, .iden/, git attributes and modules), what CI runs with
+ * every secret (workflows, package manifests and lockfiles, npm's and
+ * Node's settings, the Dockerfile), at any depth.
+ */
+export const NEVER_EXEMPT =
+  /^(grants|schemas|\.github|\.iden)(\/|$)|(^|\/)(\.git(attributes|modules)|package\.json|package-lock\.json|npm-shrinkwrap\.json|\.npmrc|\.nvmrc|Dockerfile)$/;
 const REGULAR = '100644';
 const CHANGE: Record<ChangedFile['status'], ChangeKind> = {
   A: 'added',
@@ -109,7 +121,7 @@ export function classify(input: PolicyInput): FileVerdict[] {
   const { base, contributors } = input;
   const writers = new Map<string, string | undefined>();
   for (const login of contributors.logins)
-    writers.set(login.toLowerCase(), base.logins.get(login.toLowerCase()));
+    writers.set(login.toLowerCase(), personOf(base, login, contributors.ids?.get(login.toLowerCase())));
   const writerPeople = new Set([...writers.values()].filter((p): p is string => p !== undefined));
   const roleOf = (person: string | undefined) =>
     person === undefined
@@ -141,7 +153,7 @@ export function classify(input: PolicyInput): FileVerdict[] {
       judgeReviews(latest, input.head, eligible, writerPeople, new Set(file.affects), base, role);
 
     if (!grant || !regular) {
-      if (!PROTECTED.test(file.path) && exempt(file.path)) {
+      if (!NEVER_EXEMPT.test(file.path) && exempt(file.path)) {
         return {
           file: file.path,
           change,
@@ -167,7 +179,9 @@ export function classify(input: PolicyInput): FileVerdict[] {
     const app = grant[1]!;
     const grantees = new Set(file.affects);
     const forSelf = [...grantees].filter((p) => writerPeople.has(p));
-    if (admins && forSelf.length === 0 && (change === 'added' || change === 'deleted')) {
+    // A revocation and a new grant soon after are, together, an edit of existing access.
+    const regrant = change === 'added' ? file.regrant : undefined;
+    if (admins && forSelf.length === 0 && !regrant && (change === 'added' || change === 'deleted')) {
       return {
         file: file.path,
         change,
@@ -191,18 +205,25 @@ export function classify(input: PolicyInput): FileVerdict[] {
         approvers: [],
       };
     }
-    const classification: Classification =
-      change === 'added' ? 'access-request' : change === 'deleted' ? 'revocation-request' : 'change';
+    const classification: Classification = regrant
+      ? 'change'
+      : change === 'added'
+        ? 'access-request'
+        : change === 'deleted'
+          ? 'revocation-request'
+          : 'change';
     const why =
       change === 'modified'
         ? 'a change to existing access'
-        : forSelf.length > 0 && change === 'added'
-          ? `an access request: ${forSelf.join(', ')} cannot grant their own access`
-          : contributors.unknown.length > 0
-            ? `an access request: ${contributors.unknown.join('; ')}`
-            : nonAdmin.length > 0
-              ? `${classification === 'access-request' ? 'an access request' : 'a revocation request'}: ${nonAdmin.join(', ')} ${nonAdmin.length === 1 ? 'holds' : 'hold'} neither Super Admin nor Users Read/Write`
-              : 'an access request';
+        : regrant
+          ? `a change to existing access: this grant was revoked on ${new Date(regrant.at).toISOString().slice(0, 10)} (${regrant.commit.slice(0, 7)}), and granting it again within ${REGRANT_DAYS} days is judged as changing it`
+          : forSelf.length > 0 && change === 'added'
+            ? `an access request: ${forSelf.join(', ')} cannot grant their own access`
+            : contributors.unknown.length > 0
+              ? `an access request: ${contributors.unknown.join('; ')}`
+              : nonAdmin.length > 0
+                ? `${classification === 'access-request' ? 'an access request' : 'a revocation request'}: ${nonAdmin.join(', ')} ${nonAdmin.length === 1 ? 'holds' : 'hold'} neither Super Admin nor Users Read/Write`
+                : 'an access request';
     const eligible = new Set([...(base.approvers.get(app) ?? []), ...base.superAdmins]);
     const judged = judge(eligible, `an approver of ${app} or a Super Admin`);
     return verdict(
@@ -217,6 +238,21 @@ export function classify(input: PolicyInput): FileVerdict[] {
       false,
     );
   });
+}
+
+/** How recently a revoked grant must have been revoked for a new grant of it to count as a change. */
+export const REGRANT_DAYS = 30;
+
+/**
+ * The person a GitHub account is: by login, and where _people.yaml pins the
+ * login to a numeric id (githubId) and GitHub gave one, only if they match,
+ * so a renamed or recycled login never inherits a role.
+ */
+function personOf(base: BasePolicy, login: string, id: number | undefined): string | undefined {
+  const person = base.logins.get(login.toLowerCase());
+  if (person === undefined) return undefined;
+  const pinned = base.githubIds.get(person);
+  return pinned !== undefined && id !== undefined && pinned !== id ? undefined : person;
 }
 
 interface Judged {
@@ -305,7 +341,8 @@ function judgeReviews(
         ? 'it is their own access'
         : undefined;
   for (const [key, { login, review, approvedBefore }] of latest) {
-    const person = base.logins.get(key);
+    const person = personOf(base, login, review.user?.id);
+    const renamed = person === undefined && base.logins.has(key);
     const note = (counted: boolean, why: string): ReviewNote => ({
       login,
       ...(person !== undefined ? { person } : {}),
@@ -322,7 +359,14 @@ function judgeReviews(
         ),
       );
     } else if (person === undefined)
-      notes.push(note(false, 'not a person in _people.yaml (no accounts.github)'));
+      notes.push(
+        note(
+          false,
+          renamed
+            ? `another GitHub account than the one _people.yaml pins ${login} to (githubId): a renamed or recycled login`
+            : 'not a person in _people.yaml (no accounts.github)',
+        ),
+      );
     else if (review.commit_id !== head)
       notes.push(
         note(false, `approved an older commit ${(review.commit_id ?? '').slice(0, 7)}, not the head`),

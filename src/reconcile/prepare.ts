@@ -17,9 +17,12 @@ import { grantHistories, type Retired, removedAccounts, retiredMappings } from '
 import { wantedEverywhere } from './org-removals.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 import { GaveUp, type RetryOptions, withRetry } from './retry.js';
+import { type Verification, type VerifiedFile, verifyGrants } from './verify.js';
 
 export interface PrepareOptions {
   repo: AccessRepo;
+  /** The commit read (HEAD); undefined for a folder that is not a git repository. */
+  commit?: string | undefined;
   at: Instant;
   /** Only this app. */
   app?: string | undefined;
@@ -48,6 +51,8 @@ export interface Prepared {
   desired: string;
   /** What each observed app holds (iden access --observed reads it). */
   held: Map<string, Held[]>;
+  /** Apply-time verification's verdicts reached this run, for the run's record. */
+  verified: VerifiedFile[];
 }
 
 export const DEFAULT_LIMITS = { maxRemovals: 50, maxRemovalShare: 0.5 };
@@ -67,7 +72,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),
   );
   if (fatal.length > 0 || !repo.people?.value)
-    return { validation, plan: emptyPlan(at), sessions, fatal, desired: '', held: new Map() };
+    return { validation, plan: emptyPlan(at), sessions, fatal, desired: '', held: new Map(), verified: [] };
 
   const people = repo.people.value.people;
   const history = await grantFilesInHistory(repo.root);
@@ -179,9 +184,33 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     allowMassRemoval: options.allowMassRemoval,
     ...(options.repositoryRemovals ? { repositoryRemovals: options.repositoryRemovals } : {}),
   });
+  const verification = await verifyGrants({
+    root: repo.root,
+    head: options.commit,
+    repo,
+    changes: plan.changes,
+    env: options.env,
+  });
+  if (verification.notice) options.onNotice?.(verification.notice);
+  holdUnverified(plan, verification);
   const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
   const held = new Map(inputs.flatMap((i) => (i.observed ? [[i.id, i.observed] as [string, Held[]]] : [])));
-  return { validation, plan, sessions, fatal, desired: digest, held };
+  return { validation, plan, sessions, fatal, desired: digest, held, verified: verification.verified };
+}
+
+/** Takes the grants that failed verification out of the plan, into what it holds back, once per person and app. */
+function holdUnverified(plan: Plan, verification: Verification): void {
+  if (verification.held.length === 0) return;
+  const unverified = new Set(verification.held.map((h) => h.change));
+  plan.changes = plan.changes.filter((c) => !unverified.has(c));
+  const seen = new Set(plan.held.map((h) => `${h.app}\u0000${h.user}`));
+  for (const { change, file, reason } of verification.held) {
+    const key = `${change.app}\u0000${change.user}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    plan.held.push({ app: change.app, user: change.user, file, reason });
+  }
+  plan.held.sort((a, b) => a.app.localeCompare(b.app) || a.user.localeCompare(b.user));
 }
 
 /**

@@ -110,7 +110,8 @@ export class Journal {
    */
   async finish(options: RecordOptions): Promise<RecordResult | undefined> {
     if (this.count === 0) {
-      if (!(await stateChanged(this.root, this.header))) return undefined;
+      // New verification verdicts are worth a record too: the next run need not ask GitHub again.
+      if (!this.header.verified?.length && !(await stateChanged(this.root, this.header))) return undefined;
       writeFileSync(this.path, `${JSON.stringify(this.header)}\n`);
     }
     return writeNote(this.root, this.path, options, false);
@@ -163,7 +164,7 @@ async function writeNote(
       return []; // the line being written when the run was killed
     }
   });
-  const { run, at, command, commit, pinned, by, held, skipped } = header;
+  const { run, at, command, commit, pinned, by, held, skipped, verified } = header;
   const content: RecordContent = {
     v: RECORD_VERSION,
     run,
@@ -175,6 +176,7 @@ async function writeNote(
     ...(interrupted ? { interrupted: true as const } : {}),
     ...(held && held.length > 0 ? { held } : {}),
     ...(skipped && skipped.length > 0 ? { skipped } : {}),
+    ...(verified && verified.length > 0 ? { verified } : {}),
     changes,
   };
   const result = await appendRecord(root, content, options);

@@ -69,6 +69,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       request.app !== undefined && commit ? await repositoryRemovals(request.root, repo, at) : undefined;
     const prepared = await preparePlan({
       repo,
+      commit,
       at,
       app: request.app,
       strict: request.strict,

@@ -8,6 +8,7 @@ import { buildContext, type RuleContext } from './context.js';
 import { appDefinitions } from './rules/apps.js';
 import { connectorRules } from './rules/connectors.js';
 import { grantDates, settingsTimezone } from './rules/dates.js';
+import { exemptions, oneAccountOnePerson } from './rules/identity.js';
 import { grantMatchesPath, oneGrantPerUserAndApp } from './rules/layout.js';
 import { peopleDirectory, peopleReferences } from './rules/people.js';
 import { grantReferences } from './rules/references.js';
@@ -26,6 +27,8 @@ export const rules: Rule[] = [
   peopleReferences,
   appDefinitions,
   connectorRules,
+  oneAccountOnePerson,
+  exemptions,
 ];
 
 export interface Validation {

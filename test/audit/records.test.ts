@@ -10,7 +10,7 @@ import { type AuditJson, auditJson as auditAt, commitAs } from '../helpers/audit
 import { runCli as runAt, TEST_NOW } from '../helpers/cli.js';
 import { git } from '../helpers/git.js';
 import { seedEmbedded } from '../helpers/postgres.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const PEOPLE = `people:
   - { id: alice, name: Alice Martin, email: alice@example.com }
@@ -29,7 +29,7 @@ function analyticsRepo(grants: Record<string, string>, date?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'iden-records-'));
   writeTree(
     {
-      'grants/_settings.yaml': 'timezone: UTC\nroles:\n  super-admin: [alice]\n',
+      'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}`,
       'grants/_people.yaml': PEOPLE,
       'grants/analytics/_app.yaml': readFileSync(join(packageRoot(), 'grants/analytics/_app.yaml'), 'utf8'),
       '.gitignore': '.iden/\n',

@@ -406,10 +406,13 @@ describe('iden grant opens the pull request', () => {
       title: 'grant: dave → gh (engineering, seat) until 2027-03-01',
       requested: ['Carol-N'],
     });
-    expect(pull.body).toContain('**Grant Dave Lee (dave, dave@example.com) access to GitHub (gh)**');
-    expect(pull.body).toContain('- reason: ENG-7');
+    // What people typed is escaped: it renders as itself, and mentions no one.
     expect(pull.body).toContain(
-      '- grants/gh/dave.yaml: access request: needs an approval from alice or carol',
+      '**Grant Dave Lee \\(dave, dave@\u200bexample\\.com\\) access to GitHub \\(gh\\)**',
+    );
+    expect(pull.body).toContain('- reason: ENG\\-7');
+    expect(pull.body).toContain(
+      '- grants/gh/dave\\.yaml: access request: needs an approval from alice or carol',
     );
     expect(server.errors).toEqual([]);
   });

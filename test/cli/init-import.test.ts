@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubOrgServer } from '../helpers/github-org-server.js';
 import { seedEmbedded } from '../helpers/postgres.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 import { addGroup, startScimServer } from '../helpers/scim-server.js';
 
 const NOW = '2026-11-27T12:00:00Z';
@@ -50,7 +50,13 @@ describe('iden init', () => {
       iden: idenVersion(),
     });
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.iden/');
-    expect(git(dir, ['log', '--format=%s'])).toBe('An access repository, made by iden init\n');
+    const [verify, first] = git(dir, ['log', '--format=%H %s']).trim().split('\n');
+    expect(first).toMatch(/^[0-9a-f]{40} An access repository, made by iden init$/);
+    expect(verify).toMatch(/^[0-9a-f]{40} Verify what lands after [0-9a-f]{12}$/);
+    // Apply-time verification takes init's own commit as it is, and verifies everything after it.
+    expect(readFileSync(join(dir, 'grants/_settings.yaml'), 'utf8')).toContain(
+      `policy:\n  # Apply grants only what came through an approved pull request after this commit.\n  verifyFrom: ${first!.slice(0, 40)}\n`,
+    );
     expect(git(dir, ['status', '--porcelain'])).toBe('');
     const valid = await runCli(['validate', '--repo', dir, '--format', 'json']);
     expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
@@ -60,7 +66,7 @@ describe('iden init', () => {
     expect(again.stderr).toContain(
       'is not empty (.github, .gitignore, README.md, grants, package.json, schemas)',
     );
-    expect(git(dir, ['log', '--format=%s']).trim().split('\n')).toHaveLength(1);
+    expect(git(dir, ['log', '--format=%s']).trim().split('\n')).toHaveLength(2);
   });
 
   it('then takes an app and reconciles it, as npm start does on the example', async () => {
@@ -86,7 +92,22 @@ describe('iden init', () => {
       dir,
     );
     commitAll(dir, 'the database');
+    // Pushed straight to the branch after init's first commit, and no GitHub to ask: held, and said why.
+    const held = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push']);
+    expect(held.stdout).toContain(
+      'held: ops in db is left as it is: not granted: grants/db/ops.yaml came in through',
+    );
+    expect(held.code).toBe(1);
+    // A repository with no GitHub says so in its settings, as the example does.
+    writeTree(
+      {
+        'grants/_settings.yaml': `${readFileSync(join(dir, 'grants/_settings.yaml'), 'utf8')}  verifyMerges: false\n`,
+      },
+      dir,
+    );
+    commitAll(dir, 'no GitHub here');
     const run = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push']);
+    expect(run.stderr).toContain('notice: apply-time verification is off');
     expect(run.stdout).toContain('Applied: 1 granted');
     expect(run.code).toBe(0);
   });
@@ -224,6 +245,7 @@ describe('iden import', () => {
     await server.start();
     try {
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml': `people:
   - { id: alice, name: Alice, email: alice@example.com, accounts: { github: Alice-M } }
   - { id: carol, name: Carol, email: carol@example.com, accounts: { github: carol-n } }
@@ -280,6 +302,7 @@ describe('iden import of a SCIM app', () => {
 
   it('writes back what iden provisioned, and Users it did not, which the first apply adopts', async () => {
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': `people:
   - { id: heidi, name: Heidi Larsen, email: heidi@example.com }
   - { id: grace, name: Grace Kim, email: grace@example.com }

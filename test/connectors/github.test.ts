@@ -6,7 +6,7 @@ import type { Plan } from '../../src/reconcile/plan.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
 import { GithubOrgServer } from '../helpers/github-org-server.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 /** Waits shortened by injection: a Retry-After of a second is waited a few milliseconds. */
@@ -27,6 +27,7 @@ async function org(options: ConstructorParameters<typeof GithubOrgServer>[1] = {
 
 function accessRepo(extra: Record<string, string> = {}, app = '') {
   const dir = writeTree({
+    'grants/_settings.yaml': NO_VERIFY,
     'grants/_people.yaml': `people:
   - { id: alice, name: Alice, email: alice@example.com, accounts: { gh: Alice-M } }
   - { id: bob, name: Bob, email: bob@example.com, accounts: { gh: bob-o } }
@@ -186,6 +187,7 @@ describe('github connector through the CLI, against a GitHub test server', () =>
       for (const p of people) server.users.add(`${p}-gh`);
       for (const p of people) server.members.set(`${p}-gh`, 'member');
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: ${p}, email: ${p}@example.com, accounts: { gh: ${p}-gh } }\n`).join('')}`,
         'grants/gh/_app.yaml':
           'name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: plat-push, kind: permission, repo: platform, permission: push }\n',
@@ -222,6 +224,7 @@ describe('github connector, reading and mapping', () => {
         team.set(`${p}-gh`, p === 'm000' ? 'maintainer' : 'member');
       }
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: ${p}, email: ${p}@example.com, accounts: { gh: ${p.toUpperCase()}-GH } }\n`).join('')}`,
         'grants/gh/_app.yaml':
           'name: G\nconnector: { type: github, org: acme, writeIntervalMs: 0 }\nentitlements:\n  - { id: eng, kind: group, team: engineering }\n  - { id: eng-lead, kind: group, team: engineering, maintainer: true }\n',
@@ -346,6 +349,7 @@ describe('github connector as a GitHub App', () => {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
       server.appKey = publicKey;
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml':
           'people:\n  - { id: carol, name: Carol, email: carol@example.com, accounts: { gh: carol-n } }\n',
         'grants/gh/_app.yaml':
@@ -380,6 +384,7 @@ describe('github connector: one membership request, Enterprise Server, pacing', 
     try {
       for (const u of ['dan', 'eve', 'fay']) server.users.add(u);
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml':
           'people:\n  - { id: dan, name: Dan, email: dan@example.com, accounts: { github: dan } }\n  - { id: eve, name: Eve, email: eve@example.com, accounts: { github: eve } }\n  - { id: fay, name: Fay, email: fay@example.com, accounts: { github: fay } }\n  - { id: owner, name: Owner, email: owner@example.com, accounts: { github: owner } }\n',
         'grants/gh/_app.yaml':

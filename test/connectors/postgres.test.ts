@@ -20,7 +20,7 @@ import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
 import { type PostgresServer, startPostgres } from '../helpers/pg-server.js';
 import { seedEmbedded, startServer } from '../helpers/postgres.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const postgres = connectors.postgres!;
 const WEIRD = 'Robert"); DROP ROLE db_read; --';
@@ -251,7 +251,7 @@ function serverRepo(
 ): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = writeTree({
     '.gitignore': '.iden/\n',
-    'grants/_settings.yaml': 'timezone: UTC\n',
+    'grants/_settings.yaml': `timezone: UTC\n${NO_VERIFY}`,
     'grants/_people.yaml': `people:\n${['alice', 'bob', 'carol', 'dave', 'erin'].map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
     'grants/db/_app.yaml': `name: Warehouse\nconnector: { type: postgres, urlEnv: DB_URL }\nentitlements:\n  - { id: readonly, kind: role, role: wh_read }\n  - { id: writer, kind: role, role: wh_write }\nprune: ${prune}\n`,
     'grants/db2/_app.yaml': `name: Sales\nconnector: { type: postgres, urlEnv: DB2_URL }\nentitlements:\n  - { id: readonly, kind: role, role: sales_read }\nprune: ${prune}\n`,

@@ -3,7 +3,7 @@ import type { Plan } from '../../src/reconcile/plan.js';
 import { startBetterAuthScim } from '../helpers/better-auth-scim.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 import {
   addGroup,
   setBulkSupported,
@@ -23,6 +23,7 @@ afterAll(() => server.stop());
 
 function repo(url: string): string {
   const dir = writeTree({
+    'grants/_settings.yaml': NO_VERIFY,
     'grants/_people.yaml': `people:
   - { id: heidi, name: Heidi Larsen, email: heidi@example.com }
   - { id: grace, name: Grace Kim, email: grace@example.com, givenName: Grace Soo-ah, familyName: Kim }
@@ -157,6 +158,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
     const team = addGroup('Everyone');
     const people = Array.from({ length: 125 }, (_, i) => `p${String(i).padStart(3, '0')}`);
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: P ${p}, email: ${p}@example.com }\n`).join('')}`,
       'grants/e/_app.yaml': `name: E\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: all, kind: group, group: Everyone }\n`,
       ...Object.fromEntries(
@@ -189,6 +191,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
   it('finds a group whose name breaks the filter parser by listing the groups', async () => {
     const odd = addGroup('R&D "core" \\ team');
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': 'people:\n  - { id: ana, name: Ana Diaz, email: ana@example.com }\n',
       'grants/r/_app.yaml': `name: R\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: core, kind: group, group: 'R&D "core" \\ team' }\n`,
       'grants/r/ana.yaml': 'user: ana\napp: r\npermissions: [core]\n',
@@ -209,6 +212,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
 
   it('retries an outage page (503 with HTML) and a 429, and adopts the User a 409 says exists', async () => {
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': 'people:\n  - { id: ivan, name: Ivan Petrov, email: ivan@example.com }\n',
       'grants/sf/_app.yaml': `name: S\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: rep, kind: role, role: Rep }\n`,
       'grants/sf/ivan.yaml': 'user: ivan\napp: sf\npermissions: [rep]\n',
@@ -245,6 +249,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
     try {
       const group = addGroup('Team');
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml':
           'people:\n  - { id: kim, name: Kim Yoon, email: kim@example.com, accounts: { t: kyoon } }\n  - { id: lee, name: Lee Park, email: lee@example.com }\n',
         'grants/t/_app.yaml': `name: T\nconnector: { type: scim, baseUrl: ${plain.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: team, kind: group, group: Team }\n  - { id: viewer, kind: role, role: Viewer }\n`,
@@ -295,6 +300,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
     try {
       const group = addGroup('Ops');
       const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
         'grants/_people.yaml':
           'people:\n  - { id: oli, name: Oli Ray, email: oli@example.com }\n  - { id: pat, name: Pat Lo, email: pat@example.com }\n',
         'grants/o/_app.yaml': `name: O\nconnector: { type: scim, baseUrl: ${plain.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: ops, kind: group, group: Ops }\n  - { id: pager, kind: permission, entitlement: Pager }\n`,
@@ -330,6 +336,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
 
   it('refuses the value-array remove form, which empties a group on a conformant service', async () => {
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': 'people:\n  - { id: ana, name: Ana Diaz, email: ana@example.com }\n',
       'grants/v/_app.yaml': `name: V\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN, removeForm: value-array }\nentitlements:\n  - { id: t, kind: group, group: T }\n`,
     });
@@ -367,6 +374,7 @@ describe('scim connector against better-auth, a second SCIM implementation nobod
       displayName: 'Sales',
     });
     const dir = writeTree({
+      'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml':
         'people:\n  - { id: kim, name: Kim Yoon, email: kim@example.com }\n  - { id: lee, name: Lee Park, email: lee@example.com }\n',
       'grants/b/_app.yaml': `name: B\nconnector: { type: scim, baseUrl: ${ba.url}, tokenEnv: BA_TOKEN }\nentitlements:\n  - { id: sales, kind: group, group: Sales }\n  - { id: rep, kind: role, role: Sales Rep }\n  - { id: export, kind: permission, entitlement: Reports Export }\n`,

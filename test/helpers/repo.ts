@@ -4,6 +4,13 @@ import { dirname, join } from 'node:path';
 
 export type FileTree = Record<string, string | Buffer | null>;
 
+/**
+ * The settings line of repositories whose tests are not about apply-time
+ * verification: they have no GitHub to verify merges against, as the
+ * example has none, so they say so, as the example does.
+ */
+export const NO_VERIFY = 'policy: { verifyMerges: false }\n';
+
 /** A small valid access repository; tests change a file or two of it. */
 export const baseRepo: FileTree = {
   'grants/_settings.yaml': `timezone: Europe/Berlin
@@ -13,7 +20,7 @@ roles:
 limits:
   maxRemovals: 10
   maxRemovalShare: 0.5
-`,
+${NO_VERIFY}`,
   'grants/_people.yaml': `people:
   - id: alice
     name: Alice Martin

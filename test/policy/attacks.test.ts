@@ -214,7 +214,9 @@ describe('every contributor counts', () => {
         GITHUB_REPOSITORY: 'acme/access',
         GITHUB_API_URL: server.url,
       };
-      const run = async (commits: { sha: string; author: string | null; committer: string | null }[]) => {
+      const run = async (
+        commits: { sha: string; author: string | null; committer: string | null; verified?: boolean }[],
+      ) => {
         server.pulls.set(5, { number: 5, author: 'bob-gh', head, base, reviews: [], commits });
         const result = await runCli(
           ['check-pr', '--repo', dir, '--pr', '5', '--format', 'json', '--at', AT],
@@ -225,7 +227,10 @@ describe('every contributor counts', () => {
           files: { classification: string; reason: string }[];
         };
       };
-      expect((await run([{ sha: head, author: 'bob-gh', committer: 'web-flow' }])).ok).toBe(true);
+      // GitHub's web editor commits as web-flow and signs what it commits.
+      expect((await run([{ sha: head, author: 'bob-gh', committer: 'web-flow', verified: true }])).ok).toBe(
+        true,
+      );
       const pushed = await run([
         { sha: base, author: 'bob-gh', committer: 'bob-gh' },
         { sha: head, author: 'dave-gh', committer: 'dave-gh' },
@@ -261,7 +266,9 @@ describe('only the protected branch', () => {
       expect(evil.code).toBe(1);
       expect(evil.stdout).toContain('NO  the pull request merges into evil, not the protected branch main');
       expect(server.statuses.at(-1)).toMatchObject({ sha: head, state: 'failure' });
-      expect(server.statuses.at(-1)!.description).toContain(`evil@${base.slice(0, 7)}`);
+      expect(server.statuses.at(-1)!.description).toContain(
+        'merges into evil, not the protected branch main',
+      );
 
       server.pulls.set(8, { number: 8, author: 'bob-gh', head, base, baseRef: 'main', reviews: [], commits });
       expect((await runCli(['check-pr', '--repo', dir, '--pr', '8', '--at', AT], { env })).code).toBe(0);
@@ -288,6 +295,12 @@ describe('only the protected branch', () => {
         reviews: [],
         commits,
       });
+      const missing = await runCli(['check-pr', '--repo', d2, '--pr', '9', '--at', AT], { env });
+      expect(missing.stdout).toContain(
+        'NO  the protected branch access (policy.branch on main) is not in this clone: fetch it',
+      );
+      expect(server.statuses.at(-1)).toMatchObject({ sha: h2, state: 'failure' });
+      git(d2, ['branch', 'access', 'main']);
       const wrong = await runCli(['check-pr', '--repo', d2, '--pr', '9', '--at', AT], { env });
       expect(wrong.stdout).toContain('not the protected branch access');
       expect(server.errors).toEqual([]);

@@ -12,14 +12,14 @@ import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { seedEmbedded, startServer } from '../helpers/postgres.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
 function repoOf(people: number, connector: string, grant: (i: number) => string[] | null): string {
   const ids = Array.from({ length: people }, (_, i) => `p${String(i).padStart(3, '0')}`);
   const tree: Record<string, string> = {
-    'grants/_settings.yaml': 'limits:\n  maxRemovals: 100000\n  maxRemovalShare: 1\n',
+    'grants/_settings.yaml': `limits:\n  maxRemovals: 100000\n  maxRemovalShare: 1\n${NO_VERIFY}`,
     'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: P ${id}, email: ${id}@example.com }\n`).join('')}`,
     'grants/db/_app.yaml': `name: DB\nconnector: ${connector}\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\n  - { id: writer, kind: role, role: db_write }\n`,
     '.gitignore': '.iden/\n',

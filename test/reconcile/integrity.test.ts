@@ -9,7 +9,7 @@ import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { seedEmbedded } from '../helpers/postgres.js';
-import { type FileTree, writeTree } from '../helpers/repo.js';
+import { type FileTree, NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 const bin = join(packageRoot(), 'dist/src/cli/bin.js');
@@ -19,7 +19,7 @@ function dbRepo(n: number, extra: FileTree = {}): string {
   const ids = Array.from({ length: n }, (_, i) => `p${String(i).padStart(3, '0')}`);
   const dir = writeTree({
     '.gitignore': '.iden/\n',
-    'grants/_settings.yaml': 'timezone: UTC\nlimits: { maxRemovals: 1000 }\n',
+    'grants/_settings.yaml': `timezone: UTC\nlimits: { maxRemovals: 1000 }\n${NO_VERIFY}`,
     'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}  - { id: bob, name: Bob, email: bob@example.com, accounts: { db: bob_o } }\n`,
     'grants/db/_app.yaml':
       'name: DB\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\n  - { id: writer, kind: role, role: db_write }\n',
@@ -389,7 +389,7 @@ describe('smaller promises', () => {
 describe('the mass-removal limit holds for the whole organisation', () => {
   it('counts every app’s removals in a run limited to one app', async () => {
     const dir = dbRepo(0, {
-      'grants/_settings.yaml': 'timezone: UTC\nlimits: { maxRemovals: 3 }\n',
+      'grants/_settings.yaml': `timezone: UTC\nlimits: { maxRemovals: 3 }\n${NO_VERIFY}`,
       'grants/_people.yaml': `people:\n${['a', 'b', 'c', 'd'].map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
       'grants/db/bob.yaml': null,
       'grants/db2/_app.yaml':

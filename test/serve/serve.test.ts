@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
 import { git } from '../helpers/git.js';
-import { writeTree } from '../helpers/repo.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const bin = join(packageRoot(), 'dist/src/cli/bin.js');
 const children: ChildProcess[] = [];
@@ -26,7 +26,7 @@ function remoteAndClone(
 ): { remote: string; clone: string; work: string } {
   const work = writeTree({
     '.gitignore': '.iden/\n',
-    'grants/_settings.yaml': `timezone: UTC\n${settings}`,
+    'grants/_settings.yaml': `timezone: UTC\n${NO_VERIFY}${settings}`,
     'grants/_people.yaml':
       'people:\n  - { id: ana, name: Ana, email: ana@example.com }\n  - { id: ben, name: Ben, email: ben@example.com }\n  - { id: cy, name: Cy, email: cy@example.com }\n',
     'grants/db/_app.yaml':
