@@ -311,6 +311,12 @@ if (!only || only === 'scim') {
   );
 }
 
+if (!only || only === 'verify') {
+  // Its own script: it serves the loopback GitHub from its own event loop while iden runs.
+  execFileSync(process.execPath, [join(import.meta.dirname, 'verify.mjs')], { stdio: 'inherit' });
+  console.log('');
+}
+
 if (!only || only === 'serve') {
   console.log('serve: 20 grants starting or ending 2 s apart, one embedded PostgreSQL app');
   const { lateness, timers, runs } = child('serve-child.mjs');

@@ -40,7 +40,7 @@ const steps = (flow: Workflow) => Object.values(flow.jobs).flatMap((j) => j.step
 /** Events whose jobs may see code or text a pull request's author controls. */
 const UNTRUSTED = ['pull_request', 'pull_request_review', 'pull_request_review_comment', 'issue_comment'];
 /** Events whose jobs hold the base repository's token and secrets. */
-const PRIVILEGED = ['pull_request_target', 'workflow_run'];
+const PRIVILEGED = ['pull_request_target', 'workflow_run', 'merge_group'];
 
 describe('the GitHub Actions workflows, against the threat model in the README', () => {
   it('are the four the loop needs, and the report', () => {
@@ -67,7 +67,8 @@ describe('the GitHub Actions workflows, against the threat model in the README',
 
   it('check every pull request, forks included, with privileges but no code from the pull request', () => {
     const pr = workflow('iden-pull-request.yml');
-    expect(Object.keys(pr.on).sort()).toEqual(['pull_request_target', 'workflow_run']);
+    expect(Object.keys(pr.on).sort()).toEqual(['merge_group', 'pull_request_target', 'workflow_run']);
+    expect(pr.on.merge_group).toEqual({ types: ['checks_requested'] });
     // No path filter: every pull request needs the required status.
     expect(pr.on.pull_request_target).toEqual({
       types: ['opened', 'synchronize', 'reopened', 'edited', 'ready_for_review'],
@@ -92,6 +93,12 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     // The head is fetched, never checked out: git config keeps no token either.
     expect(text('iden-pull-request.yml')).not.toMatch(/pull_request\.head\.(ref|repo)/);
     expect(steps(pr).find((s) => s.if?.includes('failure()'))?.run).toContain('context=iden/policy');
+    // A merge queue's group is judged as the queue merged it, its head fetched as data.
+    const queue = pr.jobs.queue!;
+    const queueRuns = queue.steps.map((s) => s.run ?? '');
+    expect(queueRuns.some((r) => r.includes('"+$HEAD_REF:refs/remotes/queue/head"'))).toBe(true);
+    expect(queueRuns.some((r) => /\bgit (checkout|switch|worktree)\b/.test(r))).toBe(false);
+    expect(queueRuns).toContain('npx --no-install iden check-pr --merge-group');
   });
 
   it('relay reviews with no permissions, no checkout and no code', () => {
@@ -158,7 +165,7 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     const apply = workflow('iden-apply.yml');
     expect(apply.on.push).toEqual({ branches: ['main'], paths: ['grants/**'] });
     expect(apply.concurrency).toEqual({ group: 'iden-apply', 'cancel-in-progress': false });
-    expect(apply.permissions).toEqual({ contents: 'write' });
+    expect(apply.permissions).toEqual({ contents: 'write', 'pull-requests': 'read' });
     const run = steps(apply).find((s) => s.run?.includes('iden apply'))!;
     expect(run.run).toBe('npx --no-install iden apply --yes --strict --record-file iden-record.jsonl');
     // The record is signed, and kept a second time as an artifact of the run, whatever happened.
@@ -167,6 +174,9 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     const artifact = steps(apply).find((s) => s.uses?.startsWith('actions/upload-artifact'))!;
     expect(artifact.if).toBe('always()');
     expect(artifact.with).toMatchObject({ path: 'iden-record.jsonl' });
+    // It reads pull requests with the job's own token, to verify what it grants.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub expression
+    expect(run.env?.GITHUB_TOKEN).toBe('${{ github.token }}');
     // No plan step gates it: a held grant or an unreachable app must not stop the others.
     expect(run.if).toBeUndefined();
     expect(steps(apply).filter((s) => s.run?.includes('iden ')).length).toBe(1);
@@ -182,7 +192,7 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     expect(Object.keys(reconcile.on)).toContain('workflow_dispatch');
     expect(reconcile.concurrency?.['cancel-in-progress']).toBe(false);
     expect(reconcile.permissions).toEqual({ contents: 'read' });
-    expect(reconcile.jobs.reconcile!.permissions).toEqual({ contents: 'write' });
+    expect(reconcile.jobs.reconcile!.permissions).toEqual({ contents: 'write', 'pull-requests': 'read' });
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
     expect(reconcile.jobs.reconcile!.strategy!.matrix.app).toBe('${{ fromJSON(needs.apps.outputs.apps) }}');
     const step = reconcile.jobs.reconcile!.steps.find((s) => s.run?.includes('iden reconcile'))!;

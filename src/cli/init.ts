@@ -115,6 +115,7 @@ export async function runInit(dir: string | undefined, options: InitOptions, io:
       : '');
   if (login !== '' && !/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(login))
     throw new UsageError(`"${login}" is not a GitHub login`);
+  const githubId = login ? await accountId(login, io) : undefined;
 
   mkdirSync(join(root, 'grants'), { recursive: true });
   const write = (path: string, text: string) => {
@@ -139,7 +140,7 @@ people:
   - id: ${id}
     name: ${yamlText(name)}
     email: ${email}
-${login ? `    accounts: { github: ${login} }\n` : ''}`,
+${login ? `    accounts: { github: ${login} }\n` : ''}${githubId !== undefined ? `    githubId: ${githubId}\n` : ''}`,
   );
   cpSync(join(packageRoot(), 'schemas'), join(root, 'schemas'), { recursive: true });
   cpSync(join(packageRoot(), '.github', 'workflows'), join(root, '.github', 'workflows'), {
@@ -179,6 +180,26 @@ ${login ? `    accounts: { github: ${login} }\n` : ''}`,
     `Created an access repository in ${root}: ${id} is its Super Admin, dates are in ${timezone}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
   );
   return EXIT.ok;
+}
+
+/**
+ * GitHub's numeric id of a login, with GITHUB_TOKEN: written beside the login
+ * so that, should the login be renamed or recycled, its new holder inherits
+ * nothing. Without a token, or when GitHub cannot say, it is left out, and said.
+ */
+async function accountId(login: string, io: Io): Promise<number | undefined> {
+  if (!io.env.GITHUB_TOKEN) return undefined;
+  const { repoContext, github } = await import('../github/client.js');
+  const { octokit } = repoContext(io.env, 'none/none');
+  try {
+    const { data } = await github(`reading GitHub's id of ${login}`, () =>
+      octokit.rest.users.getByUsername({ username: login, request: { signal: AbortSignal.timeout(30_000) } }),
+    );
+    return data.id;
+  } catch (e) {
+    io.stderr(`notice: githubId left out: ${(e as Error).message}\n`);
+    return undefined;
+  }
 }
 
 function accessReadme(admin: string): string {

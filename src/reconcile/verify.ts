@@ -78,11 +78,12 @@ export async function verifyGrants(input: VerifyInput): Promise<Verification> {
   }
 
   for (const change of grants) {
-    // What decides what a grant gives: the grant, where its entitlements map (the app), whose account it is (the people).
+    // What decides what a grant gives: where its entitlements map (the app), whose account it is (the
+    // people), the grant. Shared files first: each is judged once, and a change they fail needs no more.
     const files = [
-      `grants/${change.app}/${change.user}.yaml`,
       `grants/${change.app}/_app.yaml`,
       PEOPLE,
+      `grants/${change.app}/${change.user}.yaml`,
     ].filter((f) => input.repo.tree.kind(f) !== undefined);
     for (const file of files) {
       const verdict = await gate.check(file);

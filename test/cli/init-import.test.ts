@@ -10,6 +10,7 @@ import { idenVersion, packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubOrgServer } from '../helpers/github-org-server.js';
+import { GithubPullServer } from '../helpers/github-server.js';
 import { seedEmbedded } from '../helpers/postgres.js';
 import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 import { addGroup, startScimServer } from '../helpers/scim-server.js';
@@ -69,6 +70,34 @@ describe('iden init', () => {
     expect(git(dir, ['log', '--format=%s']).trim().split('\n')).toHaveLength(2);
   });
 
+  it("pins the Super Admin's GitHub login to GitHub's id of it, when a token can read it", async () => {
+    const server = new GithubPullServer();
+    await server.start();
+    try {
+      server.ids.set('ops-gh', 31337);
+      const dir = newDir();
+      const args = [
+        'init',
+        dir,
+        '--yes',
+        '--super-admin',
+        'ops',
+        '--name',
+        'Ops',
+        '--email',
+        'ops@example.com',
+      ];
+      const env = { GITHUB_TOKEN: 't', GITHUB_API_URL: server.url };
+      expect((await runCli([...args, '--github', 'ops-gh'], { env })).code).toBe(0);
+      expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
+        '    accounts: { github: ops-gh }\n    githubId: 31337\n',
+      );
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('then takes an app and reconciles it, as npm start does on the example', async () => {
     const dir = newDir();
     const args = [
@@ -95,7 +124,7 @@ describe('iden init', () => {
     // Pushed straight to the branch after init's first commit, and no GitHub to ask: held, and said why.
     const held = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push']);
     expect(held.stdout).toContain(
-      'held: ops in db is left as it is: not granted: grants/db/ops.yaml came in through',
+      'held: ops in db is left as it is: not granted: grants/db/_app.yaml came in through',
     );
     expect(held.code).toBe(1);
     // A repository with no GitHub says so in its settings, as the example does.

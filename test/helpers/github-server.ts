@@ -9,6 +9,12 @@ export interface PullCommitSpec {
   author: string | null;
   committer: string | null;
   verified?: boolean;
+  /** The emails the commit records (default <login>@example.com); GitHub itself is noreply@github.com. */
+  authorEmail?: string;
+  committerEmail?: string;
+  /** The commit's message and author date, as git recorded them (a rebase keeps both). */
+  message?: string;
+  authorDate?: string;
 }
 
 interface Pull {
@@ -20,8 +26,12 @@ interface Pull {
   baseRef?: string;
   reviews: { login: string; state: string; commit: string; at: string }[];
   commits?: PullCommitSpec[];
-  /** Set once merged: the merge commit (GitHub's merge_commit_sha), when, and by whom. */
-  merged?: { commit: string; at: string; by: string };
+  /**
+   * Set once merged: the merge commit (GitHub's merge_commit_sha), when, by
+   * whom, and, for "Rebase and merge", the commits it put on the branch
+   * (GitHub associates each with the pull request).
+   */
+  merged?: { commit: string; at: string; by: string; landed?: string[] };
   /** For a pull request opened through the API: its branch, title, body and requested reviewers. */
   headRef?: string;
   title?: string;
@@ -55,6 +65,8 @@ export class GithubPullServer {
   collaborators: Set<string> | undefined;
   /** Answer every request with this status (a GitHub outage), when set. */
   down: number | undefined;
+  /** Numeric account ids by lowercase login; any other login gets a stable one of its own. */
+  readonly ids = new Map<string, number>();
   private server: Server | undefined;
   url = '';
 
@@ -72,6 +84,14 @@ export class GithubPullServer {
 
   stop(): Promise<void> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  idOf(login: string): number {
+    const known = this.ids.get(login.toLowerCase());
+    if (known !== undefined) return known;
+    let hash = 7;
+    for (const c of login.toLowerCase()) hash = (hash * 31 + c.charCodeAt(0)) % 9_000_000;
+    return 1_000_000 + hash;
   }
 
   private who(req: IncomingMessage): TokenKind {
@@ -108,6 +128,7 @@ export class GithubPullServer {
     const user = (login: string) => ({
       ...sampleResponse('GET', '/users/{username}', 200),
       login,
+      id: this.idOf(login),
       type: login.endsWith('[bot]') ? 'Bot' : 'User',
     });
     const fail = (status: number, message: string) => {
@@ -171,7 +192,11 @@ export class GithubPullServer {
       const template = '/repos/{owner}/{repo}/commits/{commit_sha}/pulls';
       const item = sampleItem('GET', template, 200);
       const related = [...this.pulls.values()].filter(
-        (p) => p.merged?.commit === sha || p.head === sha || (p.commits ?? []).some((c) => c.sha === sha),
+        (p) =>
+          p.merged?.commit === sha ||
+          (p.merged?.landed ?? []).includes(sha) ||
+          p.head === sha ||
+          (p.commits ?? []).some((c) => c.sha === sha),
       );
       return paged(
         template,
@@ -242,6 +267,14 @@ export class GithubPullServer {
         ...pullFields(pull, sampleResponse('POST', template, 201)),
       });
     }
+    const userMatch = match(/^\/users\/([^/]+)$/);
+    if (userMatch && method === 'GET') {
+      const login = decodeURIComponent(userMatch[1]!);
+      return send('/users/{username}', 200, {
+        ...sampleResponse('GET', '/users/{username}', 200),
+        ...user(login),
+      });
+    }
     if (path === '/user' && method === 'GET') {
       const me = this.who(req);
       if (me.kind === 'installation') return fail(403, 'Resource not accessible by integration');
@@ -273,15 +306,15 @@ export class GithubPullServer {
             url: 'https://example.com/',
             author: {
               name: c.author ?? 'someone',
-              email: `${c.author ?? 'someone'}@example.com`,
-              date: '2026-11-27T10:00:00Z',
+              email: c.authorEmail ?? `${c.author ?? 'someone'}@example.com`,
+              date: c.authorDate ?? '2026-11-27T10:00:00Z',
             },
             committer: {
               name: c.committer ?? 'someone',
-              email: `${c.committer ?? 'someone'}@example.com`,
+              email: c.committerEmail ?? `${c.committer ?? 'someone'}@example.com`,
               date: '2026-11-27T10:00:00Z',
             },
-            message: 'change',
+            message: c.message ?? 'change',
             comment_count: 0,
             tree: { sha: c.sha, url: 'https://example.com/' },
             verification: {

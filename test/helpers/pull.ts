@@ -43,7 +43,7 @@ export function pullRequest(changes: FileTree, options: PullOptions = {}): { dir
     symlinkSync(target, join(dir, path));
   }
   git(dir, ['add', '-A']);
-  git(dir, ['commit', '-q', '-m', 'change']);
+  git(dir, ['commit', '-q', '--allow-empty', '-m', 'change']);
   return { dir, head: git(dir, ['rev-parse', 'HEAD']).trim() };
 }
 
