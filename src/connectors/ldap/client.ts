@@ -84,7 +84,8 @@ export function resultCode(e: unknown): number | undefined {
 /** What the server said, with its result code and name: `LDAP 50 insufficientAccessRights: …`. */
 export function describe(e: unknown): string {
   const code = resultCode(e);
-  const message = (e as Error)?.message?.trim() || String(e);
+  // ldapts ends a server's message with the code in hex (" Code: 0x41"); the name says it better.
+  const message = ((e as Error)?.message ?? String(e)).replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
   if (code === undefined) return message;
   return `LDAP ${code} ${NAMES[code] ?? 'error'}${message ? `: ${message}` : ''}`;
 }

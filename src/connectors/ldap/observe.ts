@@ -40,10 +40,13 @@ export async function observeDirectory(
 ): Promise<Observed> {
   const groups = new Map<string, GroupState>();
   const owners = new Map<string, string>();
-  for (const mapping of mappings) {
+  // Declared mappings first: a retired one that names a group still mapped (its DN written another way,
+  // or by name now) is that mapping's group, and nobody holds it as retired.
+  for (const mapping of [...mappings.filter((m) => !m.retired), ...mappings.filter((m) => m.retired)]) {
     const group = await readGroup(directory, config, mapping);
     if (!group) continue;
     const other = owners.get(dnKey(group.dn));
+    if (other !== undefined && mapping.retired) continue;
     if (other !== undefined)
       throw new GroupError(`${other} and ${mapping.id} both name ${group.dn}: map each group once`);
     owners.set(dnKey(group.dn), mapping.id);
