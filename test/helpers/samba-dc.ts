@@ -16,9 +16,9 @@ import { makeCertificates } from './tls.js';
 
 export const DOMAIN = 'DC=example,DC=test';
 export const ADMINISTRATOR = { dn: 'Administrator@example.test', password: 'Passw0rd.Test1' };
-/** iden's bind account: may write the member attribute of groups under OU=Groups, and userAccountControl of users under OU=Contractors. */
+/** iden's bind account: may write the member attribute of groups under OU=Groups, and userAccountControl of users under OU=Contractors,OU=People. */
 export const SVC = { dn: 'svc-iden@example.test', password: 'Svc.Pass1234' };
-/** People made with the template: CN=u0000,OU=Staff … CN=u2999,OU=Staff, enabled. */
+/** People made with the template, apart from everyone else: CN=u0000,OU=Bulk … CN=u2999,OU=Bulk, enabled. */
 export const BULK = 3000;
 
 export interface SambaDc {
@@ -57,7 +57,7 @@ base = str(db.domain_dn())
 db.transaction_start()
 for i in range(int(sys.argv[3])):
     name = "u%04d" % i
-    db.add({"dn": "CN=%s,OU=Staff,%s" % (name, base), "objectClass": "user", "sAMAccountName": name,
+    db.add({"dn": "CN=%s,OU=Bulk,%s" % (name, base), "objectClass": "user", "sAMAccountName": name,
             "userPrincipalName": name + "@example.test", "userAccountControl": "544"})
 db.transaction_commit()
 `;
@@ -72,7 +72,7 @@ function template(cache: string): { dir: string; origin: string } {
   const version = sh('samba', ['--version'])
     .trim()
     .replace(/[^\w.-]+/g, '_');
-  const dir = join(cache, `iden-samba-dc-${version}-v1`);
+  const dir = join(cache, `iden-samba-dc-${version}-v2`);
   if (existsSync(join(dir, '.complete')))
     return { dir, origin: readFileSync(join(dir, '.complete'), 'utf8') };
   const build = `${dir}.build-${process.pid}`;
@@ -97,7 +97,8 @@ function template(cache: string): { dir: string; origin: string } {
     .replace('[global]\n', `[global]\n${global.map((l) => `\t${l}\n`).join('')}`);
   writeFileSync(conf, text);
   const local = ['-H', join(build, 'private', 'sam.ldb'), `--configfile=${conf}`];
-  for (const ou of ['Groups', 'Staff', 'Contractors']) sh('samba-tool', ['ou', 'add', `OU=${ou}`, ...local]);
+  for (const ou of ['OU=Groups', 'OU=Bulk', 'OU=People', 'OU=Staff,OU=People', 'OU=Contractors,OU=People'])
+    sh('samba-tool', ['ou', 'add', ou, ...local]);
   sh('samba-tool', ['user', 'create', 'svc-iden', SVC.password, ...local]);
   const sid = /objectSid: (\S+)/.exec(
     sh('samba-tool', ['user', 'show', 'svc-iden', '--attributes=objectSid', ...local]),
@@ -108,11 +109,11 @@ function template(cache: string): { dir: string; origin: string } {
   const UAC = 'bf967a68-0de6-11d0-a285-00aa003049e2';
   const USER = 'bf967aba-0de6-11d0-a285-00aa003049e2';
   for (const [ou, attribute, objectClass] of [
-    ['Groups', MEMBER, GROUP],
-    ['Contractors', UAC, USER],
+    ['OU=Groups', MEMBER, GROUP],
+    ['OU=Contractors,OU=People', UAC, USER],
   ])
     sh('samba-tool', [
-      ...['dsacl', 'set', `--objectdn=OU=${ou},${DOMAIN}`],
+      ...['dsacl', 'set', `--objectdn=${ou},${DOMAIN}`],
       `--sddl=(OA;CI;WP;${attribute};${objectClass};${sid})`,
       ...local,
     ]);
