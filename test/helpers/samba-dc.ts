@@ -130,7 +130,7 @@ function template(cache: string): { dir: string; origin: string } {
   return { dir, origin: readFileSync(join(dir, '.complete'), 'utf8') };
 }
 
-/** Whether nothing listens on the address's LDAP port: root may listen there itself. */
+/** Whether nothing listens on the address's LDAP port (or on every address): root may listen there itself. */
 function portFree(address: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = createServer();
@@ -207,8 +207,14 @@ async function answering(url: string, ca: string, exited: () => string | undefin
  * address, with a certificate from a test authority for that address.
  */
 export async function startSambaDc(cache: string): Promise<SambaDc> {
-  if (!bin('samba') || !bin('samba-tool'))
-    throw new Error("Samba is not installed: .ci/run installs Debian's samba packages");
+  if (!bin('samba') || !bin('samba-tool') || !existsSync('/usr/share/samba/setup'))
+    throw new Error(
+      "Samba is not installed: .ci/run installs Debian's samba, samba-ad-provision, samba-dsdb-modules and samba-vfs-modules packages",
+    );
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'the Samba AD DC runs as root: it listens on the fixed AD ports (389, 636) and provisioning writes NT ACLs into extended attributes; run the tests as root',
+    );
   const source = template(cache);
   const { address, release } = await reserveAddress(cache);
   const dir = join(mkdtempSync(join(tmpdir(), 'iden-samba-')), 'dc');
