@@ -98,6 +98,33 @@ describe('ldap connector when things go wrong', () => {
     expect(await slapd.values(G('docs'), 'member')).toEqual([P('alice'), P('dave')]);
   });
 
+  it('refuses to guess between two entries that hold one account', async () => {
+    await slapd.add([
+      person('twin1', { mail: 'twin@example.test' }),
+      person('twin2', { mail: 'twin@example.test' }),
+      [G('pair'), { objectClass: 'groupOfNames', cn: 'pair', member: P('dave') }],
+    ]);
+    const dir = ldapRepo({
+      people: [],
+      connector: connector(slapd.url, ', accountAttribute: mail'),
+      entitlements: ['{ id: pair, kind: group, name: pair }'],
+      grants: { twin: ['pair'] },
+    });
+    writeTree(
+      {
+        'grants/_people.yaml':
+          'people:\n  - { id: twin, name: Twin, email: twin@example.com, accounts: { dir: twin@example.test } }\n',
+      },
+      dir,
+    );
+    commitAll(dir, 'twin');
+    const run = await apply(dir, env);
+    expect(run.stdout).toContain(
+      `adding twin@example.test to ${G('pair')} in dir: 2 entries have mail=twin@example.test (${P('twin1')}; ${P('twin2')}), so iden cannot tell which is this person's: make it unique, or narrow peopleBaseDn or peopleFilter`,
+    );
+    expect(await slapd.values(G('pair'), 'member')).toEqual([P('dave')]);
+  });
+
   it('skips the app on a wrong password or a missing variable, and never prints the password', async () => {
     await slapd.add([[G('auth'), { objectClass: 'groupOfNames', cn: 'auth', member: P('dave') }]]);
     const dir = ldapRepo({

@@ -7,12 +7,12 @@ import {
   Control,
   FilterParser,
   PagedResultsControl,
-  ResultCodeError,
   SearchRequest,
   type SearchResponse,
   StatusCodeParser,
 } from 'ldapts';
 import type { Config } from './config.js';
+import { ReferralError, unreachable } from './errors.js';
 
 /** An entry as read: its DN and each attribute asked for, by the name the server gave it. */
 export type LdapEntry = { dn: string } & Record<string, string | string[] | Buffer | Buffer[]>;
@@ -32,70 +32,9 @@ export interface Modification {
   values: string[];
 }
 
-/** The directory could not be reached, or would not let iden in: nothing can be read or written now. */
-export class UnreachableError extends Error {
-  override readonly name = 'UnreachableError';
-  constructor(
-    message: string,
-    /** The server answered and refused (a wrong password, TLS required): trying again will not help. */
-    readonly refused: boolean,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
-}
-
-/** The server sent part of a read elsewhere (a referral or continuation reference): iden does not follow them. */
-export class ReferralError extends Error {
-  override readonly name = 'ReferralError';
-}
-
 // LDAP_SERVER_DOMAIN_SCOPE_OID: Active Directory then answers from this domain only, without
 // continuation references to the configuration and DNS partitions below the domain's root.
 const DOMAIN_SCOPE = '1.2.840.113556.1.4.1339';
-
-const NAMES: Record<number, string> = {
-  3: 'timeLimitExceeded',
-  4: 'sizeLimitExceeded',
-  8: 'strongerAuthRequired',
-  10: 'referral',
-  11: 'adminLimitExceeded',
-  13: 'confidentialityRequired',
-  16: 'noSuchAttribute',
-  19: 'constraintViolation',
-  20: 'attributeOrValueExists',
-  21: 'invalidAttributeSyntax',
-  32: 'noSuchObject',
-  34: 'invalidDNSyntax',
-  49: 'invalidCredentials',
-  50: 'insufficientAccessRights',
-  51: 'busy',
-  52: 'unavailable',
-  53: 'unwillingToPerform',
-  65: 'objectClassViolation',
-  68: 'entryAlreadyExists',
-};
-
-/** The LDAP result code of a server's answer, or undefined for anything else (a dropped connection). */
-export function resultCode(e: unknown): number | undefined {
-  return e instanceof ResultCodeError ? e.code : undefined;
-}
-
-/** What the server said, with its result code and name: `LDAP 50 insufficientAccessRights: …`. */
-export function describe(e: unknown): string {
-  const code = resultCode(e);
-  // ldapts ends a server's message with the code in hex (" Code: 0x41"); the name says it better.
-  const message = ((e as Error)?.message ?? String(e)).replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
-  if (code === undefined) return message;
-  return `LDAP ${code} ${NAMES[code] ?? 'error'}${message ? `: ${message}` : ''}`;
-}
-
-/** The server is busy or going away, or the connection dropped or timed out: the same request may work again. */
-export function passing(e: unknown): boolean {
-  const code = resultCode(e);
-  if (code !== undefined) return code === 51 || code === 52;
-  return !(e instanceof ReferralError);
-}
 
 /**
  * One connection to the directory, bound as iden's account, made again
@@ -247,32 +186,6 @@ async function send(client: Client, request: SearchRequest): Promise<SearchRespo
     throw new Error('this ldapts version has no _send: paged reads need the version package.json names');
   request.messageId = internals._nextMessageId();
   return internals._send(request);
-}
-
-function unreachable(e: unknown, step: string, config: Config): UnreachableError {
-  const code = resultCode(e);
-  const text = describe(e);
-  const tlsCode = (e as { code?: string }).code ?? '';
-  if (code === 49)
-    return new UnreachableError(
-      `${step}: ${text}; check the DN in $${config.bindDnEnv} and the password in $${config.bindPasswordEnv}`,
-      true,
-      { cause: e },
-    );
-  if (code === 8 || code === 13)
-    return new UnreachableError(
-      `${step}: ${text}; the server wants an encrypted connection: use ldaps:// or startTls: true`,
-      true,
-      { cause: e },
-    );
-  if (code !== undefined) return new UnreachableError(`${step}: ${text}`, true, { cause: e });
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ALTNAME/.test(tlsCode))
-    return new UnreachableError(
-      `${step}: the server's certificate is not trusted (${text}); set caFile to the PEM of the authority that signed it, and reach the server by a name its certificate holds`,
-      true,
-      { cause: e },
-    );
-  return new UnreachableError(`${step}: ${text}`, false, { cause: e });
 }
 
 /** A promise that must settle in time: for the steps ldapts itself sets no deadline on (the TLS handshake of StartTLS). */

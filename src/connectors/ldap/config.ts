@@ -7,6 +7,15 @@ import type { LdapConnector, LdapEntitlement, LdapLicense } from './settings.gen
 export type Flavor = LdapConnector['flavor'];
 export type MemberAttribute = 'member' | 'uniqueMember' | 'memberUid';
 
+/** How a mapping is keyed, and the changes for it: an entitlement and a tier may share an id. */
+export function mappingKey(m: Pick<Mapping, 'id' | 'license'>): string {
+  return `${m.license ? 'l' : 'e'}:${m.id}`;
+}
+
+export function changeKey(c: { entitlement?: string | undefined; license?: string | undefined }): string {
+  return c.license !== undefined ? `l:${c.license}` : `e:${c.entitlement}`;
+}
+
 /** One managed group: an entitlement or a tier, and where its group is. */
 export interface Mapping {
   id: string;

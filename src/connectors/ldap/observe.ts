@@ -1,6 +1,6 @@
 import type { Held } from '../types.js';
 import type { Directory } from './client.js';
-import type { Config, Mapping } from './config.js';
+import { type Config, type Mapping, mappingKey } from './config.js';
 import { dnKey, withoutUid } from './dn.js';
 import {
   ACCOUNT_DISABLED,
@@ -14,6 +14,7 @@ import {
 import { GroupError, type GroupState, readGroup } from './read.js';
 
 export interface Observed {
+  /** By mappingKey: `e:<entitlement>` or `l:<tier>`. */
   groups: Map<string, GroupState>;
   people: People;
   held: Held[];
@@ -50,7 +51,7 @@ export async function observeDirectory(
     if (other !== undefined)
       throw new GroupError(`${other} and ${mapping.id} both name ${group.dn}: map each group once`);
     owners.set(dnKey(group.dn), mapping.id);
-    groups.set(mapping.id, group);
+    groups.set(mappingKey(mapping), group);
   }
   const people = await readPeople(directory, config);
   const placeholder = config.placeholderMember && dnKey(config.placeholderMember);

@@ -1,7 +1,8 @@
 import { escapeFilter } from 'ldapts';
-import { type Directory, type LdapEntry, resultCode } from './client.js';
+import type { Directory, LdapEntry } from './client.js';
 import type { Config } from './config.js';
 import { dnKey, isUnder } from './dn.js';
+import { resultCode } from './errors.js';
 import { valuesOf } from './read.js';
 
 /** A person's directory entry: iden changes which groups list it, and on Active Directory (when told) whether it is enabled. */
@@ -20,6 +21,8 @@ export interface People {
   /** By each account value, lower-cased: the attributes iden finds people by compare without case. */
   byAccount: Map<string, Person>;
   byUid: Map<string, Person>;
+  /** Accounts (lower-cased) that more than one entry holds, with their DNs: iden cannot tell which is the person's. */
+  shared: Map<string, string[]>;
 }
 
 /** Active Directory's ACCOUNTDISABLE bit of userAccountControl. */
@@ -52,12 +55,18 @@ function toPerson(entry: LdapEntry, config: Config): Person {
 }
 
 export function emptyPeople(): People {
-  return { byDn: new Map(), byAccount: new Map(), byUid: new Map() };
+  return { byDn: new Map(), byAccount: new Map(), byUid: new Map(), shared: new Map() };
 }
 
 export function addPerson(people: People, person: Person): void {
   people.byDn.set(dnKey(person.dn), person);
-  for (const account of person.accounts) people.byAccount.set(account.toLowerCase(), person);
+  for (const account of person.accounts) {
+    const key = account.toLowerCase();
+    const other = people.byAccount.get(key);
+    if (other && dnKey(other.dn) !== dnKey(person.dn))
+      people.shared.set(key, [...(people.shared.get(key) ?? [other.dn]), person.dn]);
+    people.byAccount.set(key, person);
+  }
   if (person.uid !== undefined) people.byUid.set(person.uid.toLowerCase(), person);
 }
 

@@ -1,7 +1,8 @@
 import { escapeFilter } from 'ldapts';
-import { type Directory, type LdapEntry, resultCode } from './client.js';
+import type { Directory, LdapEntry } from './client.js';
 import type { Config, Mapping, MemberAttribute } from './config.js';
 import { dnKey, withoutUid } from './dn.js';
+import { resultCode } from './errors.js';
 
 /** A managed group as read: where it is, which attribute lists its members, and each member value as stored. */
 export interface GroupState {

@@ -11,8 +11,9 @@ import {
   TerminalError,
   TransientError,
 } from '../types.js';
-import { type Directory, describe, passing, ReferralError, UnreachableError } from './client.js';
-import type { Config, Mapping } from './config.js';
+import type { Directory } from './client.js';
+import { type Config, changeKey, type Mapping, mappingKey } from './config.js';
+import { describe, passing, ReferralError, UnreachableError } from './errors.js';
 import { type Observed, observeDirectory } from './observe.js';
 import { GroupError } from './read.js';
 import { writeGroup } from './write.js';
@@ -74,8 +75,7 @@ export class LdapSession implements Session {
 
   /** One step per group: every add and removal of the run for it, in one modify. */
   steps(changes: Change[]): Step[] {
-    const byGroup = groupBy(changes, (c) => c.entitlement ?? c.license ?? '');
-    return [...byGroup.values()].map((batch) => this.step(batch));
+    return [...groupBy(changes, changeKey).values()].map((batch) => this.step(batch));
   }
 
   private step(batch: Change[]): Step {
@@ -89,13 +89,15 @@ export class LdapSession implements Session {
   private async run(batch: Change[]): Promise<StepResult[]> {
     if (batch.length === 0) return [];
     const observed = this.observed;
-    const id = batch[0]!.entitlement ?? batch[0]!.license ?? '';
-    const group = observed?.groups.get(id);
+    const key = changeKey(batch[0]!);
+    const group = observed?.groups.get(key);
     if (!observed || !group) {
-      // A retired mapping whose group has gone holds nobody: there is nothing to take away.
-      if (observed && this.mappings.some((m) => m.id === id && m.retired))
+      // A retired mapping whose group has gone (or is mapped again) holds nobody: there is nothing to take away.
+      if (observed && this.mappings.some((m) => mappingKey(m) === key && m.retired))
         return batch.map((change) => ({ change, outcome: 'unchanged' }));
-      throw new TerminalError(`${id} was not read from ${this.config.url}: nothing is changed in it`);
+      throw new TerminalError(
+        `${key.slice(2)} was not read from ${this.config.url}: nothing is changed in it`,
+      );
     }
     try {
       return await writeGroup(

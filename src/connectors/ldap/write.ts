@@ -1,7 +1,8 @@
 import { type Change, type Outcome, type StepResult, TerminalError, TransientError } from '../types.js';
-import { type Directory, describe, passing, resultCode, UnreachableError } from './client.js';
+import type { Directory } from './client.js';
 import type { Config } from './config.js';
 import { dnKey } from './dn.js';
+import { describe, passing, resultCode, UnreachableError } from './errors.js';
 import { ACCOUNT_DISABLED, addPerson, disablable, findPeople, type People, type Person } from './people.js';
 import { type GroupState, valuesOf } from './read.js';
 
@@ -71,6 +72,12 @@ function what(group: GroupState, change: Change, app: string): string {
 async function plan(w: Writer, group: GroupState, change: Change): Promise<Planned> {
   const person = w.people.byAccount.get(change.account.toLowerCase());
   const posix = group.attribute === 'memberUid';
+  const shared = w.people.shared.get(change.account.toLowerCase());
+  if (shared)
+    return {
+      change,
+      error: `${what(group, change, w.app)}: ${shared.length} entries have ${w.config.accountAttribute}=${change.account} (${shared.join('; ')}), so iden cannot tell which is this person's: make it unique, or narrow peopleBaseDn or peopleFilter`,
+    };
   if (!person) {
     // A memberUid that names no entry is that login's membership still: it can be removed by its value.
     if (!grant(change) && posix && w.config.accountAttribute === 'uid')
