@@ -25,8 +25,10 @@ export interface ApplyOptions extends RetryOptions {
 /**
  * Runs changes through their apps' sessions: every grant first, then the
  * removals, except those of a person whose grant in the same app failed (so a
- * changed grant never leaves them with neither). Steps of one app run with
- * the connector's concurrency; apps run side by side. An app that stops
+ * changed grant never leaves them with neither); a session that writes both
+ * at once (grantsWithRemovals) gets them together, one step at a time, with
+ * the same rule. Steps of one app run with the connector's concurrency; apps
+ * run side by side. An app that stops
  * (AppStoppedError) has its remaining changes failed untried; an error from
  * `onResults` (the run's record cannot be written) stops every app.
  */

@@ -131,6 +131,11 @@ export class Directory {
       const answer = response.controls?.find((c) => c instanceof PagedResultsControl) as
         | PagedResultsControl
         | undefined;
+      // A server without paging answers the first request whole; one that pages must say so every time.
+      if (paging && cookie.length > 0 && !answer)
+        throw new Error(
+          `the server stopped paging the search under ${search.base} part way: the read is incomplete`,
+        );
       cookie = answer?.value?.cookie ?? Buffer.alloc(0);
     } while (paging && cookie.length > 0);
     return entries;

@@ -226,7 +226,11 @@ async function withPlaceholder(w: Writer, group: GroupState, p: Planned, placeho
   }
 }
 
-/** Failures no single value explains: the connection, the group itself, iden's rights. They stop the step (or the app). */
+/**
+ * Failures no single value explains: the connection, iden's rights on the
+ * group. They stop the step (or the app). A missing entry (32) is not one:
+ * Active Directory says so of a member value whose entry has gone, too.
+ */
 function stopping(e: unknown, group?: GroupState): void {
   if (e instanceof UnreachableError) throw e;
   const code = resultCode(e);
@@ -234,11 +238,6 @@ function stopping(e: unknown, group?: GroupState): void {
     throw new TransientError(
       `${group ? `changing the members of ${group.dn}` : 'writing'}: ${describe(e)}`,
       undefined,
-      { cause: e },
-    );
-  if (group && code === 32)
-    throw new TerminalError(
-      `${group.dn} no longer exists (${describe(e)}): correct _app.yaml or recreate the group`,
       { cause: e },
     );
   if (group && code === 50)
