@@ -226,9 +226,12 @@ describe('ldap connector when things go wrong', () => {
     expect((await plan(dir, env)).plan.skipped[0]!.reason).toContain(
       "the server's certificate is not trusted (self-signed certificate in certificate chain); set caFile to the PEM of the authority that signed it",
     );
+    // Refused where it is written (iden validate), and again when a run would connect.
     setting(connector('ldap://ldap.example.invalid'));
-    expect((await plan(dir, env)).plan.skipped[0]!.reason).toBe(
-      'cannot observe: ldap://ldap.example.invalid is plain LDAP to another machine: the bind password would cross the network in clear. Use ldaps://, set startTls: true, or (on a network you trust) allowPlainLdap: true',
+    expect((await plan(dir, env)).plan.skipped[0]!.reason).toBe('grants/dir/_app.yaml does not validate');
+    const imported = await runCli(['import', '--repo', dir, '--app', 'dir', '--at', NOW], { env });
+    expect(imported.stderr).toContain(
+      'iden: cannot read dir: ldap://ldap.example.invalid is plain LDAP to another machine: the bind password would cross the network in clear.',
     );
   });
 
@@ -266,13 +269,16 @@ describe('ldap connector when things go wrong', () => {
     const dir = writeTree({
       'grants/_people.yaml': 'people:\n  - { id: ana, name: Ana, email: ana@example.com }\n',
       'grants/ad/_app.yaml': `name: AD\nconnector: { type: ldap, flavor: active-directory, url: "ldaps://dc1.example.com", baseDn: "DC=example,DC=com" }\nentitlements:\n  - { id: vpn, kind: group, name: vpn }\nlicenses:\n  - { id: seat, seats: 5, name: licensed }\n`,
-      'grants/ol/_app.yaml': `name: OL\nconnector: { type: ldap, flavor: openldap, url: "ldaps://ldap.example.com", baseDn: "dc=example,dc=com", accountAttribute: mail, disableOnOffboard: { under: "ou=people,dc=example,dc=com" } }\nentitlements:\n  - { id: vpn, kind: group }\n`,
+      'grants/ol/_app.yaml': `name: OL\nconnector: { type: ldap, flavor: openldap, url: "ldap://ldap.example.com", baseDn: "dc=example,dc=com", accountAttribute: mail, disableOnOffboard: { under: "ou=people,dc=example,dc=com" } }\nentitlements:\n  - { id: vpn, kind: group }\n`,
       'grants/ol/ana.yaml': 'user: ana\napp: ol\npermissions: [vpn]\n',
     });
     const result = await runCli(['validate', '--repo', dir, '--at', NOW]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
       'grants/ad/_app.yaml:6:3 error invalid-field: an Active Directory app offers no license tiers (a seat there is a group like any other): remove "licenses" from ad, or make the group an entitlement',
+    );
+    expect(result.stdout).toMatch(
+      /grants\/ol\/_app\.yaml:2:\d+ error invalid-field: ldap:\/\/ldap\.example\.com is plain LDAP to another machine/,
     );
     expect(result.stdout).toMatch(
       /grants\/ol\/_app\.yaml:2:\d+ error invalid-field: "connector.disableOnOffboard" is for Active Directory only \(userAccountControl\); ol is flavor openldap: remove it/,

@@ -1,7 +1,7 @@
 import type { ConnectorMeta } from '../types.js';
 import { typed } from '../types.js';
 import { DEFAULT_BIND_DN_ENV, DEFAULT_BIND_PASSWORD_ENV } from './config.js';
-import { accountForm, adSettings } from './rules.js';
+import { accountForm, settingsRules } from './rules.js';
 import schema from './schema.json' with { type: 'json' };
 import type { LdapConnector } from './settings.generated.js';
 
@@ -13,7 +13,7 @@ const meta: ConnectorMeta = {
   // uid, sAMAccountName, userPrincipalName and mail all match without regard to case.
   caseInsensitiveAccounts: true,
   schema,
-  rules: [adSettings, accountForm],
+  rules: [settingsRules, accountForm],
   missingCredentials(app, env) {
     const { connector } = typed<LdapConnector, unknown, unknown>(app);
     const missing = [

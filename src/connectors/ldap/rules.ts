@@ -1,9 +1,25 @@
 import type { ConnectorRule, RuleFinding } from '../types.js';
+import { isLoopback } from './config.js';
 
 const connectorOf = (raw: Record<string, unknown>) => (raw.connector ?? {}) as Record<string, unknown>;
 
-/** What only Active Directory offers, and what it does not: tiers, and disabling offboarded accounts. */
-export const adSettings: ConnectorRule = (app) => {
+function plainAcross(connector: Record<string, unknown>): boolean {
+  const url = String(connector.url);
+  if (!url.startsWith('ldap://') || connector.startTls === true || connector.allowPlainLdap === true)
+    return false;
+  try {
+    return !isLoopback(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What only Active Directory offers, and what it does not (tiers, disabling
+ * offboarded accounts), and plain LDAP across the network, refused where it
+ * is written rather than when the run connects.
+ */
+export const settingsRules: ConnectorRule = (app) => {
   const connector = connectorOf(app.raw);
   const ad = connector.flavor === 'active-directory';
   const findings: RuleFinding[] = [];
@@ -13,6 +29,13 @@ export const adSettings: ConnectorRule = (app) => {
       code: 'invalid-field',
       message: `an Active Directory app offers no license tiers (a seat there is a group like any other): remove "licenses" from ${app.id}, or make the group an entitlement`,
       path: ['licenses'],
+    });
+  if (typeof connector.url === 'string' && plainAcross(connector))
+    findings.push({
+      file: app.file,
+      code: 'invalid-field',
+      message: `${connector.url} is plain LDAP to another machine: the bind password would cross the network in clear. Use ldaps://, set startTls: true, or (on a network you trust) allowPlainLdap: true`,
+      path: ['connector', 'url'],
     });
   if (!ad && connector.disableOnOffboard !== undefined)
     findings.push({
