@@ -40,7 +40,7 @@ export function template(cache: string): { dir: string; origin: string } {
   const version = sh('samba', ['--version'])
     .trim()
     .replace(/[^\w.-]+/g, '_');
-  const dir = join(cache, `iden-samba-dc-${version}-v2`);
+  const dir = join(cache, `iden-samba-dc-${version}-v3`);
   if (existsSync(join(dir, '.complete')))
     return { dir, origin: readFileSync(join(dir, '.complete'), 'utf8') };
   const build = `${dir}.build-${process.pid}`;
@@ -65,6 +65,8 @@ export function template(cache: string): { dir: string; origin: string } {
     .replace('[global]\n', `[global]\n${global.map((l) => `\t${l}\n`).join('')}`);
   writeFileSync(conf, text);
   const local = ['-H', join(build, 'private', 'sam.ldb'), `--configfile=${conf}`];
+  // Passwords that never expire: the template outlives AD's 42 days, and the suite runs with clocks moved ahead.
+  sh('samba-tool', ['domain', 'passwordsettings', 'set', '--max-pwd-age=0', '--min-pwd-age=0', ...local]);
   for (const ou of ['OU=Groups', 'OU=Bulk', 'OU=People', 'OU=Staff,OU=People', 'OU=Contractors,OU=People'])
     sh('samba-tool', ['ou', 'add', ou, ...local]);
   sh('samba-tool', ['user', 'create', 'svc-iden', SVC.password, ...local]);
