@@ -152,7 +152,6 @@ export async function startSlapd(): Promise<Slapd> {
     await gone;
   };
 
-  await start();
   const server: Slapd = {
     url,
     ldapsUrl,
@@ -194,21 +193,28 @@ export async function startSlapd(): Promise<Slapd> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.add([
-    [SUFFIX, { objectClass: ['dcObject', 'organization'], dc: 'example', o: 'Example' }],
-    ...['people', 'groups', 'services'].map((ou): [string, Record<string, string[] | string>] => [
-      `ou=${ou},${SUFFIX}`,
-      { objectClass: 'organizationalUnit', ou },
-    ]),
-    [
-      SERVICE.dn,
-      {
-        objectClass: ['organizationalRole', 'simpleSecurityObject'],
-        cn: 'iden',
-        userPassword: SERVICE.password,
-      },
-    ],
-  ]);
+  // A server that started but could not be readied is stopped here: no test will hold it to stop it.
+  try {
+    await start();
+    await server.add([
+      [SUFFIX, { objectClass: ['dcObject', 'organization'], dc: 'example', o: 'Example' }],
+      ...['people', 'groups', 'services'].map((ou): [string, Record<string, string[] | string>] => [
+        `ou=${ou},${SUFFIX}`,
+        { objectClass: 'organizationalUnit', ou },
+      ]),
+      [
+        SERVICE.dn,
+        {
+          objectClass: ['organizationalRole', 'simpleSecurityObject'],
+          cn: 'iden',
+          userPassword: SERVICE.password,
+        },
+      ],
+    ]);
+  } catch (e) {
+    await server.remove();
+    throw e;
+  }
   return server;
 }
 
