@@ -317,6 +317,24 @@ if (!only || only === 'verify') {
   console.log('');
 }
 
+if (!only || only === 'ldap') {
+  console.log(
+    'ldap: 10,000 people joining 50 groups through the ldap connector against a real OpenLDAP slapd on loopback, then 100 of them moving to the next group',
+  );
+  const { first, moved } = child('ldap-child.mjs');
+  for (const [what, run] of [
+    ['first run', first],
+    ['the move', moved],
+  ]) {
+    const total = run.reads + run.writes;
+    const minimum = run.minimumReads + run.minimumWrites;
+    console.log(
+      `  ${what}: ${run.changes} changes (${run.failed} failed) in ${(run.ms / 1000).toFixed(1)} s; requests ${total} (${run.reads} reads, ${run.writes} writes), minimum ${minimum} (a bind, one read per group, the people 500 a page; one modify per group changed, where a write per group in each phase would be ${run.phasedWrites}): ${total === minimum ? 'met' : 'MISSED'}`,
+    );
+  }
+  console.log('');
+}
+
 if (!only || only === 'serve') {
   console.log('serve: 20 grants starting or ending 2 s apart, one embedded PostgreSQL app');
   const { lateness, timers, runs } = child('serve-child.mjs');

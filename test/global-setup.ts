@@ -19,6 +19,8 @@ export default async function setup(project: TestProject) {
     writeFileSync(join(dir, '.complete'), '');
   }
   project.provide('pgliteTemplate', join(dir, 'data'));
+  // Where templates that outlive a run are kept (a provisioned Samba domain controller): not the run's own folder.
+  project.provide('systemTmpdir', tmpdir());
 
   // Every temporary folder the tests make (repositories, databases, servers'
   // data) goes under one folder of this run, removed when the run ends: a
@@ -39,5 +41,6 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
+    systemTmpdir: string;
   }
 }

@@ -51,6 +51,14 @@ export interface Session {
    * and revoking what is gone succeed.
    */
   steps(changes: Change[]): Step[];
+  /**
+   * steps() takes the app's grants and removals together, so one write can
+   * carry both (one LDAP modify per group and run). Apply then runs the steps
+   * one at a time, a person's grants before their removals where it can, and
+   * takes out of later steps the removals of anyone whose grant failed
+   * (Step.without), as it does between its grant and removal phases.
+   */
+  readonly grantsWithRemovals?: boolean;
   /** Frees what the session holds between observing and applying (an embedded database's thread); it comes back when needed. */
   suspend?(): Promise<void>;
   close(): Promise<void>;
@@ -71,6 +79,8 @@ export interface Step {
    * changes, AppStoppedError to stop the app's remaining changes too.
    */
   run(): Promise<StepResult[]>;
+  /** The same step without some of its removals; sessions with grantsWithRemovals give it. */
+  without?(removals: readonly Change[]): Step;
 }
 
 /** Results of a step that handled its changes one after another. */
@@ -117,7 +127,7 @@ export interface RuleApp {
 /** What a connector rule found: a code and message, at a path of the file named. */
 export interface RuleFinding {
   file: string;
-  code: 'name-too-long' | 'account-is-role';
+  code: 'name-too-long' | 'account-is-role' | 'invalid-field' | 'missing-account';
   message: string;
   path: (string | number)[];
 }

@@ -9,6 +9,7 @@ import {
 } from '../connectors/types.js';
 import { groupBy } from '../util/group-by.js';
 import { type GaveUp, type RetryOptions, withRetry } from './retry.js';
+import { grantsFirst } from './step-order.js';
 
 export interface ChangeResult extends Change {
   outcome: Outcome;
@@ -24,8 +25,10 @@ export interface ApplyOptions extends RetryOptions {
 /**
  * Runs changes through their apps' sessions: every grant first, then the
  * removals, except those of a person whose grant in the same app failed (so a
- * changed grant never leaves them with neither). Steps of one app run with
- * the connector's concurrency; apps run side by side. An app that stops
+ * changed grant never leaves them with neither); a session that writes both
+ * at once (grantsWithRemovals) gets them together, one step at a time, with
+ * the same rule. Steps of one app run with the connector's concurrency; apps
+ * run side by side. An app that stops
  * (AppStoppedError) has its remaining changes failed untried; an error from
  * `onResults` (the run's record cannot be written) stops every app.
  */
@@ -87,6 +90,7 @@ async function applyApp(
     finish(app, failed);
     return failed;
   }
+  if (session.grantsWithRemovals) return runTogether(app, changes, session, options, finish, state);
   const grants = await runPhase(
     app,
     changes.filter((c) => c.action === 'grant'),
@@ -99,15 +103,7 @@ async function applyApp(
     grants.filter((r) => r.result.outcome === 'failed').map((r) => r.original.user),
   );
   const revokes = changes.filter((c) => c.action === 'revoke');
-  const held = revokes
-    .filter((c) => failedGrant.has(c.user))
-    .map((c) =>
-      track(
-        c,
-        'failed',
-        `not removed: a grant to ${c.user} in ${c.app} failed in this run, so their access is kept as it was`,
-      ),
-    );
+  const held = revokes.filter((c) => failedGrant.has(c.user)).map(kept);
   if (held.length > 0) finish(app, held);
   const removals = await runPhase(
     app,
@@ -118,6 +114,52 @@ async function applyApp(
     state,
   );
   return [...grants, ...held, ...removals];
+}
+
+/** A removal held back because the same person's grant in the app failed: a changed grant never leaves them with neither. */
+function kept(c: Change): Tracked {
+  return track(
+    c,
+    'failed',
+    `not removed: a grant to ${c.user} in ${c.app} failed in this run, so their access is kept as it was`,
+  );
+}
+
+/**
+ * An app whose steps carry grants and removals together (one write per
+ * group): one step at a time, grants before the same person's removals where
+ * the steps allow, each step without the removals of people whose grant
+ * failed before it.
+ */
+async function runTogether(
+  app: string,
+  changes: Change[],
+  session: Session,
+  options: ApplyOptions,
+  finish: (app: string, results: Tracked[]) => void,
+  state: RunState,
+): Promise<Tracked[]> {
+  const tracked: Tracked[] = [];
+  const failedGrant = new Set<string>();
+  for (const step of grantsFirst(session.steps(changes))) {
+    const stop = state.fatal?.message ?? state.stopped.get(app);
+    const holding = step.changes.filter((c) => c.action === 'revoke' && failedGrant.has(c.user));
+    const rest = holding.length === 0 ? step : step.without?.(holding);
+    let results: Tracked[];
+    if (stop) results = step.changes.map((c) => track(c, 'failed', `not tried: ${stop}`));
+    // A step that cannot leave the held removals out is not run at all.
+    else if (!rest) results = step.changes.map(kept);
+    else {
+      const ran = await runStep(rest, options);
+      if (ran.stopped) state.stopped.set(app, ran.stopped);
+      results = [...holding.map(kept), ...ran.results];
+    }
+    for (const r of results)
+      if (r.original.action === 'grant' && r.result.outcome === 'failed') failedGrant.add(r.original.user);
+    tracked.push(...results);
+    finish(app, results);
+  }
+  return tracked;
 }
 
 interface RunState {

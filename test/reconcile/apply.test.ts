@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AppStoppedError, type Change, type Session, type StepResult } from '../../src/connectors/types.js';
+import {
+  AppStoppedError,
+  type Change,
+  type Session,
+  type Step,
+  type StepResult,
+} from '../../src/connectors/types.js';
 import { applyChanges, type ChangeResult } from '../../src/reconcile/apply.js';
+import { groupBy } from '../../src/util/group-by.js';
 
 const change = (app: string, user: string, action: 'grant' | 'revoke' = 'grant'): Change => ({
   action,
@@ -111,5 +118,62 @@ describe('a run that cannot go on', () => {
     await expect(run).rejects.toThrow('ENOSPC');
     expect(recorded.map((r) => r.user)).toEqual(['a']);
     expect(tried).toBe(2);
+  });
+});
+
+describe('a session that writes grants and removals together (grantsWithRemovals)', () => {
+  /** One step per entitlement with its adds and removals; `refuse` fails a change; the steps run in `order`. */
+  function together(refuse: (c: Change) => boolean, order: string[]): Session {
+    const step = (changes: Change[]): Step => ({
+      changes,
+      run: async () => {
+        order.push(changes.map((c) => `${c.action} ${c.user} ${c.entitlement}`).join(', '));
+        return changes.map((c) => ({
+          change: c,
+          outcome: refuse(c) ? 'failed' : c.action === 'grant' ? 'granted' : 'revoked',
+        }));
+      },
+      without: (removals) => step(changes.filter((c) => !removals.includes(c))),
+    });
+    return {
+      concurrency: 1,
+      grantsWithRemovals: true,
+      observe: async () => [],
+      close: async () => undefined,
+      steps: (changes) => [...groupBy(changes, (c) => c.entitlement!).values()].map(step),
+    };
+  }
+  const at = (action: 'grant' | 'revoke', user: string, entitlement: string): Change => ({
+    ...change('x', user, action),
+    entitlement,
+  });
+
+  it('gets them in one call, runs a grant before the same person’s removal, and keeps what a failed grant would take', async () => {
+    // bob moves from a to b, carol from b to a; dan's grant to b fails, so his removal from a is held back.
+    const changes = [
+      at('revoke', 'bob', 'a'),
+      at('grant', 'carol', 'a'),
+      at('revoke', 'dan', 'a'),
+      at('grant', 'bob', 'b'),
+      at('revoke', 'carol', 'b'),
+      at('grant', 'dan', 'b'),
+    ];
+    const order: string[] = [];
+    const results = await applyChanges(
+      changes,
+      new Map([['x', together((c) => c.user === 'dan' && c.action === 'grant', order)]]),
+    );
+    // a and b cross (bob, carol); b goes first, as it removes one person whose grant is still to run, a two.
+    expect(order).toEqual(['grant bob b, revoke carol b, grant dan b', 'revoke bob a, grant carol a']);
+    expect(
+      results.map((r) => `${r.action} ${r.user} ${r.entitlement} ${r.outcome} ${r.error ?? ''}`.trim()),
+    ).toEqual([
+      'revoke bob a revoked',
+      'grant carol a granted',
+      'revoke dan a failed not removed: a grant to dan in x failed in this run, so their access is kept as it was',
+      'grant bob b granted',
+      'revoke carol b revoked',
+      'grant dan b failed',
+    ]);
   });
 });
