@@ -4,6 +4,7 @@ import type { Registry } from '../connectors/catalog.js';
 import { accountDefaults } from '../connectors/catalog.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
 import type { Diagnostic } from '../diagnostics.js';
+import type { Clock } from '../model/clock.js';
 import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
@@ -35,6 +36,8 @@ export interface PrepareOptions {
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
+  /** Where connectors read the time and wait (rate-limit resets): the run's clock. */
+  clock?: Clock;
 }
 
 export interface Prepared {
@@ -136,6 +139,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 : {}),
               stillGranted: sharing(app.id),
               people: directory,
+              ...(options.clock ? { clock: options.clock } : {}),
             },
           );
           const open = session;
