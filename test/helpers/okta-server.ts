@@ -240,7 +240,9 @@ export class OktaServer implements OktaState {
       );
     }
     const denied =
-      fault === '401' ? { status: 401, body: errorBody('E0000011', 'Invalid token provided') } : this.authorize(req, o);
+      fault === '401'
+        ? { status: 401, body: errorBody('E0000011', 'Invalid token provided') }
+        : this.authorize(req, o);
     if (denied) {
       if (denied.status === 401) {
         // Okta answers a bad token 401 on every operation, though the description lists no 401: checked as its Error.
