@@ -193,3 +193,226 @@ describe('okta connector through the CLI, against an Okta test server checked ag
     }
   });
 });
+
+describe('okta connector: group rules, large groups, import', () => {
+  it('holds members a group rule may have added through the rule: never drift, never removed, said in a notice', async () => {
+    const o = await org();
+    const { server } = o;
+    try {
+      for (const login of ['erin@example.com', 'frank@example.com', 'gina@example.com'])
+        server.addUser(login);
+      const auto = server.addGroup('sales-auto');
+      const erin = server.user('erin@example.com');
+      const frank = server.user('frank@example.com');
+      const gina = server.user('gina@example.com');
+      auto.members.push(erin.id, frank.id, gina.id);
+      // gina is excluded from the rule: she is in the group by hand. An inactive rule feeds nothing.
+      const rule = server.addRule('Sales department', [auto], [gina]);
+      server.addRule('Old sales rule', [o.sales]).status = 'INACTIVE';
+      const people = `${PEOPLE}  - { id: erin, name: Erin, email: erin@example.com }
+  - { id: frank, name: Frank, email: frank@example.com }
+  - { id: gina, name: Gina, email: gina@example.com }
+`;
+      const dir = writeTree({
+        'grants/_people.yaml': people,
+        'grants/okta/_app.yaml': okta(o, '  - { id: auto, kind: group, group: sales-auto }\nprune: true\n'),
+        'grants/okta/frank.yaml': 'user: frank\napp: okta\npermissions: [auto]\n',
+        'grants/okta/bob.yaml': 'user: bob\napp: okta\npermissions: [sales]\n',
+        'grants/okta/mallory.yaml': 'user: mallory\napp: okta\npermissions: [eng]\n',
+      });
+      commitAll(dir, 'access');
+      const result = await cli(o, ['plan', '--repo', dir, '--format', 'json', '--at', NOW]);
+      const p = JSON.parse(result.stdout) as Plan;
+      // frank's grant is met through the rule; erin (no grant) is not drift; gina, excluded from the rule, is.
+      expect(brief(p)).toEqual(['revoke gina auto drift']);
+      expect(p.drift.map((d) => d.user)).toEqual(['gina']);
+      expect(result.stderr).toContain(
+        'notice: okta: group sales-auto is also fed by group rule "Sales department": its 2 members the rule may have added count as held through the rule, and iden removes none of them',
+      );
+      expect(result.stderr).not.toContain('Old sales rule');
+
+      // frank's grant is deleted: the rule still feeds him, so nothing is removed.
+      rmSync(`${dir}/grants/okta/frank.yaml`);
+      commitAll(dir, 'frank leaves');
+      expect(brief(await plan(o, dir))).toEqual(['revoke gina auto drift']);
+      expect((await apply(o, dir)).code).toBe(0);
+      expect(server.members(auto)).toEqual(['erin@example.com', 'frank@example.com']);
+      // Okta puts anyone removed from a rule's group on its exclusions: iden removed only someone already there.
+      expect(rule.exclude).toEqual([gina.id]);
+
+      // An import writes what iden may own: not the rule's members.
+      const imported = await cli(o, [
+        'import',
+        '--repo',
+        dir,
+        '--app',
+        'okta',
+        '--at',
+        NOW,
+        '--format',
+        'json',
+      ]);
+      expect((JSON.parse(imported.stdout) as { written: string[] }).written).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('reads a group of 2,000 members in two pages; import writes their grants, then the plan is empty', async () => {
+    const o = await org();
+    const { server } = o;
+    try {
+      const staff = server.addGroup('all-staff');
+      const ids = Array.from({ length: 2000 }, (_, i) => `p${String(i).padStart(4, '0')}`);
+      for (const id of ids) staff.members.push(server.addUser(`${id}@example.com`).id);
+      const dir = writeTree({
+        'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
+        'grants/okta/_app.yaml': `name: Okta\nconnector: { type: okta, orgUrl: '${server.url}' }\nentitlements:\n  - { id: staff, kind: group, group: all-staff }\n`,
+      });
+      commitAll(dir, 'no grants yet');
+      const imported = await cli(o, [
+        'import',
+        '--repo',
+        dir,
+        '--app',
+        'okta',
+        '--at',
+        NOW,
+        '--format',
+        'json',
+      ]);
+      expect((JSON.parse(imported.stdout) as { written: string[] }).written).toHaveLength(2000);
+      expect(server.requests).toEqual([
+        'GET /api/v1/groups',
+        `GET /api/v1/groups/${staff.id}/users`,
+        `GET /api/v1/groups/${staff.id}/users`,
+        'GET /api/v1/groups/rules',
+      ]);
+      commitAll(dir, 'imported');
+      server.requests.length = 0;
+      const p = await plan(o, dir);
+      expect(brief(p)).toEqual([]);
+      expect(p.drift).toEqual([]);
+      expect(server.requests).toHaveLength(4);
+      const view = await cli(o, [
+        'access',
+        '--repo',
+        dir,
+        '--at',
+        NOW,
+        '--app',
+        'okta',
+        '--user',
+        'p1999',
+        '--observed',
+        '--format',
+        'json',
+      ]);
+      expect((JSON.parse(view.stdout) as { access: { user: string; observed?: string }[] }).access).toEqual([
+        expect.objectContaining({ user: 'p1999', observed: 'in-sync' }),
+      ]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+/** An org with `count` people to add to the group `crowd`, and their grants. */
+async function crowd(count: number, app = '') {
+  const o = await org();
+  const group = o.server.addGroup('crowd');
+  const ids = Array.from({ length: count }, (_, i) => `c${String(i).padStart(3, '0')}`);
+  for (const id of ids) o.server.addUser(`${id}@example.com`);
+  const dir = writeTree({
+    'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
+    'grants/okta/_app.yaml': `name: Okta\nconnector: { type: okta, orgUrl: '${o.server.url}', timeoutMs: 300 }\nentitlements:\n  - { id: crowd, kind: group, group: crowd }\n${app}`,
+    ...Object.fromEntries(
+      ids.map((id) => [`grants/okta/${id}.yaml`, `user: ${id}\napp: okta\npermissions: [crowd]\n`]),
+    ),
+  });
+  commitAll(dir, `${count} people`);
+  return { ...o, group, dir };
+}
+
+describe('okta connector: rate limits, outages and refusals', () => {
+  it('waits out a rate-limited minute and a 429, stays within its share of the bucket, and converges', async () => {
+    const o = await crowd(120);
+    const { server, clock } = o;
+    try {
+      // The org's /api/v1/groups bucket allows 100 a minute here: iden's share is 50.
+      server.limits['/api/v1/groups'] = 100;
+      // Other clients have spent 60 of this minute; and one write is refused with a 429 later on.
+      server.others('/api/v1/groups', 60);
+      server.inject('429', 1, /^PUT .*\/users\/00u0000000060test$/);
+      const start = clock.now();
+      const run = await apply(o, o.dir);
+      expect(run.stdout).toContain('Applied: 120 granted, 0 revoked, 0 unchanged, 0 failed.');
+      expect(run.code).toBe(0);
+      expect(o.group.members).toHaveLength(120);
+      // No request in a refused minute before its reset (checked by the server), and never more than iden's share.
+      expect(server.errors).toEqual([]);
+      const minutes = server.windows.filter((w) => w.bucket === '/api/v1/groups');
+      expect(Math.max(...minutes.map((w) => w.iden))).toBeLessThanOrEqual(50);
+      expect(minutes.every((w) => w.iden + w.others <= 100 || w.iden === 0)).toBe(true);
+      // 120 writes at 50 a minute (2.4 minutes), plus at most the rest of the minute others spent
+      // and the rest of the minute refused with a 429: computed on the clock, never slept.
+      const minutesTaken = (clock.now() - start) / 60_000;
+      expect(minutesTaken).toBeGreaterThan(2.4);
+      expect(minutesTaken).toBeLessThanOrEqual(4.4);
+      expect(run.stderr).toMatch(
+        /notice: okta: Okta allows 100 requests a minute to \/api\/v1\/groups \(\d+ of this minute's 100 are left, and iden leaves 50 to the org's other clients\): waiting \d+s; \d+ writes left/,
+      );
+      // One PUT per membership, and the one refused sent again.
+      expect(writes(server)).toHaveLength(121);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('retries a burst of server errors, a dropped connection and an unanswered request; each change written once', async () => {
+    const o = await crowd(6);
+    const { server } = o;
+    try {
+      server.inject('hang', 1, /^GET .*\/users$/);
+      server.inject('5xx', 3, /^PUT/);
+      server.inject('reset', 1, /^PUT/);
+      const run = await apply(o, o.dir);
+      expect(run.stdout).toContain('Applied: 6 granted, 0 revoked, 0 unchanged, 0 failed.');
+      // Six memberships, four refused or dropped and sent again; the member list read again after the unanswered page.
+      expect(writes(server)).toHaveLength(10);
+      expect(server.requests.filter((r) => r.endsWith(`${o.group.id}/users`))).toHaveLength(2);
+      expect(brief(await plan(o, o.dir))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('skips the app when the token is refused, stops its changes when refused mid-run, and never prints the token', async () => {
+    const o = await crowd(4);
+    const { server } = o;
+    try {
+      server.refuseToken();
+      const p = await cli(o, ['plan', '--repo', o.dir, '--format', 'json', '--at', NOW]);
+      const skipped = (JSON.parse(p.stdout) as Plan).skipped;
+      expect(skipped[0]!.reason).toBe(
+        'cannot observe: reading Okta org ' +
+          `${new URL(server.url).host}: Okta answered 401 E0000011 Invalid token provided to GET /api/v1/groups: Okta refused the credentials; check that OKTA_API_TOKEN holds a current API token (Okta revokes tokens unused for 30 days, and with their admin)`,
+      );
+      server.refused = false;
+      server.inject('401', 1, /^PUT/);
+      const run = await apply(o, o.dir);
+      expect(run.code).toBe(1);
+      // The first write is refused; the rest are not sent with credentials Okta refused.
+      expect(run.stdout).toContain('Applied: 0 granted, 0 revoked, 0 unchanged, 4 failed.');
+      expect(run.stdout.match(/Okta refused the credentials/g)).toHaveLength(4);
+      expect(writes(server)).toHaveLength(1);
+      for (const text of [p.stdout, p.stderr, run.stdout, run.stderr]) expect(text).not.toContain(TOKEN);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});

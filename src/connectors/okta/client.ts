@@ -37,6 +37,7 @@ export class OktaClient {
   requests = 0;
   readonly byBucket = new Map<string, number>();
   readonly base: string;
+  private refusal: Error | undefined;
 
   constructor(
     orgUrl: string,
@@ -62,30 +63,45 @@ export class OktaClient {
     const write = method !== 'GET';
     const bucket = bucketOf(method, url.pathname);
     const authorization = await this.auth.header(write);
-    await this.rates.acquire(bucket, write);
+    const answered = await this.rates.acquire(bucket, write);
+    // Once Okta has refused the credentials, nothing more is sent with them this run.
+    if (this.refusal) {
+      answered();
+      throw this.refusal;
+    }
     this.requests++;
     this.byBucket.set(bucket, (this.byBucket.get(bucket) ?? 0) + 1);
-    const { response, text } = await fetchWithDeadline(
-      url.href,
-      {
-        method,
-        headers: {
-          authorization,
-          accept: 'application/json',
-          'user-agent': 'iden',
-          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+    let reply: { response: Response; text: string };
+    try {
+      reply = await fetchWithDeadline(
+        url.href,
+        {
+          method,
+          headers: {
+            authorization,
+            accept: 'application/json',
+            'user-agent': 'iden',
+            ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         },
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      },
-      this.timeoutMs,
-      route,
-    );
+        this.timeoutMs,
+        route,
+      );
+    } finally {
+      answered();
+    }
+    const { response, text } = reply;
     const limits = rateHeaders(response.headers);
     if (response.status === 429) {
       const wait = this.rates.refused(bucket, limits);
       throw oktaError(429, route, text, wait);
     }
     this.rates.record(bucket, limits);
+    if (response.status === 401) {
+      this.refusal = oktaError(401, route, text, undefined);
+      throw this.refusal;
+    }
     if (!response.ok)
       throw oktaError(
         response.status,

@@ -140,15 +140,28 @@ export class RateLimits {
     return { ...this.current(bucket) };
   }
 
-  /** Waits for the request's turn within iden's share of its bucket, and counts it. */
-  acquire(bucket: string, write: boolean): Promise<void> {
+  /**
+   * Waits for the request's turn within iden's share of its bucket, and
+   * counts it. Returns what to call once the request is answered: the next
+   * write in the bucket waits for this one's answer, so a 429 is known
+   * before anything more is sent there; reads only take their turn.
+   */
+  async acquire(bucket: string, write: boolean): Promise<() => void> {
     const previous = this.turns.get(bucket) ?? Promise.resolve();
+    let release: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const turn = previous.then(() => this.take(bucket, write));
     this.turns.set(
       bucket,
-      turn.catch(() => undefined),
+      turn.then(
+        () => (write ? answered : undefined),
+        () => undefined,
+      ),
     );
-    return turn;
+    await turn;
+    return release;
   }
 
   /** What a response said of its bucket. */
