@@ -47,7 +47,9 @@ export class OktaServer implements OktaState {
   readonly roles = new Map<string, RoleRecord[]>();
   /** `METHOD /path` of every request to the API (not the token endpoint). */
   readonly requests: string[] = [];
+  /** The scopes each token request asked for, and the access tokens issued. */
   readonly tokenRequests: string[] = [];
+  readonly issued: string[] = [];
   readonly errors: string[] = [];
   /** Every minute of every bucket that saw a request. */
   readonly windows: WindowCount[] = [];
@@ -335,7 +337,10 @@ export class OktaServer implements OktaState {
       header.alg === 'RS256' &&
       createVerify('RSA-SHA256')
         .update(`${head}.${body}`)
-        .verify(createPublicKey(app.key), Buffer.from(signature, 'base64url'));
+        .verify(
+          app.key.type === 'public' ? app.key : createPublicKey(app.key),
+          Buffer.from(signature, 'base64url'),
+        );
     if (!app || !verified) return fail(401, 'invalid_client', 'The client_assertion signature is invalid.');
     const now = Math.floor(this.clock.now() / 1000);
     const exp = Number(claims.exp);
@@ -358,6 +363,7 @@ export class OktaServer implements OktaState {
       );
     const accessToken = `at-${this.nextId('')}`;
     this.tokens.set(accessToken, { scopes, expiresAt: this.clock.now() + 3_600_000 });
+    this.issued.push(accessToken);
     return {
       status: 200,
       body: { token_type: 'Bearer', expires_in: 3600, access_token: accessToken, scope: scopes.join(' ') },

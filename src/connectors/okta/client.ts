@@ -52,7 +52,12 @@ export class OktaClient {
   async call<T>(
     method: string,
     pathOrUrl: string,
-    options: { query?: Record<string, string | number>; body?: unknown } = {},
+    options: {
+      query?: Record<string, string | number>;
+      body?: unknown;
+      /** A read made for a write (finding the user a grant names): signed with the credential that writes. */
+      forWrite?: boolean;
+    } = {},
   ): Promise<Reply<T>> {
     const url = new URL(pathOrUrl.startsWith('/') ? `${this.base}${pathOrUrl}` : pathOrUrl);
     // A next link is followed as Okta gives it, but only to the org itself: never send the token elsewhere.
@@ -62,7 +67,7 @@ export class OktaClient {
     const route = `${method} ${url.pathname}`;
     const write = method !== 'GET';
     const bucket = bucketOf(method, url.pathname);
-    const authorization = await this.auth.header(write);
+    const authorization = await this.auth.header(write || options.forWrite === true);
     const answered = await this.rates.acquire(bucket, write);
     // Once Okta has refused the credentials, nothing more is sent with them this run.
     if (this.refusal) {
@@ -123,16 +128,16 @@ export class OktaClient {
   }
 
   /** Every item of a list, following the Link header's next page to the end. */
-  async list<T>(path: string, query: Record<string, string | number>): Promise<T[]> {
+  async list<T>(path: string, query: Record<string, string | number>, forWrite = false): Promise<T[]> {
     const all: T[] = [];
-    let page = await this.call<T[]>('GET', path, { query });
+    let page = await this.call<T[]>('GET', path, { query, forWrite });
     for (let n = 1; ; n++) {
       if (!Array.isArray(page.data))
         throw new Error(`GET ${path}: Okta answered a list that is not an array`);
       all.push(...page.data);
       if (!page.next) return all;
       if (n >= MAX_PAGES) throw new Error(`GET ${path}: more than ${MAX_PAGES} pages; stopped`);
-      page = await this.call<T[]>('GET', page.next);
+      page = await this.call<T[]>('GET', page.next, { forWrite });
     }
   }
 }

@@ -56,7 +56,7 @@ export class Directory {
         continue;
       }
       try {
-        this.remember(await user(this.client, login), login);
+        this.remember(await user(this.client, login, true), login);
       } catch (e) {
         if (!(e instanceof OktaError && e.status === 404)) throw e;
         this.missing.set(login, this.missingHint(login));

@@ -141,20 +141,26 @@ export async function userRoles(client: OktaClient, userId: string): Promise<Rol
 }
 
 /** One user by id or login (strongly consistent, unlike search). */
-export async function user(client: OktaClient, idOrLogin: string): Promise<OktaUser> {
-  const { data } = await client.call<OktaUser>('GET', `/api/v1/users/${encodeURIComponent(idOrLogin)}`);
+export async function user(client: OktaClient, idOrLogin: string, forWrite = false): Promise<OktaUser> {
+  const { data } = await client.call<OktaUser>('GET', `/api/v1/users/${encodeURIComponent(idOrLogin)}`, {
+    forWrite,
+  });
   return data;
 }
 
-/** Users by login, fifty to a request (`search=profile.login eq … or …`). */
+/** Users by login, fifty to a request (`search=profile.login eq … or …`), for the grants that name them. */
 export async function usersByLogin(client: OktaClient, logins: readonly string[]): Promise<OktaUser[]> {
   const found: OktaUser[] = [];
   for (const batch of chunks(logins, TERMS_PER_QUERY))
     found.push(
-      ...(await client.list<OktaUser>('/api/v1/users', {
-        search: batch.map((login) => `profile.login eq ${quoted(login)}`).join(' or '),
-        limit: PAGE.users,
-      })),
+      ...(await client.list<OktaUser>(
+        '/api/v1/users',
+        {
+          search: batch.map((login) => `profile.login eq ${quoted(login)}`).join(' or '),
+          limit: PAGE.users,
+        },
+        true,
+      )),
     );
   return found;
 }

@@ -30,6 +30,15 @@ export class Writer {
     return m;
   }
 
+  /** The Okta user a grant names; a failure to look them up says what it was for. */
+  private async find(account: string, what: string) {
+    try {
+      return await this.directory.find(account);
+    } catch (e) {
+      throw translate(e, what, this.hint);
+    }
+  }
+
   private async send(method: string, route: string, what: string, body?: unknown) {
     try {
       return await this.client.call<unknown>(method, route, body === undefined ? {} : { body });
@@ -43,13 +52,10 @@ export class Writer {
     const { account, action } = changes[0]!;
     const group = this.state.groups.get(this.state.targets.get(changeKey(changes[0]!))!)!;
     if (action === 'grant') {
-      const u = await this.directory.find(account);
+      const what = `adding ${account} to Okta group ${group.name}`;
+      const u = await this.find(account, what);
       if (group.members.has(u.id)) return all(changes, 'unchanged');
-      await this.send(
-        'PUT',
-        path('groups', group.id, 'users', u.id),
-        `adding ${account} to Okta group ${group.name}`,
-      );
+      await this.send('PUT', path('groups', group.id, 'users', u.id), what);
       group.members.set(u.id, u);
       return all(changes, 'granted');
     }
@@ -77,10 +83,10 @@ export class Writer {
     const { account, action } = changes[0]!;
     const app = this.state.apps.get(this.state.targets.get(changeKey(changes[0]!))!)!;
     const mine = changes.map((c) => this.mapping(c));
-    const u =
-      action === 'grant' ? await this.directory.find(account) : this.state.users.get(account.toLowerCase());
-    const current = u ? app.users.get(u.id) : undefined;
     const what = `${action === 'grant' ? 'assigning' : 'unassigning'} ${account} ${action === 'grant' ? 'to' : 'from'} Okta app ${app.label}`;
+    const u =
+      action === 'grant' ? await this.find(account, what) : this.state.users.get(account.toLowerCase());
+    const current = u ? app.users.get(u.id) : undefined;
     if (action === 'grant') {
       const profile = granted(current?.profile, mine, account, app.label);
       if (!current) {
@@ -137,7 +143,7 @@ export class Writer {
     const role = this.mapping(change).role!;
     const { account } = change;
     if (change.action === 'grant') {
-      const u = await this.directory.find(account);
+      const u = await this.find(account, `giving ${account} the Okta admin role ${role}`);
       const roles = this.state.roles.get(u.id) ?? [];
       if (roles.some((r) => r.type === role && r.assignmentType !== 'GROUP'))
         return all([change], 'unchanged');
