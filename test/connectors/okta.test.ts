@@ -2,7 +2,19 @@ import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/reconcile/plan.js';
 import { commitAll } from '../helpers/git.js';
-import { accessRepo, apply, brief, cli, NOW, okta, org, PEOPLE, plan, writes } from '../helpers/okta-org.js';
+import {
+  accessRepo,
+  apply,
+  brief,
+  cli,
+  crowd,
+  NOW,
+  okta,
+  org,
+  PEOPLE,
+  plan,
+  writes,
+} from '../helpers/okta-org.js';
 import { writeTree } from '../helpers/repo.js';
 
 describe('okta connector through the CLI, against an Okta test server checked against Okta’s description', () => {
@@ -241,6 +253,29 @@ describe('okta connector: group rules, large groups, import', () => {
       expect(server.errors).toEqual([]);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('stops at the removal limits when every grant is deleted at once, and removes nobody', async () => {
+    const o = await crowd(60);
+    try {
+      expect((await apply(o, o.dir)).code).toBe(0);
+      rmSync(`${o.dir}/grants/okta`, { recursive: true });
+      writeTree(
+        {
+          'grants/okta/_app.yaml': `name: Okta\nconnector: { type: okta, orgUrl: '${o.server.url}' }\nentitlements:\n  - { id: crowd, kind: group, group: crowd }\n`,
+        },
+        o.dir,
+      );
+      commitAll(o.dir, 'everyone leaves');
+      const blocked = await plan(o, o.dir);
+      expect(blocked.changes).toHaveLength(60);
+      expect(blocked.blocked[0]).toBe('the plan removes 60 assignments, more than limits.maxRemovals (50)');
+      expect((await apply(o, o.dir)).code).not.toBe(0);
+      expect(o.group.members).toHaveLength(60);
+      expect(o.server.errors).toEqual([]);
+    } finally {
+      await o.server.stop();
     }
   });
 });
