@@ -11,7 +11,7 @@ export const NOW = '2026-11-27T12:00:00Z';
 export const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
 export const TOKEN = 'okta-test-token';
 
-/** An org: alice, bob, carol and mallory; bob is in salesforce-users, mallory in engineering by hand. */
+/** An org: alice, bob (whose Okta login is not his email), carol and mallory; bob is in salesforce-users, mallory in engineering by hand. */
 export async function org() {
   const clock = new RunningClock(TEST_NOW);
   const server = new OktaServer(clock);
@@ -41,7 +41,7 @@ ${extra}`;
 
 export const PEOPLE = `people:
   - { id: alice, name: Alice, email: alice@example.com }
-  - { id: bob, name: Bob, email: bob@example.com }
+  - { id: bob, name: Bob, email: robert@example.com, accounts: { okta: bob@example.com } }
   - { id: carol, name: Carol, email: Carol@Example.com }
   - { id: dan, name: Dan, email: dan@example.com }
   - { id: mallory, name: Mallory, email: mallory@example.com }
