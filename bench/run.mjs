@@ -335,6 +335,27 @@ if (!only || only === 'ldap') {
   console.log('');
 }
 
+if (!only || only === 'okta') {
+  console.log(
+    "okta: 5,000 people in 100 groups (two groups each) against the Okta test server at Okta's published Workforce limits, iden using half of each bucket",
+  );
+  const r = child('okta-child.mjs');
+  const line = (name, run, floor) =>
+    console.log(
+      `  ${name}: ${run.changes} changes (${run.failed} failed), ${run.calls} calls (${run.observeCalls} to observe, ${run.lookups} user lookups, ${run.writes} writes), minimum ${run.minimum} (${floor}): ${run.calls === run.minimum ? 'met' : 'MISSED'}; ${run.minutes.toFixed(1)} min at the published limits (computed), ${(run.realMs / 1000).toFixed(1)} s on loopback`,
+    );
+  line(
+    'first apply',
+    r.first,
+    'group searches, one page of members per group, the rules, a search per 50 logins, one write per membership',
+  );
+  line('nothing to do', r.second, 'the reads alone');
+  line('1% move group', r.churn, 'the reads, one write per change');
+  console.log(
+    `  ${r.errors} requests or responses off Okta's description; writes to /api/v1/groups at ${r.groupLimit / 2} a minute: ${((2 * r.people) / (r.groupLimit / 2)).toFixed(0)} min for ${2 * r.people} memberships\n`,
+  );
+}
+
 if (!only || only === 'serve') {
   console.log('serve: 20 grants starting or ending 2 s apart, one embedded PostgreSQL app');
   const { lateness, timers, runs } = child('serve-child.mjs');

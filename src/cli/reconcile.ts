@@ -70,6 +70,7 @@ export async function begin(
         throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
     },
     onNotice: (text) => io.stderr(`notice: ${text}\n`),
+    clock: io.clock,
   });
   return { run, style: { color: io.interactive && !io.env.NO_COLOR, zone: run.zone } };
 }

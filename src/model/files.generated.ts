@@ -61,9 +61,9 @@ entitlements: {
  */
 id: string
 /**
- * What sort of access it is.
+ * What sort of access it is: a group membership, a role, a permission, or an assignment to an app (an identity provider's app, such as an Okta app).
  */
-kind: ("group" | "role" | "permission")
+kind: ("group" | "role" | "permission" | "app")
 /**
  * What the entitlement gives, for people choosing it.
  */

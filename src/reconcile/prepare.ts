@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
+import type { Clock } from '../model/clock.js';
 import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
@@ -38,6 +39,8 @@ export interface PrepareOptions {
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
+  /** Where connectors read the time and wait (rate-limit resets): the run's clock. */
+  clock?: Clock;
 }
 
 export interface Prepared {
@@ -141,6 +144,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 : {}),
               stillGranted: sharing(app.id),
               people: directory,
+              ...(options.clock ? { clock: options.clock } : {}),
             },
           );
           const open = session;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
 import { loadCommitted } from '../git/committed.js';
+import type { Clock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from './lock.js';
@@ -30,6 +31,8 @@ export interface RunRequest {
   /** Checked once the repository is read: throws to refuse the run (an unknown --app). */
   check?: (repo: AccessRepo) => void;
   onNotice: (text: string) => void;
+  /** The run's clock, which connectors wait on. */
+  clock?: Clock;
 }
 
 export interface Run {
@@ -81,6 +84,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(removals ? { repositoryRemovals: removals } : {}),
       ...(request.retry ? { retryOptions: { retry: request.retry } } : {}),
       onNotice: request.onNotice,
+      ...(request.clock ? { clock: request.clock } : {}),
     });
     return {
       repo,
