@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
+import type { Clock } from '../model/clock.js';
 import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
@@ -35,6 +36,8 @@ export interface PrepareOptions {
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
+  /** The clock connectors pace and time their requests by; absent: the system clock. */
+  clock?: Clock;
 }
 
 export interface Prepared {
@@ -112,8 +115,14 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           ]),
           retired,
         });
-        for (const a of desired(input.grants, at))
+        const fold = (account: string) =>
+          connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
+        const grantedTo = new Map<string, Set<string>>();
+        for (const a of desired(input.grants, at)) {
           wanted.push(`${a.app}\u0000${a.account}\u0000${target(a)}`);
+          const key = fold(a.account);
+          grantedTo.set(key, (grantedTo.get(key) ?? new Set()).add(target(a)));
+        }
         if (!app.value || validation.filesWithErrors.has(app.file) || !connector) {
           return { ...input, skip: { reason: `${app.file} does not validate`, error: true } };
         }
@@ -135,7 +144,9 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                 : {}),
               stillGranted: sharing(app.id),
+              grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
               people: directory,
+              ...(options.clock ? { clock: options.clock } : {}),
             },
           );
           const open = session;
