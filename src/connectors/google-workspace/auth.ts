@@ -77,6 +77,8 @@ export class TokenSource {
   requests = 0;
   private current: { token: string; until: number } | undefined;
   private pending: Promise<string> | undefined;
+  /** The endpoint refused the key: asking again would only be refused again, so it is not asked. */
+  private refused: CredentialsRefused | undefined;
 
   constructor(
     private readonly key: ServiceAccountKey,
@@ -91,6 +93,7 @@ export class TokenSource {
   ) {}
 
   async token(): Promise<string> {
+    if (this.refused) throw this.refused;
     const now = this.options.clock.now();
     if (this.current && this.current.until - RENEW_BEFORE_MS > now) return this.current.token;
     this.pending ??= this.fetch(now).finally(() => {
@@ -138,8 +141,9 @@ export class TokenSource {
     const code = typeof body.error === 'string' ? body.error : `HTTP ${response.status}`;
     const description =
       typeof body.error_description === 'string' ? `: ${body.error_description.slice(0, 200)}` : '';
-    throw new CredentialsRefused(
+    this.refused = new CredentialsRefused(
       `the token endpoint refused service account ${this.key.clientEmail} acting as ${subject} (${code}${description}): check the key in ${this.options.variable}, and that domain-wide delegation gives its client id the scopes ${scopes.join(', ')}`,
     );
+    throw this.refused;
   }
 }

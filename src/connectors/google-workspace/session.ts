@@ -22,16 +22,18 @@ import { type GroupMember, listAssignments, listMembers } from './read.js';
  * of changes is a handful of HTTP requests, paced within Google's quota.
  */
 export class GoogleWorkspaceSession implements Session {
-  readonly concurrency: number;
+  /**
+   * Every step at once: each only queues its request, and the client sends
+   * the queue a full batch at a time per API, within the API's pace. Once
+   * the token endpoint refuses the key, the rest fail at once, unsent.
+   */
+  readonly concurrency = Number.POSITIVE_INFINITY;
   readonly notices: string[] = [];
 
   constructor(
     private readonly ctx: OpContext,
     private readonly customer: string | undefined,
-  ) {
-    // Steps that run at once share a batch: as many at once as a batch holds.
-    this.concurrency = ctx.client.batchSize;
-  }
+  ) {}
 
   private notice(text: string): void {
     if (!this.notices.includes(text)) this.notices.push(text);
@@ -93,8 +95,8 @@ export class GoogleWorkspaceSession implements Session {
 
   /**
    * One step per request: a person's changes in one group together (one
-   * membership, one role), each tier change alone. Steps of a phase run at
-   * once, so their requests share batch requests.
+   * membership, one role), each tier change alone. The steps of a phase run
+   * at once, so their requests share batch requests, both APIs busy together.
    */
   steps(changes: Change[]): Step[] {
     const { ctx } = this;
