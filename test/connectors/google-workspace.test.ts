@@ -536,6 +536,68 @@ describe('google-workspace connector: adoption and seats', () => {
     }
   });
 
+  it('skips the app, saying why, when a group does not exist, a mapping is doubled, or tiers lack the customer', async () => {
+    const { server, env } = await google();
+    try {
+      server.workspace.groups.delete('design@acme.com');
+      const dir = accessRepo(server, {});
+      const skipped = async () => (await plan(dir, env)).skipped.map((s) => s.reason);
+      expect(await skipped()).toEqual([
+        "cannot observe: cannot read the Google Workspace: reading the members of design@acme.com: Google answered 404 notFound: Resource Not Found: groupKey; correct the group's address, or the tier's productId and skuId, in _app.yaml",
+      ]);
+      server.workspace.addGroup('design@acme.com');
+      writeFileSync(
+        join(dir, 'grants/gws/_app.yaml'),
+        appYaml(server)
+          .replace('  customer: C0iden42\n', '')
+          .replace(
+            'entitlements:\n',
+            'entitlements:\n  - { id: oncall, kind: group, group: ENG-ONCALL@acme.com }\n',
+          ),
+      );
+      commitAll(dir, 'doubled');
+      expect(await skipped()).toEqual([
+        'cannot observe: entitlements oncall and eng-oncall both give the MEMBER role in eng-oncall@acme.com: each must be its own',
+      ]);
+      writeFileSync(join(dir, 'grants/gws/_app.yaml'), appYaml(server).replace('  customer: C0iden42\n', ''));
+      commitAll(dir, 'no customer');
+      expect((await skipped())[0]).toContain(
+        'the app declares tiers, and the License Manager lists licences only by customer: set connector.customer',
+      );
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('takes a mapping _app.yaml no longer declares from whoever holds it, unless only its letter case changed', async () => {
+    const { server, env } = await google();
+    try {
+      const dir = accessRepo(server, { alice: 'permissions: [eng-oncall, design]\nlicense: starter\n' });
+      expect((await apply(dir, env)).code).toBe(0);
+      // design is no longer offered (and alice's grant no longer names it); eng-oncall's address is respelt.
+      writeFileSync(
+        join(dir, 'grants/gws/_app.yaml'),
+        appYaml(server)
+          .replace('  - { id: design, kind: group, group: design@acme.com }\n', '')
+          .replace('group: eng-oncall@acme.com }', 'group: ENG-ONCALL@ACME.COM }'),
+      );
+      writeTree(
+        { 'grants/gws/alice.yaml': 'user: alice\napp: gws\npermissions: [eng-oncall]\nlicense: starter\n' },
+        dir,
+      );
+      commitAll(dir, 'design is retired');
+      expect(brief(await plan(dir, env))).toEqual(['revoke alice design@retired-2 retired']);
+      expect((await apply(dir, env)).code).toBe(0);
+      expect(server.workspace.members('design@acme.com')).toEqual([]);
+      expect(server.workspace.members('eng-oncall@acme.com')).toEqual(['alice@acme.com MEMBER']);
+      expect(brief(await plan(dir, env))).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("counts the licences Google has assigned against a tier's seats", async () => {
     const { server, env } = await google();
     try {

@@ -14,21 +14,49 @@ export const rank = (role: Role | undefined): number => ROLES.indexOf(role ?? 'M
 export const roleOf = (e: GoogleWorkspaceEntitlement): Role => e.role ?? 'MEMBER';
 export const groupOf = (e: GoogleWorkspaceEntitlement): string => e.group.toLowerCase();
 
-/** Mappings that would make what someone holds ambiguous: one role of a group twice, one SKU twice. */
+/** What a mapping names in Google: a role of a group, or a SKU. */
+const entitlementKey = (e: GoogleWorkspaceEntitlement) => `${groupOf(e)} ${roleOf(e)}`;
+const licenseKey = (l: GoogleWorkspaceLicense) => `${l.productId}/${l.skuId}`;
+/** A mapping _app.yaml no longer declares, observed so its holders are revoked: its id is marked (`x@retired`). */
+const retired = (m: { id: string }) => m.id.includes('@');
+
+/**
+ * The mappings to observe: the declared ones, and the retired ones that name
+ * something else in Google. A retired mapping naming what a declared one
+ * names (the group's address written in other letter case) is the same
+ * access, not access to take away.
+ */
+export function effective(
+  entitlements: readonly GoogleWorkspaceEntitlement[],
+  licenses: readonly GoogleWorkspaceLicense[],
+): { entitlements: GoogleWorkspaceEntitlement[]; licenses: GoogleWorkspaceLicense[] } {
+  const keep = <T extends { id: string }>(items: readonly T[], key: (item: T) => string) => {
+    const seen = new Set(items.filter((i) => !retired(i)).map(key));
+    return items.filter((i) => {
+      if (!retired(i)) return true;
+      if (seen.has(key(i))) return false;
+      seen.add(key(i));
+      return true;
+    });
+  };
+  return { entitlements: keep(entitlements, entitlementKey), licenses: keep(licenses, licenseKey) };
+}
+
+/** Declared mappings that would make what someone holds ambiguous: one role of a group twice, one SKU twice. */
 export function ambiguities(
   entitlements: readonly GoogleWorkspaceEntitlement[],
   licenses: readonly GoogleWorkspaceLicense[],
 ): string[] {
   const found: string[] = [];
   const seen = new Map<string, string>();
-  for (const e of entitlements) {
-    const key = `${groupOf(e)} ${roleOf(e)}`;
+  for (const e of entitlements.filter((m) => !retired(m))) {
+    const key = entitlementKey(e);
     const other = seen.get(key);
     if (other) found.push(`entitlements ${other} and ${e.id} both give the ${roleOf(e)} role in ${e.group}`);
     else seen.set(key, e.id);
   }
-  for (const l of licenses) {
-    const key = `sku ${l.productId}/${l.skuId}`;
+  for (const l of licenses.filter((m) => !retired(m))) {
+    const key = `sku ${licenseKey(l)}`;
     const other = seen.get(key);
     if (other) found.push(`tiers ${other} and ${l.id} both name ${l.productId}/${l.skuId}`);
     else seen.set(key, l.id);

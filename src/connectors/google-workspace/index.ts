@@ -2,6 +2,7 @@ import { systemClock } from '../../model/clock.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http.js';
 import { type AppSpec, type ConnectorContext, type Session, typed } from '../types.js';
 import { GOOGLE_TOKEN_URI, parseKey, TokenSource } from './auth.js';
+import { effective } from './held.js';
 import { DEFAULT_CREDENTIALS_ENV } from './meta.js';
 import { Pacer } from './pacer.js';
 import { GoogleWorkspaceSession } from './session.js';
@@ -27,11 +28,9 @@ const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
 /** Opens a session on the Workspace: the key from the environment, tokens on demand, nothing read yet. */
 export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
-  const { connector, entitlements, licenses } = typed<
-    GoogleWorkspaceConnector,
-    GoogleWorkspaceEntitlement,
-    GoogleWorkspaceLicense
-  >(app);
+  const settings = typed<GoogleWorkspaceConnector, GoogleWorkspaceEntitlement, GoogleWorkspaceLicense>(app);
+  const { connector } = settings;
+  const { entitlements, licenses } = effective(settings.entitlements, settings.licenses);
   const variable = connector.credentialsEnv ?? DEFAULT_CREDENTIALS_ENV;
   const key = parseKey(context.env[variable] ?? '', variable);
   const clock = context.clock ?? systemClock;

@@ -40,7 +40,10 @@ async function pages(
     const answer: Answer = await client.call(api, { ...call, query: { ...call.query, pageToken } });
     count++;
     if (answer.status !== 200) {
-      if (answer.status === 404) throw new TerminalError(`${what}: ${describe(answer)}`);
+      if (answer.status === 404)
+        throw new TerminalError(
+          `${what}: ${describe(answer)}; correct the group's address, or the tier's productId and skuId, in _app.yaml`,
+        );
       throw failure(answer, what, adminEmail);
     }
     onPage(answer.body);
