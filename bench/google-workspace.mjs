@@ -147,6 +147,7 @@ console.log(
     first,
     second,
     minimum,
+    directoryUnits: GROUPS + PEOPLE,
     floorMs: quotaFloorMs(GROUPS + PEOPLE),
     errors: server.errors.length,
   }),

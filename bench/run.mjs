@@ -323,7 +323,7 @@ if (!only || only === 'google-workspace') {
   row('first apply (nothing held yet)', r.first, r.minimum.first);
   row('next plan (nothing to change)', r.second, r.minimum.second);
   console.log(
-    `  quota floor for the first apply's ${5100} Directory requests at 2,400 a minute: ${fmt(r.floorMs)}; responses off the description: ${r.errors}\n`,
+    `  quota floor for the first apply's ${r.directoryUnits.toLocaleString('en')} Directory API requests at 2,400 a minute: ${fmt(r.floorMs)}; requests or responses off the description: ${r.errors}\n`,
   );
 }
 
