@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -13,11 +13,11 @@ import {
   FAST,
   google,
   NOW,
+  newRepo,
   plan,
   SERVICE_ACCOUNT,
   STARTER,
 } from '../helpers/google-setup.js';
-import { writeTree } from '../helpers/repo.js';
 
 describe('google-workspace connector at scale and under faults', () => {
   it('reads a group of 2,000 members page by page, adds to it in one batch, and stops a mass removal', async () => {
@@ -27,14 +27,16 @@ describe('google-workspace connector at scale and under faults', () => {
       const ids = Array.from({ length: 2000 }, (_, i) => `p${String(i).padStart(4, '0')}`);
       for (const id of ids) w.addUser(`${id}@acme.com`);
       for (const id of ids.slice(0, 1990)) w.setMember('eng-oncall@acme.com', `${id}@acme.com`);
-      const dir = writeTree({
-        'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@acme.com }\n`).join('')}`,
-        'grants/gws/_app.yaml': appYaml(server).replace(/licenses:[\s\S]*$/, ''),
-        ...Object.fromEntries(
-          ids.map((id) => [`grants/gws/${id}.yaml`, `user: ${id}\napp: gws\npermissions: [eng-oncall]\n`]),
-        ),
-      });
-      commitAll(dir, '2,000 people on call');
+      const dir = newRepo(
+        {
+          'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@acme.com }\n`).join('')}`,
+          'grants/gws/_app.yaml': appYaml(server).replace(/licenses:[\s\S]*$/, ''),
+          ...Object.fromEntries(
+            ids.map((id) => [`grants/gws/${id}.yaml`, `user: ${id}\napp: gws\npermissions: [eng-oncall]\n`]),
+          ),
+        },
+        '2,000 people on call',
+      );
       const run = await apply(dir, env);
       expect(run.stdout).toContain('Applied: 10 granted, 0 revoked, 0 unchanged, 0 failed.');
       // Ten pages of 200 (the most members.list gives), the other groups' first page shared with them;
@@ -77,26 +79,24 @@ describe('google-workspace connector at scale and under faults', () => {
     try {
       const ids = Array.from({ length: 15 }, (_, i) => `q${i}`);
       for (const id of ids) server.workspace.addUser(`${id}@acme.com`);
-      const dir = writeTree({
-        'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@acme.com }\n`).join('')}`,
-        'grants/gws/_app.yaml': appYaml(server),
-        ...Object.fromEntries(
-          ids.map((id) => [
-            `grants/gws/${id}.yaml`,
-            `user: ${id}\napp: gws\npermissions: [design]\nlicense: starter\n`,
-          ]),
-        ),
-      });
-      // Fifteen starters: more than the tier's five seats, so the repository says how many.
-      writeFileSync(
-        join(dir, 'grants/gws/_app.yaml'),
-        appYaml(server).replace(
-          'seats: 5, productId: Google-Apps, skuId: "1010020027"',
-          'seats: 15, productId: Google-Apps, skuId: "1010020027"',
-        ),
-      );
+      // Fifteen on Starter: the tier has fifteen seats, and Google fifteen licences.
       server.workspace.skus.get(`Google-Apps/${STARTER}`)!.bought = 15;
-      commitAll(dir, 'fifteen people');
+      const dir = newRepo(
+        {
+          'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@acme.com }\n`).join('')}`,
+          'grants/gws/_app.yaml': appYaml(server).replace(
+            'seats: 5, productId: Google-Apps, skuId: "1010020027"',
+            'seats: 15, productId: Google-Apps, skuId: "1010020027"',
+          ),
+          ...Object.fromEntries(
+            ids.map((id) => [
+              `grants/gws/${id}.yaml`,
+              `user: ${id}\napp: gws\npermissions: [design]\nlicense: starter\n`,
+            ]),
+          ),
+        },
+        'fifteen people',
+      );
       const run = await apply(dir, env);
       expect(run.stdout).toContain('Applied: 30 granted, 0 revoked, 0 unchanged, 0 failed.');
       // Each write once, and again only the ten refused.

@@ -11,6 +11,7 @@ import {
   FAST,
   google,
   NOW,
+  newRepo,
   plan,
   STANDARD,
   STARTER,
@@ -187,12 +188,14 @@ describe('google-workspace connector through the CLI, against a loopback Google'
     const { server, env } = await google();
     try {
       server.workspace.users.get('carol@acme.com')!.aliases.push('carol.n@acme.com');
-      const dir = writeTree({
-        'grants/_people.yaml': 'people:\n  - { id: carol, name: Carol, email: carol.n@acme.com }\n',
-        'grants/gws/_app.yaml': appYaml(server).replace(/licenses:[\s\S]*$/, ''),
-        'grants/gws/carol.yaml': 'user: carol\napp: gws\npermissions: [design]\n',
-      });
-      commitAll(dir, 'carol by her alias');
+      const dir = newRepo(
+        {
+          'grants/_people.yaml': 'people:\n  - { id: carol, name: Carol, email: carol.n@acme.com }\n',
+          'grants/gws/_app.yaml': appYaml(server).replace(/licenses:[\s\S]*$/, ''),
+          'grants/gws/carol.yaml': 'user: carol\napp: gws\npermissions: [design]\n',
+        },
+        'carol by her alias',
+      );
       const first = await apply(dir, env);
       expect(first.stderr).toContain(
         'notice: gws: carol.n@acme.com is another address (an alias) of carol@acme.com, whom Google added to design@acme.com: give accounts.gws: carol@acme.com in grants/_people.yaml',

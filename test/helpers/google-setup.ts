@@ -3,7 +3,7 @@ import type { Plan } from '../../src/reconcile/plan.js';
 import { runCli } from './cli.js';
 import { commitAll } from './git.js';
 import { type Faults, GoogleServer } from './google-server.js';
-import { writeTree } from './repo.js';
+import { type FileTree, writeTree } from './repo.js';
 
 export const NOW = '2026-11-27T12:00:00Z';
 /** Waits shortened by injection: a Retry-After of a second is waited a few milliseconds. */
@@ -69,19 +69,31 @@ export const PEOPLE = `people:
   - { id: zed, name: Zed, email: zed@gmail.com }
 `;
 
-export function accessRepo(server: GoogleServer, grants: Record<string, string>, extra = '') {
-  const dir = writeTree({
-    'grants/_people.yaml': PEOPLE,
-    'grants/gws/_app.yaml': appYaml(server, extra),
-    ...Object.fromEntries(
-      Object.entries(grants).map(([user, body]) => [
-        `grants/gws/${user}.yaml`,
-        `user: ${user}\napp: gws\n${body}`,
-      ]),
-    ),
-  });
-  commitAll(dir, 'google workspace access');
+/**
+ * A new access repository of these files, committed: every repository these
+ * tests plan and apply is made here, so what all of them need (settings)
+ * is said once.
+ */
+export function newRepo(tree: FileTree, message: string): string {
+  const dir = writeTree(tree);
+  commitAll(dir, message);
   return dir;
+}
+
+export function accessRepo(server: GoogleServer, grants: Record<string, string>, extra = '') {
+  return newRepo(
+    {
+      'grants/_people.yaml': PEOPLE,
+      'grants/gws/_app.yaml': appYaml(server, extra),
+      ...Object.fromEntries(
+        Object.entries(grants).map(([user, body]) => [
+          `grants/gws/${user}.yaml`,
+          `user: ${user}\napp: gws\n${body}`,
+        ]),
+      ),
+    },
+    'google workspace access',
+  );
 }
 
 export const brief = (p: Plan) =>
