@@ -356,6 +356,22 @@ if (!only || only === 'okta') {
   );
 }
 
+if (!only || only === 'google-workspace') {
+  console.log(
+    'google-workspace: 5,000 people in 100 groups (50 each), each with a licence, against the loopback Google (every request checked against the Discovery documents)',
+  );
+  const r = child('google-workspace.mjs');
+  const row = (name, run, min) =>
+    console.log(
+      `  ${name}: ${run.changes} changes (${run.failed} failed); ${run.total.units} API requests as Google counts them (${run.observe.units} to read), minimum ${min.units}: ${verdict(run.total.units === min.units)}; ${run.total.http} HTTP requests (batches of up to 1,000), minimum ${min.http}: ${verdict(run.total.http === min.http)}; paced wall time at 2,400 requests a minute per API ${fmt(run.pacedMs)} (computed on a virtual clock), ${fmt(run.ms)} on loopback`,
+    );
+  row('first apply (nothing held yet)', r.first, r.minimum.first);
+  row('next plan (nothing to change)', r.second, r.minimum.second);
+  console.log(
+    `  quota floor for the first apply's ${r.directoryUnits.toLocaleString('en')} Directory API requests at 2,400 a minute: ${fmt(r.floorMs)}; requests or responses off the description: ${r.errors}\n`,
+  );
+}
+
 if (!only || only === 'serve') {
   console.log('serve: 20 grants starting or ending 2 s apart, one embedded PostgreSQL app');
   const { lateness, timers, runs } = child('serve-child.mjs');

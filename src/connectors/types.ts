@@ -27,6 +27,13 @@ export interface ConnectorContext {
    * instant: one decision for everything the apps share.
    */
   stillGranted?: (account: string) => boolean;
+  /**
+   * What the repository gives the account in this app at the run's instant,
+   * as targets (`e:<entitlement>`, `l:<tier>`): lets a step that takes one
+   * thing away keep what the person still holds, such as a lower role in the
+   * same group that their higher role already gave them.
+   */
+  grantedTo?: (account: string) => ReadonlySet<string>;
   /** The directory (_people.yaml), by person id: names and emails for the accounts a connector creates. */
   people?: ReadonlyMap<string, Person>;
   /**

@@ -120,8 +120,14 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           ]),
           retired,
         });
-        for (const a of desired(input.grants, at))
+        const fold = (account: string) =>
+          connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
+        const grantedTo = new Map<string, Set<string>>();
+        for (const a of desired(input.grants, at)) {
           wanted.push(`${a.app}\u0000${a.account}\u0000${target(a)}`);
+          const key = fold(a.account);
+          grantedTo.set(key, (grantedTo.get(key) ?? new Set()).add(target(a)));
+        }
         if (!app.value || validation.filesWithErrors.has(app.file) || !connector) {
           return { ...input, skip: { reason: `${app.file} does not validate`, error: true } };
         }
@@ -143,6 +149,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                 : {}),
               stillGranted: sharing(app.id),
+              grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
               people: directory,
               ...(options.clock ? { clock: options.clock } : {}),
             },
