@@ -47,7 +47,7 @@ name: string
  */
 connector: {
 /**
- * The connector: the name of a folder under src/connectors (postgres, github and scim ship with iden).
+ * The connector: the name of a folder under src/connectors (postgres, github, scim and entra ship with iden).
  */
 type: string
 [k: string]: unknown
@@ -61,9 +61,9 @@ entitlements: {
  */
 id: string
 /**
- * What sort of access it is.
+ * What sort of access it is: group, role, permission, or app-role (an app role of an enterprise app, entra).
  */
-kind: ("group" | "role" | "permission")
+kind: ("group" | "role" | "permission" | "app-role")
 /**
  * What the entitlement gives, for people choosing it.
  */
