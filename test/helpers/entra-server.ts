@@ -51,6 +51,10 @@ export class EntraServer {
   /** Every form sent to the token endpoint, to check what was sent. */
   readonly tokenForms: URLSearchParams[] = [];
   url = '';
+  /** Every access token issued, to check none is ever printed. */
+  readonly issued: string[] = [];
+  /** After this many Graph calls, the app's secret is removed and its tokens revoked (an admin rotated it mid-run). */
+  rotateAfter: number | undefined;
   private readonly faults: Fault[] = [];
   private hangs = 0;
   private readonly hanging: ServerResponse[] = [];
@@ -98,6 +102,16 @@ export class EntraServer {
     this.faults.push({ ...fault });
   }
 
+  /** Injected faults not yet used up (a test checks its faults all happened). */
+  get unusedFaults(): number {
+    return this.faults.reduce((n, f) => n + f.times, 0) + this.hangs;
+  }
+
+  /** No more injected faults. */
+  heal(): void {
+    this.faults.length = 0;
+  }
+
   /** The next `times` calls to Graph are never answered. */
   hang(times: number): void {
     this.hangs += times;
@@ -126,6 +140,10 @@ export class EntraServer {
       return send(odataError(404, 'NotFound', 'not found'));
     }
     this.graphCalls++;
+    if (this.rotateAfter !== undefined && this.graphCalls > this.rotateAfter) {
+      this.secrets.clear();
+      this.tokens.clear();
+    }
     if (this.hangs > 0) {
       this.hangs--;
       this.hanging.push(res);
@@ -316,6 +334,7 @@ export class EntraServer {
       );
     const token = randomBytes(32).toString('base64url');
     this.tokens.set(token, Date.now() + 3_599_000);
+    this.issued.push(token);
     return {
       status: 200,
       body: { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token },

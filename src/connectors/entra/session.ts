@@ -57,7 +57,7 @@ export class EntraSession implements Session {
       return held;
     } catch (e) {
       if (e instanceof TransientError) throw e;
-      throw new ObserveError(`cannot read Entra: ${(e as Error).message}`, { cause: e });
+      throw new ObserveError((e as Error).message, { cause: e });
     }
   }
 
