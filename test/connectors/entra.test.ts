@@ -1,104 +1,22 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Plan } from '../../src/reconcile/plan.js';
-import { selfSigned } from '../helpers/certificate.js';
 import { runCli } from '../helpers/cli.js';
-import { CLIENT_ID, EntraServer, TENANT } from '../helpers/entra-server.js';
-import type { App, Group, Sku } from '../helpers/entra-tenant.js';
+import { EntraServer } from '../helpers/entra-server.js';
+import {
+  accessRepo,
+  apply,
+  appYaml,
+  brief,
+  connector,
+  env,
+  FAST,
+  NOW,
+  plan,
+  world,
+} from '../helpers/entra-world.js';
 import { commitAll } from '../helpers/git.js';
 import { writeTree } from '../helpers/repo.js';
-
-const NOW = '2026-11-27T12:00:00Z';
-/** Waits shortened by injection: a Retry-After of a second is waited a few milliseconds. */
-const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
-const SECRET = 's3cret-Value~1';
-
-interface World {
-  server: EntraServer;
-  vpn: Group;
-  finance: Group;
-  salesforce: App;
-  e3: Sku;
-  e5: Sku;
-}
-
-/**
- * A tenant: alice (UPN = email), bob (UPN differs: accounts.m365 names it),
- * carol (UPN differs, found by her mail), mallory (no person); groups VPN
- * Users and Finance, the Salesforce enterprise app with roles Admin and
- * User, and the products SPE_E3 (10 seats) and SPE_E5 (5 seats).
- */
-async function world(): Promise<World> {
-  const server = await new EntraServer().start();
-  const t = server.tenant;
-  t.addUser('alice@contoso.com');
-  t.addUser('bob.okafor@contoso.com', { mail: 'bob@contoso.com' });
-  t.addUser('c.nguyen@contoso.com', { mail: 'carol@contoso.com' });
-  t.addUser('mallory@contoso.com');
-  return {
-    server,
-    vpn: t.addGroup('VPN Users'),
-    finance: t.addGroup('Finance'),
-    salesforce: t.addApp('Salesforce', ['Admin', 'User']),
-    e3: t.addSku('SPE_E3', 10),
-    e5: t.addSku('SPE_E5', 5),
-  };
-}
-
-function connector(server: EntraServer, extra = ''): string {
-  return `{ type: entra, tenantId: ${TENANT}, clientId: ${CLIENT_ID}, clientSecretEnv: ENTRA_SECRET, tokenUrl: '${server.tokenUrl}', graphUrl: '${server.graphUrl}'${extra} }`;
-}
-
-function appYaml(w: World, extra = ''): string {
-  return `name: Microsoft 365
-connector: ${connector(w.server)}
-entitlements:
-  - { id: vpn, kind: group, group: VPN Users }
-  - { id: finance, kind: group, group: ${w.finance.id} }
-  - { id: sf-admin, kind: app-role, enterpriseApp: Salesforce, appRole: Admin }
-  - { id: sf-user, kind: app-role, enterpriseApp: ${w.salesforce.appId}, appRole: user }
-licenses:
-  - { id: e3, seats: 10, sku: SPE_E3 }
-  - { id: e5, seats: 5, sku: ${w.e5.skuId} }
-${extra}`;
-}
-
-function accessRepo(w: World, files: Record<string, string | null> = {}, app = ''): string {
-  const dir = writeTree({
-    'grants/_people.yaml': `people:
-  - { id: alice, name: Alice Martin, email: alice@contoso.com }
-  - { id: bob, name: Bob Okafor, email: bob@example.com, accounts: { m365: bob.okafor@contoso.com } }
-  - { id: carol, name: Carol Nguyen, email: carol@contoso.com }
-  - { id: dave, name: Dave Ghost, email: dave@contoso.com }
-`,
-    'grants/m365/_app.yaml': appYaml(w, app),
-    'grants/m365/alice.yaml': 'user: alice\napp: m365\npermissions: [vpn, sf-admin]\nlicense: e3\n',
-    'grants/m365/bob.yaml': 'user: bob\napp: m365\npermissions: [vpn, finance, sf-user]\nlicense: e5\n',
-    'grants/m365/carol.yaml':
-      'user: carol\napp: m365\npermissions: [finance]\nlicense: e3\nend: 2027-01-01\n',
-    ...files,
-  });
-  commitAll(dir, 'microsoft 365 access');
-  return dir;
-}
-
-const env: NodeJS.ProcessEnv = { ENTRA_SECRET: SECRET };
-const brief = (p: Plan) =>
-  p.changes.map((c) => `${c.action} ${c.user} ${c.entitlement ?? c.license} ${c.reason}`);
-
-async function plan(dir: string, at = NOW, environment = env): Promise<Plan & { stderr: string }> {
-  const result = await runCli(['plan', '--repo', dir, '--format', 'json', '--at', at], {
-    env: environment,
-    retry: FAST,
-  });
-  return { ...(JSON.parse(result.stdout) as Plan), stderr: result.stderr };
-}
-const apply = (dir: string, at = NOW, environment = env, ...extra: string[]) =>
-  runCli(['apply', '--repo', dir, '--at', at, '--yes', '--no-push', ...extra], {
-    env: environment,
-    retry: FAST,
-  });
 
 describe('entra connector through the CLI, against a loopback Entra ID that validates against Graph’s description', () => {
   it('grants groups, app roles and licences in batches; a user Entra lacks fails alone; a second plan is empty', async () => {
@@ -374,149 +292,6 @@ describe('entra connector through the CLI, against a loopback Entra ID that vali
       expect(mass.blocked[0]).toMatch(
         /^the plan removes 4286 assignments, more than limits\.maxRemovals \(50\)/,
       );
-      expect(server.errors).toEqual([]);
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('completes a run throttled mid-way (429 and 503 with Retry-After, a whole batch refused, a call never answered), each change once', async () => {
-    const server = await new EntraServer().start();
-    const t = server.tenant;
-    try {
-      const vpn = t.addGroup('VPN Users');
-      const e3 = t.addSku('SPE_E3', 100);
-      const ids = Array.from({ length: 60 }, (_, i) => `p${String(i).padStart(2, '0')}`);
-      for (const id of ids) t.addUser(`${id}@contoso.com`);
-      const dir = writeTree({
-        'grants/_people.yaml': `people:\n${ids.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@contoso.com }\n`).join('')}`,
-        'grants/m/_app.yaml': `name: M\nconnector: ${connector(server, ', timeoutMs: 1000')}\nentitlements:\n  - { id: vpn, kind: group, group: VPN Users }\nlicenses:\n  - { id: e3, seats: 100, sku: SPE_E3 }\n`,
-        ...Object.fromEntries(
-          ids.map((id) => [`grants/m/${id}.yaml`, `user: ${id}\napp: m\npermissions: [vpn]\nlicense: e3\n`]),
-        ),
-      });
-      commitAll(dir, 'sixty people');
-      // The first call to Graph is never answered; a read is unavailable once; seven writes are
-      // throttled from the 25th on, across two batches; the fourth batch is refused whole.
-      server.hang(1);
-      server.fail({ status: 503, on: 'read', after: 1, times: 1, retryAfter: 2 });
-      server.fail({ status: 429, on: 'write', after: 25, times: 7, retryAfter: 3 });
-      server.fail({ status: 429, on: 'batch', after: 4, times: 1, retryAfter: 1 });
-      const run = await apply(dir);
-      expect(run.stdout).toContain('Applied: 120 granted, 0 revoked, 0 unchanged, 0 failed.');
-      expect(server.unusedFaults).toBe(0);
-      expect(vpn.members.size).toBe(60);
-      expect(t.licensed(e3)).toHaveLength(60);
-      // Only what was not served is sent again: 120 writes served once each.
-      const writes = server.operations.filter((o) => o.startsWith('POST') || o.startsWith('DELETE'));
-      expect(writes).toHaveLength(120 + 7);
-      expect(brief(await plan(dir))).toEqual([]);
-      expect(server.errors).toEqual([]);
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('fails a licence grant whose product has no free seat, and one Graph refuses, each on its own; the rest go ahead', async () => {
-    const w = await world();
-    const { server } = w;
-    const t = server.tenant;
-    try {
-      // Two E3 licences bought, one already assigned to someone else: one left for alice and carol.
-      w.e3.enabled = 2;
-      t.addUser('erin@contoso.com').licenses.add(w.e3.skuId);
-      // bob has no usage location: Graph refuses to license him.
-      t.user('bob.okafor@contoso.com').usageLocation = null;
-      const run = await apply(accessRepo(w));
-      expect(run.code).toBe(1);
-      expect(run.stdout).toContain('Applied: 7 granted, 0 revoked, 0 unchanged, 2 failed.');
-      expect(run.stdout).toMatch(
-        /failed\s+carol\s+m365\s+e3 \(license\)\s+no free SPE_E3 licence for carol@contoso\.com: all 2 are assigned \(subscribedSkus\); free one or buy more/,
-      );
-      expect(run.stdout).toMatch(
-        /failed\s+bob\s+m365\s+e5 \(license\)\s+assigning licence SPE_E5 to bob\.okafor@contoso\.com: Graph answered 400 Request_BadRequest: License assignment cannot be done for user with invalid usage location\.; set the usage location of the user in Entra/,
-      );
-      expect(t.licensed(w.e3)).toEqual(['alice@contoso.com', 'erin@contoso.com']);
-      expect(t.licensed(w.e5)).toEqual([]);
-      expect(t.members(w.finance)).toEqual(['bob.okafor@contoso.com', 'c.nguyen@contoso.com']);
-      expect(server.errors).toEqual([]);
-    } finally {
-      await server.stop();
-    }
-  });
-
-  it('signs in with a certificate; refused credentials skip the app or stop its run, saying why, and no secret is ever printed', async () => {
-    const w = await world();
-    const { server } = w;
-    const said: string[] = [];
-    /** Everything a command printed (a plan's JSON holds its skip reasons): checked for secrets at the end. */
-    const heard = <T>(r: T) => {
-      said.push(JSON.stringify(r));
-      return r;
-    };
-    try {
-      const dir = accessRepo(w);
-      // A wrong secret: plan skips the app with Entra's AADSTS code and what to check.
-      const wrong = heard(await plan(dir, NOW, { ENTRA_SECRET: 'Wr0ng-Value~2' }));
-      expect(wrong.changes).toEqual([]);
-      expect(wrong.skipped[0]!.reason).toBe(
-        `cannot observe: Entra refused the credentials of app ${CLIENT_ID} in tenant ${TENANT} (401 invalid_client: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.); ENTRA_SECRET holds no valid client secret of the app (give the secret's Value, not its Secret ID)`,
-      );
-      server.expiredSecrets.add('0ld-Value~3');
-      const expired = heard(await plan(dir, NOW, { ENTRA_SECRET: '0ld-Value~3' }));
-      expect(expired.skipped[0]!.reason).toMatch(
-        /AADSTS7000222: The provided client secret keys for app '.*' are expired\.\); the client secret in ENTRA_SECRET has expired/,
-      );
-
-      // A certificate uploaded to the app registration: a client assertion signed with its key, x5t its thumbprint.
-      const uploaded = selfSigned('iden');
-      server.addCertificate(uploaded.certificate);
-      const byCertificate = appYaml(w).replace('clientSecretEnv: ENTRA_SECRET', 'certificateEnv: ENTRA_CERT');
-      writeTree({ 'grants/m365/_app.yaml': byCertificate }, dir);
-      commitAll(dir, 'sign in with a certificate');
-      const signed = heard(await apply(dir, NOW, { ENTRA_CERT: uploaded.pem }));
-      expect(signed.stdout).toContain('Applied: 9 granted, 0 revoked, 0 unchanged, 0 failed.');
-      const form = server.tokenForms.at(-1)!;
-      expect(form.get('client_secret')).toBeNull();
-      expect(form.get('client_assertion_type')).toBe(
-        'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      );
-      const other = selfSigned('not uploaded');
-      const unknown = heard(await plan(dir, NOW, { ENTRA_CERT: other.pem }));
-      expect(unknown.skipped[0]!.reason).toMatch(
-        /\(401 invalid_client: AADSTS700027: Client assertion contains an invalid signature\. .*\); the certificate in ENTRA_CERT is not one uploaded to the app registration/,
-      );
-      const garbled = heard(await plan(dir, NOW, { ENTRA_CERT: uploaded.privateKey }));
-      expect(garbled.skipped[0]!.reason).toMatch(
-        /^cannot observe: ENTRA_CERT does not hold a PEM certificate and its private key \(/,
-      );
-
-      // The secret is rotated mid-run: the app's remaining changes are not tried; nothing else is touched.
-      writeTree({ 'grants/m365/_app.yaml': appYaml(w) }, dir);
-      writeTree(
-        {
-          'grants/m365/alice.yaml':
-            'user: alice\napp: m365\npermissions: [vpn, finance, sf-user]\nlicense: e3\n',
-        },
-        dir,
-      );
-      commitAll(dir, 'back to the secret; alice gets more');
-      server.rotateAfter = server.graphCalls + 2;
-      const stopped = heard(await apply(dir));
-      expect(stopped.code).toBe(1);
-      expect(stopped.stdout).toMatch(
-        /failed\s+alice\s+m365\s+finance\s+Entra refused the credentials of app .* \(401 invalid_client: AADSTS7000215/,
-      );
-
-      const text = said.join('\n');
-      for (const secret of [SECRET, 'Wr0ng-Value~2', '0ld-Value~3', ...server.issued])
-        expect(text).not.toContain(secret);
-      for (const key of [uploaded.privateKey, other.privateKey])
-        expect(text).not.toContain(key.split('\n')[1]!);
-      for (const form of server.tokenForms) {
-        const assertion = form.get('client_assertion');
-        if (assertion) expect(text).not.toContain(assertion.split('.')[2]!);
-      }
       expect(server.errors).toEqual([]);
     } finally {
       await server.stop();

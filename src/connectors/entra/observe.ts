@@ -2,16 +2,14 @@ import type { Held } from '../types.js';
 import { crawl, ReadRefused } from './crawl.js';
 import type { Directory, EntraUser } from './directory.js';
 import type { Graph } from './graph.js';
+import { type LicensedUser, licenceHolders, type Seats, seats, skuReads } from './licences.js';
 import {
   type Assignment,
   appReads,
   type EntraGroup,
   findRole,
   groupReads,
-  type LicensedUser,
   type ServicePrincipal,
-  type SubscribedSku,
-  skuReads,
 } from './read.js';
 
 /** How an entitlement or tier maps onto Entra: a group, an app role of an enterprise app, or a product. */
@@ -22,14 +20,6 @@ export interface Mapping {
   app?: string;
   role?: string;
   sku?: string;
-}
-
-/** A product's seats as subscribedSkus counts them, kept current as the run assigns and frees them. */
-export interface Seats {
-  skuId: string;
-  name: string;
-  enabled: number;
-  consumed: number;
 }
 
 /** What observe found that the steps act on: object ids, members, assignments and seats. */
@@ -174,36 +164,4 @@ export async function observeScope(
     if (m.sku !== undefined) held.push(...licenceHolders(scope, directory, m, holders));
   }
   return { scope, held };
-}
-
-function seats(sku: SubscribedSku): Seats {
-  return {
-    skuId: sku.skuId.toLowerCase(),
-    name: sku.skuPartNumber ?? sku.skuId,
-    enabled: sku.prepaidUnits?.enabled ?? 0,
-    consumed: sku.consumedUnits ?? 0,
-  };
-}
-
-/** A product assigned directly is held; assigned only through a group, it is held through that group (external). */
-function licenceHolders(
-  scope: Scope,
-  directory: Directory,
-  m: Mapping,
-  holders: Map<string, LicensedUser[]>,
-): Held[] {
-  const { skuId } = scope.skus.get(m.sku!)!;
-  const direct = scope.licensed.get(skuId) ?? scope.licensed.set(skuId, new Set()).get(skuId)!;
-  const held: Held[] = [];
-  for (const user of holders.get(skuId) ?? []) {
-    const states = (user.licenseAssignmentStates ?? []).filter((s) => s.skuId?.toLowerCase() === skuId);
-    const groups = states.flatMap((s) => (s.assignedByGroup ? [s.assignedByGroup] : []));
-    const account = directory.accountOf(user);
-    if (states.length === 0 || groups.length < states.length) {
-      direct.add(user.id);
-      held.push({ account, license: m.id });
-    } else
-      held.push({ account, license: m.id, external: `group-based licensing (group ${groups.join(', ')})` });
-  }
-  return held;
 }

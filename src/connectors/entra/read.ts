@@ -34,17 +34,6 @@ export interface Assignment {
   principalDisplayName?: string | null;
 }
 
-export interface SubscribedSku {
-  skuId: string;
-  skuPartNumber?: string | null;
-  consumedUnits?: number | null;
-  prepaidUnits?: { enabled?: number | null };
-}
-
-export interface LicensedUser extends EntraUser {
-  licenseAssignmentStates?: { skuId?: string | null; assignedByGroup?: string | null }[];
-}
-
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isGuid = (text: string) => GUID.test(text);
 
@@ -52,7 +41,7 @@ export const isGuid = (text: string) => GUID.test(text);
 export const DEFAULT_ACCESS = '00000000-0000-0000-0000-000000000000';
 
 const GROUP_FIELDS = 'id,displayName,groupTypes,membershipRule,mailEnabled,onPremisesSyncEnabled';
-const PAGE = 999;
+export const PAGE = 999;
 
 /** Why a group cannot be a target, if it cannot: Graph cannot change its members. */
 export function refusal(group: EntraGroup): string | undefined {
@@ -226,60 +215,4 @@ export function findRole(app: ServicePrincipal, setting: string): AppRole {
   if (!role.allowedMemberTypes?.includes('User'))
     throw new ReadRefused(`app role ${JSON.stringify(setting)} of ${name} cannot be assigned to users`);
   return role;
-}
-
-/**
- * The tenant's products and their seats (one listing), and the users
- * holding each managed product. A product named by skuId has its holders
- * read at once; by part number, once the listing has given its id.
- */
-export function skuReads(
-  graph: Graph,
-  settings: readonly string[],
-  found: (setting: string, sku: SubscribedSku) => void,
-  holders: (skuId: string, users: LicensedUser[]) => void,
-): Read[] {
-  const permission = 'LicenseAssignment.Read.All';
-  const holderPages = (skuId: string) =>
-    pages<LicensedUser>(
-      graph,
-      `/users${query({
-        $filter: `assignedLicenses/any(x:x/skuId eq ${skuId.toLowerCase()})`,
-        $select: `${USER_FIELDS},licenseAssignmentStates`,
-        $top: PAGE,
-      })}`,
-      `reading who holds licence ${skuId}`,
-      (users) => holders(skuId.toLowerCase(), users),
-      { permission: 'User.Read.All' },
-    );
-  const skus: SubscribedSku[] = [];
-  const early = settings.filter(isGuid);
-  return [
-    pages<SubscribedSku>(
-      graph,
-      '/subscribedSkus',
-      "reading the tenant's licences",
-      (page) => skus.push(...page),
-      {
-        permission,
-        done: () => {
-          const later: Read[] = [];
-          for (const setting of settings) {
-            const key = setting.toLowerCase();
-            const sku = skus.find(
-              (s) => s.skuId.toLowerCase() === key || s.skuPartNumber?.toLowerCase() === key,
-            );
-            if (!sku)
-              throw new ReadRefused(
-                `the tenant has no licence ${JSON.stringify(setting)} (it has ${skus.map((s) => s.skuPartNumber ?? s.skuId).join(', ') || 'none'})`,
-              );
-            found(setting, sku);
-            if (!isGuid(setting)) later.push(holderPages(sku.skuId));
-          }
-          return later;
-        },
-      },
-    ),
-    ...early.map(holderPages),
-  ];
 }

@@ -1,7 +1,8 @@
 import type { Change, StepResult } from '../types.js';
 import type { Directory, EntraUser } from './directory.js';
 import { type GraphRequest, type GraphResponse, ok, said } from './graph.js';
-import { assignmentKey, type Mapping, type Scope, type Seats } from './observe.js';
+import type { Seats } from './licences.js';
+import { assignmentKey, type Mapping, type Scope } from './observe.js';
 
 /** A request ready to go, how to read its answer, and how to take back what preparing it reserved. */
 export interface Prepared {
