@@ -123,7 +123,7 @@ export class Directory {
               seen?.(user);
             }
           },
-          { permission: 'User.Read.All' },
+          { permission: 'User.ReadBasic.All' },
         ),
       );
     }
