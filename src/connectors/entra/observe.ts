@@ -74,7 +74,6 @@ export async function observeScope(
   };
   const assignments = new Map<string, Assignment[]>();
   const holders = new Map<string, LicensedUser[]>();
-  const skuOf = new Map<string, string>();
   await crawl(graph, [
     ...unique((m) => m.group).flatMap((setting) => {
       let id: string | undefined;
@@ -111,19 +110,20 @@ export async function observeScope(
       : skuReads(
           graph,
           unique((m) => m.sku),
-          (setting, sku) => {
-            const twin = [...skuOf].find(([s, id]) => id === sku.skuId.toLowerCase() && s !== setting);
-            if (twin)
-              throw new ReadRefused(
-                `tiers naming ${JSON.stringify(twin[0])} and ${JSON.stringify(setting)} are the same licence ${sku.skuPartNumber ?? sku.skuId}: one tier a licence`,
-              );
-            skuOf.set(setting, sku.skuId.toLowerCase());
-            scope.skus.set(setting, seats(sku));
-          },
+          (setting, sku) => scope.skus.set(setting, seats(sku)),
           (skuId, users) => holders.set(skuId, [...(holders.get(skuId) ?? []), ...users]),
         )),
   ]);
 
+  // One licence, one tier: a holder would otherwise hold two tiers at once.
+  const tiers = new Map<string, string>();
+  for (const m of mappings.filter((m) => m.sku !== undefined)) {
+    const { skuId, name } = scope.skus.get(m.sku!)!;
+    const other = tiers.get(skuId);
+    if (other)
+      throw new ReadRefused(`tiers ${other} and ${m.id} are the same licence ${name}: one tier a licence`);
+    tiers.set(skuId, m.id);
+  }
   for (const m of mappings.filter((m) => m.role !== undefined))
     scope.roles.set(m.id, findRole(scope.apps.get(m.app!)!, m.role!).id.toLowerCase());
   const managedRoles = new Set(scope.roles.values());

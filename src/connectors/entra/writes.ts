@@ -119,8 +119,8 @@ export function roleJob(ctx: WriteContext, change: Change): Job {
             (!grant && response.status === 404);
           if (!ok(response.status) && !already)
             return [failed(change, refusal(what, response, 'AppRoleAssignment.ReadWrite.All'))];
-          if (grant && !already)
-            ctx.scope.assignments.set(key, String((response.body as { id?: unknown })?.id));
+          const id = (response.body as { id?: unknown } | undefined)?.id;
+          if (grant && !already && typeof id === 'string') ctx.scope.assignments.set(key, id);
           if (!grant) ctx.scope.assignments.delete(key);
           return [already ? unchanged(change) : done(change)];
         },
