@@ -209,3 +209,56 @@ describe('entra connector under faults: throttling, timeouts, full licences, ref
     }
   });
 });
+
+describe('the loopback Entra server', () => {
+  it('refuses, and records, what Graph’s description does not allow', async () => {
+    const server = await new EntraServer().start();
+    try {
+      const form = {
+        client_id: CLIENT_ID,
+        scope: `${server.url}/.default`,
+        grant_type: 'client_credentials',
+      };
+      const token = (await (
+        await fetch(server.tokenUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ ...form, client_secret: SECRET }),
+        })
+      ).json()) as { access_token: string };
+      const call = async (method: string, path: string, body?: unknown) =>
+        (
+          await fetch(`${server.graphUrl}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          })
+        ).status;
+      const user = server.tenant.addUser('alice@contoso.com');
+      expect(await call('GET', '/users?$select=id,favouriteColour')).toBe(400);
+      expect(await call('POST', `/users/${user.id}/assignLicense`, { addLicenses: [{ skuId: 'E3' }] })).toBe(
+        400,
+      );
+      expect(await call('GET', '/users?$skiptoken=forged')).toBe(400);
+      expect(await call('GET', '/devices')).toBe(400);
+      const get = { method: 'GET', url: '/users' };
+      expect(
+        await call('POST', '/$batch', {
+          requests: Array.from({ length: 21 }, (_, i) => ({ ...get, id: `${i}` })),
+        }),
+      ).toBe(400);
+      expect(
+        await call('POST', '/$batch', {
+          requests: [{ id: '1', method: 'POST', url: '/groups/x/members/$ref', body: {} }],
+        }),
+      ).toBe(400);
+      expect(server.errors).toHaveLength(6);
+      // What Graph itself refuses is its answer, not the client's fault.
+      expect(await call('GET', '/users?$top=1000')).toBe(400);
+      expect(await call('GET', '/users')).toBe(200);
+      expect(server.errors).toHaveLength(6);
+    } finally {
+      await server.stop();
+    }
+  });
+});
