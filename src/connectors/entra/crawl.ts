@@ -49,6 +49,9 @@ function failure(graph: Graph, read: Read, response: GraphResponse): Error {
   return new ReadRefused(text);
 }
 
+/** A bound on one collection's pages (100 million items at 999 a page): a server that never ends is not followed forever. */
+const MAX_PAGES = 100_000;
+
 /**
  * Every page of a collection, following @odata.nextLink exactly as Graph
  * wrote it (its skip token is Graph's, never made up here), only within
@@ -78,6 +81,8 @@ export function pages<T>(
       if (next === undefined)
         throw new ReadRefused(`${what}: the next page is outside ${graph.base}; it is not followed`);
       if (seen.has(next)) throw new ReadRefused(`${what}: Graph sent the same next page twice`);
+      if (seen.size >= MAX_PAGES)
+        throw new ReadRefused(`${what}: more than ${MAX_PAGES} pages; not read to the end`);
       seen.add(next);
       return [page(next, false)];
     },
