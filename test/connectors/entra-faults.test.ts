@@ -25,7 +25,7 @@ describe('entra connector under faults: throttling, timeouts, full licences, ref
     const t = server.tenant;
     try {
       const vpn = t.addGroup('VPN Users');
-      const e3 = t.addSku('SPE_E3', 100);
+      const e3 = t.addSku('SPE_E3', 60);
       const ids = Array.from({ length: 60 }, (_, i) => `p${String(i).padStart(2, '0')}`);
       for (const id of ids) t.addUser(`${id}@contoso.com`);
       const dir = writeTree({
@@ -36,9 +36,10 @@ describe('entra connector under faults: throttling, timeouts, full licences, ref
         ),
       });
       commitAll(dir, 'sixty people');
-      // The first call to Graph is never answered; a read is unavailable once; seven writes are
-      // throttled from the 25th on, across two batches; the fourth batch is refused whole.
+      // The first call to Graph is never answered, nor the fourth carrying writes; a read is unavailable
+      // once; seven writes are throttled from the 25th on, across two batches; the fourth batch is refused whole.
       server.hang(1);
+      server.hang(1, 'write', 3);
       server.fail({ status: 503, on: 'read', after: 1, times: 1, retryAfter: 2 });
       server.fail({ status: 429, on: 'write', after: 25, times: 7, retryAfter: 3 });
       server.fail({ status: 429, on: 'batch', after: 4, times: 1, retryAfter: 1 });
@@ -171,6 +172,7 @@ describe('entra connector under faults: throttling, timeouts, full licences, ref
         ['alice', { id: 'alice', name: 'Alice', email: 'alice@contoso.com' }],
         ['carol', { id: 'carol', name: 'Carol', email: 'carol@contoso.com' }],
       ]);
+      w.e5.enabled = 1;
       const session = await connectors.entra!.open(
         { id: 'm365', file: parse(appYaml(w)) as AppFile },
         { repoRoot: '.', env: { ENTRA_SECRET: SECRET }, lockTimeoutMs: 0, people },
@@ -202,6 +204,15 @@ describe('entra connector under faults: throttling, timeouts, full licences, ref
       const more = session.steps([change('alice', 'sf-user'), change('alice', 'finance')]);
       await expect(more[0]!.run()).rejects.toMatchObject({ name: 'TransientError', retryAfterMs: 2000 });
       expect((await more[0]!.run()).map((r) => r.outcome)).toEqual(['granted', 'granted']);
+      // The last E5 licence: a request dropped unanswered gives back the seat it took, so trying again finds it.
+      const { entitlement: _, ...rest } = change('alice', 'vpn');
+      const licence = session.steps([{ ...rest, license: 'e5' }]);
+      server.drop(1, 'write');
+      await expect(licence[0]!.run()).rejects.toMatchObject({
+        name: 'TransientError',
+        message: expect.stringMatching(/^POST \/users\/[^/]+\/assignLicense: /),
+      });
+      expect((await licence[0]!.run()).map((r) => r.outcome)).toEqual(['granted']);
       await session.close();
       expect(server.errors).toEqual([]);
     } finally {

@@ -56,7 +56,7 @@ export class EntraServer {
   /** After this many Graph calls, the app's secret is removed and its tokens revoked (an admin rotated it mid-run). */
   rotateAfter: number | undefined;
   private readonly faults: Fault[] = [];
-  private hangs = 0;
+  private readonly hangs: { on: 'any' | 'write'; after: number; times: number; drop: boolean }[] = [];
   private readonly hanging: ServerResponse[] = [];
   private readonly tokens = new Map<string, number>();
   private readonly graph = new GraphOperations(this.tenant, () => this.graphUrl);
@@ -104,7 +104,7 @@ export class EntraServer {
 
   /** Injected faults not yet used up (a test checks its faults all happened). */
   get unusedFaults(): number {
-    return this.faults.reduce((n, f) => n + f.times, 0) + this.hangs;
+    return [...this.faults, ...this.hangs].reduce((n, f) => n + f.times, 0);
   }
 
   /** No more injected faults. */
@@ -112,9 +112,14 @@ export class EntraServer {
     this.faults.length = 0;
   }
 
-  /** The next `times` calls to Graph are never answered. */
-  hang(times: number): void {
-    this.hangs += times;
+  /** The next `times` calls to Graph (or those carrying a write), after `after` of them, are never answered. */
+  hang(times: number, on: 'any' | 'write' = 'any', after = 0): void {
+    this.hangs.push({ on, after, times, drop: false });
+  }
+
+  /** Likewise, but the connection is dropped at once, unanswered. */
+  drop(times: number, on: 'any' | 'write' = 'any', after = 0): void {
+    this.hangs.push({ on, after, times, drop: true });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -144,11 +149,6 @@ export class EntraServer {
       this.secrets.clear();
       this.tokens.clear();
     }
-    if (this.hangs > 0) {
-      this.hangs--;
-      this.hanging.push(res);
-      return;
-    }
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
     if (!token || !((this.tokens.get(token) ?? 0) > Date.now()))
       return send(
@@ -165,6 +165,18 @@ export class EntraServer {
     } catch {
       this.errors.push(`${req.method} ${path}: a body that is not JSON`);
       return send(odataError(400, 'BadRequest', 'Unable to read JSON request payload.'));
+    }
+    const writes =
+      req.method !== 'GET' &&
+      (path !== '/$batch' ||
+        JSON.stringify(body).includes('"method":"POST"') ||
+        JSON.stringify(body).includes('"method":"DELETE"'));
+    const hang = this.hangs.find((h) => h.times > 0 && (h.on === 'any' || writes));
+    if (hang && hang.after-- <= 0) {
+      hang.times--;
+      if (hang.drop) res.socket?.destroy();
+      else this.hanging.push(res);
+      return;
     }
     if (req.method === 'POST' && path === '/$batch') return send(this.batch(body));
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));

@@ -118,7 +118,11 @@ export class EntraSession implements Session {
             if (Array.isArray(prepared)) for (const r of prepared) settled.set(r.change, r);
             else sending.push(prepared);
           }
-          const responses = await this.graph.batch(sending.map((p) => p.request));
+          const responses = await this.graph.batch(sending.map((p) => p.request)).catch((e: unknown) => {
+            // No answer at all: everything is sent again, seats reserved for it included.
+            for (const p of sending) p.release();
+            throw e;
+          });
           const again = responses.flatMap((response, i) => {
             if (passing(response.status)) {
               sending[i]!.release();
