@@ -370,6 +370,22 @@ if (!only || only === 'google-workspace') {
   console.log(
     `  quota floor for the first apply's ${r.directoryUnits.toLocaleString('en')} Directory API requests at 2,400 a minute: ${fmt(r.floorMs)}; requests or responses off the description: ${r.errors}\n`,
   );
+  console.log('');
+}
+
+if (!only || only === 'entra') {
+  console.log(
+    'entra: 5,000 people, each in a group, an app role and an E3 licence, through the entra connector against the loopback Entra test server',
+  );
+  const run = child('entra-child.mjs');
+  const row = (name, r, what) =>
+    console.log(
+      `  ${name}: ${r.changes} changes (${r.failed} failed) in ${(r.ms / 1000).toFixed(1)} s; calls ${r.observe + r.apply} (${r.observe} to observe), minimum ${r.floor} (${what}): ${r.observe + r.apply === r.floor ? 'met' : 'MISSED'}; one request a call: ${r.operations}`,
+    );
+  row('first run', run.first, 'two rounds of reads, the accounts 15 to a filter, 20 writes a batch');
+  row('second run', run.steady, 'the lists, then three chains of six pages of 999 side by side');
+  row('100 leave, 100 join', run.churn, 'the same reads, the new accounts, grants then removals 20 a batch');
+  console.log(`  tokens: ${run.tokens}; requests or responses off Graph's description: ${run.errors}\n`);
 }
 
 if (!only || only === 'serve') {

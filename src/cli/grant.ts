@@ -540,7 +540,7 @@ async function pickPermissions(
   checked: string[],
   required: boolean,
 ): Promise<string[]> {
-  const kinds = ['group', 'role', 'permission', 'app'] as const;
+  const kinds = ['group', 'role', 'permission', 'app', 'app-role', 'permission-set'] as const;
   const choices: (
     | InstanceType<Inquirer['Separator']>
     | { value: string; name: string; short: string; checked: boolean }

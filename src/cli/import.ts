@@ -141,7 +141,7 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
       continue;
     }
     if (!person && options.addPeople) {
-      person = newPerson(holding.account, app.id, connector.type, ids);
+      person = newPerson(holding.account, app.id, connector.type, connector.accountDefault === 'email', ids);
       ids.add(person.id);
       added.push(person);
       result.peopleAdded.push(person.id);
@@ -201,7 +201,13 @@ const describe = (permissions: readonly string[], licenses: readonly string[]) =
   `[${permissions.join(', ')}]${licenses.length > 0 ? ` with ${licenses.join(', ')}` : ''}`;
 
 /** A person for an account no one has: id from the account; the email when the account is one, else one to fill in. */
-function newPerson(account: string, app: string, type: string, taken: ReadonlySet<string>): Person {
+function newPerson(
+  account: string,
+  app: string,
+  type: string,
+  byEmail: boolean,
+  taken: ReadonlySet<string>,
+): Person {
   const base = idFrom(account);
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
@@ -209,7 +215,7 @@ function newPerson(account: string, app: string, type: string, taken: ReadonlySe
   const accounts: Record<string, string> =
     type === 'github'
       ? { github: account }
-      : type === 'scim' && email === account
+      : byEmail && email === account
         ? {}
         : id === account
           ? {}

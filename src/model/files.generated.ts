@@ -47,7 +47,7 @@ name: string
  */
 connector: {
 /**
- * The connector: the name of a folder under src/connectors (postgres, github and scim ship with iden).
+ * The connector: the name of a folder under src/connectors (postgres, github, scim and entra ship with iden).
  */
 type: string
 [k: string]: unknown
@@ -61,9 +61,9 @@ entitlements: {
  */
 id: string
 /**
- * What sort of access it is: a group membership, a role, a permission, or an assignment to an app (an identity provider's app, such as an Okta app).
+ * What sort of access it is: a group membership, a role, a permission, an assignment to an app (an identity provider's app, such as an Okta app), an app role of an enterprise app (Entra ID), or a permission set in AWS accounts (AWS IAM Identity Center).
  */
-kind: ("group" | "role" | "permission" | "app")
+kind: ("group" | "role" | "permission" | "app" | "app-role" | "permission-set")
 /**
  * What the entitlement gives, for people choosing it.
  */

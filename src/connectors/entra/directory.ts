@@ -1,0 +1,132 @@
+import { crawl, literal, pages, query, type Read } from './crawl.js';
+import { BATCH_LIMIT, type Graph } from './graph.js';
+
+export interface EntraUser {
+  id: string;
+  userPrincipalName?: string | null;
+  mail?: string | null;
+}
+
+/** What iden reads of a user: enough to name them. */
+export const USER_FIELDS = 'id,userPrincipalName,mail';
+
+/** Values one `in` filter may hold: Graph allows 15 by default. */
+const IN_LIMIT = 15;
+
+const lower = (text: string | null | undefined) => text?.toLowerCase();
+
+/**
+ * The users this session has met, by object id and by account (UPN and
+ * mail, without regard to case), and the accounts looked up and not found.
+ * Users are only ever read: iden never creates or deletes one.
+ */
+export class Directory {
+  private readonly byId = new Map<string, EntraUser>();
+  private readonly byAccount = new Map<string, EntraUser>();
+  private readonly absent = new Map<string, string>();
+
+  /** `accounts`: every person's account in this app, as the repository names them (lowercase). */
+  constructor(private readonly accounts: ReadonlySet<string>) {}
+
+  remember(user: EntraUser): void {
+    this.byId.set(user.id, user);
+    for (const name of [user.userPrincipalName, user.mail]) {
+      const key = lower(name);
+      if (key && !this.byAccount.has(key)) this.byAccount.set(key, user);
+    }
+  }
+
+  byObjectId(id: string): EntraUser | undefined {
+    return this.byId.get(id);
+  }
+
+  user(account: string): EntraUser | undefined {
+    return this.byAccount.get(account.toLowerCase());
+  }
+
+  /** Why the account has no user, once a lookup found none. */
+  absence(account: string): string | undefined {
+    return this.absent.get(account.toLowerCase());
+  }
+
+  /**
+   * The account a user holds access under: their UPN, or their mail where
+   * that is a person's account and the UPN is not (the default account is
+   * the email, which need not be the UPN).
+   */
+  accountOf(user: EntraUser): string {
+    const upn = user.userPrincipalName ?? user.mail ?? user.id;
+    if (this.accounts.has(upn.toLowerCase())) return upn;
+    if (user.mail && this.accounts.has(user.mail.toLowerCase())) return user.mail;
+    return upn;
+  }
+
+  /** Reads the users of these object ids that are not known yet, 15 to a filter, 20 filters to a batch. */
+  async resolveIds(graph: Graph, ids: readonly string[]): Promise<void> {
+    const unknown = [...new Set(ids)].filter((id) => !this.byId.has(id));
+    await crawl(graph, this.lookups(graph, 'id', unknown));
+  }
+
+  /**
+   * Finds the users of these accounts that are not known yet: by
+   * userPrincipalName, and by mail for the rest (the default account is the
+   * email, which need not be the UPN). When both fit one batch they go
+   * together; otherwise mail is asked only for what the UPNs did not find.
+   * An account neither finds is remembered as absent, with why.
+   */
+  async resolveAccounts(graph: Graph, accounts: readonly string[]): Promise<void> {
+    const pending = () =>
+      [...new Set(accounts.map((a) => a.toLowerCase()))].filter(
+        (a) => !this.byAccount.has(a) && !this.absent.has(a),
+      );
+    for (const a of pending().filter((a) => !a.includes('@')))
+      this.absent.set(a, 'it is not a userPrincipalName or an email address');
+    const byMail = new Map<string, EntraUser[]>();
+    const mails = (values: readonly string[]) =>
+      this.lookups(graph, 'mail', values, (user) => {
+        const key = lower(user.mail)!;
+        byMail.set(key, [...(byMail.get(key) ?? []).filter((u) => u.id !== user.id), user]);
+      });
+    const first = pending();
+    const together = 2 * Math.ceil(first.length / IN_LIMIT) <= BATCH_LIMIT;
+    await crawl(graph, [
+      ...this.lookups(graph, 'userPrincipalName', first),
+      ...(together ? mails(first) : []),
+    ]);
+    if (!together) await crawl(graph, mails(pending()));
+    for (const [mail, users] of byMail)
+      if (users.length > 1 && !users.some((u) => lower(u.userPrincipalName) === mail)) {
+        this.byAccount.delete(mail);
+        this.absent.set(mail, `${users.length} users have this mail: name the user by userPrincipalName`);
+      }
+    for (const a of pending()) this.absent.set(a, 'no user has it as userPrincipalName or mail');
+  }
+
+  private lookups(
+    graph: Graph,
+    property: 'id' | 'userPrincipalName' | 'mail',
+    values: readonly string[],
+    seen?: (user: EntraUser) => void,
+  ): Read[] {
+    const reads: Read[] = [];
+    for (let i = 0; i < values.length; i += IN_LIMIT) {
+      const some = values.slice(i, i + IN_LIMIT);
+      const filter = `${property} in (${some.map(literal).join(',')})`;
+      reads.push(
+        pages<EntraUser>(
+          graph,
+          `/users${query({ $filter: filter, $select: USER_FIELDS })}`,
+          `looking up ${some.length} user${some.length === 1 ? '' : 's'} by ${property}`,
+          (users) => {
+            for (const user of users) {
+              this.remember(user);
+              seen?.(user);
+            }
+          },
+          { permission: 'User.ReadBasic.All' },
+        ),
+      );
+    }
+    return reads;
+  }
+}
