@@ -92,6 +92,7 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
       onNotice: (text) => io.stderr(`notice: ${app.id}: ${text}\n`),
       people: new Map(people.map((p) => [p.id, p])),
       importing: true,
+      clock: io.clock,
     });
     held = await session.observe();
   } catch (e) {

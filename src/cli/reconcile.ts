@@ -62,6 +62,7 @@ export async function begin(
     lockTimeoutMs,
     ...(io.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: io.embeddedTimeoutMs } : {}),
     ...(io.retry ? { retry: io.retry } : {}),
+    clock: io.clock,
     command: `iden ${command}`,
     push: options.push ?? true,
     recordKey: io.env.IDEN_RECORD_KEY || undefined,

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
+import type { Clock } from '../model/clock.js';
 import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
@@ -34,6 +35,8 @@ export interface PrepareOptions {
   retryOptions?: RetryOptions;
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
+  /** Where connectors read the time (polling deadlines, rate-limit waits); absent: the system clock. */
+  clock?: Clock;
   onNotice?: (text: string) => void;
 }
 
@@ -136,6 +139,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 : {}),
               stillGranted: sharing(app.id),
               people: directory,
+              ...(options.clock ? { clock: options.clock } : {}),
             },
           );
           const open = session;

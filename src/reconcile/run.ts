@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
+import type { Clock } from '../model/clock.js';
 import { loadCommitted } from '../git/committed.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
@@ -21,6 +22,8 @@ export interface RunRequest {
   lockTimeoutMs: number;
   embeddedTimeoutMs?: number;
   retry?: RetryPolicy;
+  /** Where connectors read the time (polling deadlines, rate-limit waits); absent: the system clock. */
+  clock?: Clock;
   /** The command, named in the lock and the records. */
   command: string;
   /** Whether records of earlier runs left by a killed run are pushed when recovered. */
@@ -79,6 +82,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: request.embeddedTimeoutMs } : {}),
       ...(removals ? { repositoryRemovals: removals } : {}),
       ...(request.retry ? { retryOptions: { retry: request.retry } } : {}),
+      ...(request.clock ? { clock: request.clock } : {}),
       onNotice: request.onNotice,
     });
     return {
