@@ -544,7 +544,7 @@ async function pickPermissions(
   checked: string[],
   required: boolean,
 ): Promise<string[]> {
-  const kinds = ['group', 'role', 'permission'] as const;
+  const kinds = ['group', 'role', 'permission', 'permission-set'] as const;
   const choices: (
     | InstanceType<Inquirer['Separator']>
     | { value: string; name: string; short: string; checked: boolean }

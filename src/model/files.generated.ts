@@ -61,9 +61,9 @@ entitlements: {
  */
 id: string
 /**
- * What sort of access it is.
+ * What sort of access it is: a group, a role, a permission, or an AWS permission set (aws-identity-center).
  */
-kind: ("group" | "role" | "permission")
+kind: ("group" | "role" | "permission" | "permission-set")
 /**
  * What the entitlement gives, for people choosing it.
  */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
-import type { Clock } from '../model/clock.js';
 import { loadCommitted } from '../git/committed.js';
+import type { Clock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from './lock.js';
