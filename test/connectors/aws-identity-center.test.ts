@@ -247,7 +247,9 @@ describe('aws-identity-center connector against a loopback IAM Identity Center c
     expect(slow.stdout).toMatch(
       /still in progress after 5m \(request [0-9a-f-]{36}\); the next run sees whether it took effect/,
     );
-    expect(clock.waited).toBe(300_000);
+    // Five minutes of status reads (and the pacing of the other requests) on the run's clock.
+    expect(clock.waited).toBeGreaterThanOrEqual(300_000);
+    expect(clock.waited).toBeLessThan(310_000);
     expect(server.count('DescribeAccountAssignmentCreationStatus')).toBeLessThanOrEqual(65);
   });
 
@@ -395,5 +397,30 @@ describe('aws-identity-center connector against a loopback IAM Identity Center c
     expect(denied.message).toBe(
       'adding a to group "g": AccessDeniedException (HTTP 403): AccessDeniedException message; iden\'s role lacks a permission this needs (the connector\'s README lists the policy)',
     );
+  });
+
+  it('keeps at most ten assignment requests outstanding, as AWS allows, and paces requests at the rate set', async () => {
+    const { s, admin } = await center();
+    const ALL = [...PROD, '777788889999'];
+    const people = Array.from({ length: 12 }, (_, i) => `r${i}`);
+    const userIds = people.map((p) => s.user(`${p}@example.com`));
+    const dir = writeTree({
+      'grants/_people.yaml': `people:\n${people.map((p) => `  - { id: ${p}, name: R ${p}, email: ${p}@example.com }\n`).join('')}`,
+      'grants/aws/_app.yaml': `name: AWS\nconnector: { type: aws-identity-center, requestsPerSecond: 4 }\nentitlements:\n  - { id: prod-admin, kind: permission-set, permissionSet: AdministratorAccess, accounts: ['${ALL[0]}', '${ALL[1]}', '${ALL[2]}'] }\n`,
+      ...Object.fromEntries(
+        people.map((p) => [`grants/aws/${p}.yaml`, `user: ${p}\napp: aws\npermissions: [prod-admin]\n`]),
+      ),
+    });
+    commitAll(dir, 'twelve admins');
+    server.faults.settleAfter = 3;
+    const clock = new StepClock(TEST_NOW);
+    const run = await apply(dir, NOW, clock);
+    expect(run.stdout).toContain('Applied: 12 granted, 0 revoked, 0 unchanged, 0 failed.');
+    expect(userIds.every((id) => ALL.every((a) => s.holds(a, admin, 'USER', id)))).toBe(true);
+    // Four changes at once, three accounts each, would be twelve.
+    expect(server.maxInFlight).toBe(10);
+    // Every request a quarter of a second apart on the run's clock, at most.
+    const requests = server.calls.length;
+    expect(clock.waited).toBeGreaterThanOrEqual(((requests - 1) * 1000) / 4 - 1);
   });
 });

@@ -101,6 +101,8 @@ export class CenterServer {
   };
   readonly keys = new Map([[ACCESS_KEY, SECRET_KEY]]);
   faults: Faults = {};
+  /** The most assignment requests that were in progress at once. */
+  maxInFlight = 0;
   /** Operations called, in order (`AWSIdentityStore.ListUsers`…). */
   readonly calls: string[] = [];
   /** Problems found with requests and responses: a test asserts it is empty. */

@@ -196,6 +196,8 @@ function request(server: CenterServer, kind: AssignmentRequest['kind'], input: I
     created: CREATED,
   };
   data.requests.set(made.id, made);
+  const inFlight = [...data.requests.values()].filter((r) => r.status === 'IN_PROGRESS').length;
+  server.maxInFlight = Math.max(server.maxInFlight, inFlight);
   return made;
 }
 

@@ -7,13 +7,14 @@ import {
 } from '@aws-sdk/client-sso-admin';
 import type { Clock } from '../../model/clock.js';
 import { formatDuration } from '../../model/duration.js';
-import type { Clients, WritePacer } from './client.js';
+import type { Clients, Slots } from './client.js';
 import { notFound } from './errors.js';
 
 export interface AssignContext {
   clients: Clients;
   instanceArn: string;
-  pacer: WritePacer;
+  /** The session's share of AWS's ten outstanding assignment requests. */
+  slots: Slots;
   clock: Clock;
   /** How long AWS's asynchronous work is waited for, in all. */
   timeoutMs: number;
@@ -29,6 +30,8 @@ export interface Settled {
   failed: { account: string; reason: string }[];
   /** Still in progress when the wait ran out: request ids by account. */
   waiting: Map<string, string>;
+  /** Not asked for before the wait ran out (AWS's ten outstanding requests were taken). */
+  notStarted: string[];
 }
 
 /** Waits between status reads: soon at first (most finish in seconds), then every 5 s. */
@@ -37,9 +40,10 @@ const INTERVALS = [1000, 2000, 3000, 5000];
 /**
  * Creates (or deletes) one user's assignment of a permission set in each
  * account, then reads the status of each request until it succeeds or
- * fails, within the wait. `pending` keeps the requests in flight across a
- * retry of the step, so a retry goes on reading them instead of asking
- * again; `settle` is told of each account done.
+ * fails, within the wait, never holding more of AWS's outstanding requests
+ * than the session's slots allow. `pending` keeps the requests in flight
+ * across a retry of the step, so a retry goes on reading them instead of
+ * asking again; `settle` is told of each account done.
  */
 export async function assignInAccounts(
   context: AssignContext,
@@ -48,8 +52,14 @@ export async function assignInAccounts(
   pending: Map<string, string>,
   settle: (account: string) => void,
 ): Promise<Settled> {
-  const { clients, instanceArn, pacer, clock } = context;
+  const { clients, instanceArn, slots, clock } = context;
   const failed: Settled['failed'] = [];
+  const queue = accounts.filter((a) => !pending.has(a));
+  let held = 0;
+  const free = () => {
+    held--;
+    slots.release();
+  };
   const target = (account: string) => ({
     InstanceArn: instanceArn,
     TargetId: account,
@@ -62,33 +72,48 @@ export async function assignInAccounts(
     if (status?.Status === 'SUCCEEDED') {
       pending.delete(account);
       settle(account);
+      free();
     } else if (status?.Status === 'FAILED') {
       pending.delete(account);
       failed.push({ account, reason: status.FailureReason || 'no reason given' });
+      free();
     } else if (status?.RequestId) pending.set(account, status.RequestId);
+    else free();
   };
-  for (const account of accounts) {
-    if (pending.has(account)) continue;
-    await pacer.beforeWrite();
+  const send = async (account: string) => {
     if (assignment.action === 'grant') {
       const out = await clients.admin.send(new CreateAccountAssignmentCommand(target(account)));
-      take(account, out.AccountAssignmentCreationStatus);
-    } else {
-      try {
-        const out = await clients.admin.send(new DeleteAccountAssignmentCommand(target(account)));
-        take(account, out.AccountAssignmentDeletionStatus);
-      } catch (e) {
-        if (!notFound(e)) throw e;
-        settle(account);
-      }
+      return take(account, out.AccountAssignmentCreationStatus);
     }
-  }
+    try {
+      const out = await clients.admin.send(new DeleteAccountAssignmentCommand(target(account)));
+      take(account, out.AccountAssignmentDeletionStatus);
+    } catch (e) {
+      if (!notFound(e)) throw e;
+      settle(account);
+      free();
+    }
+  };
   const deadline = clock.now() + context.timeoutMs;
-  for (let poll = 0; pending.size > 0 && clock.now() < deadline; poll++) {
-    await clock.sleep(Math.min(INTERVALS[Math.min(poll, INTERVALS.length - 1)]!, deadline - clock.now()));
-    for (const [account, id] of [...pending]) take(account, await status(context, assignment.action, id));
+  try {
+    // Requests an earlier attempt left in flight are still AWS's to count.
+    for (let i = 0; i < pending.size; i++) {
+      await slots.acquire();
+      held++;
+    }
+    for (let poll = 0; ; ) {
+      while (queue.length > 0 && (held === 0 ? (await slots.acquire(), true) : slots.tryAcquire())) {
+        held++;
+        await send(queue.shift()!);
+      }
+      if ((pending.size === 0 && queue.length === 0) || clock.now() >= deadline) break;
+      await clock.sleep(Math.min(INTERVALS[Math.min(poll++, INTERVALS.length - 1)]!, deadline - clock.now()));
+      for (const [account, id] of [...pending]) take(account, await status(context, assignment.action, id));
+    }
+  } finally {
+    for (; held > 0; held--) slots.release();
   }
-  return { failed, waiting: new Map(pending) };
+  return { failed, waiting: new Map(pending), notStarted: queue };
 }
 
 async function status(
@@ -118,6 +143,8 @@ async function status(
 /** Why an assignment did not finish, as people read it; undefined when it did. */
 export function unsettled(settled: Settled, timeoutMs: number): string | undefined {
   const parts = settled.failed.map((f) => `in ${f.account} AWS reported FAILED: ${f.reason}`);
+  if (settled.notStarted.length > 0)
+    parts.push(`in ${settled.notStarted.join(', ')} not asked for within ${formatDuration(timeoutMs)}`);
   if (settled.waiting.size > 0)
     parts.push(
       `in ${[...settled.waiting.keys()].join(', ')} still in progress after ${formatDuration(timeoutMs)} (request ${[...settled.waiting.values()].join(', ')}); the next run sees whether it took effect`,

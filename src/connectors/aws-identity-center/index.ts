@@ -1,6 +1,6 @@
 import { systemClock } from '../../model/clock.js';
 import { type AppSpec, type ConnectorContext, type Session, typed } from '../types.js';
-import { createClients, WritePacer } from './client.js';
+import { createClients, Pacer } from './client.js';
 import { CenterSession } from './session.js';
 import type {
   AwsIdentityCenterConnector,
@@ -16,11 +16,11 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     AwsIdentityCenterLicense
   >(app);
   const clock = context.clock ?? systemClock;
-  return new CenterSession(await createClients(connector, context.env), {
+  const pacer = new Pacer(connector.requestsPerSecond ?? 10, clock);
+  return new CenterSession(await createClients(connector, context.env, pacer), {
     app: app.id,
     settings: connector,
     entitlements,
-    pacer: new WritePacer(connector.writesPerSecond ?? 5, clock),
     clock,
     assignmentTimeoutMs: connector.assignmentTimeoutMs ?? 300_000,
   });

@@ -11,7 +11,7 @@ import {
   TransientError,
 } from '../types.js';
 import { assignInAccounts, unsettled } from './assign.js';
-import type { Clients, WritePacer } from './client.js';
+import { type Clients, Slots } from './client.js';
 import { conflict, describeError, notFound, translate } from './errors.js';
 import { type CenterState, observeCenter, slot } from './observe.js';
 import { userId } from './read.js';
@@ -21,7 +21,6 @@ export interface SessionOptions {
   app: string;
   settings: AwsIdentityCenterConnector;
   entitlements: AwsIdentityCenterEntitlement[];
-  pacer: WritePacer;
   clock: Clock;
   assignmentTimeoutMs: number;
 }
@@ -36,6 +35,8 @@ export class CenterSession implements Session {
   readonly concurrency = 4;
   readonly notices: string[] = [];
   private state: CenterState | undefined;
+  /** AWS allows ten outstanding assignment requests at once. */
+  private readonly slots = new Slots(10);
 
   constructor(
     readonly clients: Clients,
@@ -119,7 +120,6 @@ export class CenterSession implements Session {
     if (user === undefined) return 'unchanged';
     if (grant) {
       if (group.members.has(user)) return 'unchanged';
-      await this.options.pacer.beforeWrite();
       try {
         const out = await this.clients.store.send(
           new CreateGroupMembershipCommand({
@@ -138,7 +138,6 @@ export class CenterSession implements Session {
     }
     const MembershipId = group.members.get(user);
     if (MembershipId === undefined) return 'unchanged';
-    await this.options.pacer.beforeWrite();
     try {
       await this.clients.store.send(new DeleteGroupMembershipCommand({ IdentityStoreId, MembershipId }));
     } catch (error) {
@@ -167,7 +166,7 @@ export class CenterSession implements Session {
       {
         clients: this.clients,
         instanceArn: state.instance.instanceArn,
-        pacer: this.options.pacer,
+        slots: this.slots,
         clock: this.options.clock,
         timeoutMs: this.options.assignmentTimeoutMs,
       },

@@ -29,9 +29,9 @@ timeoutMs?: number
  */
 assignmentTimeoutMs?: number
 /**
- * The most writes (memberships and assignments created or deleted) a second, to stay under AWS's throttling. Default 5.
+ * The most requests a second iden sends, reads and writes together. AWS allows the Identity Center APIs 20 a second in all, shared with every other caller in the account, and does not raise it; the default, 10, leaves half for others.
  */
-writesPerSecond?: number
+requestsPerSecond?: number
 }
 
 /**
