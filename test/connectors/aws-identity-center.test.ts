@@ -1,9 +1,9 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../src/model/clock.js';
 import type { Plan } from '../../src/reconcile/plan.js';
-import { CenterServer, SECRET_KEY } from '../helpers/aws-ic-server.js';
+import { accessRepo, PROD, StepClock, startCenter } from '../helpers/aws-ic-fixture.js';
+import { type CenterServer, SECRET_KEY } from '../helpers/aws-ic-server.js';
 import { seed } from '../helpers/aws-ic-state.js';
 import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
@@ -11,62 +11,12 @@ import { writeTree } from '../helpers/repo.js';
 
 const NOW = '2026-11-27T12:00:00Z';
 const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
-const PROD = ['111122223333', '444455556666'];
-
-/** The run's clock: a wait moves it on at once, so polling and pacing cost no real time; it counts what was waited. */
-class StepClock extends ManualClock {
-  waited = 0;
-  override sleep(ms: number): Promise<void> {
-    const done = super.sleep(ms);
-    this.waited += Math.max(0, ms);
-    this.advance(Math.max(0, ms));
-    return done;
-  }
-}
-
 let server: CenterServer;
-afterEach(async () => {
-  expect(server.errors).toEqual([]);
-  await server.stop();
-});
 
 async function center() {
-  server = new CenterServer();
-  await server.start();
-  const s = seed(server);
-  const ids = {
-    alice: s.user('alice@example.com'),
-    bob: s.user('bob.okafor'),
-    carol: s.user('carol@example.com'),
-    mallory: s.user('mallory@example.com'),
-  };
-  const platform = s.group('Platform Engineers', [ids.carol]);
-  const admin = s.permissionSet('AdministratorAccess');
-  const readOnly = s.permissionSet('ReadOnlyAccess');
-  s.permissionSet('Billing');
-  return { s, ids, platform, admin, readOnly };
-}
-
-function accessRepo(readOnlyArn: string, extra: Record<string, string | null> = {}, app = '') {
-  return writeTree({
-    'grants/_people.yaml': `people:
-  - { id: alice, name: Alice Martin, email: alice@example.com }
-  - { id: bob, name: Bob Okafor, email: bob@example.com, accounts: { aws: bob.okafor } }
-  - { id: carol, name: Carol Nguyen, email: carol@example.com }
-  - { id: zed, name: Zed Ghost, email: zed@example.com }
-`,
-    'grants/aws/_app.yaml': `name: AWS
-connector: { type: aws-identity-center }
-entitlements:
-  - { id: platform, kind: group, group: Platform Engineers }
-  - { id: prod-admin, kind: permission-set, permissionSet: AdministratorAccess, accounts: ['${PROD[0]}', '${PROD[1]}'] }
-  - { id: readonly, kind: permission-set, permissionSet: '${readOnlyArn}', accounts: ['${PROD[0]}'] }
-${app}`,
-    'grants/aws/alice.yaml': 'user: alice\napp: aws\npermissions: [platform, prod-admin]\nend: 2027-01-01\n',
-    'grants/aws/bob.yaml': 'user: bob\napp: aws\npermissions: [readonly]\n',
-    'grants/aws/carol.yaml': 'user: carol\napp: aws\npermissions: [platform]\n',
-    ...extra,
-  });
+  const started = await startCenter();
+  server = started.server;
+  return started;
 }
 
 const brief = (p: Plan) => p.changes.map((c) => `${c.action} ${c.user} ${c.entitlement} ${c.reason}`);
@@ -82,6 +32,11 @@ const apply = (dir: string, at = NOW, clock?: StepClock, env?: NodeJS.ProcessEnv
   cli(['apply', '--repo', dir, '--at', at, '--yes', '--no-push'], clock, env);
 
 describe('aws-identity-center connector against a loopback IAM Identity Center checked against AWS service models', () => {
+  afterEach(async () => {
+    expect(server.errors).toEqual([]);
+    await server.stop();
+  });
+
   it('grants group membership and permission sets in each account, polls them to success, and ends them', async () => {
     const { s, ids, platform, admin, readOnly } = await center();
     const dir = accessRepo(readOnly);
@@ -373,32 +328,6 @@ describe('aws-identity-center connector against a loopback IAM Identity Center c
     expect(brief(await plan(dir))).toEqual([]);
   });
 
-  it("takes AWS's wait from a throttling error, and tells credentials, throttling and refusals apart", async () => {
-    server = new CenterServer();
-    const { translate } = await import('../../src/connectors/aws-identity-center/index.js');
-    const { AppStoppedError, TerminalError, TransientError } = await import('../../src/connectors/types.js');
-    const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
-      Object.assign(new Error(`${name} message`), { name, $metadata: { httpStatusCode: status }, ...extra });
-    const throttled = translate(sdkError('ThrottlingException', 429, { RetryAfterSeconds: 3 }), 'x');
-    expect(throttled).toBeInstanceOf(TransientError);
-    expect((throttled as InstanceType<typeof TransientError>).retryAfterMs).toBe(3000);
-    const header = translate(
-      sdkError('ThrottlingException', 429, { $response: { headers: { 'retry-after': '7' } } }),
-      'x',
-    );
-    expect((header as InstanceType<typeof TransientError>).retryAfterMs).toBe(7000);
-    expect(translate(sdkError('InternalServerException', 500), 'x')).toBeInstanceOf(TransientError);
-    expect(
-      translate(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'x'),
-    ).toBeInstanceOf(TransientError);
-    expect(translate(sdkError('UnrecognizedClientException', 400), 'x')).toBeInstanceOf(AppStoppedError);
-    const denied = translate(sdkError('AccessDeniedException', 403), 'adding a to group "g"');
-    expect(denied).toBeInstanceOf(TerminalError);
-    expect(denied.message).toBe(
-      'adding a to group "g": AccessDeniedException (HTTP 403): AccessDeniedException message; iden\'s role lacks a permission this needs (the connector\'s README lists the policy)',
-    );
-  });
-
   it('keeps at most ten assignment requests outstanding, as AWS allows, and paces requests at the rate set', async () => {
     const { s, admin } = await center();
     const ALL = [...PROD, '777788889999'];
@@ -422,5 +351,32 @@ describe('aws-identity-center connector against a loopback IAM Identity Center c
     // Every request a quarter of a second apart on the run's clock, at most.
     const requests = server.calls.length;
     expect(clock.waited).toBeGreaterThanOrEqual(((requests - 1) * 1000) / 4 - 1);
+  });
+});
+
+describe('aws-identity-center errors', () => {
+  it("takes AWS's wait from a throttling error, and tells credentials, throttling and refusals apart", async () => {
+    const { translate } = await import('../../src/connectors/aws-identity-center/index.js');
+    const { AppStoppedError, TerminalError, TransientError } = await import('../../src/connectors/types.js');
+    const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) =>
+      Object.assign(new Error(`${name} message`), { name, $metadata: { httpStatusCode: status }, ...extra });
+    const throttled = translate(sdkError('ThrottlingException', 429, { RetryAfterSeconds: 3 }), 'x');
+    expect(throttled).toBeInstanceOf(TransientError);
+    expect((throttled as InstanceType<typeof TransientError>).retryAfterMs).toBe(3000);
+    const header = translate(
+      sdkError('ThrottlingException', 429, { $response: { headers: { 'retry-after': '7' } } }),
+      'x',
+    );
+    expect((header as InstanceType<typeof TransientError>).retryAfterMs).toBe(7000);
+    expect(translate(sdkError('InternalServerException', 500), 'x')).toBeInstanceOf(TransientError);
+    expect(
+      translate(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'x'),
+    ).toBeInstanceOf(TransientError);
+    expect(translate(sdkError('UnrecognizedClientException', 400), 'x')).toBeInstanceOf(AppStoppedError);
+    const denied = translate(sdkError('AccessDeniedException', 403), 'adding a to group "g"');
+    expect(denied).toBeInstanceOf(TerminalError);
+    expect(denied.message).toBe(
+      'adding a to group "g": AccessDeniedException (HTTP 403): AccessDeniedException message; iden\'s role lacks a permission this needs (the connector\'s README lists the policy)',
+    );
   });
 });

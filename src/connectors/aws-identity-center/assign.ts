@@ -102,7 +102,10 @@ export async function assignInAccounts(
       held++;
     }
     for (let poll = 0; ; ) {
-      while (queue.length > 0 && (held === 0 ? (await slots.acquire(), true) : slots.tryAcquire())) {
+      while (queue.length > 0) {
+        // Holding none, waiting for a slot cannot wait on itself; holding some, read them on instead.
+        if (held === 0) await slots.acquire();
+        else if (!slots.tryAcquire()) break;
         held++;
         await send(queue.shift()!);
       }

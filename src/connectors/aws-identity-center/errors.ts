@@ -52,8 +52,13 @@ export function notFound(e: unknown): boolean {
 }
 
 /** Whether AWS refused a write because it is already so (a membership that exists). */
-export function conflict(e: unknown): boolean {
-  return e instanceof Error && e.name === 'ConflictException';
+export function alreadyExists(e: unknown): boolean {
+  if (!(e instanceof Error) || e.name !== 'ConflictException') return false;
+  const reason = (e as { Reason?: string }).Reason;
+  return (
+    reason === 'UNIQUENESS_CONSTRAINT_VIOLATION' ||
+    (reason === undefined && /already exists/i.test(e.message))
+  );
 }
 
 /**
@@ -74,6 +79,8 @@ export function translate(e: unknown, what: string): Error {
     );
   if (
     error.name === 'ThrottlingException' ||
+    // Another change to the same thing under way (an assignment in progress, a concurrent edit): it passes.
+    error.name === 'ConflictException' ||
     error.name === 'InternalServerException' ||
     error.name === 'TimeoutError' ||
     error.$fault === 'server' ||

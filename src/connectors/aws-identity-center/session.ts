@@ -12,7 +12,7 @@ import {
 } from '../types.js';
 import { assignInAccounts, unsettled } from './assign.js';
 import { type Clients, Slots } from './client.js';
-import { conflict, describeError, notFound, translate } from './errors.js';
+import { alreadyExists, notFound, translate } from './errors.js';
 import { type CenterState, observeCenter, slot } from './observe.js';
 import { userId } from './read.js';
 import type { AwsIdentityCenterConnector, AwsIdentityCenterEntitlement } from './settings.generated.js';
@@ -132,7 +132,7 @@ export class CenterSession implements Session {
         return 'granted';
       } catch (error) {
         // Already a member (added since iden read the group): what was asked for holds.
-        if (conflict(error) && /exist|already/i.test(describeError(error))) return 'unchanged';
+        if (alreadyExists(error)) return 'unchanged';
         throw error;
       }
     }
