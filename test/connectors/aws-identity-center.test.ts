@@ -182,7 +182,7 @@ describe('aws-identity-center connector against a loopback IAM Identity Center c
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('Applied: 2 granted, 0 revoked, 0 unchanged, 1 failed.');
     expect(run.stdout).toContain(
-      `in ${PROD[1]} AWS reported FAILED: Received a 403 status error: Not authorized to create the role in the account.`,
+      `assigning permission set AdministratorAccess to alice@example.com in ${PROD.join(', ')}: in ${PROD[1]} AWS reported FAILED: Received a 403 status error: Not authorized to create the role in the account.`,
     );
     expect(s.holds(PROD[0]!, admin, 'USER', ids.alice)).toBe(true);
     // Held in one of its two accounts: the grant completes it, in the missing account only.

@@ -1,6 +1,7 @@
 import { CreateGroupMembershipCommand, DeleteGroupMembershipCommand } from '@aws-sdk/client-identitystore';
 import type { Clock } from '../../model/clock.js';
 import {
+  AppStoppedError,
   type Change,
   type Held,
   ObserveError,
@@ -88,6 +89,9 @@ export class CenterSession implements Session {
         ? await this.membership(this.state, change, e)
         : await this.permissionSet(this.state, change, e, pending);
     } catch (error) {
+      // The connector's own refusals (no such user, an assignment AWS failed) say what was being done too.
+      if (error instanceof TerminalError && !(error instanceof AppStoppedError))
+        throw new TerminalError(`${what}: ${error.message}`, { cause: error });
       throw translate(error, what);
     }
   }
