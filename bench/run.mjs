@@ -386,6 +386,26 @@ if (!only || only === 'entra') {
   row('second run', run.steady, 'the lists, then three chains of six pages of 999 side by side');
   row('100 leave, 100 join', run.churn, 'the same reads, the new accounts, grants then removals 20 a batch');
   console.log(`  tokens: ${run.tokens}; requests or responses off Graph's description: ${run.errors}\n`);
+  console.log('');
+}
+
+if (!only || only === 'aws-identity-center') {
+  console.log(
+    'aws-identity-center: 5,000 people in a group, 1,000 of them a permission set in 3 accounts, against the loopback Identity Center',
+  );
+  const r = child('aws-identity-center.mjs');
+  // The pacing alone, at the default 10 requests a second: a real run takes at least this, plus AWS's own work.
+  const paced = (calls) => `${Math.floor(calls / 10 / 60)} min ${Math.round((calls / 10) % 60)} s`;
+  const row = (name, run, minimum) =>
+    console.log(
+      `  ${name}: ${run.calls.toLocaleString('en')} calls (${run.observeCalls} to observe), minimum ${minimum.toLocaleString('en')}: ${verdict(run.calls === minimum)}; ${run.changes.toLocaleString('en')} changes, ${run.failed} failed; ${fmt(run.ms)} on loopback; paced at 10 requests a second (AWS allows 20 in all): at least ${paced(run.calls)} against AWS`,
+    );
+  row('first run', r.first, r.firstMinimum);
+  console.log(`    ${JSON.stringify(r.first.byOperation)}`);
+  row('nothing to do', r.second, r.secondMinimum);
+  console.log(`    ${JSON.stringify(r.second.byOperation)}`);
+  if (r.errors > 0)
+    console.log(`  the test server found ${r.errors} problems with requests or responses: MISSED`);
 }
 
 if (!only || only === 'serve') {

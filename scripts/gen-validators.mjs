@@ -14,6 +14,8 @@ import standaloneCode from 'ajv/dist/standalone/index.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const kinds = ['grant', 'app', 'people', 'settings'];
 const defs = ['connector', 'entitlement', 'license'];
+/** A connector type as part of an export name: `aws-identity-center` is not an identifier. */
+const ident = (type) => type.replace(/[^A-Za-z0-9_$]/g, '_');
 
 /** A connector type's validator as an export name: a type may hold characters a name cannot (google-workspace). */
 const exportName = (type, def) => `${type.replace(/[^A-Za-z0-9_$]/g, '_')}_${def}`;

@@ -62,6 +62,7 @@ export async function begin(
     lockTimeoutMs,
     ...(io.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: io.embeddedTimeoutMs } : {}),
     ...(io.retry ? { retry: io.retry } : {}),
+    clock: io.clock,
     command: `iden ${command}`,
     push: options.push ?? true,
     recordKey: io.env.IDEN_RECORD_KEY || undefined,
@@ -70,7 +71,6 @@ export async function begin(
         throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
     },
     onNotice: (text) => io.stderr(`notice: ${text}\n`),
-    clock: io.clock,
   });
   return { run, style: { color: io.interactive && !io.env.NO_COLOR, zone: run.zone } };
 }

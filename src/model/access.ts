@@ -24,6 +24,12 @@ export interface Held {
    * is not drift. Says what feeds it.
    */
   external?: string;
+  /**
+   * Held in part (a permission set in some of the AWS accounts it names):
+   * what is missing. A grant completes it; with no grant it is drift, and
+   * removing it takes away the part held.
+   */
+  incomplete?: string;
   /** Only when importing: the account is not iden's (why), so iden will not change it. */
   unowned?: string;
 }
@@ -36,7 +42,8 @@ export type ChangeReason =
   | 'changed'
   | 'drift'
   | 'retired'
-  | 'login-disabled';
+  | 'login-disabled'
+  | 'incomplete';
 
 export interface Change extends Assignment {
   action: 'grant' | 'revoke';

@@ -116,11 +116,12 @@ function planApp(app: AppInput, at: Instant): { changes: Change[]; drift: Change
   const drift: Change[] = [];
   for (const [k, a] of want) {
     const held = observed.get(k);
-    if (held && !held.disabled) continue;
+    if (held && !held.disabled && held.incomplete === undefined) continue;
     const grant = grantsByUser.get(a.user)!;
     const past = app.history?.get(a.user);
     // `changed` only where the grant file changed to give it; otherwise the grant newly gives it.
     if (held?.disabled) changes.push({ action: 'grant', ...a, reason: 'login-disabled' });
+    else if (held?.incomplete !== undefined) changes.push({ action: 'grant', ...a, reason: 'incomplete' });
     else if (past?.previous && !past.previous.has(target(a)))
       changes.push({ action: 'grant', ...a, reason: 'changed' });
     else if (grant.window.start !== undefined) {

@@ -83,6 +83,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: request.embeddedTimeoutMs } : {}),
       ...(removals ? { repositoryRemovals: removals } : {}),
       ...(request.retry ? { retryOptions: { retry: request.retry } } : {}),
+      ...(request.clock ? { clock: request.clock } : {}),
       onNotice: request.onNotice,
       ...(request.clock ? { clock: request.clock } : {}),
     });

@@ -36,6 +36,8 @@ export function reasonText(c: Change, zone: string): string {
       return 'grant file removed';
     case 'retired':
       return 'retired: no longer in _app.yaml';
+    case 'incomplete':
+      return 'held in part: completed';
     default:
       return c.reason;
   }

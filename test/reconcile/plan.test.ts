@@ -157,6 +157,15 @@ describe('makePlan reasons', () => {
     ]);
   });
 
+  it('completes access held in part where a grant gives it, and takes it as drift where none does', () => {
+    const observed: Held[] = [
+      { account: 'alice', entitlement: 'readonly', incomplete: 'not in 222222222222' },
+      { account: 'mallory', entitlement: 'readonly', incomplete: 'not in 222222222222' },
+    ];
+    const p = plan([app({ grants: [grant('alice', ['readonly'])], observed, prune: true })], now);
+    expect(brief(p)).toEqual(['grant alice readonly incomplete', 'revoke mallory readonly drift']);
+  });
+
   it('removed when the grant file was deleted in git, drift when no grant ever gave it', () => {
     const observed: Held[] = [
       { account: 'alice', entitlement: 'readonly' },
