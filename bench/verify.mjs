@@ -20,7 +20,10 @@ function build() {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   git('init', '-q', '-b', 'main');
-  const people = Array.from({ length: PULLS }, (_, i) => `  - { id: p${i}, name: P ${i}, email: p${i}@example.com }`);
+  const people = Array.from(
+    { length: PULLS },
+    (_, i) => `  - { id: p${i}, name: P ${i}, email: p${i}@example.com }`,
+  );
   const files = {
     'grants/_settings.yaml': 'timezone: UTC\nroles:\n  super-admin: [alice]\n',
     'grants/_people.yaml': `people:\n  - { id: alice, name: Alice, email: alice@example.com, accounts: { github: alice-gh } }\n  - { id: carol, name: Carol, email: carol@example.com, accounts: { github: carol-gh } }\n${people.join('\n')}\n`,
@@ -83,7 +86,13 @@ function github(line, heads) {
       const i = Number(m[1]) - 1;
       if (m[2] === '/reviews')
         return send([
-          { id: 1, user: user('carol-gh'), state: 'APPROVED', commit_id: heads[i], submitted_at: '2026-11-20T09:00:00Z' },
+          {
+            id: 1,
+            user: user('carol-gh'),
+            state: 'APPROVED',
+            commit_id: heads[i],
+            submitted_at: '2026-11-20T09:00:00Z',
+          },
         ]);
       if (m[2] === '/commits')
         return send([
@@ -110,9 +119,22 @@ function github(line, heads) {
 /** A branch off main whose settings say what the run is to do. */
 function settingsBranch(name, policy) {
   git('checkout', '-q', '-f', '-B', name, 'main');
-  writeFileSync(join(dir, 'grants/_settings.yaml'), `timezone: UTC\nroles:\n  super-admin: [alice]\n${policy}`);
+  writeFileSync(
+    join(dir, 'grants/_settings.yaml'),
+    `timezone: UTC\nroles:\n  super-admin: [alice]\n${policy}`,
+  );
   git('add', '-A');
-  git('-c', 'user.name=bench', '-c', 'user.email=bench@example.com', 'commit', '-q', '--allow-empty', '-m', name);
+  git(
+    '-c',
+    'user.name=bench',
+    '-c',
+    'user.email=bench@example.com',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    name,
+  );
 }
 
 /** iden plan in a child process, asynchronously: the loopback GitHub answers from this process meanwhile. */
@@ -154,7 +176,9 @@ const floorStart = performance.now();
 git('log', '--first-parent', '--raw', '-z', '--no-abbrev', 'main', '--', 'grants/');
 const floor = performance.now() - floorStart;
 
-console.log(`verify: ${PULLS} merged pull requests on main (a ${PULLS}-commit first-parent history), one grant each`);
+console.log(
+  `verify: ${PULLS} merged pull requests on main (a ${PULLS}-commit first-parent history), one grant each`,
+);
 const pairs = [];
 for (let i = 0; i < 3; i++) {
   const before = calls.count;
