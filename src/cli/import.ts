@@ -18,6 +18,8 @@ export interface ImportOptions {
   app: string;
   at?: string;
   addPeople?: boolean;
+  /** Also list the accounts iden did not create in the app's `adopt:`, so the reviewed change hands them over. */
+  adopt?: boolean;
   reason?: string;
   dryRun?: boolean;
   format: 'text' | 'json';
@@ -31,6 +33,10 @@ export interface ImportResult {
   conflicts: { file: string; reason: string }[];
   unmatched: string[];
   peopleAdded: string[];
+  /** Accounts imported that iden did not create: it manages their access, never the accounts themselves. */
+  unowned: string[];
+  /** With --adopt, those of them added to the app's `adopt:`, for iden to take over once the change is merged. */
+  adopt: string[];
 }
 
 interface Holding {
@@ -127,19 +133,20 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
     if (account !== undefined) byAccount.set(fold(account), person);
   }
   const ids = new Set(people.map((p) => p.id));
-  const result: ImportResult = { app: app.id, written: [], conflicts: [], unmatched: [], peopleAdded: [] };
+  const result: ImportResult = {
+    app: app.id,
+    written: [],
+    conflicts: [],
+    unmatched: [],
+    peopleAdded: [],
+    unowned: [],
+    adopt: [],
+  };
   const files = new Map<string, string>();
   const added: Person[] = [];
 
   for (const [key, holding] of [...holdings].sort(([a], [b]) => a.localeCompare(b))) {
     let person = byAccount.get(key);
-    if (holding.unowned) {
-      result.conflicts.push({
-        file: `grants/${app.id}/${person?.id ?? idFrom(holding.account)}.yaml`,
-        reason: `${holding.account} is ${holding.unowned}`,
-      });
-      continue;
-    }
     if (!person && options.addPeople) {
       person = newPerson(holding.account, app.id, connector.type, connector.accountDefault === 'email', ids);
       ids.add(person.id);
@@ -182,6 +189,11 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
         `user: ${person.id}\napp: ${app.id}\npermissions: [${permissions.join(', ')}]\n${licenses[0] ? `license: ${licenses[0]}\n` : ''}reason: ${JSON.stringify(reason)}\n`,
       );
       result.written.push(file);
+      if (holding.unowned) {
+        result.unowned.push(holding.account);
+        if (options.adopt && !(app.value.adopt ?? []).includes(holding.account))
+          result.adopt.push(holding.account);
+      }
     }
   }
 
@@ -191,6 +203,7 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
       writeFileSync(join(root, file), text, { flag: 'wx' });
     }
     if (added.length > 0) addPeople(join(root, 'grants', '_people.yaml'), added);
+    if (result.adopt.length > 0) addAdopted(join(root, app.file), result.adopt);
   }
   if (options.format === 'json') io.stdout(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout(report(result, options.dryRun === true, files));
@@ -223,6 +236,15 @@ function newPerson(
   return { id, name: account, email, ...(Object.keys(accounts).length > 0 ? { accounts } : {}) } as Person;
 }
 
+/** Appends accounts to the app's `adopt:` list, keeping the file's comments and layout. */
+function addAdopted(path: string, accounts: string[]): void {
+  const doc = parseDocument(readFileSync(path, 'utf8'));
+  const list = doc.get('adopt') as YAMLSeq | undefined;
+  if (list) for (const account of accounts) list.items.push(doc.createNode(account));
+  else doc.set('adopt', doc.createNode(accounts));
+  writeFileSync(path, doc.toString());
+}
+
 /** Appends people to the directory, keeping its comments and layout. */
 function addPeople(path: string, people: Person[]): void {
   const doc = parseDocument(readFileSync(path, 'utf8'));
@@ -252,6 +274,12 @@ function report(result: ImportResult, dryRun: boolean, files: Map<string, string
       );
   for (const id of result.peopleAdded)
     lines.push(`${dryRun ? 'would add' : 'added'} ${id} to grants/_people.yaml (check the name and email)`);
+  for (const account of result.unowned)
+    lines.push(
+      result.adopt.includes(account)
+        ? `${dryRun ? 'would adopt' : 'adopt'}: ${account}, which iden did not create, is listed in ${result.app}'s adopt: once merged, iden takes it over`
+        : `unowned: ${account} was not created by iden: iden manages its access in ${result.app}, never the account itself (iden import --adopt hands it over, through review)`,
+    );
   for (const c of result.conflicts) lines.push(`conflict: ${c.file}: ${c.reason}`);
   for (const account of result.unmatched)
     lines.push(

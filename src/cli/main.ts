@@ -213,6 +213,10 @@ export function program(io: Io, done: (code: number) => void): Command {
     .requiredOption('--app <id>', 'the app to read')
     .option('--at <iso>', 'the date the imported grants are described at (default now)')
     .option('--add-people', 'add people to _people.yaml for accounts that match no one')
+    .option(
+      '--adopt',
+      "list the accounts iden did not create in the app's adopt:, so that, once the change is merged, iden takes them over",
+    )
     .option('--reason <text>', 'the reason written in each file (default: imported from <app> on <date>)')
     .option('--dry-run', 'print what would be written, and write nothing')
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')

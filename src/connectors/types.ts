@@ -19,6 +19,11 @@ export interface ConnectorContext {
   /** How long one embedded-database statement may take before it is taken to have stopped. */
   embeddedTimeoutMs?: number;
   onNotice?: (text: string) => void;
+  /**
+   * Accounts the app's `_app.yaml` lets iden take over (`adopt:`): only these,
+   * of the accounts iden did not create, may it mark as its own.
+   */
+  adopt?: ReadonlySet<string>;
   /** Where the connector reads the time (rate-limit resets, polling deadlines); absent: the system clock. */
   clock?: Clock;
   /**

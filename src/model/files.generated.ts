@@ -96,6 +96,10 @@ approvers?: string[]
  * Remove access found in managed entitlements that no grant gives (drift). Default false: drift is only reported.
  */
 prune?: boolean
+/**
+ * Accounts in the app that iden did not create and may take over as its own when it applies: a PostgreSQL login role gets iden's comment (then iden also turns its login on and off), a SCIM User iden's externalId (then iden also activates and deactivates it). `iden import --adopt` writes them, and like any change to the app they are reviewed by a Super Admin. Without this, iden changes the memberships of accounts it did not create, never the accounts themselves.
+ */
+adopt?: string[]
 }
 
 /**

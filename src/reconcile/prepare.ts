@@ -149,6 +149,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                 ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                 : {}),
               stillGranted: sharing(app.id),
+              adopt: new Set(app.value.adopt ?? []),
               grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
               people: directory,
               ...(options.clock ? { clock: options.clock } : {}),

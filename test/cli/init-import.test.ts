@@ -226,13 +226,12 @@ describe('iden import', () => {
           reason:
             'the file exists and says [readonly]; analytics holds [readonly, writer]; it was left as it is',
         },
-        {
-          file: 'grants/analytics/reporting.yaml',
-          reason: `reporting is a role iden did not create; to hand it to iden: COMMENT ON ROLE "reporting" IS 'managed by iden', then import again`,
-        },
       ],
-      unmatched: ['svc_etl'],
+      // Accounts that are no one's, whoever made them.
+      unmatched: ['reporting', 'svc_etl'],
       peopleAdded: [],
+      unowned: [],
+      adopt: [],
     });
     expect(readFileSync(join(dir, 'grants/analytics/alice.yaml'), 'utf8')).toBe(
       'user: alice\napp: analytics\npermissions: [readonly, writer]\nreason: "imported from analytics on 2026-11-27"\n',
@@ -241,8 +240,13 @@ describe('iden import', () => {
     expect((await importJson(dir, '--app', 'analytics')).result.written).toEqual([]);
 
     const added = await importJson(dir, '--app', 'analytics', '--add-people', '--reason', 'ETL service');
-    expect(added.result.peopleAdded).toEqual(['svc_etl']);
-    expect(added.result.written).toEqual(['grants/analytics/svc_etl.yaml']);
+    expect(added.result.peopleAdded).toEqual(['reporting', 'svc_etl']);
+    expect(added.result.written).toEqual([
+      'grants/analytics/reporting.yaml',
+      'grants/analytics/svc_etl.yaml',
+    ]);
+    // reporting was made by hand: imported, but not iden's until an --adopt is reviewed and merged.
+    expect(added.result.unowned).toEqual(['reporting']);
     expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
       '  - id: svc_etl\n    name: svc_etl\n    email: svc_etl@unknown.invalid\n',
     );
