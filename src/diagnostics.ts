@@ -7,6 +7,8 @@ export const codes = {
   'file-too-large': 'a grant file over 64 KiB, or another file over 16 MiB',
   'not-utf8': 'the file holds bytes that are not UTF-8',
   'symlink-outside-repo': 'a symbolic link that points outside the repository',
+  'tracked-state':
+    "a file under .iden/ is committed: iden's local state (locks, journals, embedded databases, caches) never comes from the repository",
   symlink: 'a symbolic link under grants/ or schemas/: what it names could change without a change there',
   'multiple-documents': 'more than one YAML document in one file',
   'not-a-mapping': 'the top level of the file is not a mapping of keys to values',

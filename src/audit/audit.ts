@@ -43,13 +43,19 @@ export interface AuditData {
  * force over time, and the apply records, verified. What makes the answer
  * incomplete is collected as warnings.
  */
-export async function readAudit(root: string, env: NodeJS.ProcessEnv, now: Instant): Promise<AuditData> {
+export async function readAudit(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  now: Instant,
+  /** From the settings' records.signedSince: before it, records may be unsigned even with a key. */
+  signedSince?: Instant,
+): Promise<AuditData> {
   const [history, lines, notesFetched] = await Promise.all([
     readHistory(root),
     readNoteLines(root),
     notesPresent(root),
   ]);
-  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined);
+  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedSince);
   const warnings: Warning[] = [];
   if (history.shallow)
     warnings.push({

@@ -66,6 +66,8 @@ export function checkRecords(
   lines: readonly NoteLine[],
   positions: ReadonlyMap<string, number>,
   key: string | undefined,
+  /** With a key: records of runs before this instant (epoch ms) may be unsigned, as written before the key was set. */
+  signedSince?: number,
 ): CheckedRecords {
   const warnings: Warning[] = [];
   const records: RunRecord[] = [];
@@ -123,7 +125,17 @@ export function checkRecords(
       changes: raw.changes,
       ...(raw.digest ? { digest: raw.digest } : {}),
     };
+    // With a key, a record must carry its MAC, whatever its version, unless it was written before signing began.
+    const mayBeUnsigned = signedSince !== undefined && record.run < signedSince;
     if (record.version === 1) {
+      if (key && !mayBeUnsigned) {
+        warnings.push({
+          code: 'record-unsigned',
+          message: `${where}, of the run at ${raw.run}, is an unsigned record of the form before the chain, though a record key is set${signedSince === undefined ? '' : ` and records since ${new Date(signedSince).toISOString()} must be signed (records.signedSince)`}; skipped`,
+          commit,
+        });
+        continue;
+      }
       records.push(record);
       continue;
     }
@@ -143,7 +155,7 @@ export function checkRecords(
       });
       continue;
     }
-    if (key) {
+    if (key && !(mayBeUnsigned && !raw.mac)) {
       if (!raw.mac) {
         warnings.push({
           code: 'record-unsigned',

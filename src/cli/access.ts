@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
 import { loadCommitted } from '../git/committed.js';
+import { repositoryRoot } from '../git/state.js';
 import { parseDuration } from '../model/duration.js';
 import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
@@ -20,7 +21,7 @@ interface ViewOptions {
 
 /** The repository as committed (as plan reads it), its zone and the instant asked for. */
 async function read(options: { repo?: string; at?: string; app?: string }, io: Io) {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   const { repo, commit, notices } = await loadCommitted(root);
   for (const notice of notices) io.stderr(`notice: ${notice}\n`);
   if (options.app !== undefined && !repo.apps.has(options.app))

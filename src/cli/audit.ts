@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { reviewSource } from '../audit/approvals.js';
 import { auditAsOf, auditEvents, readAudit } from '../audit/audit.js';
 import { reviewRows } from '../audit/review.js';
+import { repositoryRoot } from '../git/state.js';
 import { CommitTree } from '../git/tree.js';
 import { loadRepo, loadTree } from '../load/repo.js';
 import type { AccessRepo } from '../model/repo.js';
@@ -37,12 +37,13 @@ const TAMPERED = new Set([
 ]);
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   const repo = await headRepo(root);
   const now = io.clock.now();
-  const data = await readAudit(root, io.env, now);
+  const signedSince = repo.settings?.value?.records?.signedSince;
+  const data = await readAudit(root, io.env, now, signedSince ? Date.parse(signedSince) : undefined);
   const source = await reviewSource(root, io.env);
   const review = { source, env: io.env };
   let out: string;

@@ -1,5 +1,6 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { repositoryRoot } from '../git/state.js';
 import {
   GithubSetupError,
   type PullContext,
@@ -38,7 +39,7 @@ interface MergeGroup {
 }
 
 export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<number> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   const at = (zone: string) => instantOption('--at', options.at, zone, io.clock.now());
   const named = options.contributor ?? [];
   if (options.pr === undefined && !options.mergeGroup) {

@@ -1,9 +1,3 @@
-// `iden grant`, `change`, `revoke` and `offboard`: the product's Grant Access
-// flow in a repository. Each asks for what its flags did not say (on a
-// terminal), writes the files in memory, validates them with the whole
-// repository, commits them on a new branch and opens the pull request, whose
-// classification it predicts with the same policy code as `iden check-pr`.
-import { resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { type TierChoice, tierChoices } from '../access/views.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -21,6 +15,7 @@ import {
   validBranchName,
 } from '../git/branch.js';
 import { resolveRef } from '../git/diff.js';
+import { repositoryRoot } from '../git/state.js';
 import { CommitTree } from '../git/tree.js';
 import { type ChangeEdit, editFor, grantText, offboardChanges } from '../grant/files.js';
 import { OverlayTree } from '../load/overlay.js';
@@ -323,7 +318,7 @@ export async function runOffboard(options: OffboardOptions, io: Io): Promise<num
 // ---------------------------------------------------------------- the repository
 
 async function open(options: Common, io: Io): Promise<Workspace> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   const head = await resolveRef(root, 'HEAD').catch(() => undefined);
   if (!head)
     throw new UsageError(

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { parseDocument, type YAMLSeq } from 'yaml';
 import { connectors } from '../connectors/catalog.js';
 import type { Held, Session } from '../connectors/types.js';
+import { repositoryRoot } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
 import { accountFor } from '../model/accounts.js';
 import { parseDuration } from '../model/duration.js';
@@ -58,7 +59,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  * files and opens the pull request like any change.
  */
 export async function runImport(options: ImportOptions, io: Io): Promise<number> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   const repo = await loadRepo(root);
   const app = repo.apps.get(options.app);
   if (!app)

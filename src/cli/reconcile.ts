@@ -2,8 +2,9 @@ import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { connectors } from '../connectors/catalog.js';
 import { commitExpired } from '../git/expire.js';
+import { repositoryRoot } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
-import { parseDuration } from '../model/duration.js';
+import { formatDuration, parseDuration } from '../model/duration.js';
 import type { AccessRepo } from '../model/repo.js';
 import { isoUtc } from '../model/time.js';
 import { applyChanges, type ChangeResult } from '../reconcile/apply.js';
@@ -47,7 +48,7 @@ export async function begin(
   io: Io,
   at?: string,
 ): Promise<{ run: Run; style: Style }> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
   if (lockTimeoutMs === undefined)
     throw new UsageError(`--lock-timeout must be a duration such as 30s or 5m, not "${options.lockTimeout}"`);
@@ -218,7 +219,7 @@ export async function runApplySaved(
 }
 
 export async function runApps(options: { repo?: string; format: 'text' | 'json' }, io: Io): Promise<number> {
-  const repo = await loadRepo(resolve(io.cwd, options.repo ?? '.'));
+  const repo = await loadRepo(await repositoryRoot(io.cwd, options.repo));
   const ids = [...repo.apps.keys()];
   io.stdout(options.format === 'json' ? `${JSON.stringify(ids)}\n` : ids.map((id) => `${id}\n`).join(''));
   return EXIT.ok;
@@ -264,7 +265,7 @@ async function execute(
   io: Io,
 ): Promise<{ results: ChangeResult[]; complete: boolean }> {
   const journal = run.commit
-    ? new Journal(run.repo.root, {
+    ? new Journal(run.repo.root, run.journalDir, {
         run: new Date(io.clock.now()).toISOString(),
         at: plan.at,
         command,
@@ -297,7 +298,9 @@ async function execute(
   let complete = true;
   try {
     results = await applyChanges(plan.changes, run.prepared.sessions, {
-      ...(io.retry ? { retry: io.retry } : {}),
+      ...run.retry,
+      onAppWait: (app, ms, e) =>
+        io.stderr(`notice: ${app}: waiting ${formatDuration(ms)} before trying again: ${e.message}\n`),
       onResults: (batch) => {
         done.push(...batch);
         journal?.append(batch);

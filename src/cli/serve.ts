@@ -1,10 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Cron } from 'croner';
 import { simpleGit } from 'simple-git';
 import { loadCommitted } from '../git/committed.js';
+import { repositoryRoot } from '../git/state.js';
 import { parseDuration } from '../model/duration.js';
 import type { RecordedChange } from '../model/record.js';
 import { humanTime, isoUtc, zoneOf } from '../model/time.js';
@@ -31,7 +32,7 @@ const MAX_BODY = 1024 * 1024;
  * time. Resolves when it has stopped (SIGTERM or SIGINT, or `stop`).
  */
 export async function runServe(options: ServeOptions, io: Io, signal?: AbortSignal): Promise<number> {
-  const root = resolve(io.cwd, options.repo ?? '.');
+  const root = await repositoryRoot(io.cwd, options.repo);
   if (!existsSync(join(root, '.git')))
     throw new UsageError(`${root} is not a git clone: iden serve works on a clone made for it`);
   const git = simpleGit({ baseDir: root });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { type SimpleGit, simpleGit } from 'simple-git';
 import { type ApplyRecord, chainHeads, sealRecord } from '../model/record.js';
 import { readBlobs } from './blobs.js';
@@ -43,15 +46,22 @@ export async function appendRecord(
   try {
     const heads = chainHeads([...(await readRecords(root)).values()].flat());
     record = sealRecord({ ...content, prev: heads.map((h) => h.digest) }, options.key);
-    await git.raw([
-      ...(await identityArgs(git)),
-      'notes',
-      `--ref=${NOTES_REF}`,
-      'append',
-      '-m',
-      JSON.stringify(record),
-      content.commit,
-    ]);
+    // Through a file, not an argument: a record of thousands of changes is larger than an argument may be.
+    const file = join(mkdtempSync(join(tmpdir(), 'iden-record-')), 'record.json');
+    writeFileSync(file, JSON.stringify(record));
+    try {
+      await git.raw([
+        ...(await identityArgs(git)),
+        'notes',
+        `--ref=${NOTES_REF}`,
+        'append',
+        '-F',
+        file,
+        content.commit,
+      ]);
+    } finally {
+      rmSync(dirname(file), { recursive: true, force: true });
+    }
   } catch (e) {
     return {
       kept: false,

@@ -55,13 +55,25 @@ export class ManualClock implements Clock {
   private pending: { at: Instant; seq: number; fire: () => void }[] = [];
   private seq = 0;
 
-  constructor(private time: Instant) {}
+  /**
+   * `sleeps: 'advance'`: a sleep moves the clock on by its length and ends at
+   * once (virtual time: a run that waits out a rate limit takes no real time).
+   * Default: a sleep ends only when the test moves the clock past it.
+   */
+  constructor(
+    private time: Instant,
+    private readonly options: { sleeps?: 'advance' | 'wait' } = {},
+  ) {}
 
   now(): Instant {
     return this.time;
   }
 
   sleep(ms: number): Promise<void> {
+    if (this.options.sleeps === 'advance') {
+      this.set(this.time + Math.max(0, ms));
+      return Promise.resolve();
+    }
     return new Promise((resolve) => this.at(this.time + Math.max(0, ms), resolve));
   }
 

@@ -221,4 +221,13 @@ before: [string, ...(string)[]]
  */
 webhookEnv: string
 }
+/**
+ * How iden audit treats apply records.
+ */
+records?: {
+/**
+ * With a record key (IDEN_RECORD_KEY) set where iden audit runs, records of runs from this instant on must carry the key's MAC; an unsigned one (of any version) is record-unsigned, left out, and the audit exits 1. Records of earlier runs, from before the key was set, are read unsigned. Absent: every record must be signed when a key is set.
+ */
+signedSince?: string
+}
 }

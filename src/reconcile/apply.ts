@@ -17,6 +17,8 @@ export interface ChangeResult extends Change {
 }
 
 export interface ApplyOptions extends RetryOptions {
+  /** Told of a wait of ten seconds or more before a step of `app` is tried again. */
+  onAppWait?: (app: string, ms: number, error: Error) => void;
   onProgress?: (app: string, done: number, total: number) => void;
   /** Each step's results as it finishes (the run's journal); throwing stops the whole run. */
   onResults?: (results: ChangeResult[]) => void;
@@ -150,7 +152,7 @@ async function runTogether(
     // A step that cannot leave the held removals out is not run at all.
     else if (!rest) results = step.changes.map(kept);
     else {
-      const ran = await runStep(rest, options);
+      const ran = await runStep(rest, forApp(app, options));
       if (ran.stopped) state.stopped.set(app, ran.stopped);
       results = [...holding.map(kept), ...ran.results];
     }
@@ -189,7 +191,7 @@ async function runPhase(
         const stop = state.fatal?.message ?? state.stopped.get(app);
         const results = stop
           ? step.changes.map((c) => track(c, 'failed', `not tried: ${stop}`))
-          : await runStep(step, options).then((r) => {
+          : await runStep(step, forApp(app, options)).then((r) => {
               if (r.stopped) state.stopped.set(app, r.stopped);
               return r.results;
             });
@@ -204,6 +206,12 @@ async function runPhase(
 function track(original: Change, outcome: Outcome, error?: string): Tracked {
   const result: ChangeResult = { ...original, outcome, ...(outcome === 'failed' && error ? { error } : {}) };
   return { original, result };
+}
+
+/** The retry options of one app's steps: its waits said with its name. */
+function forApp(app: string, options: ApplyOptions): ApplyOptions {
+  const onAppWait = options.onAppWait;
+  return onAppWait ? { ...options, onWait: (ms, e) => onAppWait(app, ms, e) } : options;
 }
 
 /** Runs a step through the retry layer, then checks that each of its changes got exactly one result, naming it. */

@@ -1,19 +1,66 @@
-import { simpleGit } from 'simple-git';
 import { parse } from 'yaml';
+import type { History } from '../audit/history.js';
 import { readBlobs } from '../git/blobs.js';
-import { pastVersions } from '../git/past.js';
+import { readRecords } from '../git/notes.js';
 import { type AccountRule, accountFor } from '../model/accounts.js';
 import type { AppFile, Person } from '../model/repo.js';
 import type { GrantHistory } from './plan.js';
 
 /**
- * The accounts whose grant files git says were deleted, for each app: the
+ * What the run knows of the branch's past: its first-parent history (read
+ * once, by the caller) and the commits earlier runs recorded they applied.
+ * Every history-derived decision reads only these: a version that lived only
+ * in a pull request's intermediate commit, or was never applied, decides
+ * nothing.
+ */
+export interface Past {
+  history: History;
+  /** First-parent positions of the commits apply records name. */
+  applied: number[];
+}
+
+export async function readPast(root: string, history: History): Promise<Past> {
+  const applied = new Set<number>();
+  for (const commit of (await readRecords(root)).keys()) {
+    const position = history.positions.get(commit);
+    if (position !== undefined) applied.add(position);
+  }
+  return { history, applied: [...applied].sort((a, b) => a - b) };
+}
+
+/** The blobs a path held on the branch, newest first, each with the first-parent position it came in at. */
+function versions(past: Past, path: string): { blob: string; position: number }[] {
+  const out: { blob: string; position: number }[] = [];
+  for (const commit of [...past.history.commits].reverse())
+    for (const change of commit.changes)
+      if (change.path === path && change.newBlob !== undefined)
+        out.push({ blob: change.newBlob, position: commit.position });
+  return out;
+}
+
+/** Grant files the branch held and then deleted, and those it held in more than one version. */
+export function grantPaths(past: Past): { deleted: Set<string>; changed: Set<string> } {
+  const seen = new Map<string, number>();
+  const deleted = new Set<string>();
+  for (const commit of past.history.commits)
+    for (const change of commit.files) {
+      if (change.newBlob !== undefined) {
+        seen.set(change.path, (seen.get(change.path) ?? 0) + 1);
+        deleted.delete(change.path);
+      } else if (change.status === 'D') deleted.add(change.path);
+    }
+  return { deleted, changed: new Set([...seen].filter(([, n]) => n > 1).map(([p]) => p)) };
+}
+
+/**
+ * The accounts whose grant files the branch deleted, for each app: the
  * account the person had, read from today's directory or, for someone who
- * left it in the same change, from the last version of _people.yaml that
- * named them. Their leftover access is `removed`, whatever prune says.
+ * left it in the same change, from the last version of _people.yaml on the
+ * branch that named them. Their leftover access is `removed`, whatever prune says.
  */
 export async function removedAccounts(
   root: string,
+  past: Past,
   deleted: { app: string; user: string; rule: AccountRule | undefined }[],
   people: readonly Person[],
 ): Promise<Map<string, Set<string>>> {
@@ -30,9 +77,13 @@ export async function removedAccounts(
   if (missing.length === 0) return out;
   const wanted = new Set(missing.map((m) => m.user));
   const found = new Map<string, Person>();
-  for (const { value } of await pastVersions(root, 'grants/_people.yaml')) {
-    const list = (value as { people?: unknown })?.people;
-    for (const entry of Array.isArray(list) ? list : []) {
+  const list = versions(past, 'grants/_people.yaml');
+  const blobs = await readBlobs(
+    root,
+    list.map((v) => v.blob),
+  );
+  for (const { blob } of list) {
+    for (const entry of listOf(parsed(blobs.get(blob))?.people)) {
       const person = entry as Person;
       if (typeof person?.id === 'string' && wanted.has(person.id) && !found.has(person.id))
         found.set(person.id, person);
@@ -66,27 +117,43 @@ export interface Retired {
 }
 
 /**
- * Mappings an app's history declared (for the same connector settings) that
- * its _app.yaml no longer declares: their holders are revoked as `retired`,
- * so removing an entitlement, a tier, or changing where one maps never leaves
- * people with access no grant gives.
+ * Mappings the app declared, with the same connector settings, in a version
+ * a recorded run applied, that its _app.yaml no longer declares: their
+ * holders are revoked as `retired`, so removing an entitlement or tier, or
+ * changing where one maps, never leaves people with access no grant gives.
+ * Only applied versions count: a mapping that lived only in an intermediate
+ * commit, or was never applied, managed nothing and retires nothing.
  */
-export async function retiredMappings(root: string, app: string, current: AppFile): Promise<Retired[]> {
+export async function retiredMappings(
+  root: string,
+  past: Past,
+  app: string,
+  current: AppFile,
+): Promise<Retired[]> {
   const declared = new Set(
     [...current.entitlements, ...(current.licenses ?? [])].map((i) =>
       mappingKey(i as Record<string, unknown>),
     ),
   );
+  const all = versions(past, `grants/${app}/_app.yaml`);
+  // The version in force at each applied commit: the newest that came in at or before it.
+  const applied = new Set<string>();
+  for (const position of past.applied) {
+    const inForce = all.find((v) => v.position <= position);
+    if (inForce) applied.add(inForce.blob);
+  }
+  const blobs = await readBlobs(root, applied);
   const connector = JSON.stringify(current.connector);
   const retired = new Map<string, Retired>();
-  for (const { value } of await pastVersions(root, `grants/${app}/_app.yaml`)) {
-    const past = value as Partial<AppFile> | undefined;
-    if (!past || JSON.stringify(past.connector) !== connector) continue;
+  for (const { blob } of all) {
+    if (!applied.has(blob)) continue;
+    const version = parsed(blobs.get(blob)) as Partial<AppFile> | undefined;
+    if (!version || JSON.stringify(version.connector) !== connector) continue;
     for (const [kind, items] of [
-      ['entitlement', past.entitlements],
-      ['license', past.licenses],
+      ['entitlement', version.entitlements],
+      ['license', version.licenses],
     ] as const) {
-      for (const item of Array.isArray(items) ? (items as Record<string, unknown>[]) : []) {
+      for (const item of listOf(items) as Record<string, unknown>[]) {
         if (!item || typeof item !== 'object' || typeof item.id !== 'string') continue;
         const key = mappingKey(item);
         if (declared.has(key) || retired.has(key)) continue;
@@ -102,60 +169,47 @@ export async function retiredMappings(root: string, app: string, current: AppFil
 }
 
 /**
- * For grant files with earlier versions: what the version before the current
- * one gave (undefined when the file is new) and what any earlier version
- * gave, as targets (`e:<entitlement>`, `l:<tier>`). Read in batches of paths
- * through `git log`, each version's blob parsed once.
+ * For grant files with earlier versions on the branch: what the version
+ * before the current one gave (undefined when the file is new) and what any
+ * earlier version gave, as targets (`e:<entitlement>`, `l:<tier>`).
  */
 export async function grantHistories(
   root: string,
+  past: Past,
   files: readonly string[],
 ): Promise<Map<string, GrantHistory>> {
-  const out = new Map<string, GrantHistory>();
-  const git = simpleGit({ baseDir: root });
-  const versions = new Map<string, string[]>();
-  for (let i = 0; i < files.length; i += 200) {
-    const batch = files.slice(i, i + 200);
-    const log = await git.raw([
-      'log',
-      '--format=',
-      '--raw',
-      '-z',
-      '--no-abbrev',
-      '--no-renames',
-      'HEAD',
-      '--',
-      ...batch,
-    ]);
-    const fields = log.split('\0').filter(Boolean);
-    for (let j = 0; j + 1 < fields.length; j += 2) {
-      const meta = fields[j]!.trim();
-      const path = fields[j + 1]!;
-      const blob = meta.split(' ')[3];
-      if (!blob || /^0+$/.test(blob)) continue;
-      versions.set(path, [...(versions.get(path) ?? []), blob]);
-    }
-  }
+  const byFile = new Map(files.map((f) => [f, versions(past, f).map((v) => v.blob)]));
   const blobs = await readBlobs(
     root,
-    [...versions.values()].flatMap((v) => v.slice(1)),
+    [...byFile.values()].flatMap((v) => v.slice(1)),
   );
   const targets = (blob: string): Set<string> => {
-    try {
-      const value = parse(blobs.get(blob) ?? '') as { permissions?: unknown; license?: unknown };
-      const out = new Set<string>();
-      for (const p of Array.isArray(value?.permissions) ? value.permissions : [])
-        if (typeof p === 'string') out.add(`e:${p}`);
-      if (typeof value?.license === 'string') out.add(`l:${value.license}`);
-      return out;
-    } catch {
-      return new Set();
-    }
+    const value = parsed(blobs.get(blob)) as { permissions?: unknown; license?: unknown } | undefined;
+    const out = new Set<string>();
+    for (const p of listOf(value?.permissions)) if (typeof p === 'string') out.add(`e:${p}`);
+    if (typeof value?.license === 'string') out.add(`l:${value.license}`);
+    return out;
   };
-  for (const [path, list] of versions) {
-    // Newest first: the first is HEAD's own version.
+  const out = new Map<string, GrantHistory>();
+  for (const [file, list] of byFile) {
+    if (list.length === 0) continue;
+    // Newest first: the first is the current version.
     const earlier = list.slice(1).map(targets);
-    out.set(path, { previous: earlier[0], ever: new Set(earlier.flatMap((s) => [...s])) });
+    out.set(file, { previous: earlier[0], ever: new Set(earlier.flatMap((s) => [...s])) });
   }
   return out;
+}
+
+function parsed(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = parse(text) as unknown;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }

@@ -1,20 +1,28 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
+import { readHistory } from '../audit/history.js';
 import type { Registry } from '../connectors/catalog.js';
 import { accountDefaults } from '../connectors/catalog.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
 import type { Diagnostic } from '../diagnostics.js';
-import { grantFilesInHistory } from '../git/history.js';
 import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
 import type { Clock } from '../model/clock.js';
+import { formatDuration } from '../model/duration.js';
 import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
 import { desired, type GrantSpec } from './desired.js';
-import { grantHistories, type Retired, removedAccounts, retiredMappings } from './history.js';
+import {
+  grantHistories,
+  grantPaths,
+  type Retired,
+  readPast,
+  removedAccounts,
+  retiredMappings,
+} from './history.js';
 import { wantedEverywhere } from './org-removals.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 import { GaveUp, type RetryOptions, withRetry } from './retry.js';
@@ -78,11 +86,22 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     return { validation, plan: emptyPlan(at), sessions, fatal, desired: '', held: new Map(), verified: [] };
 
   const people = repo.people.value.people;
-  const history = await grantFilesInHistory(repo.root);
-  if (history.notice) options.onNotice?.(history.notice);
+  // The branch's first-parent history, read once: every decision drawn from the past reads it.
+  const branch = options.commit ? await readHistory(repo.root, options.commit) : undefined;
+  if (!options.commit)
+    options.onNotice?.('not a git repository: access whose grant file was deleted shows as drift');
+  if (branch?.shallow)
+    options.onNotice?.(
+      'shallow clone: grant files deleted before its first commit show as drift; fetch the full history',
+    );
+  const past = await readPast(
+    repo.root,
+    branch ?? { head: undefined, commits: [], positions: new Map(), shallow: false },
+  );
+  const history = grantPaths(past);
   const current = new Set(repo.grants.map((g) => g.file));
-  const deleted = [...history.paths]
-    .filter((path) => !current.has(path) && !path.endsWith('/_app.yaml'))
+  const deleted = [...history.deleted]
+    .filter((path) => !current.has(path))
     .map((path) => path.split('/'))
     .filter((parts) => parts.length === 3)
     .map(([, app = '', file = '']) => ({
@@ -91,7 +110,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
       rule: accountDefaults[repo.apps.get(app)?.value?.connector.type ?? ''],
     }))
     .filter((d) => repo.apps.has(d.app));
-  const removed = await removedAccounts(repo.root, deleted, people);
+  const removed = await removedAccounts(repo.root, past, deleted, people);
 
   const firstError = new Map<string, Diagnostic>();
   for (const d of validation.diagnostics)
@@ -108,7 +127,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     apps.map((app) =>
       limit(async (): Promise<AppInput> => {
         const connector = app.value ? registry[app.value.connector.type] : undefined;
-        const retired = app.value ? await retiredMappings(repo.root, app.id, app.value) : [];
+        const retired = app.value ? await retiredMappings(repo.root, past, app.id, app.value) : [];
         const input = appInput(app, connector, {
           grants: grantsByApp.get(app.id) ?? [],
           zone,
@@ -134,29 +153,41 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
         const missing = connector.missingCredentials({ id: app.id, file: app.value }, options.env);
         if (missing)
           return { ...input, skip: { reason: `no credentials: ${missing}`, error: options.strict } };
+        const file = app.value;
         let session: Session | undefined;
+        // Said with the app: a wait of ten seconds or more, and why.
+        const retry: RetryOptions = {
+          ...options.retryOptions,
+          onWait: (ms, e) =>
+            options.onNotice?.(`${app.id}: waiting ${formatDuration(ms)} before trying again: ${e.message}`),
+        };
         try {
-          session = await connector.open(
-            { id: app.id, file: withRetired(app.value, retired) },
-            {
-              repoRoot: repo.root,
-              env: options.env,
-              lockTimeoutMs: options.lockTimeoutMs,
-              ...(options.embeddedTimeoutMs !== undefined
-                ? { embeddedTimeoutMs: options.embeddedTimeoutMs }
-                : {}),
-              ...(options.onNotice
-                ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
-                : {}),
-              stillGranted: sharing(app.id),
-              adopt: new Set(app.value.adopt ?? []),
-              grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
-              people: directory,
-              ...(options.clock ? { clock: options.clock } : {}),
-            },
+          // A refusal at connect time (too many clients, a server starting up) is retried like any other.
+          session = await withRetry(
+            () =>
+              connector.open(
+                { id: app.id, file: withRetired(file, retired) },
+                {
+                  repoRoot: repo.root,
+                  env: options.env,
+                  lockTimeoutMs: options.lockTimeoutMs,
+                  ...(options.embeddedTimeoutMs !== undefined
+                    ? { embeddedTimeoutMs: options.embeddedTimeoutMs }
+                    : {}),
+                  ...(options.onNotice
+                    ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
+                    : {}),
+                  stillGranted: sharing(app.id),
+                  adopt: new Set(file.adopt ?? []),
+                  grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
+                  people: directory,
+                  ...(options.clock ? { clock: options.clock } : {}),
+                },
+              ),
+            retry,
           );
           const open = session;
-          const observed: Held[] = await withRetry(() => open.observe(), options.retryOptions ?? {});
+          const observed: Held[] = await withRetry(() => open.observe(), retry);
           for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
           // An embedded database's thread is stopped until apply needs it: many never run at once.
           await session.suspend?.();
@@ -179,13 +210,14 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   if (candidates.length > 0) {
     const histories = await grantHistories(
       repo.root,
+      past,
       candidates.map((c) => c.file),
     );
     for (const { input, user, file } of candidates) {
-      const past = histories.get(file);
-      if (!past) continue;
+      const earlier = histories.get(file);
+      if (!earlier) continue;
       input.history ??= new Map();
-      input.history.set(user, past);
+      input.history.set(user, earlier);
     }
   }
   const limits = { ...DEFAULT_LIMITS, ...repo.settings?.value?.limits };
@@ -199,6 +231,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const verification = await verifyGrants({
     root: repo.root,
     head: options.commit,
+    ...(branch ? { history: branch } : {}),
     repo,
     changes: plan.changes,
     env: options.env,

@@ -1,15 +1,8 @@
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { appendRecord, type RecordContent, type RecordResult, readRecords } from '../git/notes.js';
+import { runStateDir } from '../git/state.js';
 import {
   type ApplyRecord,
   canonicalJson,
@@ -31,18 +24,6 @@ export interface RecordOptions {
   key?: string | undefined;
   /** A file the sealed record is also appended to (one JSON line), kept outside git. */
   copy?: string;
-}
-
-/** The local folder iden keeps its state in, never committed: it ignores itself. */
-export function stateDir(root: string, ...parts: string[]): string {
-  const dir = join(root, '.iden');
-  if (!existsSync(join(dir, '.gitignore'))) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '.gitignore'), '# iden keeps its local state here: never commit it.\n*\n');
-  }
-  const path = join(dir, ...parts);
-  mkdirSync(path, { recursive: true });
-  return path;
 }
 
 export function runIdentity(env: NodeJS.ProcessEnv): RunIdentity {
@@ -77,11 +58,13 @@ export class Journal {
   private readonly path: string;
   private count = 0;
 
+  /** `dir`: the run's journal folder (runStateDir(root, 'journal')). */
   constructor(
     private readonly root: string,
+    dir: string,
     readonly header: RecordHeader,
   ) {
-    this.path = join(stateDir(root, 'journal'), `${header.run.replace(/[:.]/g, '-')}-${process.pid}.jsonl`);
+    this.path = join(dir, `${header.run.replace(/[:.]/g, '-')}-${process.pid}.jsonl`);
   }
 
   /** Appends finished changes; a write that fails (a full disk) stops the run. */
@@ -197,8 +180,7 @@ async function writeNote(
 
 /** Journals of runs that died before writing their note: each becomes its note now, marked interrupted. */
 export async function recoverJournals(root: string, options: RecordOptions): Promise<RecordResult[]> {
-  const dir = join(root, '.iden', 'journal');
-  if (!existsSync(dir)) return [];
+  const dir = await runStateDir(root, 'journal');
   const results: RecordResult[] = [];
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.jsonl'))

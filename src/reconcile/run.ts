@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
+import { OperatorError } from '../errors.js';
 import { loadCommitted } from '../git/committed.js';
+import { runStateDir, trackedState } from '../git/state.js';
 import type { Clock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from './lock.js';
 import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
-import { recoverJournals, stateDir } from './records.js';
-import type { RetryPolicy } from './retry.js';
+import { recoverJournals } from './records.js';
+import { type RetryOptions, type RetryPolicy, WaitBudget } from './retry.js';
 
 export interface RunRequest {
   root: string;
@@ -37,6 +39,10 @@ export interface RunRequest {
 
 export interface Run {
   repo: AccessRepo;
+  /** Where the run's journal goes: in the git directory, where no commit can put one. */
+  journalDir: string;
+  /** How the run retries: its policy, clock and the budget of waiting observe has started to spend. */
+  retry: RetryOptions;
   /** The commit read; undefined for a folder that is not a git repository. */
   commit: string | undefined;
   zone: string;
@@ -52,7 +58,13 @@ export interface Run {
  * repository, and plans it against freshly observed apps.
  */
 export async function startRun(request: RunRequest): Promise<Run> {
-  const release = await acquireLock(join(stateDir(request.root), 'lock'), {
+  const tracked = await trackedState(request.root);
+  if (tracked.length > 0)
+    throw new OperatorError(
+      `${tracked.length} file${tracked.length === 1 ? ' is' : 's are'} committed under .iden/ (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}): iden's local state never comes from the repository. Remove ${tracked.length === 1 ? 'it' : 'them'} from git (git rm -r --cached .iden) and commit; nothing was changed`,
+    );
+  const state = await runStateDir(request.root);
+  const release = await acquireLock(join(state, 'lock'), {
     timeoutMs: request.lockTimeoutMs,
     command: request.command,
     onNotice: request.onNotice,
@@ -62,14 +74,24 @@ export async function startRun(request: RunRequest): Promise<Run> {
       push: request.push,
       key: request.recordKey,
     }))
-      request.onNotice(`a run that was killed left a journal: ${recovered.message}`);
+      request.onNotice(
+        `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
+      );
     const { repo, commit, notices } = await loadCommitted(request.root);
     for (const notice of notices) request.onNotice(notice);
     request.check?.(repo);
     const zone = zoneOf(repo);
     const at = request.at(zone);
+    // One budget of waiting for the whole run, observe and apply alike, on the run's clock.
+    const retry: RetryOptions = {
+      ...(request.retry ? { retry: request.retry } : {}),
+      ...(request.clock ? { clock: request.clock } : {}),
+      budget: new WaitBudget(),
+    };
     const removals =
-      request.app !== undefined && commit ? await repositoryRemovals(request.root, repo, at) : undefined;
+      request.app !== undefined && commit
+        ? await repositoryRemovals(request.root, repo, at, request.clock?.now())
+        : undefined;
     const prepared = await preparePlan({
       repo,
       commit,
@@ -82,13 +104,14 @@ export async function startRun(request: RunRequest): Promise<Run> {
       lockTimeoutMs: request.lockTimeoutMs,
       ...(request.embeddedTimeoutMs !== undefined ? { embeddedTimeoutMs: request.embeddedTimeoutMs } : {}),
       ...(removals ? { repositoryRemovals: removals } : {}),
-      ...(request.retry ? { retryOptions: { retry: request.retry } } : {}),
-      ...(request.clock ? { clock: request.clock } : {}),
+      retryOptions: retry,
       onNotice: request.onNotice,
       ...(request.clock ? { clock: request.clock } : {}),
     });
     return {
       repo,
+      journalDir: await runStateDir(request.root, 'journal'),
+      retry,
       commit,
       zone,
       at,

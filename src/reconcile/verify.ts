@@ -1,4 +1,4 @@
-import { readHistory } from '../audit/history.js';
+import { type History, readHistory } from '../audit/history.js';
 import { resolveRef } from '../git/diff.js';
 import { readRecords } from '../git/notes.js';
 import type { PullContext } from '../github/client.js';
@@ -31,6 +31,8 @@ export interface VerifyInput {
   root: string;
   /** The commit being applied (HEAD of the protected branch). */
   head: string | undefined;
+  /** Its first-parent history, when the caller has read it already. */
+  history?: History;
   repo: AccessRepo;
   changes: readonly Change[];
   env: NodeJS.ProcessEnv;
@@ -116,7 +118,7 @@ class Gate {
 
   async start(verifyFrom: string | undefined): Promise<void> {
     if (!this.input.head) return;
-    const history = await readHistory(this.input.root, this.input.head);
+    const history = this.input.history ?? (await readHistory(this.input.root, this.input.head));
     this.positions = history.positions;
     this.line = [...history.positions].sort((a, b) => a[1] - b[1]).map(([sha]) => sha);
     // Newest first: the latest commit that changed a path brought what it holds now.

@@ -203,6 +203,60 @@ describe('apply records are evidence', () => {
     expect(audit.events).toEqual([]);
   });
 
+  it('with the record key, refuses unsigned records of the old form too, unless older than records.signedSince', async () => {
+    const dir = analyticsRepo({ alice: grant('alice', ['readonly']) });
+    // alice's role was made by hand: iden will not take it over, so her grant fails.
+    await sql(dir, 'CREATE ROLE alice LOGIN;');
+    const env = { IDEN_RECORD_KEY: 'correct horse battery staple' };
+    const first = await runCli(['reconcile', '--repo', dir, '--yes'], { env });
+    expect(first.code, first.stderr).toBe(1);
+    const head = git(dir, ['rev-parse', 'HEAD']).trim();
+    // Someone who can push drops the chain and writes a record of the form before it, saying the grant was applied.
+    const run = new Date(clock.now()).toISOString();
+    const forged = {
+      run,
+      at: run,
+      command: 'reconcile',
+      changes: [
+        {
+          action: 'grant',
+          app: 'analytics',
+          user: 'alice',
+          account: 'alice',
+          entitlement: 'readonly',
+          reason: 'new-grant',
+          outcome: 'granted',
+        },
+      ],
+    };
+    setNote(dir, head, [JSON.stringify(forged)]);
+    const asOf = ['--as-of', new Date(clock.now() + 60_000).toISOString()];
+    const refused = (await runCli(['audit', '--repo', dir, '--format', 'json', ...asOf], { env })) as {
+      code: number;
+      stdout: string;
+    };
+    expect(refused.code, JSON.stringify(refused)).toBe(1);
+    const view = JSON.parse(refused.stdout) as {
+      warnings: { code: string }[];
+      access: { user: string; items: Record<string, string> }[];
+    };
+    expect(view.warnings.map((w) => w.code)).toContain('record-unsigned');
+    expect(view.access.find((a) => a.user === 'alice')!.items.readonly).not.toBe('yes');
+    // Records from before the key was set are read, when the settings say when that was.
+    writeTree(
+      {
+        'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}records: { signedSince: '${new Date(clock.now() + 3_600_000).toISOString()}' }\n`,
+      },
+      dir,
+    );
+    commitNow(dir, 'records are signed from now on');
+    setNote(dir, head, [JSON.stringify(forged)]);
+    const older = await runCli(['audit', '--repo', dir, '--format', 'json', ...asOf], { env });
+    expect(JSON.parse(older.stdout).warnings.map((w: { code: string }) => w.code)).not.toContain(
+      'record-unsigned',
+    );
+  });
+
   it('says when records were not fetched, and reads them once they are', async () => {
     const remote = mkdtempSync(join(tmpdir(), 'iden-remote-'));
     git(remote, ['init', '-q', '--bare', '-b', 'main']);

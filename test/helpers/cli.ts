@@ -14,7 +14,7 @@ export interface CliResult {
  */
 export const TEST_NOW = Date.parse('2026-11-27T12:00:00Z');
 
-/** Runs iden in-process, as the bin does, capturing its output; the clock stands at TEST_NOW unless given. */
+/** Runs iden in-process, as the bin does, capturing its output; the clock starts at TEST_NOW unless given. */
 export async function runCli(
   args: string[],
   options: {
@@ -28,7 +28,8 @@ export async function runCli(
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
-    clock: options.clock ?? new ManualClock(TEST_NOW),
+    // Virtual time: waits (a rate limit, a retry's backoff) move the clock on at once.
+    clock: options.clock ?? new ManualClock(TEST_NOW, { sleeps: 'advance' }),
     stdout: (text) => {
       stdout += text;
     },

@@ -68,6 +68,8 @@ async function runOnce(dir: string, registry: Record<string, Connector>): Promis
   const repo = await loadRepo(dir);
   const prepared = await preparePlan({
     repo,
+    // History decides who was removed: the branch's first-parent history up to this commit.
+    commit: git(dir, ['rev-parse', 'HEAD']).trim(),
     at: NOW,
     strict: true,
     allowMassRemoval: false,
@@ -209,7 +211,7 @@ describe('a run killed mid-apply', () => {
     // The killed run's lock is taken over, and what it had journaled becomes its record.
     expect(repair.stderr).toMatch(/took over .*lock, left by iden reconcile \(pid \d+/);
     expect(repair.stderr).toMatch(
-      /a run that was killed left a journal: apply record \w+ kept as a git note/,
+      /an earlier run left its journal without a record \(it was killed, or its record could not be written\): apply record \w+ kept as a git note/,
     );
     const notes = git(dir, ['notes', '--ref=refs/notes/iden', 'show', 'HEAD'])
       .trim()

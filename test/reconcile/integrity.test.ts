@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/model/clock.js';
 import type { Plan } from '../../src/reconcile/plan.js';
 import { packageRoot } from '../../src/util/package-root.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { seedEmbedded } from '../helpers/postgres.js';
 import { type FileTree, NO_VERIFY, writeTree } from '../helpers/repo.js';
@@ -145,8 +146,13 @@ describe('only committed state is provisioned', () => {
     expect(run.stdout).toContain('Applied: 3 granted');
     const head = git(dir, ['rev-parse', 'HEAD']).trim();
     expect(notes(dir, head)).toHaveLength(1);
-    expect(existsSync(join(dir, '.iden', '.gitignore'))).toBe(true);
-    expect(git(dir, ['status', '--porcelain', '--ignored', '.iden']).trim()).toBe('!! .iden/');
+    // The run's lock and journal live in the git directory, where no commit can put them; nothing shows in the work tree.
+    expect(existsSync(join(dir, '.git', 'iden', 'lock'))).toBe(false);
+    expect(existsSync(join(dir, '.git', 'iden', 'journal'))).toBe(true);
+    expect(git(dir, ['status', '--porcelain']).split('\n').filter(Boolean).sort()).toEqual([
+      ' M grants/db/p000.yaml',
+      '?? grants/db/heidi.yaml',
+    ]);
   });
 
   it('reads the committed blob, not what a .gitattributes filter makes of the checkout', async () => {
@@ -204,8 +210,9 @@ describe('one run at a time', () => {
 
   it('gives up after --lock-timeout with a clear message, and takes over a dead run’s lock', async () => {
     const dir = dbRepo(1);
+    mkdirSync(join(dir, '.git', 'iden'), { recursive: true });
     writeFileSync(
-      join(dir, '.iden', 'lock'),
+      join(dir, '.git', 'iden', 'lock'),
       JSON.stringify({
         pid: process.pid,
         host: hostname(),
@@ -221,8 +228,9 @@ describe('one run at a time', () => {
     // A pid that no longer runs: its lock is taken over.
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((resolve) => dead.on('exit', resolve));
+    mkdirSync(join(dir, '.git', 'iden'), { recursive: true });
     writeFileSync(
-      join(dir, '.iden', 'lock'),
+      join(dir, '.git', 'iden', 'lock'),
       JSON.stringify({
         pid: dead.pid,
         host: hostname(),
@@ -292,6 +300,60 @@ describe('offboarding and retirement revoke', () => {
         "SELECT m.rolname FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member WHERE g.rolname = 'db_read'",
       ),
     ).toEqual([]);
+  });
+});
+
+describe('only what was applied on the branch decides', () => {
+  it('retires no mapping that lived only in an intermediate commit: a role added and removed again is taken from no one', async () => {
+    const dir = dbRepo(1);
+    expect((await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW])).code).toBe(0);
+    // A role made by hand, which bob holds.
+    await sql(dir, 'CREATE ROLE db_admin NOLOGIN');
+    await sql(dir, 'GRANT db_admin TO bob_o');
+    // "Rebase and merge" puts both commits of a pull request on the branch: one maps admin, the next takes it out.
+    const app = readFileSync(join(dir, 'grants/db/_app.yaml'), 'utf8');
+    writeFileSync(join(dir, 'grants/db/_app.yaml'), `${app}  - { id: admin, kind: role, role: db_admin }\n`);
+    commitAll(dir, 'map admin');
+    writeFileSync(join(dir, 'grants/db/_app.yaml'), app);
+    commitAll(dir, 'no, do not');
+    // No run applied the version that mapped it: it managed nothing, and retires nothing.
+    expect(brief(await plan(dir))).toEqual([]);
+    expect((await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW])).code).toBe(0);
+    expect(
+      await sql(
+        dir,
+        "SELECT m.rolname FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member WHERE g.rolname = 'db_admin'",
+      ),
+    ).toEqual([{ rolname: 'bob_o' }]);
+  });
+
+  it('takes a removal from the branch’s first-parent history only, not from a merged branch’s own commits', async () => {
+    const dir = dbRepo(1);
+    expect((await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW])).code).toBe(0);
+    // mallory holds readonly, given by hand to a role made as iden makes them: drift, and prune is off.
+    await sql(dir, 'CREATE ROLE mallory LOGIN');
+    await sql(dir, "COMMENT ON ROLE mallory IS 'managed by iden'");
+    await sql(dir, 'GRANT db_read TO mallory');
+    // On a branch, a grant for mallory is written and deleted again; the branch is merged.
+    git(dir, ['checkout', '-q', '-b', 'side']);
+    writeFileSync(
+      join(dir, 'grants/_people.yaml'),
+      `${readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')}  - { id: mallory, name: M, email: m@example.com }\n`,
+    );
+    writeFileSync(join(dir, 'grants/db/mallory.yaml'), 'user: mallory\napp: db\npermissions: [readonly]\n');
+    commitAll(dir, 'mallory');
+    rmSync(join(dir, 'grants/db/mallory.yaml'));
+    commitAll(dir, 'no mallory');
+    git(dir, ['checkout', '-q', 'main']);
+    git(dir, ['merge', '-q', '--no-ff', '-m', 'merge side', 'side']);
+    // The branch never held that grant: its access is drift, kept as prune says, not "removed".
+    const planned = JSON.parse(
+      (await runCli(['plan', '--repo', dir, '--at', NOW, '--format', 'json'])).stdout,
+    ) as Plan;
+    expect(planned.changes).toEqual([]);
+    expect(planned.drift.map((d) => `${d.user} ${d.entitlement} ${d.reason}`)).toEqual([
+      'mallory readonly drift',
+    ]);
   });
 });
 
@@ -404,19 +466,17 @@ describe('the mass-removal limit holds for the whole organisation', () => {
     seedEmbedded(dir, 'db2');
     expect((await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW])).code).toBe(0);
     // That run was half an hour ago.
-    const note = git(dir, ['notes', '--ref=refs/notes/iden', 'show', 'HEAD']).trim();
-    const older = note.replace(
-      /"run":"[^"]+"/,
-      `"run":"${new Date(Date.now() - 30 * 60_000).toISOString()}"`,
-    );
-    git(dir, ['notes', '--ref=refs/notes/iden', 'add', '-f', '-m', older, 'HEAD']);
+    // The runs that follow are half an hour later, on their own clock.
+    const later = new ManualClock(TEST_NOW + 30 * 60_000);
     for (const id of ['a', 'b', 'c']) {
       rmSync(join(dir, `grants/db/${id}.yaml`));
       rmSync(join(dir, `grants/db2/${id}.yaml`));
     }
     commitAll(dir, 'everyone leaves');
     for (const app of ['db', 'db2']) {
-      const run = await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW, '--app', app]);
+      const run = await runCli(['reconcile', '--repo', dir, '--yes', '--at', NOW, '--app', app], {
+        clock: later,
+      });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain(
         'blocked: the repository removes 6 assignments across all apps since the run of',
@@ -424,17 +484,10 @@ describe('the mass-removal limit holds for the whole organisation', () => {
     }
     expect(
       (
-        await runCli([
-          'reconcile',
-          '--repo',
-          dir,
-          '--yes',
-          '--at',
-          NOW,
-          '--app',
-          'db',
-          '--allow-mass-removal',
-        ])
+        await runCli(
+          ['reconcile', '--repo', dir, '--yes', '--at', NOW, '--app', 'db', '--allow-mass-removal'],
+          { clock: later },
+        )
       ).code,
     ).toBe(0);
   });

@@ -50,7 +50,11 @@ export function resultCode(e: unknown): number | undefined {
 export function describe(e: unknown): string {
   const code = resultCode(e);
   // ldapts ends a server's message with the code in hex (" Code: 0x41"); the name says it better.
-  const message = ((e as Error)?.message ?? String(e)).replace(/\s*Code: 0x[0-9a-f]+$/i, '').trim();
+  // One line: ldapts joins a socket's error to its own with a line break.
+  const message = ((e as Error)?.message ?? String(e))
+    .replace(/\s*Code: 0x[0-9a-f]+$/i, '')
+    .replace(/\s*\n\s*/g, '; ')
+    .trim();
   if (code === undefined) return message;
   return `LDAP ${code} ${NAMES[code] ?? 'error'}${message ? `: ${message}` : ''}`;
 }
