@@ -463,6 +463,21 @@ licenses:
         );
         // Terminal: asking again cannot make the route appear.
         expect(p.skipped[0]!.reason).not.toContain('attempts');
+        // Removed as advised, the tier is retired: it cannot be observed either, and is left out, never blocking the app.
+        writeFileSync(
+          gh,
+          readFileSync(gh, 'utf8').replace('  - { id: copilot, seats: 5, copilot: true }\n', ''),
+        );
+        commitAll(dir, 'no Copilot on this GitHub');
+        const retired = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict'], {
+          env: env(server),
+          retry: FAST,
+        });
+        expect(retired.stdout).toContain('0 apps skipped.');
+        expect(retired.stderr).toContain(
+          "notice: gh: Copilot seats are not available on this GitHub (GET /orgs/acme/copilot/billing/seats answered 404): 'copilot', removed from _app.yaml, is left out; nobody holds it here",
+        );
+        expect(server.errors).toEqual([]);
       } finally {
         await server.stop();
       }
