@@ -40,7 +40,7 @@ function messageOf(data: unknown): string | undefined {
  * on every response); a secondary limit that names no wait gets GitHub's
  * advised minute.
  */
-export function rateLimitWait(
+function rateLimitWait(
   status: number,
   headers: Record<string, string | number | undefined>,
   message: string,
