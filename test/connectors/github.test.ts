@@ -325,7 +325,7 @@ describe('github connector, reading and mapping', () => {
         request: { method: 'PUT', url: 'https://api.github.com/x', headers: {} },
         response: { status, url: 'https://api.github.com/x', headers, data: { message } },
       });
-    const notFound = translate(error(404, 'Not Found'), 'granting eng to ghost', 'ghost');
+    const notFound = translate(error(404, 'Not Found'), 'granting eng to ghost', 0, 'ghost');
     expect(notFound).toBeInstanceOf(TerminalError);
     expect(notFound.message).toBe(
       "granting eng to ghost: no GitHub user 'ghost' (or no access to it): GitHub answered 404 to PUT /x: Not Found",
@@ -333,12 +333,13 @@ describe('github connector, reading and mapping', () => {
     const limited = translate(
       error(403, 'You have exceeded a secondary rate limit', { 'retry-after': '30' }),
       'x',
+      0,
       'a',
     );
     expect(limited).toBeInstanceOf(TransientError);
     expect((limited as InstanceType<typeof TransientError>).retryAfterMs).toBe(30_000);
-    expect(translate(error(502, 'Bad Gateway'), 'x', 'a')).toBeInstanceOf(TransientError);
-    expect(translate(error(403, 'Must have admin rights'), 'x', 'a')).toBeInstanceOf(TerminalError);
+    expect(translate(error(502, 'Bad Gateway'), 'x', 0, 'a')).toBeInstanceOf(TransientError);
+    expect(translate(error(403, 'Must have admin rights'), 'x', 0, 'a')).toBeInstanceOf(TerminalError);
   });
 });
 
@@ -462,6 +463,21 @@ licenses:
         );
         // Terminal: asking again cannot make the route appear.
         expect(p.skipped[0]!.reason).not.toContain('attempts');
+        // Removed as advised, the tier is retired: it cannot be observed either, and is left out, never blocking the app.
+        writeFileSync(
+          gh,
+          readFileSync(gh, 'utf8').replace('  - { id: copilot, seats: 5, copilot: true }\n', ''),
+        );
+        commitAll(dir, 'no Copilot on this GitHub');
+        const retired = await runCli(['plan', '--repo', dir, '--at', NOW, '--strict'], {
+          env: env(server),
+          retry: FAST,
+        });
+        expect(retired.stdout).toContain('0 apps skipped.');
+        expect(retired.stderr).toContain(
+          "notice: gh: Copilot seats are not available on this GitHub (GET /orgs/acme/copilot/billing/seats answered 404): 'copilot', removed from _app.yaml, is left out; nobody holds it here",
+        );
+        expect(server.errors).toEqual([]);
       } finally {
         await server.stop();
       }
@@ -470,7 +486,7 @@ licenses:
 
   it('gives errors their HTTP status and route even when GitHub sends no message', async () => {
     const { RequestError } = await import('@octokit/request-error');
-    const { describeError } = await import('../../src/connectors/github/client.js');
+    const { describeError } = await import('../../src/connectors/github/errors.js');
     const bare = new RequestError('', 502, {
       request: {
         method: 'GET',

@@ -1,6 +1,9 @@
-import { createVerify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerInstallationToken } from './github-app-token.js';
+import { answerCopilot } from './github-copilot.js';
+import { type Fault, Faults } from './github-faults.js';
 import { checkRequest, checkResponse, type Description, description, sampleResponse } from './github-spec.js';
 
 type OrgRole = 'admin' | 'member';
@@ -13,6 +16,8 @@ export interface OrgServerOptions {
   secondaryLimitEvery?: number;
   /** Which GitHub it is: api.github.com, or an Enterprise Server version, which lacks some routes (404). */
   plan?: 'api.github.com' | 'ghes-3.17' | 'ghes-3.19';
+  /** The server's time (rate-limit resets, HTTP dates): a test's clock; absent, the system's. */
+  now?: () => number;
 }
 
 /**
@@ -34,6 +39,8 @@ export class GithubOrgServer {
   readonly repos = new Map<string, Map<string, string>>();
   readonly repoInvitations = new Map<string, Map<string, string>>();
   readonly copilot = new Set<string>();
+  /** Copilot seats pending cancellation (cancelled, kept to the end of the billing cycle): login → that date. */
+  readonly copilotCancelling = new Map<string, string>();
   readonly requests: string[] = [];
   readonly errors: string[] = [];
   /** The Authorization header of every request, to see which credential was used. */
@@ -45,11 +52,24 @@ export class GithubOrgServer {
   private writes = 0;
   private nextId = 100;
   private remaining = 5000;
+  private readonly faults = new Faults();
 
   constructor(
     readonly org: string,
     private readonly options: OrgServerOptions = {},
-  ) {}
+  ) {
+    // Every Nth write refused for a secondary limit, as GitHub does under a burst.
+    const every = options.secondaryLimitEvery ?? 0;
+    if (every > 0)
+      this.faults.add({
+        on: 'write',
+        every,
+        times: Number.POSITIVE_INFINITY,
+        status: 403,
+        headers: { 'retry-after': '1' },
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+      });
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -64,7 +84,28 @@ export class GithubOrgServer {
   }
 
   stop(): Promise<void> {
+    this.faults.release();
+    this.server?.closeAllConnections();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Spoils the requests `fault` matches, in turn with the faults added before it. */
+  fail(fault: Fault): void {
+    this.faults.add(fault);
+  }
+
+  /** Faults added and not yet used up (Infinity for one that spoils every request). */
+  get unusedFaults(): number {
+    return this.faults.unused;
+  }
+
+  /** The seat is cancelled in GitHub's settings, as `DELETE …/selected_users` does: pending to the end of the cycle. */
+  cancelSeat(login: string): void {
+    if (this.copilot.delete(login)) this.copilotCancelling.set(login, '2026-12-01');
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
   }
 
   /** The invitation expires unaccepted: GitHub lists it among the failed ones. */
@@ -113,33 +154,14 @@ export class GithubOrgServer {
     this.requests.push(`${method} ${url.pathname}`);
     this.authorizations.push(String(req.headers.authorization ?? ''));
     const token = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(url.pathname);
-    if (token && method === 'POST') {
-      // Outside the REST subset this project vendors, so not checked against it: GitHub's documented shape.
-      const jwt = String(req.headers.authorization ?? '').replace(/^bearer /i, '');
-      const [header = '', claims = '', signature = ''] = jwt.split('.');
-      const valid =
-        this.appKey !== undefined &&
-        createVerify('RSA-SHA256')
-          .update(`${header}.${claims}`)
-          .verify(this.appKey, Buffer.from(signature, 'base64url'));
-      res.writeHead(valid ? 201 : 401, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify(
-          valid
-            ? {
-                token: `ghs_installation_${token[1]}`,
-                expires_at: new Date(Date.now() + 3_600_000).toISOString(),
-                permissions: {},
-                repository_selection: 'all',
-              }
-            : {
-                message: 'A JSON web token could not be decoded',
-                documentation_url: 'https://docs.github.com/rest',
-              },
-        ),
+    if (token && method === 'POST')
+      return answerInstallationToken(
+        res,
+        token[1]!,
+        String(req.headers.authorization ?? ''),
+        this.appKey,
+        this.now(),
       );
-      return;
-    }
     // A route this GitHub does not have (Enterprise Server lacks some): 404, as it answers.
     if (!this.templateOf(method, url.pathname)) {
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -157,9 +179,10 @@ export class GithubOrgServer {
       'content-type': 'application/json; charset=utf-8',
       'x-ratelimit-limit': '5000',
       'x-ratelimit-remaining': String(this.remaining),
-      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      'x-ratelimit-reset': String(Math.floor(this.now() / 1000) + 3600),
       'x-ratelimit-used': String(5000 - this.remaining),
       'x-ratelimit-resource': 'core',
+      date: new Date(this.now()).toUTCString(),
     };
     const send = (
       template: string,
@@ -185,20 +208,12 @@ export class GithubOrgServer {
       send(template, 200, items.slice((page - 1) * perPage, page * perPage), links);
     };
     const isWrite = method !== 'GET';
-    if (isWrite) {
-      this.writes++;
-      const every = this.options.secondaryLimitEvery ?? 0;
-      if (every > 0 && this.writes % every === 0) {
-        res.writeHead(403, { ...headers, 'retry-after': '1' });
-        res.end(
-          JSON.stringify({
-            message:
-              'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
-          }),
-        );
-        return;
-      }
+    if (isWrite) this.writes++;
+    const fault = this.faults.take(method, url.pathname);
+    if (fault) {
+      // The request itself must still be one GitHub's description allows.
+      checkRequest(method, this.templateOf(method, url.pathname)!, url.searchParams, raw, this.api);
+      return this.faults.answer(res, fault, headers, this.now());
     }
     const path = url.pathname.split('/').filter(Boolean);
     const [root, owner, kind, a, b, c] = path;
@@ -220,43 +235,28 @@ export class GithubOrgServer {
       const logins = [...this.members].filter(([, r]) => role === 'all' || r === role).map(([l]) => l);
       return list('/orgs/{org}/members', logins.sort().map(user));
     }
+    const invitation = (template: string, i: Invitation, extra: Record<string, unknown> = {}) => ({
+      ...sampleResponse('GET', template, 200),
+      ...{ id: i.id, login: i.login, email: null, role: i.role, created_at: '2026-11-27T10:00:00Z' },
+      ...{ inviter: user('iden'), team_count: i.teams.length, node_id: `I${i.id}` },
+      ...{ invitation_teams_url: 'https://example.com/', ...extra },
+    });
     if (root === 'orgs' && owner === this.org && kind === 'invitations' && !a && method === 'GET') {
       const template = '/orgs/{org}/invitations';
       return list(
         template,
-        this.invitations.map((i) => ({
-          ...sampleResponse('GET', template, 200),
-          id: i.id,
-          login: i.login,
-          email: null,
-          role: i.role,
-          created_at: '2026-11-27T10:00:00Z',
-          inviter: user('iden'),
-          team_count: i.teams.length,
-          invitation_teams_url: 'https://example.com/',
-          node_id: `I${i.id}`,
-        })),
+        this.invitations.map((i) => invitation(template, i)),
       );
     }
     if (root === 'orgs' && owner === this.org && kind === 'failed_invitations' && method === 'GET') {
       const template = '/orgs/{org}/failed_invitations';
-      return list(
-        template,
-        this.failed.map((i) => ({
-          ...sampleResponse('GET', template, 200),
-          id: i.id,
-          login: i.login,
-          email: null,
-          role: i.role,
+      const failure = (i: Invitation & { reason: string }) =>
+        invitation(template, i, {
           created_at: '2026-11-20T10:00:00Z',
           failed_at: '2026-11-27T10:00:00Z',
           failed_reason: i.reason,
-          inviter: user('iden'),
-          team_count: i.teams.length,
-          invitation_teams_url: 'https://example.com/',
-          node_id: `I${i.id}`,
-        })),
-      );
+        });
+      return list(template, this.failed.map(failure));
     }
     if (root === 'orgs' && owner === this.org && kind === 'memberships' && a) {
       const template = '/orgs/{org}/memberships/{username}';
@@ -292,6 +292,7 @@ export class GithubOrgServer {
         if (invitation >= 0) this.invitations.splice(invitation, 1);
         for (const team of this.teams.values()) team.delete(login);
         this.copilot.delete(login);
+        this.copilotCancelling.delete(login);
         return send(template, 204);
       }
     }
@@ -384,39 +385,9 @@ export class GithubOrgServer {
         return send(template, 204);
       }
     }
-    if (root === 'orgs' && owner === this.org && kind === 'copilot' && a === 'billing') {
-      if (b === 'seats' && method === 'GET') {
-        const template = '/orgs/{org}/copilot/billing/seats';
-        const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? 50));
-        const page = Number(url.searchParams.get('page') ?? 1);
-        const seats = [...this.copilot].sort();
-        const last = Math.max(1, Math.ceil(seats.length / perPage));
-        const payload = {
-          total_seats: seats.length,
-          seats: seats.slice((page - 1) * perPage, page * perPage).map((login) => ({
-            created_at: '2026-11-27T10:00:00Z',
-            assignee: user(login),
-          })),
-        };
-        const next = `<${this.url}${url.pathname}?per_page=${perPage}&page=${page + 1}>; rel="next"`;
-        return send(template, 200, payload, page < last ? { link: next } : {});
-      }
-      if (b === 'selected_users') {
-        const template = '/orgs/{org}/copilot/billing/selected_users';
-        const names = ((body.selected_usernames as string[]) ?? []).map((n) => n.toLowerCase());
-        if (names.some((n) => !this.users.has(n))) return send(template, 422);
-        if (method === 'POST') {
-          const created = names.filter((n) => !this.copilot.has(n));
-          for (const n of names) this.copilot.add(n);
-          return send(template, 201, { seats_created: created.length });
-        }
-        if (method === 'DELETE') {
-          const cancelled = names.filter((n) => this.copilot.has(n));
-          for (const n of names) this.copilot.delete(n);
-          return send(template, 200, { seats_cancelled: cancelled.length });
-        }
-      }
-    }
+    if (root === 'orgs' && owner === this.org && kind === 'copilot' && a === 'billing')
+      if ((b === 'seats' && method === 'GET') || (b === 'selected_users' && method !== 'GET'))
+        return answerCopilot(this, b, method, new URL(req.url ?? '/', this.url), body, send, user);
     res.writeHead(404, headers);
     res.end(JSON.stringify({ message: 'Not Found', documentation_url: 'https://docs.github.com/rest' }));
   }

@@ -1,8 +1,7 @@
 import { createAppAuth } from '@octokit/auth-app';
-import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
 import { formatDuration } from '../../model/duration.js';
-import { TerminalError, TransientError } from '../types.js';
+import { fetchWithDeadline } from '../http.js';
 import type { GithubConnector } from './settings.generated.js';
 
 export type Client = Octokit;
@@ -81,13 +80,43 @@ export class Pacer {
   }
 }
 
+/** Statuses whose response has no body (a Response refuses one). */
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * fetch for octokit with a deadline on each request, body included: a
+ * request not answered in `timeoutMs`, or whose connection fails, throws a
+ * NoAnswerError naming the method and path (octokit wraps it; translate makes
+ * it transient). The body is read here because octokit, reading it itself,
+ * takes a body cut short for an empty one: a page of members read as none.
+ */
+export function fetchWithin(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const what = `${init?.method ?? 'GET'} ${url.pathname}`;
+    const { response, text } = await fetchWithDeadline(url.href, init ?? {}, timeoutMs, what);
+    const answer = new Response(NO_BODY.has(response.status) ? null : text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    Object.defineProperty(answer, 'url', { value: response.url });
+    return answer;
+  };
+}
+
 /**
  * A plain octokit: a token (tokenEnv, default GITHUB_TOKEN) or a GitHub App
  * installation, the organisation's API (baseUrl, GITHUB_API_URL, or
- * api.github.com), every write through the pacer, and no retries of its own
- * (the run retries, in one place).
+ * api.github.com), a deadline on every request (timeoutMs), every write
+ * through the pacer, and no retries of its own (the run retries, in one place).
  */
-export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv, pacer: Pacer): Client {
+export function createClient(
+  settings: GithubConnector,
+  env: NodeJS.ProcessEnv,
+  pacer: Pacer,
+  timeoutMs: number,
+): Client {
   const baseUrl = settings.baseUrl ?? env.GITHUB_API_URL ?? 'https://api.github.com';
   const auth = settings.app
     ? {
@@ -103,6 +132,7 @@ export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv, 
     ...auth,
     baseUrl,
     userAgent: 'iden',
+    request: { fetch: fetchWithin(timeoutMs) },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   octokit.hook.before('request', async (options) => {
@@ -112,46 +142,4 @@ export function createClient(settings: GithubConnector, env: NodeJS.ProcessEnv, 
     await pacer.beforeWrite(method !== 'DELETE');
   });
   return octokit;
-}
-
-/** A failed request as people read it: the status, the route, and GitHub's message (never the token). */
-export function describeError(e: unknown): string {
-  if (!(e instanceof RequestError)) return e instanceof Error ? e.message : String(e);
-  const route = `${e.request.method} ${new URL(e.request.url).pathname}`;
-  const message = (e.response?.data as { message?: string } | undefined)?.message ?? e.message;
-  return `GitHub answered ${e.status} to ${route}${message && message !== String(e.status) ? `: ${message}` : ''}`;
-}
-
-/** Turns octokit's errors into the connector contract's: rate limits and server errors transient, the rest terminal. */
-export function translate(e: unknown, what: string, username?: string): Error {
-  if (e instanceof TerminalError || e instanceof TransientError) return e;
-  if (!(e instanceof RequestError))
-    return new TransientError(`${what}: ${describeError(e)}`, undefined, { cause: e });
-  const headers = e.response?.headers ?? {};
-  const after = Number(headers['retry-after']);
-  const reset = Number(headers['x-ratelimit-reset']);
-  const limited =
-    e.status === 429 ||
-    (e.status === 403 && (/rate limit/i.test(e.message) || headers['x-ratelimit-remaining'] === '0'));
-  if (limited || e.status >= 500) {
-    const wait =
-      Number.isFinite(after) && after > 0
-        ? after * 1000
-        : Number.isFinite(reset) && reset > 0
-          ? reset * 1000 - Date.now()
-          : undefined;
-    return new TransientError(
-      `${what}: ${describeError(e)}`,
-      wait !== undefined && wait > 0 ? wait : undefined,
-      { cause: e },
-    );
-  }
-  if (e.status === 404 && username)
-    return new TerminalError(
-      `${what}: no GitHub user '${username}' (or no access to it): ${describeError(e)}`,
-      { cause: e },
-    );
-  if (e.status === 422 && username)
-    return new TerminalError(`${what}: ${describeError(e)}; is '${username}' a GitHub user?`, { cause: e });
-  return new TerminalError(`${what}: ${describeError(e)}`, { cause: e });
 }

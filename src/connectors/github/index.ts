@@ -1,3 +1,5 @@
+import { systemClock } from '../../model/clock.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http.js';
 import { type AppSpec, type ConnectorContext, type Session, typed } from '../types.js';
 import { contentLimits, createClient, Pacer } from './client.js';
 import { GithubSession } from './session.js';
@@ -12,13 +14,20 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     undefined,
     contentLimits(connector.contentPerMinute, connector.contentPerHour),
   );
+  const client = createClient(
+    connector,
+    context.env,
+    pacer,
+    connector.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  );
   return new GithubSession(
-    createClient(connector, context.env, pacer),
+    client,
     connector.org,
     entitlements,
     licenses,
     pacer,
+    context.clock ?? systemClock,
   );
 }
 
-export { translate } from './client.js';
+export { translate } from './errors.js';

@@ -53,13 +53,17 @@ export async function observeOrg(
   const needsOrg = roles.length > 0 || seats.length > 0 || copilot.length > 0;
 
   if (copilot.length > 0) {
-    let holders: Map<string, string>;
+    let holders = new Map<string, string>();
     try {
       holders = await copilotSeats(octokit, org);
     } catch (e) {
       if (!(e instanceof Unavailable)) throw e;
-      throw new TerminalError(
-        `Copilot seats are not available on this GitHub (${e.message}): remove the copilot tier, or point baseUrl at a GitHub that has Copilot`,
+      if (!copilot.every(retired))
+        throw new TerminalError(
+          `Copilot seats are not available on this GitHub (${e.message}): remove the copilot tier, or point baseUrl at a GitHub that has Copilot`,
+        );
+      notice(
+        `Copilot seats are not available on this GitHub (${e.message}): ${named(copilot)}, removed from _app.yaml, is left out; nobody holds it here`,
       );
     }
     for (const [lower, login] of holders) {
@@ -94,24 +98,74 @@ export async function observeOrg(
   }
   for (const slug of teams) {
     const forTeam = entitlements.filter((e) => e.team === slug);
-    const team = await teamMembers(
-      octokit,
-      org,
-      slug,
-      forTeam.some((e) => e.maintainer),
+    const team = await unlessGone(
+      () =>
+        teamMembers(
+          octokit,
+          org,
+          slug,
+          forTeam.some((e) => e.maintainer),
+        ),
+      forTeam,
+      `team ${slug}`,
+      `create it in ${org}, fix the team slug in _app.yaml, or give iden's token access to it`,
+      notice,
     );
-    for (const login of team.logins)
+    for (const login of team?.logins ?? [])
       for (const e of forTeam)
-        if (!e.maintainer || team.maintainers.has(login.toLowerCase()))
+        if (!e.maintainer || team?.maintainers.has(login.toLowerCase()))
           held.push({ account: login, entitlement: e.id });
   }
   for (const repo of new Set(entitlements.flatMap((e) => (e.repo ? [e.repo] : [])))) {
-    for (const c of await collaborators(octokit, org, repo))
-      for (const e of entitlements)
-        if (e.repo === repo && e.permission && ROLE_OF[e.permission] === c.role)
+    const forRepo = entitlements.filter((e) => e.repo === repo);
+    const found = await unlessGone(
+      () => collaborators(octokit, org, repo),
+      forRepo,
+      `repository ${org}/${repo}`,
+      `fix the repository name in _app.yaml, or give iden's token access to it`,
+      notice,
+    );
+    for (const c of found ?? [])
+      for (const e of forRepo)
+        if (e.permission && ROLE_OF[e.permission] === c.role)
           held.push({ account: c.login, entitlement: e.id });
   }
   return held;
+}
+
+/** A mapping _app.yaml no longer declares, passed so its holders are revoked: its id is marked (`eng@retired`, `eng@retired-2`). */
+function retired(mapping: { id: string }): boolean {
+  return /@retired(-\d+)?$/.test(mapping.id);
+}
+
+/** The mappings as _app.yaml named them. */
+function named(mappings: { id: string }[]): string {
+  return mappings.map((m) => `'${m.id.replace(/@retired(-\d+)?$/, '')}'`).join(', ');
+}
+
+/**
+ * Reads what some mappings hold. A team or repository that does not exist
+ * (404) fails the observation while a declared mapping names it; when only
+ * mappings retired from _app.yaml do, it is left out with a notice (nobody
+ * holds what is gone), never blocking the app.
+ */
+async function unlessGone<T>(
+  read: () => Promise<T>,
+  mappings: { id: string }[],
+  thing: string,
+  fix: string,
+  notice: (text: string) => void,
+): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (e) {
+    if (!(e instanceof Unavailable)) throw e;
+    if (!mappings.every(retired)) throw new TerminalError(`${thing} does not exist (${e.message}): ${fix}`);
+    notice(
+      `${thing} no longer exists (${e.message}): ${named(mappings)}, removed from _app.yaml, is left out`,
+    );
+    return undefined;
+  }
 }
 
 /**

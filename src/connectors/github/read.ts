@@ -73,7 +73,13 @@ export async function pendingInTeam(
   }
 }
 
-/** Holders of a Copilot seat (lowercase logins, with the login as written). Throws Unavailable where the server has no Copilot. */
+/**
+ * Holders of a Copilot seat (lowercase logins, with the login as written).
+ * A seat pending cancellation (cancelled by iden or in GitHub's settings; it
+ * lasts to the end of the billing cycle) is not held: nothing cancels it
+ * again, and a grant that gives it assigns it again, which GitHub takes as
+ * withdrawing the cancellation. Throws Unavailable where the server has no Copilot.
+ */
 export async function copilotSeats(octokit: Client, org: string): Promise<Map<string, string>> {
   const holders = new Map<string, string>();
   await route(async () => {
@@ -81,27 +87,32 @@ export async function copilotSeats(octokit: Client, org: string): Promise<Map<st
       org,
       per_page: 100,
     })) {
-      const data = page.data as unknown as { seats?: { assignee?: { login?: string } | null }[] };
+      const data = page.data as unknown as {
+        seats?: { assignee?: { login?: string } | null; pending_cancellation_date?: string | null }[];
+      };
       for (const seat of data.seats ?? [])
-        if (seat.assignee?.login) holders.set(seat.assignee.login.toLowerCase(), seat.assignee.login);
+        if (seat.assignee?.login && !seat.pending_cancellation_date)
+          holders.set(seat.assignee.login.toLowerCase(), seat.assignee.login);
     }
   });
   return holders;
 }
 
-/** A team's members, and those of them who maintain it (lowercase), with the logins as written. */
+/** A team's members, and those of them who maintain it (lowercase), with the logins as written. Throws Unavailable when the team does not exist. */
 export async function teamMembers(
   octokit: Client,
   org: string,
   slug: string,
   maintainers: boolean,
 ): Promise<{ logins: string[]; maintainers: Set<string> }> {
-  const members = await octokit.paginate(octokit.rest.teams.listMembersInOrg, {
-    org,
-    team_slug: slug,
-    role: 'all',
-    per_page: 100,
-  });
+  const members = await route(() =>
+    octokit.paginate(octokit.rest.teams.listMembersInOrg, {
+      org,
+      team_slug: slug,
+      role: 'all',
+      per_page: 100,
+    }),
+  );
   const leads = maintainers
     ? await octokit.paginate(octokit.rest.teams.listMembersInOrg, {
         org,
@@ -116,17 +127,19 @@ export async function teamMembers(
   };
 }
 
-/** A repository's direct collaborators and the role each has (GitHub's role names: read, write, maintain, admin). */
+/** A repository's direct collaborators and the role each has (GitHub's role names: read, write, maintain, admin). Throws Unavailable when the repository does not exist. */
 export async function collaborators(
   octokit: Client,
   org: string,
   repo: string,
 ): Promise<{ login: string; role: string }[]> {
-  const list = await octokit.paginate(octokit.rest.repos.listCollaborators, {
-    owner: org,
-    repo,
-    affiliation: 'direct',
-    per_page: 100,
-  });
+  const list = await route(() =>
+    octokit.paginate(octokit.rest.repos.listCollaborators, {
+      owner: org,
+      repo,
+      affiliation: 'direct',
+      per_page: 100,
+    }),
+  );
   return list.map((c) => ({ login: c.login, role: c.role_name }));
 }

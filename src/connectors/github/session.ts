@@ -1,3 +1,4 @@
+import type { Clock } from '../../model/clock.js';
 import { groupBy } from '../../util/group-by.js';
 import {
   type Change,
@@ -10,7 +11,8 @@ import {
   TerminalError,
   TransientError,
 } from '../types.js';
-import { type Client, describeError, type Pacer, translate } from './client.js';
+import type { Client, Pacer } from './client.js';
+import { describeError, translate } from './errors.js';
 import { type OrgState, observeOrg } from './observe.js';
 import type { GithubEntitlement, GithubLicense } from './settings.generated.js';
 
@@ -32,7 +34,13 @@ export class GithubSession implements Session {
     private readonly entitlements: GithubEntitlement[],
     private readonly licenses: GithubLicense[],
     private readonly pacer: Pacer,
+    private readonly clock: Clock,
   ) {}
+
+  /** The contract's error for a failed request, read against the run's clock (an HTTP-date Retry-After, a reset). */
+  private fail(e: unknown, what: string, username?: string): Error {
+    return translate(e, what, this.clock.now(), username);
+  }
 
   async observe(): Promise<Held[]> {
     try {
@@ -47,7 +55,7 @@ export class GithubSession implements Session {
         },
       );
     } catch (e) {
-      const error = translate(e, `reading GitHub organisation ${this.org}`);
+      const error = this.fail(e, `reading GitHub organisation ${this.org}`);
       if (error instanceof TransientError) throw error;
       throw new ObserveError(`cannot read GitHub organisation ${this.org}: ${describeError(e)}`, {
         cause: e,
@@ -163,7 +171,7 @@ export class GithubSession implements Session {
     try {
       await octokit.rest.orgs.setMembershipForUser({ org, username, role });
     } catch (e) {
-      throw translate(e, what, username);
+      throw this.fail(e, what, username);
     }
     if (current !== undefined) {
       if (role === 'admin') this.state.admins?.add(login);
@@ -185,7 +193,7 @@ export class GithubSession implements Session {
         role: e.maintainer ? 'maintainer' : 'member',
       });
     } catch (err) {
-      throw translate(err, what, username);
+      throw this.fail(err, what, username);
     }
     return 'granted';
   }
@@ -205,7 +213,7 @@ export class GithubSession implements Session {
         });
       else await this.octokit.rest.repos.removeCollaborator({ owner: this.org, repo: e.repo!, username });
     } catch (err) {
-      throw translate(err, what, username);
+      throw this.fail(err, what, username);
     }
     return grant ? 'granted' : 'revoked';
   }
@@ -226,7 +234,7 @@ export class GithubSession implements Session {
       if (ownerOnly) await octokit.rest.orgs.setMembershipForUser({ org, username, role: 'member' });
       else await octokit.rest.orgs.removeMembershipForUser({ org, username });
     } catch (e) {
-      throw translate(
+      throw this.fail(
         e,
         `${ownerOnly ? 'demoting' : 'removing'} ${username} ${ownerOnly ? 'to member of' : 'from'} ${org}`,
         username,
@@ -250,7 +258,7 @@ export class GithubSession implements Session {
         });
       else await octokit.rest.teams.removeMembershipForUserInOrg({ org, team_slug: team, username });
     } catch (e) {
-      throw translate(
+      throw this.fail(
         e,
         `${keepsMembership ? 'demoting' : 'removing'} ${username} ${keepsMembership ? 'to member of' : 'from'} team ${team}`,
         username,
@@ -270,7 +278,7 @@ export class GithubSession implements Session {
         else this.state.copilotHolders.delete(login.toLowerCase());
       }
     } catch (e) {
-      throw translate(
+      throw this.fail(
         e,
         `${action === 'grant' ? 'assigning' : 'cancelling'} ${selected_usernames.length} Copilot seat(s)`,
       );

@@ -49,6 +49,10 @@ contentPerMinute?: number
  * The most content-creating writes an hour. Default 500, GitHub's documented secondary limit; 0 for no limit.
  */
 contentPerHour?: number
+/**
+ * How long one request (a page, a write, an App token) may take, answer included, before it is abandoned and retried, in milliseconds. Default 30000.
+ */
+timeoutMs?: number
 }
 
 /**
