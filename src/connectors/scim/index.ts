@@ -1,3 +1,5 @@
+import { systemClock } from '../../model/clock.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../http.js';
 import { type AppSpec, type ConnectorContext, type Session, typed } from '../types.js';
 import { ScimSession } from './session.js';
 import type { ScimConnector, ScimEntitlement, ScimLicense } from './settings.generated.js';
@@ -16,13 +18,44 @@ function pick(m: {
   };
 }
 
+/** What a mapping names in the service: a group, a role value or an entitlement value. */
+const named = (m: Mapping) =>
+  m.group !== undefined ? `g ${m.group}` : m.role !== undefined ? `r ${m.role}` : `e ${m.entitlement}`;
+
+/**
+ * The mappings to observe: the declared ones, and the retired ones (ids
+ * marked `@retired`, which _app.yaml no longer declares) that name something
+ * no declared one names. A retired id over the same group is the same access
+ * renamed, not access to take away.
+ */
+export function effective(mappings: readonly Mapping[]): Mapping[] {
+  const declared = new Set(mappings.filter((m) => !m.retired).map(named));
+  const seen = new Set<string>();
+  return mappings.filter((m) => {
+    if (!m.retired) return true;
+    if (declared.has(named(m)) || seen.has(named(m))) return false;
+    seen.add(named(m));
+    return true;
+  });
+}
+
 /** Opens a session on the SCIM service. */
 export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
   const { connector, entitlements, licenses } = typed<ScimConnector, ScimEntitlement, ScimLicense>(app);
+  const retired = (id: string) => /@retired(-\d+)?$/.test(id);
   const mappings: Mapping[] = [
-    ...entitlements.map((e) => ({ id: e.id, license: false, ...pick(e) })),
-    ...licenses.map((l) => ({ id: l.id, license: true, ...pick(l) })),
+    ...entitlements.map((e) => ({ id: e.id, license: false, retired: retired(e.id), ...pick(e) })),
+    ...licenses.map((l) => ({ id: l.id, license: true, retired: retired(l.id), ...pick(l) })),
   ];
-  const client = new ScimClient(connector.baseUrl, context.env[connector.tokenEnv] ?? '');
-  return new ScimSession(client, mappings, context, connector.removeForm ?? 'filter');
+  const clock = context.clock ?? systemClock;
+  const client = new ScimClient(
+    connector.baseUrl,
+    context.env[connector.tokenEnv] ?? '',
+    connector.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    () => clock.now(),
+  );
+  return new ScimSession(client, effective(mappings), context, {
+    app: app.id,
+    form: connector.removeForm ?? 'filter',
+  });
 }
