@@ -79,7 +79,7 @@ describe('scim connector against a service with the limits of large identity ser
     expect(existsSync(join(dir, '.iden', 'lock'))).toBe(false);
   });
 
-  it('waits as a 429 says, its Retry-After an HTTP date, and rides out a burst of 5xx', async () => {
+  it('waits as a 429 says, its Retry-After an HTTP date, and rides out a lost connection and a burst of 5xx', async () => {
     const dir = repo({
       'grants/l/_app.yaml': app(),
       'grants/l/ana.yaml': grant('ana', 'viewer'),
@@ -104,10 +104,12 @@ describe('scim connector against a service with the limits of large identity ser
     expect((refused as Error).message).toContain('GET /ServiceProviderConfig: 429: Rate limit exceeded');
     await session.close();
 
-    // Through a run: throttled twice, then 503, 502 and a 500 that says when to come back; all retried.
+    // Through a run: a connection lost, throttled twice, then 503, 502 and a 500 that says when to come back;
+    // all retried.
+    server.faults.drop = 1;
     server.faults.throttle = 2;
     server.faults.burst = [503, 502, 500];
-    const run = await apply(dir, { attempts: 7, baseMs: 1, maxMs: 2 });
+    const run = await apply(dir, { attempts: 8, baseMs: 1, maxMs: 2 });
     expect(run.stdout).toContain('Applied: 1 granted, 0 revoked, 0 unchanged, 0 failed.');
     expect(user('ana@example.com')?.roles).toEqual([{ value: 'Viewer' }]);
   });

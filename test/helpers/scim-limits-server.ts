@@ -12,6 +12,8 @@ export interface Faults {
   retryAfterS: number;
   /** The next requests are answered with these statuses in turn (a 5xx burst); a 500 says when to come back. */
   burst: number[];
+  /** The next N requests lose their connection before any answer (a reset, as a proxy restarting does). */
+  drop: number;
   /** Requests (`METHOD /path`) this says yes to are never answered: the connection stays open, silent. */
   hang: (request: string, body: string) => boolean;
 }
@@ -47,7 +49,7 @@ export async function startLimitsServer(options: {
   const token = 'limits-token';
   const pageSize = options.pageSize ?? 20;
   const store = new LimitsStore(options.now);
-  const faults: Faults = { throttle: 0, retryAfterS: 3, burst: [], hang: () => false };
+  const faults: Faults = { throttle: 0, retryAfterS: 3, burst: [], drop: 0, hang: () => false };
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const held = new Set<ServerResponse>();
@@ -71,6 +73,11 @@ export async function startLimitsServer(options: {
     const request = `${req.method} ${path}`;
     requests.push(`${request}${url.search ? decodeURIComponent(url.search) : ''}`);
     if (req.headers.authorization !== `Bearer ${token}`) return refuse(res, 401, undefined, 'Unauthorized');
+    if (faults.drop > 0) {
+      faults.drop--;
+      req.socket.destroy();
+      return;
+    }
     if (faults.hang(request, text)) {
       held.add(res);
       return;
