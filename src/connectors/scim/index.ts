@@ -18,30 +18,10 @@ function pick(m: {
   };
 }
 
-/** What a mapping names in the service: a group, a role value or an entitlement value. */
-const named = (m: Mapping) =>
-  m.group !== undefined ? `g ${m.group}` : m.role !== undefined ? `r ${m.role}` : `e ${m.entitlement}`;
-
-/**
- * The mappings to observe: the declared ones, and the retired ones (ids
- * marked `@retired`, which _app.yaml no longer declares) that name something
- * no declared one names. A retired id over the same group is the same access
- * renamed, not access to take away.
- */
-export function effective(mappings: readonly Mapping[]): Mapping[] {
-  const declared = new Set(mappings.filter((m) => !m.retired).map(named));
-  const seen = new Set<string>();
-  return mappings.filter((m) => {
-    if (!m.retired) return true;
-    if (declared.has(named(m)) || seen.has(named(m))) return false;
-    seen.add(named(m));
-    return true;
-  });
-}
-
 /** Opens a session on the SCIM service. */
 export async function open(app: AppSpec, context: ConnectorContext): Promise<Session> {
   const { connector, entitlements, licenses } = typed<ScimConnector, ScimEntitlement, ScimLicense>(app);
+  // Mappings _app.yaml no longer declares come marked `id@retired`: observed so their holders are revoked.
   const retired = (id: string) => /@retired(-\d+)?$/.test(id);
   const mappings: Mapping[] = [
     ...entitlements.map((e) => ({ id: e.id, license: false, retired: retired(e.id), ...pick(e) })),
@@ -54,7 +34,7 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     connector.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     () => clock.now(),
   );
-  return new ScimSession(client, effective(mappings), context, {
+  return new ScimSession(client, mappings, context, {
     app: app.id,
     form: connector.removeForm ?? 'filter',
   });
