@@ -457,6 +457,11 @@ licenses:
           `${readFileSync(gh, 'utf8').replace('licenses:\n', 'licenses:\n  - { id: copilot, seats: 5, copilot: true }\n')}`,
         );
         commitAll(dir, 'copilot again');
+        // A run applies that version (skipping the app, and recording so): the tier was iden's to manage.
+        await runCli(['apply', '--repo', dir, '--at', NOW, '--yes', '--no-push'], {
+          env: env(server),
+          retry: FAST,
+        });
         const p = await plan(dir, server);
         expect(p.skipped[0]!.reason).toContain(
           'Copilot seats are not available on this GitHub (GET /orgs/acme/copilot/billing/seats answered 404)',

@@ -38,6 +38,7 @@ entitlements:
 licenses:
   - { id: salesforce, seats: 5, entitlement: Salesforce }
 prune: true
+adopt: [Bob.Okafor@example.com]
 `,
     'grants/sf/heidi.yaml':
       'user: heidi\napp: sf\npermissions: [sales-rep, sales-team]\nlicense: salesforce\n',
@@ -89,7 +90,8 @@ const removes = () =>
 describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here wrote', () => {
   it('creates Users with names, email and its mark, joins groups, sets roles and entitlements; the end deactivates', async () => {
     const sales = addGroup('Sales');
-    // bob already exists, deactivated, made by someone else: his grant adopts and reactivates him.
+    // bob already exists, deactivated, made by someone else, and _app.yaml's adopt: hands him over:
+    // his grant marks and reactivates him.
     server.store.users.set('b1', {
       id: 'b1',
       userName: 'bob.okafor@example.com',
@@ -134,7 +136,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
     const withMallory = await runCli(['plan', '--repo', dir, '--at', NOW, '--format', 'json'], { env });
     expect((JSON.parse(withMallory.stdout) as Plan).changes).toEqual([]);
     expect(withMallory.stderr).toContain(
-      'notice: sf: 1 User iden did not provision (no externalId naming a person) hold managed access: left alone (mallory@example.com)',
+      "notice: sf: 1 User that iden did not create and that is no one's account in grants/_people.yaml holds managed access: left alone (mallory@example.com)",
     );
 
     // Past grace's end: everything she had goes, one filtered remove each, then her User is deactivated.
@@ -214,7 +216,7 @@ describe('scim connector against SCIMMY, a SCIM 2.0 implementation nobody here w
     const dir = writeTree({
       'grants/_settings.yaml': NO_VERIFY,
       'grants/_people.yaml': 'people:\n  - { id: ivan, name: Ivan Petrov, email: ivan@example.com }\n',
-      'grants/sf/_app.yaml': `name: S\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: rep, kind: role, role: Rep }\n`,
+      'grants/sf/_app.yaml': `name: S\nconnector: { type: scim, baseUrl: ${server.url}, tokenEnv: SF_TOKEN }\nentitlements:\n  - { id: rep, kind: role, role: Rep }\nadopt: [ivan@example.com]\n`,
       'grants/sf/ivan.yaml': 'user: ivan\napp: sf\npermissions: [rep]\n',
     });
     commitAll(dir, 'ivan');

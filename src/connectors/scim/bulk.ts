@@ -1,17 +1,10 @@
 import { groupBy } from '../../util/group-by.js';
 import type { Change, StepResult } from '../types.js';
+import type { UserPlan } from './decide.js';
 import type { ScimGroup, ScimUser } from './read.js';
 import type { ScimClient } from './transport.js';
 import { translate } from './transport.js';
-import {
-  attributeOperations,
-  changedUser,
-  type Mapping,
-  newUser,
-  type Op,
-  PATCH_SCHEMA,
-  type PersonInfo,
-} from './users.js';
+import { changedUser, type Mapping, newUser, type Op, PATCH_SCHEMA, type PersonInfo } from './users.js';
 
 export interface BulkOp {
   method: 'POST' | 'PATCH';
@@ -28,21 +21,32 @@ export interface BulkState {
   groups: Map<string, ScimGroup>;
   people: ReadonlyMap<string, PersonInfo> | undefined;
   mappingOf: (c: Change) => Mapping;
-  /** What the person holds once these changes are made: empty means deactivate. */
-  leftAfter: (account: string, changes: Change[]) => unknown[];
-  managed: (user: ScimUser) => boolean;
+  /** What to do to an existing User, given the person's changes: the same judge as the PATCH path. */
+  decide: (user: ScimUser, all: Change[]) => UserPlan;
+}
+
+export interface BulkPlan {
+  ops: BulkOp[];
+  /** Changes settled without an operation: refused, already so, or a removal from a User the service lacks. */
+  settled: Map<Change, StepResult>;
 }
 
 /**
  * Where the service supports /Bulk, a run's changes in one direction go in
- * one request when that saves calls: new Users by bulkId, the groups that
- * name them, and every User patch. Undefined when bulk does not apply.
+ * one request: new Users by bulkId, the groups that name them, and every User
+ * patch. Undefined when the operations are fewer than `min` (one request
+ * must replace at least two) or more than `max` (the service's limit).
  */
-export function bulkPlan(changes: Change[], state: BulkState, max: number): BulkOp[] | undefined {
-  if (max < 2 || changes.length === 0) return undefined;
+export function bulkPlan(
+  changes: Change[],
+  state: BulkState,
+  limits: { min: number; max: number },
+): BulkPlan | undefined {
+  if (changes.length === 0) return undefined;
   const { users, groups, mappingOf } = state;
   const grant = changes[0]!.action === 'grant';
   const refs = new Map<string, string>();
+  const settled = new Map<Change, StepResult>();
   const userOps: BulkOp[] = [];
   for (const [account, mine] of groupBy(changes, (c) => c.account.toLowerCase())) {
     const attrs = mine.filter((c) => mappingOf(c).group === undefined);
@@ -61,30 +65,37 @@ export function bulkPlan(changes: Change[], state: BulkState, max: number): Bulk
       });
       continue;
     }
-    refs.set(account, user.id);
-    const operations: Op[] = attributeOperations(user, attrs, mappingOf, 'filter');
-    if (grant && user.active === false) operations.push({ op: 'replace', path: 'active', value: true });
-    if (!grant && state.managed(user) && state.leftAfter(account, mine).length === 0 && user.active !== false)
-      operations.push({ op: 'replace', path: 'active', value: false });
-    if (operations.length > 0) {
-      userOps.push({
-        method: 'PATCH',
-        path: `/Users/${user.id}`,
-        data: { schemas: [PATCH_SCHEMA], Operations: operations },
-        changes: attrs,
-        account,
-      });
+    const plan = state.decide(user, mine);
+    if (plan.refused) {
+      for (const change of mine) settled.set(change, { change, outcome: 'failed', error: plan.refused });
+      continue;
     }
+    refs.set(account, user.id);
+    if (plan.ops.length === 0) {
+      for (const change of attrs) settled.set(change, { change, outcome: grant ? 'granted' : 'revoked' });
+      continue;
+    }
+    userOps.push({
+      method: 'PATCH',
+      path: `/Users/${user.id}`,
+      data: { schemas: [PATCH_SCHEMA], Operations: plan.ops },
+      changes: attrs,
+      account,
+    });
   }
   const groupOps: BulkOp[] = [];
   for (const [name, batch] of groupBy(
-    changes.filter((c) => mappingOf(c).group !== undefined),
+    changes.filter((c) => mappingOf(c).group !== undefined && !settled.has(c)),
     (c) => mappingOf(c).group!,
   )) {
     const group = groups.get(name)!;
+    const members = new Set((group.members ?? []).map((m) => m.value));
     const ref = (c: Change) => refs.get(c.account.toLowerCase());
     const adds = batch.filter((c) => c.action === 'grant' && ref(c));
-    const existing = adds.filter((c) => !ref(c)!.startsWith('bulkId:'));
+    // One already in the group (an inactive member being reactivated) needs no add.
+    for (const c of adds.filter((c) => members.has(ref(c)!)))
+      settled.set(c, { change: c, outcome: 'granted' });
+    const existing = adds.filter((c) => !ref(c)!.startsWith('bulkId:') && !members.has(ref(c)!));
     const remove = batch.filter((c) => c.action === 'revoke' && ref(c));
     const operations: Op[] = [];
     if (existing.length > 0)
@@ -105,17 +116,17 @@ export function bulkPlan(changes: Change[], state: BulkState, max: number): Bulk
       groupOps.push(patch([{ op: 'add', path: 'members', value: [{ value: ref(c)! }] }], [c]));
   }
   const ops = grant ? [...userOps, ...groupOps] : [...groupOps, ...userOps];
-  // One request must replace at least two, and fit the service's limit.
-  return ops.length >= 2 && ops.length <= max ? ops : undefined;
+  return ops.length >= limits.min && ops.length <= limits.max ? { ops, settled } : undefined;
 }
 
 /** Sends the bulk request; each change's outcome (and a failed operation's reason) comes from its own operation. */
 export async function runBulk(
   client: ScimClient,
-  ops: BulkOp[],
+  { ops, settled }: BulkPlan,
   changes: Change[],
   state: BulkState,
 ): Promise<StepResult[]> {
+  if (ops.length === 0) return changes.map((change) => settled.get(change) ?? unsaid(change, ops));
   const body = {
     schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'],
     Operations: ops.map(({ method, path, bulkId, data }) => ({
@@ -156,14 +167,14 @@ export async function runBulk(
       );
     if (ok) remember(op, ids, state);
   });
-  // A removal from a User the service does not have needed no operation; anything else without one failed.
-  return changes.map(
-    (change) =>
-      results.get(change) ??
-      (change.action === 'revoke' && !ops.some((op) => op.changes.includes(change))
-        ? { change, outcome: 'unchanged' }
-        : { change, outcome: 'failed', error: 'the bulk response says nothing of it' }),
-  );
+  return changes.map((change) => results.get(change) ?? settled.get(change) ?? unsaid(change, ops));
+}
+
+/** A removal from a User the service does not have needed no operation; anything else without one failed. */
+function unsaid(change: Change, ops: BulkOp[]): StepResult {
+  return change.action === 'revoke' && !ops.some((op) => op.changes.includes(change))
+    ? { change, outcome: 'unchanged' }
+    : { change, outcome: 'failed', error: 'the bulk response says nothing of it' };
 }
 
 /** Keeps the session's picture of the service in step with a bulk operation that succeeded. */
@@ -203,5 +214,8 @@ function remember(op: BulkOp, ids: Map<string, string>, state: BulkState): void 
   const user = op.account ? state.users.get(op.account) : undefined;
   if (!user) return;
   const active = data.Operations?.find((o) => o.path === 'active')?.value as boolean | undefined;
-  state.users.set(op.account!, changedUser(user, op.changes, state.mappingOf, active));
+  const externalId = data.Operations?.find((o) => o.path === 'externalId')?.value as string | undefined;
+  const next = changedUser(user, op.changes, state.mappingOf, active);
+  if (externalId !== undefined) next.externalId = externalId;
+  state.users.set(op.account!, next);
 }

@@ -7,6 +7,8 @@ export interface ScimUser {
   active?: boolean;
   roles?: { value: string }[];
   entitlements?: { value: string }[];
+  /** The groups the User is in, where the service says so (RFC 7643 §4.1.2: read-only, and often left out). */
+  groups?: { value: string; display?: string }[];
   meta?: { version?: string };
 }
 
@@ -63,9 +65,10 @@ export async function listAll<T extends { id: string }>(
 }
 
 /**
- * The groups an app maps, by display name: one filtered query each where the
- * service filters, and one listing of every group when it does not, or when a
- * filter fails (a name with quotes can break a service's filter parser).
+ * The groups an app maps, by display name, those the service has (the caller
+ * judges a missing one): one filtered query each where the service filters,
+ * and one listing of every group when it does not, or when a filter fails (a
+ * name with quotes can break a service's filter parser).
  */
 export async function findGroups(
   client: ScimClient,
@@ -96,8 +99,7 @@ export async function findGroups(
         group = (await list()).find((g) => g.displayName === name);
       }
     } else group = (await list()).find((g) => g.displayName === name);
-    if (!group) throw new Error(`no group named ${JSON.stringify(name)}; create it in the app first`);
-    found.set(name, group);
+    if (group) found.set(name, group);
   }
   return found;
 }

@@ -3,20 +3,18 @@ import {
   type Change,
   type ConnectorContext,
   type Held,
-  inOrder,
-  ObserveError,
-  type Outcome,
   type Session,
   type Step,
-  TransientError,
+  type StepResult,
+  TerminalError,
 } from '../types.js';
 import { type BulkState, bulkPlan, runBulk } from './bulk.js';
-import { type Capabilities, readCapabilities } from './config.js';
+import { decideUser, refusal, type UserPlan } from './decide.js';
 import { writeMembers } from './groups.js';
-import { findGroups, listAll, type ScimGroup, type ScimUser } from './read.js';
+import { Picture } from './picture.js';
+import type { ScimGroup, ScimUser } from './read.js';
 import { refusesFilteredPath, type ScimClient, ScimError, translate } from './transport.js';
 import {
-  attributeOperations,
   changedUser,
   type Form,
   type Mapping,
@@ -37,219 +35,137 @@ import {
 export class ScimSession implements Session {
   /** Users are created before groups name them, and removals must see the run's grants: one step at a time. */
   readonly concurrency = 1;
-  private caps: Capabilities = { filter: false, patch: false, bulkMax: 0, etag: false };
-  private users = new Map<string, ScimUser>();
-  private groups = new Map<string, ScimGroup>();
+  private readonly view: Picture;
   private attributeForm: Form;
   private memberForm: Form;
 
   constructor(
     private readonly client: ScimClient,
-    private readonly mappings: Mapping[],
+    mappings: Mapping[],
     private readonly context: ConnectorContext,
-    form: Form,
+    options: { app: string; form: Form },
   ) {
-    this.attributeForm = form;
-    this.memberForm = form;
+    this.view = new Picture(client, mappings, context, options.app);
+    this.attributeForm = options.form;
+    this.memberForm = options.form;
+  }
+
+  observe(): Promise<Held[]> {
+    return this.view.read();
   }
 
   get requests(): number {
     return this.client.requests;
   }
 
-  private readonly told = new Set<string>();
-  /** Said once, when it happens: while observing or while applying. */
-  private notice = (text: string) => {
-    if (this.told.has(text)) return;
-    this.told.add(text);
-    this.context.onNotice?.(text);
-  };
-
-  /** A User iden provisioned: its externalId is a person's id. Only these are ever changed or deactivated. */
-  private managed(user: ScimUser): boolean {
-    return user.externalId !== undefined && (this.context.people?.has(user.externalId) ?? false);
-  }
-
-  async observe(): Promise<Held[]> {
-    try {
-      this.caps = await readCapabilities(this.client);
-      this.users.clear();
-      for (const user of await listAll<ScimUser>(this.client, '/Users', this.notice))
-        this.users.set(user.userName.toLowerCase(), user);
-      const names = [...new Set(this.mappings.flatMap((m) => (m.group ? [m.group] : [])))];
-      this.groups = await findGroups(this.client, names, this.caps.filter, this.notice);
-    } catch (e) {
-      // A passing failure (429, an outage page) is retried by the run; anything else skips the app.
-      const error = translate(e, 'reading the SCIM service');
-      if (error instanceof TransientError) throw error;
-      throw new ObserveError(`cannot read the SCIM service: ${(e as Error).message}`, { cause: e });
-    }
-    if (!this.caps.patch)
-      this.notice('the service does not offer PATCH: whole Users and Groups are replaced (PUT)');
-    return this.held();
-  }
-
-  private target(m: Mapping) {
-    return m.license ? { license: m.id } : { entitlement: m.id };
-  }
-
-  /** What managed Users hold; others holding managed access are reported once and left alone. */
-  private held(): Held[] {
-    const byId = new Map([...this.users.values()].map((u) => [u.id, u]));
-    const held: Held[] = [];
-    const strangers = new Set<string>();
-    const hold = (user: ScimUser, m: Mapping) => {
-      // An import describes them too: the first apply of their grants adopts them.
-      if (this.managed(user) || this.context.importing)
-        held.push({ account: user.userName, ...this.target(m) });
-      else strangers.add(user.userName);
-    };
-    for (const user of this.users.values()) {
-      const roles = new Set((user.roles ?? []).map((r) => r.value));
-      const entitlements = new Set((user.entitlements ?? []).map((e) => e.value));
-      for (const m of this.mappings) {
-        if (
-          (m.role !== undefined && roles.has(m.role)) ||
-          (m.entitlement !== undefined && entitlements.has(m.entitlement))
-        )
-          hold(user, m);
-      }
-    }
-    for (const m of this.mappings) {
-      if (m.group === undefined) continue;
-      for (const member of this.groups.get(m.group)?.members ?? []) {
-        const user = byId.get(member.value);
-        if (user) hold(user, m);
-      }
-    }
-    if (strangers.size > 0) {
-      const some = [...strangers].slice(0, 5).join(', ');
-      this.notice(
-        `${strangers.size} User${strangers.size === 1 ? '' : 's'} iden did not provision (no externalId naming a person) hold managed access: left alone (${some}${strangers.size > 5 ? ', …' : ''})`,
-      );
-    }
-    return held;
-  }
-
-  private mappingOf = (c: Change): Mapping =>
-    this.mappings.find(
-      (m) => m.id === (c.entitlement ?? c.license) && m.license === (c.license !== undefined),
-    )!;
-
-  /** What the person holds once `changes` are taken away: empty means their User is deactivated. */
-  private leftAfter = (account: string, changes: Change[]): Held[] => {
-    const gone = new Set(changes.map((c) => c.entitlement ?? c.license));
-    return this.held().filter(
-      (h) => h.account.toLowerCase() === account.toLowerCase() && !gone.has(h.entitlement ?? h.license),
-    );
-  };
-
   /**
    * Grants: each person's User made ready (created, reactivated, adopted) with
    * their roles and entitlements, then one request per group adding its
    * members. Removals: one request per group, then one per person, which
-   * deactivates a User iden provisioned when nothing managed is left. Never DELETE.
+   * deactivates a User iden owns when nothing is left. Never DELETE.
    */
   steps(changes: Change[]): Step[] {
-    const state: BulkState = {
-      users: this.users,
-      groups: this.groups,
-      people: this.context.people as ReadonlyMap<string, PersonInfo> | undefined,
-      mappingOf: this.mappingOf,
-      leftAfter: this.leftAfter,
-      managed: (u) => this.managed(u),
-    };
-    const bulk =
-      this.attributeForm === 'filter' && this.memberForm === 'filter'
-        ? bulkPlan(changes, state, this.caps.bulkMax)
-        : undefined;
-    if (bulk) return [{ changes, run: () => runBulk(this.client, bulk, changes, state) }];
+    const bulk = this.attributeForm === 'filter' && this.memberForm === 'filter' ? this.view.caps.bulkMax : 0;
+    if (bulk >= 2 && bulkPlan(changes, this.bulkState(new Map()), { min: 2, max: bulk }))
+      return [{ changes, run: () => this.runBulk(changes) }];
     const grant = changes[0]?.action === 'grant';
     const groupSteps = [
       ...groupBy(
-        changes.filter((c) => this.mappingOf(c).group !== undefined),
-        (c) => this.mappingOf(c).group!,
+        changes.filter((c) => this.view.mappingOf(c).group !== undefined),
+        (c) => this.view.mappingOf(c).group!,
       ),
-    ].map(
-      ([group, batch]): Step => ({
-        changes: batch,
-        run: async () => inOrder(batch, await this.patchGroup(group, batch)),
-      }),
-    );
+    ].map(([group, batch]): Step => ({ changes: batch, run: () => this.patchGroup(group, batch) }));
     // One step per person: their roles and entitlements, and (granting) their User made ready, or
     // (removing) deactivated once nothing is left. A step with no changes of its own only provisions or deactivates.
     const userSteps = [...groupBy(changes, (c) => c.account.toLowerCase()).values()].map((batch): Step => {
-      const mine = batch.filter((c) => this.mappingOf(c).group === undefined);
-      return { changes: mine, run: async () => inOrder(mine, await this.patchUser(batch, mine, grant)) };
+      const mine = batch.filter((c) => this.view.mappingOf(c).group === undefined);
+      return { changes: mine, run: () => this.patchUser(batch, mine) };
     });
     // A User must exist before a group can name it; removals leave the groups first.
     return grant ? [...userSteps, ...groupSteps] : [...groupSteps, ...userSteps];
   }
 
-  private async patchUser(all: Change[], changes: Change[], provision: boolean): Promise<Outcome[]> {
-    const account = all[0]!.account;
-    const person = this.context.people?.get(all[0]!.user) as PersonInfo | undefined;
-    const what = `${provision ? 'provisioning' : 'updating'} ${account}`;
+  private bulkState(decided: Map<string, UserPlan>): BulkState {
+    return {
+      users: this.view.users,
+      groups: this.view.groups,
+      people: this.context.people as ReadonlyMap<string, PersonInfo> | undefined,
+      mappingOf: this.view.mappingOf,
+      // Before the request, each User's plan is made with what it holds read; before that, as if it held nothing else.
+      decide: (user, all) =>
+        decided.get(user.userName.toLowerCase()) ??
+        decideUser({ ...this.view.facts(user, all), other: undefined, form: 'filter' }),
+    };
+  }
+
+  private async runBulk(changes: Change[]): Promise<StepResult[]> {
+    const decided = new Map<string, UserPlan>();
     try {
-      let user = this.users.get(account.toLowerCase());
-      if (provision && !user) {
+      for (const [account, all] of groupBy(changes, (c) => c.account.toLowerCase())) {
+        const user = this.view.users.get(account);
+        if (user) decided.set(account, (await this.view.judge(user, all))('filter'));
+      }
+    } catch (e) {
+      throw translate(e, 'reading what the Users hold before the bulk request');
+    }
+    const state = this.bulkState(decided);
+    return runBulk(this.client, bulkPlan(changes, state, { min: 0, max: Infinity })!, changes, state);
+  }
+
+  private async patchUser(all: Change[], changes: Change[]): Promise<StepResult[]> {
+    const account = all[0]!.account;
+    const grant = all[0]!.action === 'grant';
+    const outcome = changes.map((c) => ({ change: c, outcome: grant ? 'granted' : 'revoked' }) as const);
+    try {
+      let user = this.view.users.get(account.toLowerCase());
+      if (grant && !user) {
+        const person = this.context.people?.get(all[0]!.user) as PersonInfo | undefined;
         const created = await this.createUser(account, person, changes);
-        if (created.fresh) return changes.map(() => 'granted');
+        if (created.fresh) return outcome;
         user = created.user;
       }
-      if (!user) return changes.map(() => 'unchanged');
-      let active: boolean | undefined;
-      const extra: Op[] = [];
-      if (provision && user.active === false) active = true;
-      // An existing User the person's grant names becomes iden's: marked with their id.
-      if (provision && !this.managed(user) && person)
-        extra.push({ op: 'replace', path: 'externalId', value: person.id });
-      if (
-        !provision &&
-        this.managed(user) &&
-        this.leftAfter(account, changes).length === 0 &&
-        user.active !== false
-      )
-        active = false;
-      const ops = (form: Form): Op[] => [
-        ...attributeOperations(user!, changes, this.mappingOf, form),
-        ...extra,
-        ...(active !== undefined ? [{ op: 'replace' as const, path: 'active', value: active }] : []),
-      ];
-      if (ops(this.attributeForm).length > 0) {
-        if (this.caps.patch) {
-          try {
-            await this.patch(user.id, ops(this.attributeForm));
-          } catch (e) {
-            if (!(refusesFilteredPath(e) && this.attributeForm === 'filter')) throw e;
-            this.attributeForm = 'replace';
-            this.notice(
-              `the service refused a filtered path (${(e as Error).message}): roles and entitlements are written back whole`,
-            );
-            await this.patch(user.id, ops('replace'));
-          }
-        } else {
-          // Without PATCH the User is read fresh and replaced whole, guarded by its version.
-          const { data: fresh, etag } = await this.client.call<ScimUser>('GET', `/Users/${user.id}`);
-          await this.client.call(
-            'PUT',
-            `/Users/${user.id}`,
-            {
-              ...replacedUser(fresh, changes, this.mappingOf, active),
-              ...(extra.length > 0 && person ? { externalId: person.id } : {}),
-            },
-            etag,
-          );
-          user = fresh;
-        }
-      }
-      const next = changedUser(user, changes, this.mappingOf, active);
-      if (extra.length > 0 && person) next.externalId = person.id;
-      this.users.set(account.toLowerCase(), next);
-      return changes.map((c) => (c.action === 'grant' ? 'granted' : 'revoked'));
+      if (!user) return changes.map((change) => ({ change, outcome: 'unchanged' }));
+      const judged = await this.view.judge(user, all);
+      const plan = judged(this.attributeForm);
+      if (plan.refused) throw new TerminalError(plan.refused);
+      if (plan.ops.length > 0) user = await this.write(user, changes, judged);
+      const next = changedUser(user, changes, this.view.mappingOf, plan.active);
+      if (plan.externalId) next.externalId = plan.externalId;
+      this.view.users.set(account.toLowerCase(), next);
+      return outcome;
     } catch (e) {
-      throw translate(e, what);
+      throw translate(e, `${grant ? 'provisioning' : 'updating'} ${account}`);
     }
+  }
+
+  /** Sends a User's plan: PATCH (moving to whole lists if filtered paths are refused), or PUT from a fresh read. */
+  private async write(
+    user: ScimUser,
+    changes: Change[],
+    judged: (form: Form) => UserPlan,
+  ): Promise<ScimUser> {
+    const plan = judged(this.attributeForm);
+    if (!this.view.caps.patch) {
+      // Without PATCH the User is read fresh and replaced whole, guarded by its version.
+      const { data: fresh, etag } = await this.client.call<ScimUser>('GET', `/Users/${user.id}`);
+      const body = {
+        ...replacedUser(fresh, changes, this.view.mappingOf, plan.active),
+        ...(plan.externalId ? { externalId: plan.externalId } : {}),
+      };
+      await this.client.call('PUT', `/Users/${user.id}`, body, etag);
+      return fresh;
+    }
+    try {
+      await this.patch(user.id, plan.ops);
+    } catch (e) {
+      if (!(refusesFilteredPath(e) && this.attributeForm === 'filter')) throw e;
+      this.attributeForm = 'replace';
+      this.view.notice(
+        `the service refused a filtered path (${(e as Error).message}): roles and entitlements are written back whole`,
+      );
+      await this.patch(user.id, judged('replace').ops);
+    }
+    return user;
   }
 
   private patch(id: string, operations: Op[]): Promise<unknown> {
@@ -266,9 +182,9 @@ export class ScimSession implements Session {
       const { data: user } = await this.client.call<ScimUser>(
         'POST',
         '/Users',
-        newUser(account, person, changes, this.mappingOf),
+        newUser(account, person, changes, this.view.mappingOf),
       );
-      this.users.set(account.toLowerCase(), user);
+      this.view.users.set(account.toLowerCase(), user);
       return { user, fresh: true };
     } catch (e) {
       if (!(e instanceof ScimError && e.status === 409)) throw e;
@@ -279,40 +195,68 @@ export class ScimSession implements Session {
       );
       const existing = page.Resources?.find((u) => u.userName.toLowerCase() === account.toLowerCase());
       if (!existing) throw e;
-      this.users.set(account.toLowerCase(), existing);
+      this.view.users.set(account.toLowerCase(), existing);
       return { user: existing, fresh: false };
     }
   }
 
-  /** One request per group and run: every member added and removed at once. */
-  private async patchGroup(name: string, changes: Change[]): Promise<Outcome[]> {
-    const group = this.groups.get(name)!;
-    try {
-      const ids = (action: 'grant' | 'revoke') =>
-        changes
-          .filter((c) => c.action === action)
-          .map((c) => {
-            const user = this.users.get(c.account.toLowerCase());
-            if (!user) throw new ScimError(404, undefined, `${c.account} has no User in the app`, undefined);
-            return user.id;
-          });
-      const add = ids('grant');
-      const remove = ids('revoke');
-      let next: ScimGroup;
-      try {
-        next = await writeMembers(this.client, group, add, remove, this.memberForm, this.caps.patch);
-      } catch (e) {
-        if (!(refusesFilteredPath(e) && this.memberForm === 'filter' && remove.length > 0)) throw e;
-        this.memberForm = 'replace';
-        this.notice(
-          `the service refused a filtered path (${(e as Error).message}): group members are written back whole`,
-        );
-        next = await writeMembers(this.client, group, add, remove, this.memberForm, this.caps.patch);
+  /**
+   * One request per group and run: every member added and removed at once.
+   * A member whose User is missing or inactive (its step failed, or iden may
+   * not reactivate it) fails alone; one already in the group needs no add.
+   */
+  private async patchGroup(name: string, changes: Change[]): Promise<StepResult[]> {
+    const group = this.view.groups.get(name)!;
+    const results: StepResult[] = [];
+    const members = new Set((group.members ?? []).map((m) => m.value));
+    const add: string[] = [];
+    const remove: string[] = [];
+    const sent: Change[] = [];
+    for (const change of changes) {
+      const user = this.view.users.get(change.account.toLowerCase());
+      if (change.action === 'revoke') {
+        if (!user) results.push({ change, outcome: 'unchanged' });
+        else {
+          remove.push(user.id);
+          sent.push(change);
+        }
+        continue;
       }
-      this.groups.set(name, next);
-      return changes.map((c) => (c.action === 'grant' ? 'granted' : 'revoked'));
+      const why = !user
+        ? `${change.account} has no User in the app: creating it failed`
+        : user.active === false
+          ? (refusal(this.view.app, user, this.view.own(user)) ??
+            `${user.userName}'s User is inactive: reactivating it failed`)
+          : undefined;
+      if (why) results.push({ change, outcome: 'failed', error: why });
+      else {
+        if (!members.has(user!.id)) add.push(user!.id);
+        sent.push(change);
+      }
+    }
+    if (add.length + remove.length > 0) {
+      try {
+        this.view.groups.set(name, await this.members(group, add, remove));
+      } catch (e) {
+        throw translate(e, `updating the members of group ${JSON.stringify(name)}`);
+      }
+    }
+    return [
+      ...results,
+      ...sent.map((c) => ({ change: c, outcome: c.action === 'grant' ? 'granted' : 'revoked' }) as const),
+    ];
+  }
+
+  private async members(group: ScimGroup, add: string[], remove: string[]): Promise<ScimGroup> {
+    try {
+      return await writeMembers(this.client, group, add, remove, this.memberForm, this.view.caps.patch);
     } catch (e) {
-      throw translate(e, `updating the members of group ${JSON.stringify(name)}`);
+      if (!(refusesFilteredPath(e) && this.memberForm === 'filter' && remove.length > 0)) throw e;
+      this.memberForm = 'replace';
+      this.view.notice(
+        `the service refused a filtered path (${(e as Error).message}): group members are written back whole`,
+      );
+      return writeMembers(this.client, group, add, remove, this.memberForm, this.view.caps.patch);
     }
   }
 

@@ -20,6 +20,10 @@ tokenEnv: string
  * How removals from groups and from a User's roles and entitlements are written. filter (default): one remove per value with a filter path, as RFC 7644 §3.5.2.2 gives; the connector moves to replace by itself when the service refuses filtered paths. replace: the whole list is read fresh and written back without the value (guarded by If-Match where the service has ETags). A remove with no filter (the value-array form) removes every value on a conformant service and is never sent.
  */
 removeForm?: ("filter" | "replace")
+/**
+ * How long one request to the service may take, in milliseconds, before it is abandoned: the change it was for fails with that reason (after the run's retries) and the rest go on. Default 30000.
+ */
+timeoutMs?: number
 }
 
 /**

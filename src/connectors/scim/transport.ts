@@ -1,3 +1,4 @@
+import { fetchWithDeadline, NoAnswerError, retryAfterMs } from '../http.js';
 import { TerminalError, TransientError } from '../types.js';
 
 /** A SCIM error response, with the service's own words. */
@@ -19,9 +20,11 @@ export interface Reply<T> {
 }
 
 /**
- * HTTP to one SCIM service with a bearer token: JSON in and out, the status
- * checked before the body is read as JSON (an outage page is HTML), errors
- * carrying the service's detail and scimType. It retries nothing: apply does.
+ * HTTP to one SCIM service with a bearer token: JSON in and out, every
+ * request answered within `timeoutMs` or abandoned, the status checked
+ * before the body is read as JSON (an outage page is HTML), errors carrying
+ * the service's detail, scimType and Retry-After (seconds or an HTTP date,
+ * read on the run's clock). It retries nothing: apply does.
  */
 export class ScimClient {
   requests = 0;
@@ -30,15 +33,19 @@ export class ScimClient {
   constructor(
     baseUrl: string,
     private readonly token: string,
+    private readonly timeoutMs: number,
+    private readonly now: () => number,
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
   async call<T>(method: string, path: string, body?: unknown, ifMatch?: string): Promise<Reply<T>> {
     this.requests++;
-    let response: Response;
-    try {
-      response = await fetch(`${this.base}${path}`, {
+    // What a request that got no answer is called: its route, the query left out.
+    const route = `${method} ${path.split('?')[0]}`;
+    const { response, text } = await fetchWithDeadline(
+      `${this.base}${path}`,
+      {
         method,
         headers: {
           authorization: `Bearer ${this.token}`,
@@ -47,11 +54,10 @@ export class ScimClient {
           ...(ifMatch ? { 'if-match': ifMatch } : {}),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (e) {
-      throw new ScimError(0, undefined, `${method} ${path}: ${(e as Error).message}`, undefined);
-    }
-    const text = await response.text();
+      },
+      this.timeoutMs,
+      route,
+    );
     const json = /json/i.test(response.headers.get('content-type') ?? '') || /^\s*[{[]/.test(text);
     let data: Record<string, unknown> = {};
     if (text && json) {
@@ -62,7 +68,6 @@ export class ScimClient {
       }
     }
     if (!response.ok) {
-      const after = Number(response.headers.get('retry-after'));
       const detail =
         typeof data.detail === 'string'
           ? data.detail
@@ -78,7 +83,7 @@ export class ScimClient {
         response.status,
         scimType,
         `${method} ${path}: ${response.status}${scimType ? ` ${scimType}` : ''}: ${detail}`,
-        Number.isFinite(after) && after > 0 ? after * 1000 : undefined,
+        retryAfterMs(response.headers.get('retry-after'), this.now()),
       );
     }
     const meta = data.meta as { version?: unknown } | undefined;
@@ -98,11 +103,17 @@ export function refusesFilteredPath(e: unknown): boolean {
   );
 }
 
-/** SCIM errors keep the service's words; a dropped connection, 429, 412 (edited meanwhile) and 5xx outages are worth retrying. */
+/**
+ * SCIM errors keep the service's words. Worth retrying: no answer in time or
+ * a lost connection, 412 (edited meanwhile), 429, 502, 503, 504, and any
+ * status that says when to come back (Retry-After), waited for as it says.
+ */
 export function translate(e: unknown, what: string): Error {
+  if (e instanceof NoAnswerError)
+    return new TransientError(`${what}: ${e.message}`, e.retryAfterMs, { cause: e });
   if (e instanceof TerminalError || e instanceof TransientError) return e;
   if (e instanceof ScimError) {
-    if ([0, 412, 429, 502, 503, 504].includes(e.status))
+    if ([412, 429, 502, 503, 504].includes(e.status) || e.retryAfterMs !== undefined)
       return new TransientError(`${what}: ${e.message}`, e.retryAfterMs, { cause: e });
     return new TerminalError(`${what}: ${e.message}`, { cause: e });
   }

@@ -8,6 +8,8 @@ export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export interface Mapping {
   id: string;
   license: boolean;
+  /** A mapping _app.yaml no longer declares, observed so its holders are revoked (`id@retired`). */
+  retired?: boolean;
   group?: string;
   role?: string;
   entitlement?: string;
