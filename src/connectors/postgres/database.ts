@@ -44,19 +44,35 @@ export function applicationName(): string {
     .replace(/\uFFFD$/, '');
 }
 
-/** The settings of every connection iden opens: the server bounds statements and lock waits, keepalives find dead peers. */
+/** How every connection iden opens is made: named, its connect bounded, keepalives finding dead peers. */
 export function clientConfig(options: ServerOptions): pg.ClientConfig {
   return {
     connectionString: options.url,
     application_name: applicationName(),
-    statement_timeout: options.statementTimeoutMs,
-    lock_timeout: options.lockTimeoutMs,
-    // iden never idles inside a transaction: one that does is a run that stopped, holding locks.
-    idle_in_transaction_session_timeout: options.statementTimeoutMs + GRACE_MS,
     connectionTimeoutMillis: options.connectTimeoutMs,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
   };
+}
+
+/**
+ * Bounds a new connection's statements and lock waits. Set once connected
+ * rather than as startup parameters, which a pooler such as PgBouncer
+ * refuses. iden never idles inside a transaction: one that does is a run
+ * that stopped while holding locks, and the server ends it.
+ */
+export async function configure(client: pg.ClientBase, options: ServerOptions): Promise<void> {
+  await timedQuery(
+    client,
+    `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),
+            set_config('idle_in_transaction_session_timeout', $3, false)`,
+    [
+      `${options.statementTimeoutMs}ms`,
+      `${options.lockTimeoutMs}ms`,
+      `${options.statementTimeoutMs + GRACE_MS}ms`,
+    ],
+    options.statementTimeoutMs + GRACE_MS,
+  );
 }
 
 /** The server did not answer within the time its own timeouts allow: the connection was closed. */
@@ -103,10 +119,15 @@ export function serverDatabase(options: ServerOptions, max: number): Database {
   // an idle one is dropped from the pool, a busy one fails its statement; neither may crash the process.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
+  const configured = new WeakSet<pg.PoolClient>();
   const withClient = async <T>(fn: (query: Query) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
     let broken: unknown;
     try {
+      if (!configured.has(client)) {
+        await configure(client, options);
+        configured.add(client);
+      }
       return await fn((sql, params) => timedQuery(client, sql, params, limit));
     } catch (e) {
       // A connection that failed mid-statement is not given to the next step.

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { formatDuration } from '../../model/duration.js';
 import { acquireLock } from '../../reconcile/lock.js';
 import { ObserveError } from '../types.js';
-import { clientConfig, type ServerOptions, timedQuery } from './database.js';
+import { clientConfig, configure, type ServerOptions, timedQuery } from './database.js';
 import { openError } from './errors.js';
 
 /** The advisory-lock key every iden run takes on a managed database. */
@@ -61,6 +61,7 @@ export async function lockServer(options: ServerOptions, context: LockContext): 
   let key: string;
   try {
     await client.connect();
+    await configure(client, options);
     cluster = await clusterId(client, limit);
     const [db] = await timedQuery<{ oid: string }>(
       client,
@@ -88,7 +89,7 @@ export async function lockServer(options: ServerOptions, context: LockContext): 
     ending: false,
     listeners: new Set(),
   };
-  entry.ready = take(client, context, limit);
+  entry.ready = take(client, options, context);
   held.set(key, entry);
   try {
     await entry.ready;
@@ -157,7 +158,8 @@ export async function clusterId(client: pg.Client, limit: number): Promise<strin
   return row?.id ?? 'unknown';
 }
 
-async function take(client: pg.Client, context: LockContext, limit: number): Promise<void> {
+async function take(client: pg.Client, options: ServerOptions, context: LockContext): Promise<void> {
+  const limit = options.statementTimeoutMs + GRACE_MS;
   // The lock's connection is idle by design: a server-wide idle_session_timeout (PostgreSQL 14+) must not end it.
   await timedQuery(
     client,
@@ -188,8 +190,7 @@ async function take(client: pg.Client, context: LockContext, limit: number): Pro
     if ((e as { code?: string }).code !== '55P03') throw e;
     throw busy(await holder(client, limit).catch(() => first), context.lockTimeoutMs);
   }
-  await timedQuery(client, 'RESET lock_timeout', [], limit);
-  await timedQuery(client, 'RESET statement_timeout', [], limit);
+  await configure(client, options);
 }
 
 function busy(who: string, waitedMs: number): ObserveError {

@@ -33,13 +33,19 @@ export interface RoleFacts {
  */
 export type Standing = { kind: 'owned' } | { kind: 'unowned' } | { kind: 'untouchable'; why: string };
 
-export function standing(role: RoleFacts, managed: ReadonlySet<string>): Standing {
+export function standing(
+  role: RoleFacts,
+  managed: ReadonlySet<string>,
+  adopt: ReadonlySet<string>,
+): Standing {
   if (role.me) return { kind: 'untouchable', why: 'the role iden connects as' };
   if (role.super) return { kind: 'untouchable', why: 'a superuser' };
   if (managed.has(role.name)) return { kind: 'untouchable', why: 'a managed group role' };
   if (role.grouped) return { kind: 'untouchable', why: 'a role other roles are members of: a group' };
   if (role.note === OWNED) return { kind: 'owned' };
-  if (!role.canlogin) return { kind: 'untouchable', why: 'a role that cannot log in: a group' };
+  // A role that cannot log in is a group, unless a reviewed adopt: says it is a person's account, shut.
+  if (!role.canlogin && !adopt.has(role.name))
+    return { kind: 'untouchable', why: 'a role that cannot log in: a group' };
   return { kind: 'unowned' };
 }
 

@@ -128,10 +128,11 @@ export class PostgresSession implements Session {
       throw new ObserveError(error.message, { cause: e });
     }
     const managed = new Set(this.byRole.keys());
+    const adopt = this.context.adopt ?? new Set<string>();
     const held: Held[] = [];
     const leftAlone = new Map<string, { groups: Set<string>; why: string }>();
     for (const row of rows) {
-      const found = standing(row, managed);
+      const found = standing(row, managed, adopt);
       if (found.kind === 'untouchable') {
         const entry = leftAlone.get(row.name) ?? { groups: new Set<string>(), why: found.why };
         leftAlone.set(row.name, { ...entry, groups: entry.groups.add(row.grp) });
@@ -165,7 +166,10 @@ export class PostgresSession implements Session {
     if (judged.length === 0) return;
     const unsafe = await unsafeRoles(query, judged);
     if (unsafe.size === 0) return;
-    const which = [...unsafe].map(([role, why]) => `${role} (${why})`).join('; ');
+    const which = judged
+      .filter((role) => unsafe.has(role))
+      .map((role) => `${role} (${unsafe.get(role)})`)
+      .join('; ');
     throw new ObserveError(
       `unsafe-role: granting ${which} would hand over more than access; map the entitlement to a group role made for it, or set allowUnsafeRole: true on it if that is really meant`,
     );

@@ -18,7 +18,7 @@ function untouchable(account: string, why: string): TerminalError {
   return new TerminalError(
     `the role ${account} is ${why}: iden never grants to it or revokes from it${
       why.includes('cannot log in')
-        ? `. If it is this person's account, let it log in (ALTER ROLE ${quoteIdent(account)} LOGIN) and iden will manage its memberships`
+        ? `. If it is this person's account, shut by hand, list it in the app's adopt: (a reviewed change) and iden takes it over`
         : ''
     }`,
   );
@@ -71,7 +71,12 @@ export function grant(context: StepContext, batch: Change[]): Promise<Outcome[]>
       await query(`CREATE ROLE ${quoteIdent(account)} LOGIN`);
       await query(`COMMENT ON ROLE ${quoteIdent(account)} IS '${OWNED}'`);
     } else {
-      const found = await adoptIfListed(context, query, account, standing(facts, context.managed));
+      const found = await adoptIfListed(
+        context,
+        query,
+        account,
+        standing(facts, context.managed, context.adopt),
+      );
       if (found.kind === 'untouchable') throw untouchable(account, found.why);
       // A login made by hand is the person's own business: iden gives it roles, never opens or shuts it.
       if (found.kind === 'owned' && !facts.canlogin) {
@@ -98,7 +103,12 @@ export function revoke(context: StepContext, batch: Change[]): Promise<Outcome[]
   return context.inTransaction(`revoking roles from ${account}`, async (query) => {
     const facts = await roleFacts(query, account);
     if (!facts) return batch.map(() => 'unchanged');
-    const found = await adoptIfListed(context, query, account, standing(facts, context.managed));
+    const found = await adoptIfListed(
+      context,
+      query,
+      account,
+      standing(facts, context.managed, context.adopt),
+    );
     if (found.kind === 'untouchable') throw untouchable(account, found.why);
     const outcomes: Outcome[] = [];
     for (const change of batch) {
