@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,68 @@ describe('what iden owns on a real PostgreSQL server', () => {
     await prepareDatabase(server, 'sales', ['sales_read']);
   }, 60_000);
   afterEach(() => server?.stop());
+
+  it('never touches its own connection, a superuser or a nested group role; a login made by hand loses its drift, never its login', async () => {
+    await server.sql('CREATE ROLE report LOGIN; GRANT wh_read TO report');
+    await server.sql('GRANT wh_read TO postgres');
+    await server.sql('CREATE ROLE "Analytics Writers" NOLOGIN; GRANT wh_write TO "Analytics Writers"');
+    const { dir, env } = serverRepo(server, {
+      'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\n',
+    });
+    const p = await plan(dir, env, '--app', 'db');
+    expect(brief(p)).toEqual(['grant alice db readonly new-grant', 'revoke report db readonly drift']);
+    const first = await reconcile(dir, env, '--app', 'db');
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain(
+      'notice: db: iden is a member of wh_read, wh_write but not a person iden manages (the role iden connects as): left alone',
+    );
+    expect(first.stderr).toContain(
+      'notice: db: postgres is a member of wh_read but not a person iden manages (a superuser): left alone',
+    );
+    expect(first.stderr).toContain(
+      'notice: db: Analytics Writers is a member of wh_write but not a person iden manages (a role that cannot log in: a group): left alone',
+    );
+    // alice is iden's: marked. report's access is iden's to manage, its login is not.
+    expect(await roles('alice')).toEqual({ rolcanlogin: true, note: 'managed by iden' });
+    expect(await roles('report')).toEqual({ rolcanlogin: true, note: null });
+    expect(await memberOf('report')).toEqual([]);
+    rmSync(join(dir, 'grants/db/alice.yaml'));
+    commitAll(dir, 'alice leaves');
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await roles('alice')).toEqual({ rolcanlogin: false, note: 'managed by iden' });
+    expect(await roles('iden')).toMatchObject({ rolcanlogin: true });
+    expect(await roles('report')).toEqual({ rolcanlogin: true, note: null });
+    expect(await memberOf('Analytics Writers')).toEqual(['wh_write']);
+    expect(await memberOf('postgres')).toEqual(['wh_read']);
+  });
+
+  it('gives a login made by hand its roles without taking it over, and takes it over only when adopt: lists it', async () => {
+    await server.sql('CREATE ROLE bob LOGIN');
+    const grant = 'user: bob\napp: db\npermissions: [readonly]\n';
+    const { dir, env } = serverRepo(server, { 'grants/db/bob.yaml': grant });
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await memberOf('bob')).toEqual(['wh_read']);
+    expect(await roles('bob')).toEqual({ rolcanlogin: true, note: null });
+    expect(brief(await plan(dir, env, '--app', 'db'))).toEqual([]);
+    // The grant goes: so does the role; the login is someone else's to shut.
+    rmSync(join(dir, 'grants/db/bob.yaml'));
+    commitAll(dir, 'bob leaves');
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await memberOf('bob')).toEqual([]);
+    expect(await roles('bob')).toEqual({ rolcanlogin: true, note: null });
+    // Adopted through review, bob is iden's from its next change on: marked, and shut when his access ends.
+    const app = readFileSync(join(dir, 'grants/db/_app.yaml'), 'utf8');
+    writeFileSync(join(dir, 'grants/db/_app.yaml'), `${app}adopt: [bob]\n`);
+    writeFileSync(join(dir, 'grants/db/bob.yaml'), grant);
+    commitAll(dir, 'adopt bob');
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await roles('bob')).toEqual({ rolcanlogin: true, note: 'managed by iden' });
+    rmSync(join(dir, 'grants/db/bob.yaml'));
+    commitAll(dir, 'bob leaves again');
+    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
+    expect(await roles('bob')).toEqual({ rolcanlogin: false, note: 'managed by iden' });
+  });
 
   it('skips an app whose mapped roles the server says are superusers, administrators or logins', async () => {
     await server.sql(`CREATE ROLE admins NOLOGIN CREATEROLE; CREATE ROLE root NOLOGIN SUPERUSER;

@@ -74,8 +74,6 @@ async function openEmbedded(app: AppSpec, context: ConnectorContext, createRoles
     connect,
     concurrency: 1,
     createRoles,
-    // Every embedded database is a copy of one template, system identifier included: it is named by its app.
-    target: `embedded:${app.id}`,
     release: async () => {
       try {
         await db?.close();

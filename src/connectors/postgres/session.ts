@@ -30,8 +30,11 @@ export interface SessionParts {
   release(): Promise<void>;
   /** The run's hold on a server's database; the embedded database's folder lock cannot be lost. */
   lease?: Lease;
-  /** What apps on the same cluster share: the server's system identifier, or the embedded database. */
-  target: string;
+  /**
+   * The cluster as the server names it; none for an embedded database, a
+   * copy of one template (system identifier included), named by its app.
+   */
+  target?: string;
   timeouts?: Timeouts;
 }
 
@@ -40,7 +43,7 @@ const RETIRED = /@retired(-\d+)?$/;
 export class PostgresSession implements Session {
   readonly notices: string[] = [];
   readonly concurrency: number;
-  readonly targetKey: string;
+  readonly targetKey?: string;
   /** Group role name to the entitlement and tier ids it stands for. */
   private readonly byRole = new Map<string, Target[]>();
   private readonly roleOf = new Map<string, string>();
@@ -58,7 +61,7 @@ export class PostgresSession implements Session {
     private readonly parts: SessionParts,
   ) {
     this.concurrency = parts.concurrency;
-    this.targetKey = parts.target;
+    if (parts.target) this.targetKey = parts.target;
     const { entitlements, licenses } = typed<PostgresConnector, PostgresEntitlement, PostgresLicense>(app);
     for (const e of entitlements) this.map(e, { entitlement: e.id }, `e:${e.id}`);
     for (const l of licenses) this.map(l, { license: l.id }, `l:${l.id}`);
