@@ -78,7 +78,9 @@ export async function lockServer(options: ServerOptions, context: LockContext): 
   if (existing && !existing.lost) {
     existing.refs++;
     await client.end().catch(() => undefined);
-    await existing.ready;
+    await existing.ready.catch((e: unknown) => {
+      throw e instanceof ObserveError ? e : openError(e, 'cannot take the advisory lock');
+    });
     return lease(key, existing);
   }
   const entry: Entry = {
