@@ -301,8 +301,8 @@ describe('fact beside intent', () => {
       heidi: grant('heidi', ['readonly']),
       ivan: grant('ivan', ['readonly', 'no-such-role']),
     });
-    // heidi's role was made by hand: iden will not take it over, so her grant fails on every run.
-    await sql(dir, 'CREATE ROLE heidi LOGIN;');
+    // heidi's account is a group role made by hand: iden grants nothing to a group, so her grant fails on every run.
+    await sql(dir, 'CREATE ROLE heidi NOLOGIN; CREATE ROLE heidi_member LOGIN; GRANT heidi TO heidi_member;');
     expect((await reconcile(dir)).code).toBe(1);
     writeTree({ 'grants/analytics/bob.yaml': grant('bob', ['readonly']) }, dir);
     commitNow(dir, 'bob');
@@ -351,7 +351,8 @@ describe('fact beside intent', () => {
 
   it('lists drift removed and failed changes as events of their own', async () => {
     const dir = analyticsRepo({ alice: grant('alice', ['readonly']) });
-    await sql(dir, 'CREATE ROLE heidi LOGIN;');
+    // A group role made by hand: iden grants nothing to it.
+    await sql(dir, 'CREATE ROLE heidi NOLOGIN; CREATE ROLE heidi_member LOGIN; GRANT heidi TO heidi_member;');
     expect((await reconcile(dir)).code).toBe(0);
     await sql(dir, 'GRANT analytics_write TO alice;');
     writeTree({ 'grants/analytics/heidi.yaml': grant('heidi', ['readonly']) }, dir);
@@ -366,7 +367,7 @@ describe('fact beside intent', () => {
       'drift-removed alice',
     ]);
     const failed = audit.events.find((e) => e.kind === 'apply-failed')!;
-    expect(failed.applied![0]!.error).toContain('iden did not create it');
+    expect(failed.applied![0]!.error).toContain('iden never grants to it');
     // The failure is also under the grant it failed to carry out.
     expect(audit.events[1]!.applied![0]!.outcome).toBe('failed');
   });
