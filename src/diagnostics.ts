@@ -50,6 +50,8 @@ export const codes = {
   'grant-expired': '(warning) the grant has ended; delete the file or extend it',
   'name-too-long': 'a role or account name longer than the app allows (PostgreSQL: 63 bytes in UTF-8)',
   'account-is-role': "a person's account is a role the app maps an entitlement or tier to",
+  'unsafe-role':
+    'an entitlement or tier mapped to a role that hands over more than access (PostgreSQL: a predefined pg_* role or postgres)',
 } as const;
 
 export type Code = keyof typeof codes;

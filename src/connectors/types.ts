@@ -71,6 +71,13 @@ export interface Session {
    * (Step.without), as it does between its grant and removal phases.
    */
   readonly grantsWithRemovals?: boolean;
+  /**
+   * What the app shares with others, as the app itself names it once open
+   * (a PostgreSQL cluster's system identifier, whatever the URL said):
+   * apps with the same target are one, as ConnectorMeta.target says before
+   * anything is open.
+   */
+  readonly targetKey?: string;
   /** Frees what the session holds between observing and applying (an embedded database's thread); it comes back when needed. */
   suspend?(): Promise<void>;
   close(): Promise<void>;
@@ -120,6 +127,12 @@ export interface ConnectorMeta {
   readonly rules?: readonly ConnectorRule[];
   /** What several apps of this type share, such as a database cluster's logins: apps with the same key are one target. */
   target?(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
+  /**
+   * What the app itself says its target is (a cluster's system identifier),
+   * asked of apps a run does not open, as Session.targetKey says it of
+   * those it does: a short connection, nothing locked or changed.
+   */
+  identify?(app: AppSpec, env: NodeJS.ProcessEnv): Promise<string | undefined>;
   /** The code that talks to the app. */
   load(): Promise<{ open(app: AppSpec, context: ConnectorContext): Promise<Session> }>;
 }
@@ -139,7 +152,7 @@ export interface RuleApp {
 /** What a connector rule found: a code and message, at a path of the file named. */
 export interface RuleFinding {
   file: string;
-  code: 'name-too-long' | 'account-is-role' | 'invalid-field' | 'missing-account';
+  code: 'name-too-long' | 'account-is-role' | 'unsafe-role' | 'invalid-field' | 'missing-account';
   message: string;
   path: (string | number)[];
 }

@@ -9,7 +9,7 @@ import { target } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
 import type { Clock } from '../model/clock.js';
 import { formatDuration } from '../model/duration.js';
-import { type AccessRepo, type AppEntry, type AppFile, type Person, peopleById } from '../model/repo.js';
+import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { groupBy } from '../util/group-by.js';
@@ -23,9 +23,9 @@ import {
   removedAccounts,
   retiredMappings,
 } from './history.js';
-import { wantedEverywhere } from './org-removals.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 import { GaveUp, type RetryOptions, withRetry } from './retry.js';
+import { targetSharing } from './target-sharing.js';
 import { type Verification, type VerifiedFile, verifyGrants } from './verify.js';
 
 export interface PrepareOptions {
@@ -119,7 +119,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const zone = zoneOf(repo);
 
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
-  const sharing = stillGrantedByTarget(repo, at, registry, options.env, validation);
+  const sharing = targetSharing(repo, at, registry, options.env, validation);
   const directory = new Map(people.map((p) => [p.id, p]));
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
@@ -177,7 +177,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                   ...(options.onNotice
                     ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
                     : {}),
-                  stillGranted: sharing(app.id),
+                  stillGranted: (account) => sharing.stillGranted(app.id, account),
                   adopt: new Set(file.adopt ?? []),
                   grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
                   people: directory,
@@ -187,6 +187,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
             retry,
           );
           const open = session;
+          if (session.targetKey) sharing.join(app.id, session.targetKey);
           const observed: Held[] = await withRetry(() => open.observe(), retry);
           for (const notice of session.notices ?? []) options.onNotice?.(`${app.id}: ${notice}`);
           // An embedded database's thread is stopped until apply needs it: many never run at once.
@@ -201,6 +202,8 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
       }),
     ),
   );
+  if ([...sessions.values()].some((s) => s.targetKey))
+    await sharing.identifyOthers(new Set(apps.map((a) => a.id)), limit);
   // `changed` or `drift`, `changed` or `new-grant`: decided by what the grant file said before.
   const candidates = inputs.flatMap((input) =>
     historyCandidates(input, at)
@@ -256,48 +259,6 @@ function holdUnverified(plan: Plan, verification: Verification): void {
     plan.held.push({ app: change.app, user: change.user, file, reason });
   }
   plan.held.sort((a, b) => a.app.localeCompare(b.app) || a.user.localeCompare(b.user));
-}
-
-/**
- * For each app, whether an account still has access that any app on the same
- * target (a PostgreSQL cluster's logins) gives at the instant, or frozen by a
- * grant file that does not validate: one decision for what apps share.
- */
-function stillGrantedByTarget(
-  repo: AccessRepo,
-  at: Instant,
-  registry: Registry,
-  env: NodeJS.ProcessEnv,
-  validation: Validation,
-): (app: string) => (account: string) => boolean {
-  const targetOf = new Map<string, string>();
-  for (const app of repo.apps.values()) {
-    const connector = app.value && registry[app.value.connector.type];
-    const key = connector?.target?.({ id: app.id, file: app.value! }, env);
-    if (key) targetOf.set(app.id, key);
-  }
-  const accounts = new Map<string, Set<string>>();
-  const add = (app: string, account: string | undefined) => {
-    const key = targetOf.get(app);
-    if (!key || account === undefined) return;
-    accounts.set(key, (accounts.get(key) ?? new Set()).add(account));
-  };
-  for (const key of wantedEverywhere(repo, at)) {
-    const [app = '', account = ''] = key.split('\u0000');
-    add(app, account);
-  }
-  const people = peopleById(repo);
-  for (const grant of repo.grants) {
-    if (!validation.filesWithErrors.has(grant.file)) continue;
-    const person = people.get(grant.name);
-    const type = repo.apps.get(grant.folder)?.value?.connector.type;
-    if (person && type) add(grant.folder, accountFor(person, grant.folder, accountDefaults[type]));
-  }
-  return (app) => {
-    const key = targetOf.get(app);
-    const held = key ? accounts.get(key) : undefined;
-    return (account) => held?.has(account) ?? false;
-  };
 }
 
 /** The app as its connector reads it: with the mappings it no longer declares, so their holders are observed and revoked. */

@@ -205,8 +205,8 @@ describe('apply records are evidence', () => {
 
   it('with the record key, refuses unsigned records of the old form too, unless older than records.signedSince', async () => {
     const dir = analyticsRepo({ alice: grant('alice', ['readonly']) });
-    // alice's role was made by hand: iden will not take it over, so her grant fails.
-    await sql(dir, 'CREATE ROLE alice LOGIN;');
+    // alice's account is a group role made by hand: iden grants nothing to a group, so her grant fails.
+    await sql(dir, 'CREATE ROLE alice NOLOGIN; CREATE ROLE alice_member LOGIN; GRANT alice TO alice_member;');
     const env = { IDEN_RECORD_KEY: 'correct horse battery staple' };
     const first = await runCli(['reconcile', '--repo', dir, '--yes'], { env });
     expect(first.code, first.stderr).toBe(1);
@@ -355,8 +355,8 @@ describe('fact beside intent', () => {
       heidi: grant('heidi', ['readonly']),
       ivan: grant('ivan', ['readonly', 'no-such-role']),
     });
-    // heidi's role was made by hand: iden will not take it over, so her grant fails on every run.
-    await sql(dir, 'CREATE ROLE heidi LOGIN;');
+    // heidi's account is a group role made by hand: iden grants nothing to a group, so her grant fails on every run.
+    await sql(dir, 'CREATE ROLE heidi NOLOGIN; CREATE ROLE heidi_member LOGIN; GRANT heidi TO heidi_member;');
     expect((await reconcile(dir)).code).toBe(1);
     writeTree({ 'grants/analytics/bob.yaml': grant('bob', ['readonly']) }, dir);
     commitNow(dir, 'bob');
@@ -405,7 +405,8 @@ describe('fact beside intent', () => {
 
   it('lists drift removed and failed changes as events of their own', async () => {
     const dir = analyticsRepo({ alice: grant('alice', ['readonly']) });
-    await sql(dir, 'CREATE ROLE heidi LOGIN;');
+    // A group role made by hand: iden grants nothing to it.
+    await sql(dir, 'CREATE ROLE heidi NOLOGIN; CREATE ROLE heidi_member LOGIN; GRANT heidi TO heidi_member;');
     expect((await reconcile(dir)).code).toBe(0);
     await sql(dir, 'GRANT analytics_write TO alice;');
     writeTree({ 'grants/analytics/heidi.yaml': grant('heidi', ['readonly']) }, dir);
@@ -420,7 +421,7 @@ describe('fact beside intent', () => {
       'drift-removed alice',
     ]);
     const failed = audit.events.find((e) => e.kind === 'apply-failed')!;
-    expect(failed.applied![0]!.error).toContain('iden did not create it');
+    expect(failed.applied![0]!.error).toContain('iden never grants to it');
     // The failure is also under the grant it failed to carry out.
     expect(audit.events[1]!.applied![0]!.outcome).toBe('failed');
   });

@@ -73,7 +73,8 @@ describe('plan, apply, reconcile on the example repository', () => {
     expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
     rmSync(join(dir, 'grants/analytics/alice.yaml'));
     commitAll(dir, 'Remove alice from analytics');
-    // bob's grant never gave writer: granted by hand, it is drift. mallory is a role iden never made: left alone.
+    // bob's grant never gave writer: granted by hand, it is drift. mallory is a login iden never made:
+    // its access is drift like anyone's, its login never iden's to change.
     await sql(
       dir,
       'GRANT analytics_write TO bob; CREATE ROLE mallory LOGIN; GRANT analytics_read TO mallory;',
@@ -84,25 +85,23 @@ describe('plan, apply, reconcile on the example repository', () => {
       'revoke alice analytics readonly removed',
       'revoke alice analytics writer removed',
       'revoke bob analytics writer drift',
+      'revoke mallory analytics readonly drift',
     ]);
-    expect(p.drift.map((d) => d.user)).toEqual(['bob']);
-    const notices = (await runCli(['plan', '--repo', dir, '--at', NOW])).stderr;
-    expect(notices).toContain(
-      'notice: analytics: mallory is a member of analytics_read but not a person iden manages (a role iden did not create): left alone',
-    );
+    expect(p.drift.map((d) => d.user)).toEqual(['bob', 'mallory']);
 
     const app = join(dir, 'grants/analytics/_app.yaml');
     writeFileSync(app, readFileSync(app, 'utf8').replace('prune: true', 'prune: false'));
     commitAll(dir, 'analytics keeps drift');
     const kept = await runCli(['plan', '--repo', dir, '--at', NOW]);
     expect(kept.stdout).toContain('Drift, kept because the app does not set prune: true:');
-    expect(kept.stdout).toContain('~ bob  analytics  writer  no grant gives this');
+    expect(kept.stdout).toContain('~ bob      analytics  writer    no grant gives this');
+    expect(kept.stdout).toContain('~ mallory  analytics  readonly  no grant gives this');
     expect(kept.stdout).toContain('Plan: 0 to grant, 2 to revoke');
 
     expect((await runCli(['reconcile', '--repo', dir, '--at', NOW, '--yes'])).code).toBe(0);
     const after = await plan(dir);
     expect(after.changes).toEqual([]);
-    expect(after.drift.map((d) => d.user)).toEqual(['bob']);
+    expect(after.drift.map((d) => d.user)).toEqual(['bob', 'mallory']);
   });
 
   it('refuses a mass removal unless allowed, changing nothing', async () => {

@@ -13,18 +13,17 @@ import {
   type Session,
   type StepResult,
   TerminalError,
+  TransientError,
 } from '../../src/connectors/types.js';
-import type { Plan } from '../../src/reconcile/plan.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
+import { clusterTools, NOW, prepareDatabase, serverRepo } from '../helpers/pg-repo.js';
 import { type PostgresServer, startPostgres } from '../helpers/pg-server.js';
 import { seedEmbedded, startServer } from '../helpers/postgres.js';
-import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 
 const postgres = connectors.postgres!;
 const WEIRD = 'Robert"); DROP ROLE db_read; --';
-const NOW = '2026-11-27T12:00:00Z';
 
 function spec(connector: Record<string, unknown>): AppSpec {
   return {
@@ -141,11 +140,13 @@ contract('postgres connector on embedded PGlite', async () => {
   const db = () =>
     (
       session as unknown as {
-        connect: (
-          create: boolean,
-        ) => Promise<{ query: (sql: string, p: unknown[]) => Promise<{ rolcanlogin: boolean }[]> }>;
+        parts: {
+          connect: (
+            create: boolean,
+          ) => Promise<{ query: (sql: string, p: unknown[]) => Promise<{ rolcanlogin: boolean }[]> }>;
+        };
       }
-    ).connect(true);
+    ).parts.connect(true);
   const canLogin = async (role: string) =>
     (await (await db()).query('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [role]))[0]?.rolcanlogin;
   return { session, canLogin };
@@ -165,17 +166,6 @@ contract('postgres connector through pg, against PGlite on the wire', async () =
     ).rows[0]?.rolcanlogin;
   return { session, canLogin, stop: server.stop };
 });
-
-/** A database with the managed group roles and a role `iden` that may create roles and administers the group roles. */
-async function prepareDatabase(server: PostgresServer, database: string, roles: string[]): Promise<void> {
-  await server.sql(`CREATE DATABASE ${database}`);
-  for (const role of roles) await server.sql(`CREATE ROLE ${pg.escapeIdentifier(role)} NOLOGIN`);
-  await server.sql(
-    `DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'iden') THEN CREATE ROLE iden LOGIN CREATEROLE; END IF; END $$`,
-  );
-  // PostgreSQL 16 and later require ADMIN OPTION to grant a role; it also makes iden a member of each.
-  for (const role of roles) await server.sql(`GRANT ${pg.escapeIdentifier(role)} TO iden WITH ADMIN OPTION`);
-}
 
 describe('postgres connector against a real PostgreSQL server', () => {
   let server: PostgresServer;
@@ -212,26 +202,42 @@ describe('postgres connector against a real PostgreSQL server', () => {
     }
   });
 
-  it('says which variable is missing, and cannot observe an unreachable server', async () => {
+  it('says which variable is missing; a refused connection passes, a database that does not exist does not', async () => {
     expect(postgres.missingCredentials(spec({ urlEnv: 'DB_URL' }), {})).toBe('DB_URL is not set');
+    // prepare opens again what a TransientError refused; an ObserveError skips the app.
     await expect(
       postgres.open(spec({ url: 'postgres://postgres@127.0.0.1:1/postgres' }), context('/x')),
-    ).rejects.toThrow(ObserveError);
+    ).rejects.toThrow(TransientError);
+    await expect(
+      postgres.open(spec({ url: 'postgres://postgres@127.0.0.1:1/postgres' }), context('/x')),
+    ).rejects.toThrow(/cannot open the database: .*ECONNREFUSED/);
+    await expect(postgres.open(spec({ url: server.url('iden', 'nowhere') }), context('/x'))).rejects.toThrow(
+      ObserveError,
+    );
   });
 
-  it("waits for another run's advisory lock on the database, then gives up", async () => {
+  it("waits for another session's advisory lock on the database, naming it, then gives up", async () => {
     const holder = new pg.Client({ connectionString: server.url('postgres', 'warehouse') });
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [ADVISORY_KEY]);
+      const notices: string[] = [];
       const started = Date.now();
       await expect(
         postgres.open(spec({ urlEnv: 'DB_URL' }), {
           ...context('/x', { DB_URL: server.url('iden', 'warehouse') }),
           lockTimeoutMs: 800,
+          onNotice: (text) => notices.push(text),
         }),
-      ).rejects.toThrow(/another iden run holds the database's advisory lock/);
+      ).rejects.toThrow(
+        /^a session that is not an iden run \(server pid \d+, role postgres\) holds the database's advisory lock \(key 7400202611\); waited 800ms\. Nothing was changed/,
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(800);
+      expect(notices).toEqual([
+        expect.stringMatching(
+          /^waiting for a session that is not an iden run \(server pid \d+, role postgres\) to finish/,
+        ),
+      ]);
     } finally {
       await holder.end();
     }
@@ -243,49 +249,10 @@ describe('postgres connector against a real PostgreSQL server', () => {
   });
 });
 
-/** An access repository whose apps reach the real server; `apps` maps app id to [database, role prefix]. */
-function serverRepo(
-  server: PostgresServer,
-  files: Record<string, string>,
-  prune = true,
-): { dir: string; env: NodeJS.ProcessEnv } {
-  const dir = writeTree({
-    '.gitignore': '.iden/\n',
-    'grants/_settings.yaml': `timezone: UTC\n${NO_VERIFY}`,
-    'grants/_people.yaml': `people:\n${['alice', 'bob', 'carol', 'dave', 'erin'].map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com }\n`).join('')}`,
-    'grants/db/_app.yaml': `name: Warehouse\nconnector: { type: postgres, urlEnv: DB_URL }\nentitlements:\n  - { id: readonly, kind: role, role: wh_read }\n  - { id: writer, kind: role, role: wh_write }\nprune: ${prune}\n`,
-    'grants/db2/_app.yaml': `name: Sales\nconnector: { type: postgres, urlEnv: DB2_URL }\nentitlements:\n  - { id: readonly, kind: role, role: sales_read }\nprune: ${prune}\n`,
-    ...files,
-  });
-  commitAll(dir, 'access');
-  return { dir, env: { DB_URL: server.url('iden', 'warehouse2'), DB2_URL: server.url('iden', 'sales') } };
-}
-
 describe('iden on a real PostgreSQL server', () => {
   // Roles are the cluster's: each case gets a cluster of its own.
   let server: PostgresServer;
-  const roles = async (name: string) =>
-    (
-      await server.sql<{ rolcanlogin: boolean; note: string | null }>(
-        "SELECT rolcanlogin, shobj_description(oid, 'pg_authid') AS note FROM pg_roles WHERE rolname = $1",
-        [name],
-      )
-    )[0];
-  const memberOf = async (member: string) =>
-    (
-      await server.sql<{ grp: string }>(
-        'SELECT g.rolname AS grp FROM pg_auth_members am JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member WHERE m.rolname = $1 ORDER BY 1',
-        [member],
-      )
-    ).map((r) => r.grp);
-  const reconcile = (dir: string, env: NodeJS.ProcessEnv, ...extra: string[]) =>
-    runCli(['reconcile', '--repo', dir, '--yes', '--no-push', '--at', NOW, ...extra], { env });
-  const plan = async (dir: string, env: NodeJS.ProcessEnv, ...extra: string[]) =>
-    JSON.parse(
-      (await runCli(['plan', '--repo', dir, '--format', 'json', '--at', NOW, ...extra], { env })).stdout,
-    ) as Plan;
-  const brief = (p: Plan) =>
-    p.changes.map((c) => `${c.action} ${c.user} ${c.app} ${c.entitlement} ${c.reason}`);
+  const { roles, memberOf, reconcile, plan, brief } = clusterTools(() => server);
 
   beforeEach(async () => {
     server = await startPostgres();
@@ -293,58 +260,6 @@ describe('iden on a real PostgreSQL server', () => {
     await prepareDatabase(server, 'sales', ['sales_read']);
   }, 60_000);
   afterEach(() => server?.stop());
-
-  it('never locks out its own connection, a superuser, a role made by hand, or a nested group role', async () => {
-    await server.sql('CREATE ROLE report LOGIN; GRANT wh_read TO report');
-    await server.sql('GRANT wh_read TO postgres');
-    await server.sql('CREATE ROLE "Analytics Writers" NOLOGIN; GRANT wh_write TO "Analytics Writers"');
-    const { dir, env } = serverRepo(server, {
-      'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\n',
-    });
-    const p = await plan(dir, env, '--app', 'db');
-    expect(brief(p)).toEqual(['grant alice db readonly new-grant']);
-    expect(p.drift).toEqual([]);
-    const first = await reconcile(dir, env, '--app', 'db');
-    expect(first.code).toBe(0);
-    expect(first.stderr).toContain(
-      'notice: db: iden is a member of wh_read, wh_write but not a person iden manages (the role iden connects as): left alone',
-    );
-    expect(first.stderr).toContain(
-      'notice: db: postgres is a member of wh_read but not a person iden manages (a superuser): left alone',
-    );
-    expect(first.stderr).toContain(
-      'notice: db: report is a member of wh_read but not a person iden manages (a role iden did not create): left alone',
-    );
-    expect(first.stderr).toContain(
-      'notice: db: Analytics Writers is a member of wh_write but not a person iden manages (a role that cannot log in: a group): left alone',
-    );
-    // alice is iden's: marked. The rest is untouched, run after run: iden can still log in.
-    expect(await roles('alice')).toEqual({ rolcanlogin: true, note: 'managed by iden' });
-    rmSync(join(dir, 'grants/db/alice.yaml'));
-    commitAll(dir, 'alice leaves');
-    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
-    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
-    expect(await roles('alice')).toEqual({ rolcanlogin: false, note: 'managed by iden' });
-    expect(await roles('iden')).toMatchObject({ rolcanlogin: true });
-    expect(await roles('report')).toMatchObject({ rolcanlogin: true });
-    expect(await memberOf('report')).toEqual(['wh_read']);
-    expect(await memberOf('Analytics Writers')).toEqual(['wh_write']);
-    expect(await memberOf('postgres')).toEqual(['wh_read']);
-  });
-
-  it('refuses to grant to a role it did not create, saying how to let it', async () => {
-    await server.sql('CREATE ROLE bob LOGIN');
-    const { dir, env } = serverRepo(server, {
-      'grants/db/bob.yaml': 'user: bob\napp: db\npermissions: [readonly]\n',
-    });
-    const run = await reconcile(dir, env, '--app', 'db');
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`the role bob exists but iden did not create it`);
-    expect(run.stdout).toContain(`COMMENT ON ROLE "bob" IS 'managed by iden'`);
-    await server.sql("COMMENT ON ROLE bob IS 'managed by iden'");
-    expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
-    expect(await memberOf('bob')).toEqual(['wh_read']);
-  });
 
   it('creates a person once when two apps on one cluster run at once, and keeps their login while any app grants them', async () => {
     const { dir, env } = serverRepo(server, {
@@ -390,7 +305,7 @@ describe('iden on a real PostgreSQL server', () => {
     const { dir, env } = serverRepo(
       server,
       { 'grants/db/dave.yaml': 'user: dave\napp: db\npermissions: [readonly]\n' },
-      false,
+      { prune: false },
     );
     expect((await reconcile(dir, env, '--app', 'db')).code).toBe(0);
     await server.sql('GRANT wh_write TO dave');

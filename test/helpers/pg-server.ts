@@ -34,6 +34,8 @@ export interface PostgresServer {
   url(user?: string, database?: string): string;
   /** Runs SQL as the superuser `postgres` in a database. */
   sql<T = Record<string, unknown>>(text: string, params?: unknown[], database?: string): Promise<T[]>;
+  /** Stops the server, ending every session as a restart or failover does, and starts it again on the same port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export interface PostgresServer {
  * removed by `stop`. initdb refuses to run as root, so as root it runs as
  * the `postgres` user the package created.
  */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: { maxConnections?: number } = {}): Promise<PostgresServer> {
   const bin = postgresBin();
   if (!bin) throw new Error("PostgreSQL is not installed: .ci/run installs Debian's postgresql package");
   const dir = mkdtempSync(join(tmpdir(), 'iden-postgres-'));
@@ -72,16 +74,18 @@ export async function startPostgres(): Promise<PostgresServer> {
     '--no-sync',
   ]);
   const port = await freePort();
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-w',
-    '-l',
-    join(dir, 'log'),
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60`,
-    'start',
-  ]);
+  const start = () =>
+    run('pg_ctl', [
+      '-D',
+      data,
+      '-w',
+      '-l',
+      join(dir, 'log'),
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=${options.maxConnections ?? 60}`,
+      'start',
+    ]);
+  start();
   const url = (user = 'postgres', database = 'postgres') =>
     `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${database}`;
   const sql = async <T>(text: string, params?: unknown[], database = 'postgres') => {
@@ -101,6 +105,10 @@ export async function startPostgres(): Promise<PostgresServer> {
     port,
     url,
     sql,
+    restart: async () => {
+      run('pg_ctl', ['-D', data, '-w', '-m', 'fast', 'stop']);
+      start();
+    },
     stop: async () => {
       run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
       rmSync(dir, { recursive: true, force: true });

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
 import pg from 'pg';
 
 export type Query = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
@@ -13,46 +15,142 @@ export function quoteIdent(name: string): string {
   return pg.escapeIdentifier(name);
 }
 
-export interface ServerDatabase extends Database {
-  /** Runs `fn` on a connection of its own, kept open (and what it took, such as a session lock, held) until the returned release. */
-  hold(fn: (query: Query) => Promise<void>): Promise<() => Promise<void>>;
+/** How iden talks to a server: every wait bounded, every connection named. */
+export interface ServerOptions {
+  url: string;
+  /** PostgreSQL's statement_timeout on iden's sessions. */
+  statementTimeoutMs: number;
+  /** PostgreSQL's lock_timeout on iden's sessions: how long a statement waits for another session's lock. */
+  lockTimeoutMs: number;
+  connectTimeoutMs: number;
 }
 
-export function serverDatabase(url: string, max: number): ServerDatabase {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000 });
-  // An idle client's error (a server restart) must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  const run =
-    (client: pg.Pool | pg.PoolClient): Query =>
-    async <T>(sql: string, params?: unknown[]) =>
-      (await client.query(sql, params)).rows as T[];
+/** What a statement waits for beyond the server's own timeouts before iden takes the connection for dead. */
+const GRACE_MS = 5_000;
+
+/**
+ * How iden's connections are seen on the server (`application_name`, in
+ * pg_stat_activity): `iden reconcile (pid 4242 on ci-runner-7)`, so a DBA,
+ * and another iden run waiting for the advisory lock, can tell who holds it.
+ */
+export function applicationName(): string {
+  const script = basename(process.argv[1] ?? '');
+  const command = /^(iden|bin\.js)$/.test(script) ? process.argv[2] : undefined;
+  const name = `iden${command && /^[a-z-]+$/.test(command) ? ` ${command}` : ''} (pid ${process.pid} on ${hostname()})`;
+  // PostgreSQL keeps 63 bytes of it.
+  return Buffer.from(name)
+    .subarray(0, 63)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+}
+
+/** How every connection iden opens is made: named, its connect bounded, keepalives finding dead peers. */
+export function clientConfig(options: ServerOptions): pg.ClientConfig {
   return {
-    query: run(pool),
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(run(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        client.release();
+    connectionString: options.url,
+    application_name: applicationName(),
+    connectionTimeoutMillis: options.connectTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  };
+}
+
+/**
+ * Bounds a new connection's statements and lock waits. Set once connected
+ * rather than as startup parameters, which a pooler such as PgBouncer
+ * refuses. iden never idles inside a transaction: one that does is a run
+ * that stopped while holding locks, and the server ends it.
+ */
+export async function configure(client: pg.ClientBase, options: ServerOptions): Promise<void> {
+  await timedQuery(
+    client,
+    `SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false),
+            set_config('idle_in_transaction_session_timeout', $3, false)`,
+    [
+      `${options.statementTimeoutMs}ms`,
+      `${options.lockTimeoutMs}ms`,
+      `${options.statementTimeoutMs + GRACE_MS}ms`,
+    ],
+    options.statementTimeoutMs + GRACE_MS,
+  );
+}
+
+/** The server did not answer within the time its own timeouts allow: the connection was closed. */
+export class NoAnswerError extends Error {
+  override readonly name = 'NoAnswerError';
+  readonly code = 'IDEN_NO_ANSWER';
+}
+
+/**
+ * Runs a statement on a client under a watchdog: the server cancels what
+ * takes longer than statement_timeout itself, so a statement still
+ * unanswered after that (a network that went silent) closes the connection,
+ * and fails as a connection lost.
+ */
+export async function timedQuery<T>(
+  client: pg.ClientBase,
+  sql: string,
+  params: unknown[] | undefined,
+  limitMs: number,
+): Promise<T[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      reject(
+        new NoAnswerError(
+          `no answer from the server within ${Math.round(limitMs / 1000)} s; the connection was closed`,
+        ),
+      );
+    }, limitMs);
+  });
+  try {
+    return (await Promise.race([client.query(sql, params), watchdog])).rows as T[];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A pool of connections to a server, for observing and for the steps' transactions. */
+export function serverDatabase(options: ServerOptions, max: number): Database {
+  const pool = new pg.Pool({ ...clientConfig(options), max });
+  const limit = options.statementTimeoutMs + GRACE_MS;
+  // A server restart, a terminated backend or idle_session_timeout closes connections at any time:
+  // an idle one is dropped from the pool, a busy one fails its statement; neither may crash the process.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const configured = new WeakSet<pg.PoolClient>();
+  const withClient = async <T>(fn: (query: Query) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    let broken: unknown;
+    try {
+      if (!configured.has(client)) {
+        await configure(client, options);
+        configured.add(client);
       }
-    },
-    async hold(fn) {
-      const client = await pool.connect();
-      try {
-        await fn(run(client));
-      } catch (e) {
-        client.release(true);
-        throw e;
-      }
-      // Ending the connection ends its session, and with it any session lock.
-      return async () => client.release(true);
-    },
+      return await fn((sql, params) => timedQuery(client, sql, params, limit));
+    } catch (e) {
+      // A connection that failed mid-statement is not given to the next step.
+      if (e instanceof NoAnswerError || !(e as { code?: unknown }).code) broken = e;
+      throw e;
+    } finally {
+      client.release(broken !== undefined);
+    }
+  };
+  return {
+    query: (sql, params) => withClient((query) => query(sql, params)),
+    transaction: (fn) =>
+      withClient(async (query) => {
+        await query('BEGIN');
+        try {
+          const result = await fn(query);
+          await query('COMMIT');
+          return result;
+        } catch (e) {
+          await query('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
+      }),
     close: () => pool.end(),
   };
 }

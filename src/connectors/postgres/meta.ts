@@ -1,6 +1,6 @@
 import type { ConnectorMeta } from '../types.js';
 import { typed } from '../types.js';
-import { accountIsRole, nameLength } from './rules.js';
+import { accountIsRole, nameLength, unsafeRole } from './rules.js';
 import schema from './schema.json' with { type: 'json' };
 import type { PostgresConnector } from './settings.generated.js';
 
@@ -10,7 +10,7 @@ const meta: ConnectorMeta = {
   accountDefault: 'id',
   caseInsensitiveAccounts: false,
   schema,
-  rules: [nameLength, accountIsRole],
+  rules: [nameLength, accountIsRole, unsafeRole],
   missingCredentials(app, env) {
     const settings = typed<PostgresConnector, unknown, unknown>(app).connector;
     if (settings.urlEnv && !env[settings.urlEnv]) return `${settings.urlEnv} is not set`;
@@ -28,6 +28,8 @@ const meta: ConnectorMeta = {
       return url;
     }
   },
+  // The server's own name for its cluster, for apps a run does not open (loads the driver only then).
+  identify: async (app, env) => (await import('./open.js')).identify(app, env),
   load: () => import('./index.js'),
 };
 

@@ -3,14 +3,22 @@ import type { ConnectorRule, RuleFinding } from '../types.js';
 /** PostgreSQL cuts identifiers at 63 bytes: a longer name would silently name another role. */
 const NAMEDATALEN = 63;
 
-function roles(raw: Record<string, unknown>): { role: string; path: (string | number)[] }[] {
-  const out: { role: string; path: (string | number)[] }[] = [];
+interface Mapping {
+  role: string;
+  path: (string | number)[];
+  /** The team's explicit choice to map a role that hands over more than access. */
+  allowUnsafe: boolean;
+}
+
+function roles(raw: Record<string, unknown>): Mapping[] {
+  const out: Mapping[] = [];
   for (const list of ['entitlements', 'licenses'] as const) {
     const items = raw[list];
     if (!Array.isArray(items)) continue;
     items.forEach((item, i) => {
-      const role = (item as { role?: unknown })?.role;
-      if (typeof role === 'string') out.push({ role, path: [list, i, 'role'] });
+      const { role, allowUnsafeRole } = (item ?? {}) as { role?: unknown; allowUnsafeRole?: unknown };
+      if (typeof role === 'string')
+        out.push({ role, path: [list, i, 'role'], allowUnsafe: allowUnsafeRole === true });
     });
   }
   return out;
@@ -54,3 +62,20 @@ export const accountIsRole: ConnectorRule = (app) => {
       path: ['user'],
     }));
 };
+
+/**
+ * A mapping to a predefined role (pg_execute_server_program runs programs as
+ * the server, pg_read_all_data reads everything) or to postgres, the
+ * bootstrap superuser, hands over the server, not access: refused where it
+ * is written unless the entitlement says allowUnsafeRole: true. What only
+ * the server knows (a superuser, CREATEROLE, a login) is judged at observe.
+ */
+export const unsafeRole: ConnectorRule = (app) =>
+  roles(app.raw)
+    .filter(({ role, allowUnsafe }) => !allowUnsafe && (role.startsWith('pg_') || role === 'postgres'))
+    .map(({ role, path }) => ({
+      file: app.file,
+      code: 'unsafe-role' as const,
+      message: `role "${role}" is ${role === 'postgres' ? 'the bootstrap superuser' : "one of PostgreSQL's predefined roles"}: granting it hands over more than access. Map the entitlement to a group role made for it (GRANT what it needs to that role), or set allowUnsafeRole: true if that is really meant`,
+      path,
+    }));

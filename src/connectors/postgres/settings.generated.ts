@@ -24,6 +24,18 @@ createRoles?: boolean
  * How many changes to run at once. Default 4.
  */
 concurrency?: number
+/**
+ * PostgreSQL's statement_timeout on iden's connections: a statement that takes longer is cancelled, and its change retried, then failed with the reason. Default 30000.
+ */
+statementTimeoutMs?: number
+/**
+ * PostgreSQL's lock_timeout on iden's connections: how long a statement waits for a lock another session holds (someone's open transaction on the same role) before its change is retried, then failed. Not the wait for another iden run, which is --lock-timeout. Default 10000.
+ */
+lockTimeoutMs?: number
+/**
+ * How long connecting to the server may take. Default 10000.
+ */
+connectTimeoutMs?: number
 }
 
 /**
@@ -46,6 +58,10 @@ description?: string
  * The PostgreSQL group role a member is granted.
  */
 role: string
+/**
+ * Map to a role that hands over more than access (a predefined pg_* role, postgres, a superuser, a role with CREATEROLE, BYPASSRLS or REPLICATION, one that can log in, or the connecting role), which iden otherwise refuses (unsafe-role). Default false.
+ */
+allowUnsafeRole?: boolean
 }
 
 /**
@@ -68,4 +84,8 @@ description?: string
  * The PostgreSQL group role that holds the seat.
  */
 role: string
+/**
+ * Map to a role that hands over more than access (a predefined pg_* role, postgres, a superuser, a role with CREATEROLE, BYPASSRLS or REPLICATION, one that can log in, or the connecting role), which iden otherwise refuses (unsafe-role). Default false.
+ */
+allowUnsafeRole?: boolean
 }
