@@ -413,10 +413,10 @@ if (!only || only === 'serve') {
   const { lateness, timers, runs } = child('serve-child.mjs');
   const mid = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(
-    `  applied ${lateness.length} of 20 changes after their instant: median ${mid(lateness)} ms, max ${Math.max(...lateness)} ms`,
+    `  applied ${lateness.length} of 20 changes after their instant: median ${mid(lateness)} ms, max ${Math.max(...lateness)} ms (target: within 1,000 ms): ${lateness.length === 20 && Math.max(...lateness) <= 1000 ? 'met' : 'MISSED'}`,
   );
   console.log(
-    `  the timer firing after the instant: median ${mid(timers)} ms, max ${Math.max(...timers)} ms (target <= 1,000 ms): ${Math.max(...timers) <= 1000 ? 'met' : 'MISSED'}`,
+    `  the timer firing after the instant: median ${mid(timers)} ms, max ${Math.max(...timers)} ms`,
   );
   console.log(
     `  the run it starts (read the commit, open and observe the embedded database, apply, record): median ${mid(runs)} ms: the app's own latency\n`,

@@ -27,6 +27,8 @@ for (let i = 0; i < 20; i++) {
   instants.set(id, { at, action: i % 2 === 0 ? 'grant' : 'revoke' });
 }
 writeFileSync(join(work, 'grants', '_people.yaml'), `people:\n${people.join('\n')}\n`);
+// No GitHub behind this repository: apply-time verification is off, as in the example.
+writeFileSync(join(work, 'grants', '_settings.yaml'), 'policy: { verifyMerges: false }\n');
 writeFileSync(
   join(work, 'grants', 'db', '_app.yaml'),
   'name: DB\nconnector: { type: postgres }\nentitlements:\n  - { id: read, kind: role, role: db_read }\n',

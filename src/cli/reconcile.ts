@@ -7,7 +7,8 @@ import { loadRepo } from '../load/repo.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import type { AccessRepo } from '../model/repo.js';
 import { isoUtc } from '../model/time.js';
-import { applyChanges, type ChangeResult } from '../reconcile/apply.js';
+import type { ChangeResult } from '../reconcile/apply.js';
+import { execute } from '../reconcile/execute.js';
 import { endedGrants } from '../reconcile/expiry.js';
 import type { Plan } from '../reconcile/plan.js';
 import {
@@ -18,7 +19,6 @@ import {
   repositoryIdentity,
   writePlanFile,
 } from '../reconcile/plan-file.js';
-import { Journal, RecordWriteError, runIdentity } from '../reconcile/records.js';
 import { type Run, startRun } from '../reconcile/run.js';
 import { appStatuses } from '../reconcile/status.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
@@ -142,7 +142,7 @@ export async function runReconcile(
       io.stderr('iden: nothing was changed\n');
       return EXIT.failed;
     }
-    const outcome = await execute(run, plan, command, options, io);
+    const outcome = await executeAndSay(run, plan, command, options, io);
     summary(
       `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
       io,
@@ -207,7 +207,7 @@ export async function runApplySaved(
       io.stderr('iden: nothing was changed\n');
       return EXIT.failed;
     }
-    const outcome = await execute(run, plan, 'apply', options, io);
+    const outcome = await executeAndSay(run, plan, 'apply', options, io);
     summary(
       `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
       io,
@@ -251,88 +251,37 @@ async function confirmed(yes: boolean | undefined, io: Io): Promise<boolean> {
   return io.confirm('Apply these changes?');
 }
 
-/**
- * Applies the plan's changes, journaling each step's outcomes as it finishes
- * and keeping the whole as a git note on the commit the run reconciled. A
- * record that cannot be written stops the run; one that cannot be pushed
- * fails it after applying.
- */
-async function execute(
+/** Apply and record (reconcile/execute.ts), saying on the terminal what it did. */
+async function executeAndSay(
   run: Run,
   plan: Plan,
   command: string,
   options: RunOptions,
   io: Io,
 ): Promise<{ results: ChangeResult[]; complete: boolean }> {
-  const journal = run.commit
-    ? new Journal(run.repo.root, run.journalDir, {
-        run: new Date(io.clock.now()).toISOString(),
-        at: plan.at,
-        command,
-        commit: run.commit,
-        ...(options.at !== undefined ? { pinned: true as const } : {}),
-        by: runIdentity(io.env),
-        held: plan.held.map(({ app, user, reason }) => ({ app, user, reason })),
-        skipped: plan.skipped.map(({ app, reason }) => ({ app, reason })),
-        verified: run.prepared.verified,
-      })
-    : undefined;
-  const recordOptions = {
+  const live = io.interactive && !io.env.CI;
+  const outcome = await execute(run, plan, {
+    command,
+    started: io.clock.now(),
+    pinned: options.at !== undefined,
     push: options.push ?? true,
     key: io.env.IDEN_RECORD_KEY || undefined,
-    ...(options.recordFile ? { copy: resolve(io.cwd, options.recordFile) } : {}),
-  };
-  if (plan.changes.length === 0) {
-    // Nothing to apply; a change in what is held back or skipped is still recorded.
-    const record = await journal?.finish(recordOptions).catch((e: Error) => ({
-      kept: false,
-      pushFailed: false,
-      message: `the run's record was not kept: ${e.message}`,
-    }));
-    if (record) io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
-    return { results: [], complete: !record || (record.kept && !record.pushFailed) };
-  }
-  const live = io.interactive && !io.env.CI;
-  const done: ChangeResult[] = [];
-  let results: ChangeResult[];
-  let complete = true;
-  try {
-    results = await applyChanges(plan.changes, run.prepared.sessions, {
-      ...run.retry,
-      onAppWait: (app, ms, e) =>
-        io.stderr(`notice: ${app}: waiting ${formatDuration(ms)} before trying again: ${e.message}\n`),
-      onResults: (batch) => {
-        done.push(...batch);
-        journal?.append(batch);
-      },
-      onProgress: (app, count, total) => {
-        if (live) io.stderr(`\r${app}: ${count}/${total}${count === total ? '\n' : ''}`);
-        else if (count === total) io.stderr(`${app}: ${count}/${total} done\n`);
-      },
-    });
-  } catch (e) {
-    if (!(e instanceof RecordWriteError)) throw e;
-    io.stderr(`iden: ${e.message}; the run stopped\n`);
-    results = done;
-    complete = false;
-  }
-  io.stdout(formatResults(results));
-  if (!journal) {
+    copy: options.recordFile ? resolve(io.cwd, options.recordFile) : undefined,
+    env: io.env,
+    onAppWait: (app, ms, e) =>
+      io.stderr(`notice: ${app}: waiting ${formatDuration(ms)} before trying again: ${e.message}\n`),
+    onProgress: (app, count, total) => {
+      if (live) io.stderr(`\r${app}: ${count}/${total}${count === total ? '\n' : ''}`);
+      else if (count === total) io.stderr(`${app}: ${count}/${total} done\n`);
+    },
+  });
+  if (outcome.stopped) io.stderr(`iden: ${outcome.stopped}; the run stopped\n`);
+  if (plan.changes.length > 0) io.stdout(formatResults(outcome.results));
+  if (outcome.stopped)
+    io.stderr(`iden: ${outcome.results.length} changes were made before it stopped; they are listed above\n`);
+  if (!run.commit && plan.changes.length > 0)
     io.stderr('notice: not a git repository with commits: the apply record was not kept\n');
-    return { results, complete };
-  }
-  if (!complete) {
-    io.stderr(`iden: ${done.length} changes were made before it stopped; they are listed above\n`);
-  }
-  try {
-    const record = await journal.finish(recordOptions);
-    if (record) {
-      io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
-      if (!record.kept || record.pushFailed) complete = false;
-    }
-  } catch (e) {
-    io.stderr(`warning: the apply record was not kept: ${(e as Error).message}\n`);
-    complete = false;
-  }
-  return { results, complete };
+  const record = outcome.record;
+  if (record) io.stderr(`${record.kept && !record.pushFailed ? 'notice' : 'warning'}: ${record.message}\n`);
+  return { results: outcome.results, complete: outcome.complete };
 }

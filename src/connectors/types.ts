@@ -24,6 +24,11 @@ export interface ConnectorContext {
    * of the accounts iden did not create, may it mark as its own.
    */
   adopt?: ReadonlySet<string>;
+  /**
+   * The process will run again soon (iden serve): keep what is slow to open
+   * (an embedded database's thread) between runs, through connectors/warm.ts.
+   */
+  keepWarm?: boolean;
   /** Where the connector reads the time (rate-limit resets, polling deadlines); absent: the system clock. */
   clock?: Clock;
   /**

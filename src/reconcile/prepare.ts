@@ -49,6 +49,8 @@ export interface PrepareOptions {
   onNotice?: (text: string) => void;
   /** Where connectors read the time and wait (rate-limit resets): the run's clock. */
   clock?: Clock;
+  /** Apps may keep what is slow to open for the next run of this process (iden serve). */
+  keepWarm?: boolean;
 }
 
 export interface Prepared {
@@ -182,6 +184,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                   grantedTo: (account) => grantedTo.get(fold(account)) ?? new Set(),
                   people: directory,
                   ...(options.clock ? { clock: options.clock } : {}),
+                  ...(options.keepWarm ? { keepWarm: true } : {}),
                 },
               ),
             retry,

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
 import { OperatorError } from '../errors.js';
-import { loadCommitted } from '../git/committed.js';
+import { headCommit } from '../git/clone.js';
+import { type Committed, loadCommitted } from '../git/committed.js';
 import { runStateDir, trackedState } from '../git/state.js';
 import type { Clock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
@@ -35,6 +36,14 @@ export interface RunRequest {
   onNotice: (text: string) => void;
   /** The run's clock, which connectors wait on. */
   clock?: Clock;
+  /**
+   * A long-lived process (iden serve) that holds the repository's lock for
+   * its whole life: the run takes no lock of its own, and apps may keep what
+   * is slow to open for the next run.
+   */
+  daemon?: boolean;
+  /** The repository as HEAD has it, when the caller read it already (one read per pull). */
+  committed?: Committed;
 }
 
 export interface Run {
@@ -64,11 +73,13 @@ export async function startRun(request: RunRequest): Promise<Run> {
       `${tracked.length} file${tracked.length === 1 ? ' is' : 's are'} committed under .iden/ (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}): iden's local state never comes from the repository. Remove ${tracked.length === 1 ? 'it' : 'them'} from git (git rm -r --cached .iden) and commit; nothing was changed`,
     );
   const state = await runStateDir(request.root);
-  const release = await acquireLock(join(state, 'lock'), {
-    timeoutMs: request.lockTimeoutMs,
-    command: request.command,
-    onNotice: request.onNotice,
-  });
+  const release = request.daemon
+    ? () => undefined
+    : await acquireLock(join(state, 'lock'), {
+        timeoutMs: request.lockTimeoutMs,
+        command: request.command,
+        onNotice: request.onNotice,
+      });
   try {
     for (const recovered of await recoverJournals(request.root, {
       push: request.push,
@@ -77,7 +88,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       request.onNotice(
         `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
       );
-    const { repo, commit, notices } = await loadCommitted(request.root);
+    const { repo, commit, notices } = await committedNow(request.root, request.committed);
     for (const notice of notices) request.onNotice(notice);
     request.check?.(repo);
     const zone = zoneOf(repo);
@@ -107,6 +118,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       retryOptions: retry,
       onNotice: request.onNotice,
       ...(request.clock ? { clock: request.clock } : {}),
+      ...(request.daemon ? { keepWarm: true } : {}),
     });
     return {
       repo,
@@ -128,4 +140,10 @@ export async function startRun(request: RunRequest): Promise<Run> {
     release();
     throw e;
   }
+}
+
+/** HEAD's repository: the caller's copy when it is of HEAD's commit, else read now. */
+async function committedNow(root: string, given: Committed | undefined): Promise<Committed> {
+  if (given?.commit && given.commit === (await headCommit(root))) return { ...given, notices: [] };
+  return loadCommitted(root);
 }

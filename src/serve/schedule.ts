@@ -28,6 +28,22 @@ export function nextChange(
   return at === undefined ? undefined : { at, apps: [...apps].sort() };
 }
 
+/**
+ * The apps with a grant that starts or ends in (from, to]: what a run at
+ * `to` must cover when its last one evaluated at `from`, so that an instant
+ * that passed while a run was busy is never missed.
+ */
+export function appsDue(repo: AccessRepo, zone: string, from: Instant, to: Instant): string[] {
+  const apps = new Set<string>();
+  for (const grant of repo.grants) {
+    const g = grant.value;
+    const window = g && grantWindow(g, zone);
+    if (!g || !window) continue;
+    for (const t of [window.start, window.end]) if (t !== undefined && t > from && t <= to) apps.add(g.app);
+  }
+  return [...apps].sort();
+}
+
 export interface Notice {
   /** Identifies the notice across restarts: grant file, its end, and the lead time. */
   key: string;

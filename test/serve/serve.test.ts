@@ -1,8 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
@@ -16,7 +12,7 @@ afterEach(() => {
 });
 
 /** An ISO instant `s` seconds from now, to the second, in UTC. */
-const inSeconds = (s: number) =>
+const _inSeconds = (s: number) =>
   new Date(Math.ceil(Date.now() / 1000) * 1000 + s * 1000).toISOString().replace('.000Z', 'Z');
 
 /** A bare remote holding an access repository with one embedded database app, and a clean clone of it. */
@@ -109,85 +105,8 @@ function serve(clone: string, env: Record<string, string> = {}) {
   return { child, lines, waitFor, url, stop };
 }
 
-describe('iden serve', () => {
-  // How late is a benchmark's question (npm run bench serve); this checks the timers do the work.
-  it('grants and removes access at the instants in the files, each run started by its timer', async () => {
-    const start = inSeconds(10);
-    const end = inSeconds(12);
-    const { clone } = remoteAndClone({
-      'grants/db/ana.yaml': `user: ana\napp: db\npermissions: [read]\nend: ${end}\n`,
-      'grants/db/ben.yaml': `user: ben\napp: db\npermissions: [read]\nstart: ${start}\n`,
-    });
-    const s = serve(clone);
-    await s.waitFor((l) => l.msg === 'change' && l.user === 'ana' && l.action === 'grant');
-    const granted = await s.waitFor((l) => l.msg === 'change' && l.user === 'ben' && l.action === 'grant');
-    const removed = await s.waitFor((l) => l.msg === 'change' && l.user === 'ana' && l.action === 'revoke');
-    expect(Date.parse(granted.time) - Date.parse(start)).toBeGreaterThanOrEqual(0);
-    expect(Date.parse(removed.time) - Date.parse(end)).toBeGreaterThanOrEqual(0);
-    expect(removed.reason).toBe('expired');
-    // Each was done by the run its timer started, not by a schedule or a pull.
-    const why = s.lines.filter((l) => l.msg === 'run').map((l) => l.why);
-    const iso = (t: string) => new Date(t).toISOString();
-    expect(why).toContain(`grants start or end at ${iso(start)}`);
-    expect(why).toContain(`grants start or end at ${iso(end)}`);
-    for (const t of s.lines.filter((l) => l.msg === 'timer'))
-      expect(t.lateMs as number).toBeGreaterThanOrEqual(0);
-  }, 40_000);
-
-  it('applies a signed push at once, refuses unsigned, badly signed and oversized ones, and reports health and metrics', async () => {
-    const { clone, work } = remoteAndClone({});
-    const secret = 's3cret';
-    const s = serve(clone, { IDEN_WEBHOOK_SECRET: secret });
-    const base = await s.url();
-    await s.waitFor((l) => l.msg === 'run finished');
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-
-    // A merge lands on the remote; the webhook says so.
-    writeTree({ 'grants/db/cy.yaml': 'user: cy\napp: db\npermissions: [read]\n' }, work);
-    git(work, ['add', '-A']);
-    git(work, ['commit', '-q', '-m', 'cy']);
-    git(work, ['push', '-q', 'origin', 'main']);
-    const body = JSON.stringify({ ref: 'refs/heads/main' });
-    const sign = (b: string, key = secret) => `sha256=${createHmac('sha256', key).update(b).digest('hex')}`;
-    const post = (b: string, headers: Record<string, string>) =>
-      fetch(`${base}/hooks/github`, {
-        method: 'POST',
-        body: b,
-        headers: { 'x-github-event': 'push', ...headers },
-      });
-    expect((await post(body, {})).status).toBe(401);
-    expect((await post(body, { 'x-hub-signature-256': sign(body, 'wrong') })).status).toBe(401);
-    expect(
-      (
-        await post('x'.repeat(2 * 1024 * 1024), { 'x-hub-signature-256': sign('x') }).catch(() => ({
-          status: 413,
-        }))
-      ).status,
-    ).toBe(413);
-    expect(s.lines.filter((l) => l.msg === 'webhook refused').map((l) => l.why)).toEqual([
-      'unsigned',
-      'bad signature',
-      'body too large',
-    ]);
-    expect((await post(body, { 'x-hub-signature-256': sign(body) })).status).toBe(202);
-    const applied = await s.waitFor((l) => l.msg === 'change' && l.user === 'cy');
-    expect(applied).toMatchObject({
-      action: 'grant',
-      app: 'db',
-      access: 'read',
-      reason: 'new-grant',
-      outcome: 'granted',
-    });
-
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/^iden_runs_total\{outcome="success"\} [1-9]/m);
-    expect(metrics).toContain('iden_changes_total{action="grant",app="db"} 1');
-    expect(metrics).toMatch(/^iden_pull_lag_seconds \d/m);
-    const health = (await (await fetch(`${base}/healthz`)).json()) as { ok: boolean; reasons: string[] };
-    expect(health.reasons).toEqual([]);
-    expect(health.ok).toBe(true);
-  }, 40_000);
-
+describe('iden serve, the command', () => {
+  // Everything else the daemon does is tested in-process on a clock the test moves (daemon.test.ts).
   it('stops on SIGTERM after the run in flight, exiting 0', async () => {
     const { clone } = remoteAndClone({ 'grants/db/ana.yaml': 'user: ana\napp: db\npermissions: [read]\n' });
     const s = serve(clone);
@@ -200,36 +119,13 @@ describe('iden serve', () => {
     expect(s.lines.some((l) => l.msg === 'change' && l.user === 'ana')).toBe(true);
   }, 40_000);
 
-  it('sends each notice before expiry once, even across a restart', async () => {
-    const received: string[] = [];
-    const hook = createServer((req, res) => {
-      let b = '';
-      req.on('data', (c) => (b += c));
-      req.on('end', () => {
-        received.push((JSON.parse(b) as { text: string }).text);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    try {
-      const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
-      const { clone } = remoteAndClone(
-        { 'grants/db/ana.yaml': `user: ana\napp: db\npermissions: [read]\nend: ${inSeconds(3 * 86_400)}\n` },
-        'notify:\n  before: [7d, 1d]\n  webhookEnv: HOOK\n',
-      );
-      for (let round = 0; round < 2; round++) {
-        const s = serve(clone, { HOOK: hookUrl });
-        await s.waitFor((l) => l.msg === 'run finished');
-        await new Promise((r) => setTimeout(r, 300));
-        expect(await s.stop()).toBe(0);
-      }
-      expect(received).toHaveLength(1);
-      expect(received[0]).toMatch(
-        /^ana's access to db ends 20\d\d-\d\d-\d\dT[\d:]+Z? \(grants\/db\/ana\.yaml\)\. To extend it: iden change --app db --user ana --end <date>/,
-      );
-      expect(JSON.parse(readFileSync(join(clone, '.iden', 'serve', 'notices.json'), 'utf8'))).toHaveLength(1);
-    } finally {
-      hook.close();
-    }
-  }, 40_000);
+  it('refuses, at once and changing nothing, a schedule or an interval it cannot read', async () => {
+    const { clone } = remoteAndClone({});
+    const { runCli } = await import('../helpers/cli.js');
+    const bad = await runCli(['serve', '--repo', clone, '--schedule', 'every tuesday']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--schedule every tuesday');
+    const interval = await runCli(['serve', '--repo', clone, '--pull-interval', 'soon']);
+    expect(interval.code).toBe(2);
+  });
 });

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { type AppSpec, AppStoppedError, type ConnectorContext, type Session, typed } from '../types.js';
+import { keepWarm, takeWarm } from '../warm.js';
 import { clientConfig, type Database, type ServerOptions, serverDatabase } from './database.js';
 import { embeddedDatabase } from './embedded.js';
 import { clusterId, lockFolder, lockServer } from './lock.js';
@@ -64,7 +65,9 @@ async function openEmbedded(app: AppSpec, context: ConnectorContext, createRoles
     if (db) return db;
     if (!create && !existsSync(join(dataDir, 'PG_VERSION'))) return undefined;
     try {
-      db = await embeddedDatabase(dataDir, { timeoutMs: context.embeddedTimeoutMs ?? 60_000 });
+      db =
+        (context.keepWarm ? takeWarm<Database>(dataDir) : undefined) ??
+        (await embeddedDatabase(dataDir, { timeoutMs: context.embeddedTimeoutMs ?? 60_000 }));
     } catch (e) {
       throw new AppStoppedError(`cannot open the embedded database: ${(e as Error).message}`, { cause: e });
     }
@@ -76,18 +79,21 @@ async function openEmbedded(app: AppSpec, context: ConnectorContext, createRoles
     createRoles,
     release: async () => {
       try {
-        await db?.close();
+        await letGo();
       } finally {
         release();
       }
     },
   });
-  session.suspend = async () => {
+  // Kept for the next run of a long-lived process (its thread is the slow part to start), else closed.
+  const letGo = async () => {
     const open = db;
     db = undefined;
     session.forget();
-    await open?.close();
+    if (open && context.keepWarm) keepWarm(dataDir, open, () => open.close());
+    else await open?.close();
   };
+  session.suspend = letGo;
   return session;
 }
 
