@@ -3,6 +3,7 @@ import { Octokit } from '@octokit/rest';
 import { OperatorError } from '../errors.js';
 import type { Review } from '../policy/classify.js';
 import type { PullCommit } from '../policy/contributors.js';
+import { deadlineFetch } from './repository.js';
 
 export class GithubSetupError extends Error {}
 
@@ -30,7 +31,8 @@ export function repoContext(env: NodeJS.ProcessEnv, repository: string): PullCon
   const octokit = new Octokit({
     auth: env.GITHUB_TOKEN,
     baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-    request: { retries: 2 },
+    // Every request to GitHub has a deadline: a check that hangs would hold the pull request's status.
+    request: { retries: 2, fetch: deadlineFetch(30_000) },
     log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   });
   return { octokit, owner, repo, env };
