@@ -2,7 +2,7 @@
 // peak memory is its own: `plan` observes every app's embedded PostgreSQL,
 // `apply` plans and applies. Prints JSON {ms, rssMb, changes}.
 import { connectors } from '../dist/src/connectors/catalog.js';
-import { loadCommitted } from '../dist/src/git/committed.js';
+import { loadCommitted } from '../dist/src/load/committed.js';
 import { applyChanges } from '../dist/src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
 import { memoryConnector } from './memory-connector.mjs';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script, run by hand to regenerate the types
 import { generateTypes } from '../scripts/gen-types.mjs';
 import { connectorSchemas } from '../src/connectors/catalog.js';
-import { codes } from '../src/diagnostics.js';
+import { codes } from '../src/model/diagnostics.js';
 import { packageRoot } from '../src/util/package-root.js';
 
 const root = packageRoot();

@@ -1,5 +1,6 @@
-import { simpleGit } from 'simple-git';
 import { readObjects } from '../git/blobs.js';
+import { resolveRef } from '../git/diff.js';
+import { firstParentCommits, firstParentRaw, isShallow } from '../git/log.js';
 import { GRANT_PATH } from '../policy/classify.js';
 
 export const SETTINGS_PATH = 'grants/_settings.yaml';
@@ -55,35 +56,14 @@ const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
  * its merge, with what it brought to the branch.
  */
 export async function readHistory(root: string, ref = 'HEAD'): Promise<History> {
-  const git = simpleGit({ baseDir: root });
-  const head = (
-    await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')
-  ).trim();
+  const head = await resolveRef(root, ref);
   if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false };
   const [log, list, shallow] = await Promise.all([
-    git.raw([
-      'log',
-      '--first-parent',
-      '--diff-merges=first-parent',
-      '--reverse',
-      '--raw',
-      '-z',
-      '--no-abbrev',
-      '--no-renames',
-      '--format=%x00%H',
-      head,
-      '--',
-      'grants/',
-    ]),
-    git.raw(['rev-list', '--first-parent', '--reverse', head]),
-    git.raw(['rev-parse', '--is-shallow-repository']),
+    firstParentRaw(root, head, ['grants/']),
+    firstParentCommits(root, head),
+    isShallow(root),
   ]);
-  const positions = new Map(
-    list
-      .split('\n')
-      .filter(Boolean)
-      .map((sha, i) => [sha, i] as const),
-  );
+  const positions = new Map(list.map((sha, i) => [sha, i] as const));
   const changes = parseRawLog(log);
   const objects = await readObjects(
     root,
@@ -103,7 +83,7 @@ export async function readHistory(root: string, ref = 'HEAD'): Promise<History> 
       ...(settings !== undefined ? { settings } : {}),
     });
   }
-  return { head, commits, positions, shallow: shallow.trim() === 'true' };
+  return { head, commits, positions, shallow };
 }
 
 type Logged = { sha: string; files: FileChange[]; changes: FileChange[]; settings?: string | null };

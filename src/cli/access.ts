@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
-import { loadCommitted } from '../git/committed.js';
 import { repositoryRoot } from '../git/state.js';
+import { loadCommitted } from '../load/committed.js';
 import { parseDuration } from '../model/duration.js';
 import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';

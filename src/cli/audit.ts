@@ -1,7 +1,7 @@
-import { simpleGit } from 'simple-git';
 import { reviewSource } from '../audit/approvals.js';
 import { auditAsOf, auditEvents, readAudit } from '../audit/audit.js';
 import { reviewRows } from '../audit/review.js';
+import { resolveRef } from '../git/diff.js';
 import { repositoryRoot } from '../git/state.js';
 import { CommitTree } from '../git/tree.js';
 import { loadRepo, loadTree } from '../load/repo.js';
@@ -104,11 +104,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
 
 /** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */
 async function headRepo(root: string): Promise<AccessRepo> {
-  const head = (
-    await simpleGit({ baseDir: root })
-      .raw(['rev-parse', '--verify', '--quiet', 'HEAD'])
-      .catch(() => '')
-  ).trim();
+  const head = await resolveRef(root, 'HEAD');
   if (!head) return loadRepo(root);
   return loadTree(await CommitTree.open(root, head), { grants: () => false });
 }

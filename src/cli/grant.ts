@@ -1,13 +1,11 @@
 import { DateTime } from 'luxon';
 import { type TierChoice, tierChoices } from '../access/views.js';
-import type { Diagnostic } from '../diagnostics.js';
 import { OperatorError } from '../errors.js';
 import {
   branchExists,
   commitOnNewBranch,
   currentBranch,
   dirtyGrants,
-  gitAt,
   pushBranch,
   pushRemote,
   remoteHasBranch,
@@ -15,14 +13,16 @@ import {
   validBranchName,
 } from '../git/branch.js';
 import { resolveRef } from '../git/diff.js';
+import { gitConfig } from '../git/identity.js';
 import { repositoryRoot } from '../git/state.js';
-import { CommitTree } from '../git/tree.js';
+import { CommitTree, listPaths } from '../git/tree.js';
 import { type ChangeEdit, editFor, grantText, offboardChanges } from '../grant/files.js';
 import { OverlayTree } from '../load/overlay.js';
 import type { LoadedFile } from '../load/read-file.js';
 import { loadTree } from '../load/repo.js';
 import type { Tree } from '../load/tree.js';
 import type { GrantPath } from '../load/walk.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { parseDuration } from '../model/duration.js';
 import { type AccessRepo, type GrantFile, type Person, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, parseTime, zoneOf } from '../model/time.js';
@@ -333,8 +333,7 @@ async function open(options: Common, io: Io): Promise<Workspace> {
   const memo = new Map<string, LoadedFile>();
   const repo = await loadScope(tree, [], memo);
   const names = new Map<string, Set<string>>();
-  const listing = await gitAt(root).raw(['ls-tree', '-r', '-z', '--name-only', head, '--', 'grants/']);
-  for (const path of listing.split('\0')) {
+  for (const path of await listPaths(root, head, 'grants/')) {
     const grant = GRANT_PATH.exec(path);
     if (!grant) continue;
     const set = names.get(grant[1]!) ?? new Set<string>();
@@ -882,13 +881,7 @@ async function judge(
     author = `${options.as} (--as)`;
   }
   // The commit is the configured git user's: check-pr counts its author too.
-  const email = (
-    await gitAt(ws.root)
-      .raw(['config', 'user.email'])
-      .catch(() => '')
-  )
-    .trim()
-    .toLowerCase();
+  const email = (await gitConfig(ws.root, 'user.email')).toLowerCase();
   const committer = ws.people.find((p) => email !== '' && p.email.toLowerCase() === email);
   const committerLogin = committer && policy.loginOf.get(committer.id);
   if (committerLogin && !logins.some((l) => l.toLowerCase() === committerLogin.toLowerCase())) {

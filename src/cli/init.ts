@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { simpleGit } from 'simple-git';
-import { identityArgs } from '../git/identity.js';
+import { commitAll } from '../git/commit.js';
+import { gitUser } from '../git/identity.js';
 import { isTimeZone } from '../model/time.js';
 import { idenVersion, packageRoot } from '../util/package-root.js';
 import { EXIT, type Io, UsageError } from './io.js';
@@ -18,24 +17,6 @@ export interface InitOptions {
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
-
-/** The person git knows as the user here, as defaults for the first Super Admin. */
-function gitUser(cwd: string): { name?: string; email?: string } {
-  const get = (key: string) => {
-    try {
-      return execFileSync('git', ['config', key], {
-        cwd,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim();
-    } catch {
-      return '';
-    }
-  };
-  const name = get('user.name');
-  const email = get('user.email');
-  return { ...(name ? { name } : {}), ...(EMAIL.test(email) ? { email } : {}) };
-}
 
 /** An id from an email's local part: lowercase, only the characters ids allow. */
 export function idFrom(text: string): string {
@@ -70,7 +51,8 @@ export async function runInit(dir: string | undefined, options: InitOptions, io:
     }
   }
 
-  const defaults = gitUser(io.cwd);
+  const user = await gitUser(io.cwd);
+  const defaults = { ...user, email: user.email && EMAIL.test(user.email) ? user.email : undefined };
   const systemZone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
   const ask = async (
     question: string,
@@ -163,19 +145,13 @@ ${login ? `    accounts: { github: ${login} }\n` : ''}${githubId !== undefined ?
   write('.gitignore', '.iden/\nnode_modules/\n');
   write('README.md', accessReadme(id));
 
-  const git = simpleGit({ baseDir: root });
-  if (!existsSync(join(root, '.git'))) await git.init(['-q', '-b', 'main']);
-  await git.add(['-A']);
-  const identity = await identityArgs(git);
-  await git.raw([...identity, 'commit', '-q', '-m', 'An access repository, made by iden init']);
+  const first = await commitAll(root, 'An access repository, made by iden init');
   // Apply-time verification takes the first commit as it is, and every later one only through an approved pull request.
-  const first = (await git.revparse(['HEAD'])).trim();
   appendFileSync(
     join(root, 'grants/_settings.yaml'),
     `policy:\n  # Apply grants only what came through an approved pull request after this commit.\n  verifyFrom: ${first}\n`,
   );
-  await git.add(['grants/_settings.yaml']);
-  await git.raw([...identity, 'commit', '-q', '-m', `Verify what lands after ${first.slice(0, 12)}`]);
+  await commitAll(root, `Verify what lands after ${first.slice(0, 12)}`);
   io.stdout(
     `Created an access repository in ${root}: ${id} is its Super Admin, dates are in ${timezone}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
   );

@@ -1,6 +1,6 @@
-import type { Diagnostic } from '../diagnostics.js';
 import { repositoryRoot, trackedState } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { type DiagnosticFormat, formatDiagnostics } from '../report/diagnostics.js';
 import { validateRepo } from '../validate/validate.js';
 import { EXIT, type Io } from './io.js';

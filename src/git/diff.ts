@@ -1,5 +1,5 @@
 import { simpleGit } from 'simple-git';
-import type { ChangedFile } from '../policy/classify.js';
+import type { ChangedFile } from '../model/change-file.js';
 
 /** The commit a ref names, or undefined. */
 export async function resolveRef(root: string, ref: string): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { runGit } from './run.js';
@@ -58,4 +59,19 @@ export function localStateDir(root: string, ...parts: string[]): string {
 export async function trackedState(root: string): Promise<string[]> {
   const out = await runGit(root, ['ls-files', '-z', '--', '.iden'], [0, 128]).catch(() => undefined);
   return out?.code === 0 ? out.stdout.split('\0').filter(Boolean) : [];
+}
+
+/** Whether git tracks anything under `.iden/` (then a cache there came with the repository, not from this machine). */
+export function tracksState(root: string): boolean {
+  try {
+    return (
+      execFileSync('git', ['ls-files', '--', '.iden'], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== ''
+    );
+  } catch {
+    return false;
+  }
 }

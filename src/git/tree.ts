@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { simpleGit } from 'simple-git';
-import type { EntryKind, Followed, Tree, TreeEntry } from '../load/tree.js';
+import type { EntryKind, Followed, Tree, TreeEntry } from '../model/tree.js';
 import { readBlobBuffers } from './blobs.js';
 
 interface Entry {
@@ -173,4 +173,18 @@ function kindOf(entry: Entry): EntryKind {
   if (entry.type === 'tree') return 'dir';
   if (entry.type === 'blob') return 'file';
   return 'other';
+}
+
+/** Every path under a folder of a commit (files only, recursively), read NUL-separated. */
+export async function listPaths(root: string, commit: string, folder: string): Promise<string[]> {
+  const out = await simpleGit({ baseDir: root }).raw([
+    'ls-tree',
+    '-r',
+    '-z',
+    '--name-only',
+    commit,
+    '--',
+    folder,
+  ]);
+  return out.split('\0').filter(Boolean);
 }

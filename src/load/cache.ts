@@ -5,12 +5,15 @@
 // dropped when iden, its schemas or its parser change. A cache that is
 // unreadable, of another shape, or committed to git (a pull request could plant
 // one) is ignored, never fatal; one that cannot be written is simply not kept.
-import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Diagnostic } from '../diagnostics.js';
+import { tracksState } from '../git/state.js';
+
+import { vouchedByGit } from '../git/vouched.js';
+
+import type { Diagnostic } from '../model/diagnostics.js';
 import { idenVersion, packageRoot } from '../util/package-root.js';
 
 export interface CachedGrant {
@@ -61,50 +64,6 @@ export function fromCached(hit: CachedGrant): {
 export const contentHash = (bytes: Uint8Array): string =>
   createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 
-/**
- * The blob id of each file under grants/ that git vouches is unchanged in the
- * work tree: tracked, not in conflict, not marked assume-unchanged or
- * skip-worktree, a regular file, and not listed by `git diff-files` (which
- * compares each file with the index, as `git status` does). Such a file need
- * not even be read. Undefined outside a git work tree.
- */
-export async function vouchedByGit(root: string): Promise<Map<string, string> | undefined> {
-  const git = (args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30 }, (e, out) =>
-        e ? reject(e) : resolve(out),
-      ),
-    );
-  try {
-    const [listed, changed, where, attributesFile] = await Promise.all([
-      git(['ls-files', '-s', '-v', '-z', '--', 'grants']),
-      git(['diff-files', '--name-only', '--relative', '-z', '--', 'grants']),
-      git(['rev-parse', '--show-toplevel', '--git-path', 'info/attributes']),
-      git(['config', '--get', 'core.attributesFile']).catch(() => ''),
-    ]);
-    // With git attributes (a filter, an encoding, line endings) the bytes in the
-    // work tree are not the blob's: then every file is read and hashed instead.
-    const [top, info] = where.trim().split('\n');
-    const attributes = [join(top!, '.gitattributes'), join(root, '.gitattributes'), resolve(root, info!)];
-    if (attributesFile.trim() !== '' || attributes.some((f) => existsSync(f))) return undefined;
-    if (
-      readdirSync(join(root, 'grants')).some((app) => existsSync(join(root, 'grants', app, '.gitattributes')))
-    )
-      return undefined;
-    if (existsSync(join(root, 'grants', '.gitattributes'))) return undefined;
-    const vouched = new Map<string, string>();
-    for (const entry of listed.split('\0')) {
-      // "H 100644 <blob> 0\t<path>"
-      const m = /^H (100644|100755) ([0-9a-f]{40}) 0\t(.+)$/s.exec(entry);
-      if (m) vouched.set(m[3]!, m[2]!);
-    }
-    for (const path of changed.split('\0')) vouched.delete(path);
-    return vouched;
-  } catch {
-    return undefined;
-  }
-}
-
 const fileOf = (root: string) => join(root, '.iden', 'cache', 'grants.json');
 
 /** The cache of a repository, or an empty one. */
@@ -118,7 +77,7 @@ export function readCache(root: string): Map<string, CachedGrant> {
   }
   try {
     const parsed = JSON.parse(text) as { key?: unknown; rows?: unknown };
-    if (parsed.key !== cacheKey() || !Array.isArray(parsed.rows) || committed(root)) return cache;
+    if (parsed.key !== cacheKey() || !Array.isArray(parsed.rows) || tracksState(root)) return cache;
     for (const row of parsed.rows as unknown[]) {
       if (!Array.isArray(row) || row.length !== 5) return new Map();
       const [path, hash, valid, raw, diagnostics] = row as Row;
@@ -132,21 +91,6 @@ export function readCache(root: string): Map<string, CachedGrant> {
     return new Map();
   }
   return cache;
-}
-
-/** Whether git tracks anything under .iden/: then the cache came with the repository, not from this machine. */
-function committed(root: string): boolean {
-  try {
-    return (
-      execFileSync('git', ['ls-files', '--', '.iden'], {
-        cwd: root,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim() !== ''
-    );
-  } catch {
-    return false;
-  }
 }
 
 /**

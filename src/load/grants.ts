@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { GrantFile } from '../model/files.generated.js';
 import { packageRoot } from '../util/package-root.js';
 import { type CachedGrant, contentHash, type ParseCache } from './cache.js';

@@ -10,7 +10,8 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
-import type { Code, Diagnostic, Finding, YamlPath } from '../diagnostics.js';
+import type { Code, Diagnostic, Finding, YamlPath } from '../model/diagnostics.js';
+import type { ParsedYaml } from '../model/parsed-yaml.js';
 
 export const GRANT_FILE_LIMIT = 64 * 1024;
 /** A grant file's path (not _app.yaml): for the size message. */
@@ -20,14 +21,7 @@ const MAX_ALIASES = 16;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const FORBIDDEN_KEY_HINT = /__proto__|constructor|prototype/;
 
-export interface ParsedYaml {
-  /** The document, kept so later findings can be resolved to lines. */
-  doc: Document.Parsed | undefined;
-  lines: LineCounter;
-  /** The plain value, or undefined when the file is not a usable mapping. */
-  value: Record<string, unknown> | undefined;
-  diagnostics: Diagnostic[];
-}
+export type { ParsedYaml } from '../model/parsed-yaml.js';
 
 /**
  * Parses one access-repository file defensively: size, encoding, YAML errors,

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { checkSchema, type FileKind } from '../schema/check.js';
 import { fastPeople, fastYaml } from './fast-yaml.js';
 import {

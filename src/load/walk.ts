@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Tree, TreeEntry } from './tree.js';
 
 export const ID_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;

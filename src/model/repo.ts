@@ -1,7 +1,7 @@
-import type { Diagnostic } from '../diagnostics.js';
-import type { ParsedYaml } from '../load/parse-yaml.js';
-import type { Tree } from '../load/tree.js';
+import type { Diagnostic } from './diagnostics.js';
 import type { AppFile, GrantFile, PeopleFile, SettingsFile } from './files.generated.js';
+import type { ParsedYaml } from './parsed-yaml.js';
+import type { Tree } from './tree.js';
 
 export type { AppFile, GrantFile, PeopleFile, SettingsFile };
 export type Person = PeopleFile['people'][number];

@@ -1,7 +1,7 @@
-import type { Diagnostic } from '../diagnostics.js';
 import { changedPaths, resolveRef } from '../git/diff.js';
 import { mergeTree } from '../git/merge.js';
 import { target } from '../model/access.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo, GrantEntry } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc, zoneOf } from '../model/time.js';
 import { grantWindow, isActive } from '../model/window.js';

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { readBlobs } from '../git/blobs.js';
-import { runGit } from '../git/run.js';
+import { deletionsSince } from '../git/log.js';
 import { grantWindow } from '../model/window.js';
 import { GRANT_PATH, REGRANT_DAYS } from './classify.js';
 
@@ -19,25 +19,11 @@ export async function recentRevocations(
   zone: string,
 ): Promise<Map<string, { commit: string; at: number }>> {
   const since = Math.floor((at - REGRANT_DAYS * DAY) / 1000);
-  const log = await runGit(root, [
-    'log',
-    '--first-parent',
-    '--diff-merges=first-parent',
-    '--no-renames',
-    '--raw',
-    '-z',
-    '--no-abbrev',
-    '--diff-filter=D',
-    `--since=${since}`,
-    '--format=%x00%H %ct',
-    tip,
-    '--',
-    'grants/',
-  ]);
+  const log = await deletionsSince(root, tip, since, 'grants/');
   const deleted: { path: string; commit: string; at: number; blob: string }[] = [];
   let commit = '';
   let when = 0;
-  const fields = log.stdout.split('\0');
+  const fields = log.split('\0');
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!.replace(/^\n/, '');
     const header = /^([0-9a-f]{40,64}) (\d+)$/.exec(field);

@@ -1,7 +1,7 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { simpleGit } from 'simple-git';
+import { remoteUrl, rootCommits } from '../git/log.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Plan } from './plan.js';
 
@@ -29,9 +29,8 @@ export async function repositoryIdentity(
   commit: string | undefined,
 ): Promise<RepositoryIdentity> {
   if (!commit) return { path: realpathSync(root) };
-  const git = simpleGit({ baseDir: root });
-  const roots = (await git.raw(['rev-list', '--max-parents=0', commit])).split('\n').filter(Boolean).sort();
-  const origin = (await git.raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+  const roots = await rootCommits(root, commit);
+  const origin = await remoteUrl(root, 'origin');
   // Credentials and the .git suffix are not part of which repository it is.
   const cleaned = origin.replace(/\/\/[^@/]+@/, '//').replace(/\.git$/, '');
   return cleaned ? { roots, origin: cleaned } : { roots };

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'github';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { connectorSchemas } from '../connectors/catalog.js';
-import { didYouMean, error, type Finding, type YamlPath } from '../diagnostics.js';
+import { didYouMean, error, type Finding, type YamlPath } from '../model/diagnostics.js';
 import { packageRoot } from '../util/package-root.js';
 import { AJV_OPTIONS } from './options.js';
 

@@ -1,5 +1,5 @@
 import type { Registry } from '../connectors/catalog.js';
-import type { Committed } from '../git/committed.js';
+import type { Committed } from '../load/committed.js';
 import type { Clock } from '../model/clock.js';
 import type { ChangeResult } from '../reconcile/apply.js';
 import { execute } from '../reconcile/execute.js';

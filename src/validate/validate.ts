@@ -1,6 +1,6 @@
-import { compareDiagnostics, type Diagnostic, type Finding } from '../diagnostics.js';
 import { resolveFinding } from '../load/parse-yaml.js';
 import { loadFile } from '../load/read-file.js';
+import { compareDiagnostics, type Diagnostic, type Finding } from '../model/diagnostics.js';
 import type { AccessRepo, FileEntry } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import type { FileKind } from '../schema/check.js';

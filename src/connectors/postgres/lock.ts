@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { formatDuration } from '../../model/duration.js';
-import { acquireLock } from '../../reconcile/lock.js';
+import { acquireLock } from '../../util/lock.js';
 import { ObserveError } from '../types.js';
 import { clientConfig, configure, type ServerOptions, timedQuery } from './database.js';
 import { openError } from './errors.js';

@@ -1,4 +1,4 @@
-import { didYouMean, error, type Finding } from '../../diagnostics.js';
+import { didYouMean, error, type Finding } from '../../model/diagnostics.js';
 import { knownConnectorTypes } from '../../schema/check.js';
 import type { RuleContext } from '../context.js';
 

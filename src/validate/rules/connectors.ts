@@ -1,6 +1,6 @@
 import { connectorMetas } from '../../connectors/catalog.js';
-import { error, type Finding } from '../../diagnostics.js';
 import { accountFor } from '../../model/accounts.js';
+import { error, type Finding } from '../../model/diagnostics.js';
 import { groupBy } from '../../util/group-by.js';
 import type { RuleContext } from '../context.js';
 

@@ -1,4 +1,4 @@
-import { error, type Finding, warning } from '../../diagnostics.js';
+import { error, type Finding, warning } from '../../model/diagnostics.js';
 import { humanTime, isTimeZone, parseTime } from '../../model/time.js';
 import type { RuleContext } from '../context.js';
 

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { connectorMetas } from '../../connectors/catalog.js';
-import { error, type Finding, type YamlPath } from '../../diagnostics.js';
 import { accountFor } from '../../model/accounts.js';
+import { error, type Finding, type YamlPath } from '../../model/diagnostics.js';
 import { NEVER_EXEMPT } from '../../policy/classify.js';
 import type { PersonView, RuleContext } from '../context.js';
 

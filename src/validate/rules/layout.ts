@@ -1,4 +1,4 @@
-import { error, type Finding } from '../../diagnostics.js';
+import { error, type Finding } from '../../model/diagnostics.js';
 import type { RuleContext } from '../context.js';
 
 /** A grant's app must equal its folder, and its user its file name: the path is the grant's identity. */

@@ -1,4 +1,4 @@
-import { didYouMean, error, type Finding, warning, type YamlPath } from '../../diagnostics.js';
+import { didYouMean, error, type Finding, warning, type YamlPath } from '../../model/diagnostics.js';
 import type { RuleContext } from '../context.js';
 
 /** Ids and emails are unique in the directory, and accounts name apps that exist. */

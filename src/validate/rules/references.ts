@@ -1,6 +1,6 @@
 import { accountDefaults, connectorSchemas } from '../../connectors/catalog.js';
-import { didYouMean, error, type Finding } from '../../diagnostics.js';
 import { accountFor } from '../../model/accounts.js';
+import { didYouMean, error, type Finding } from '../../model/diagnostics.js';
 import type { RuleContext } from '../context.js';
 
 /** Every name a grant uses must exist: the person, the app, its entitlements and tier. */

@@ -1,4 +1,4 @@
-import { error, type Finding } from '../../diagnostics.js';
+import { error, type Finding } from '../../model/diagnostics.js';
 import { humanTime, type Instant } from '../../model/time.js';
 import { grantWindow } from '../../model/window.js';
 import type { GrantView, RuleContext } from '../context.js';

@@ -1,8 +1,8 @@
-import { simpleGit } from 'simple-git';
-import { loadRepo, loadTree } from '../load/repo.js';
+import { dirtyGrants } from '../git/branch.js';
+import { resolveRef } from '../git/diff.js';
+import { CommitTree } from '../git/tree.js';
 import type { AccessRepo } from '../model/repo.js';
-import { dirtyGrants } from './branch.js';
-import { CommitTree } from './tree.js';
+import { loadRepo, loadTree } from './repo.js';
 
 export interface Committed {
   repo: AccessRepo;
@@ -17,10 +17,7 @@ export interface Committed {
  * git repository is read as it is, and says so.
  */
 export async function loadCommitted(root: string, ref = 'HEAD'): Promise<Committed> {
-  const git = simpleGit({ baseDir: root });
-  const commit = (
-    await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]).catch(() => '')
-  ).trim();
+  const commit = await resolveRef(root, ref);
   if (!commit) {
     const repo = await loadRepo(root);
     return {
