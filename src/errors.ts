@@ -7,3 +7,10 @@ export class OperatorError extends Error {}
 
 /** A mistake in how iden was called, or a --repo that is not an access repository: one line, exit 2. */
 export class UsageError extends Error {}
+
+/** Someone stopped a question (Ctrl-C at a prompt): nothing was changed, exit 1. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled; nothing was changed');
+  }
+}

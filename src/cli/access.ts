@@ -3,12 +3,12 @@ import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js'
 import { repositoryRoot } from '../git/state.js';
 import { loadCommitted } from '../load/committed.js';
 import { parseDuration } from '../model/duration.js';
+import { atOption } from '../model/instant.js';
 import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
 import { writeSite } from '../report/site.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { atOption } from './options.js';
 import { begin, reportFatal } from './reconcile.js';
 
 interface ViewOptions {

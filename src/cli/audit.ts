@@ -5,6 +5,7 @@ import { resolveRef } from '../git/diff.js';
 import { repositoryRoot } from '../git/state.js';
 import { CommitTree } from '../git/tree.js';
 import { loadRepo, loadTree } from '../load/repo.js';
+import { atOption } from '../model/instant.js';
 import type { AccessRepo } from '../model/repo.js';
 import {
   type AuditFormat,
@@ -14,7 +15,6 @@ import {
   formatWarnings,
 } from '../report/audit.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { atOption } from './options.js';
 
 export interface AuditOptions {
   repo?: string;

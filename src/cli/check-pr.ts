@@ -9,12 +9,13 @@ import {
   setStatus,
   upsertComment,
 } from '../github/client.js';
+import { gitHubPlace } from '../github/repository.js';
+import { instantOption } from '../model/instant.js';
 import { type CheckResult, checkPullRequest, RefError } from '../policy/check-pr.js';
 import type { Review } from '../policy/classify.js';
 import { branchName, findProtected } from '../policy/protected.js';
 import { type CheckFormat, COMMENT_MARKER, checkMarkdown, formatCheck } from '../report/check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { instantOption } from './options.js';
 
 export interface CheckPrOptions {
   repo?: string;
@@ -129,9 +130,8 @@ async function judged(input: Parameters<typeof checkPullRequest>[0]): Promise<Ch
 }
 
 function links(io: Io): { server: string; repo: string } | undefined {
-  return io.env.GITHUB_REPOSITORY !== undefined
-    ? { server: io.env.GITHUB_SERVER_URL ?? 'https://github.com', repo: io.env.GITHUB_REPOSITORY }
-    : undefined;
+  const place = gitHubPlace(io.env);
+  return place.repository !== undefined ? { server: place.web, repo: place.repository } : undefined;
 }
 
 function report(result: CheckResult, options: CheckPrOptions, io: Io): number {

@@ -8,11 +8,11 @@ import { repositoryRoot } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
 import { accountFor } from '../model/accounts.js';
 import { parseDuration } from '../model/duration.js';
+import { atOption } from '../model/instant.js';
 import type { Person } from '../model/repo.js';
 import { zoneOf } from '../model/time.js';
 import { idFrom } from './init.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
-import { atOption } from './options.js';
 
 export interface ImportOptions {
   repo?: string;

@@ -1,8 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
-import { OperatorError, UsageError } from '../errors.js';
+import { CancelledError, OperatorError, UsageError } from '../errors.js';
 import { idenVersion } from '../util/package-root.js';
+import { changeCommand } from './change.js';
+import { grantCommand } from './grant.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io } from './io.js';
+import { offboardCommand } from './offboard.js';
 import { choice } from './options.js';
+import { revokeCommand } from './revoke.js';
 
 // Each command's code is imported when it runs, so `iden --help` and
 // `iden validate` do not load octokit, pg, simple-git and the rest.
@@ -14,7 +18,6 @@ const init = () => import('./init.js');
 const importer = () => import('./import.js');
 const views = () => import('./access.js');
 const serve = () => import('./serve.js');
-const grants = () => import('./grant.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void): Command {
@@ -226,70 +229,11 @@ export function program(io: Io, done: (code: number) => void): Command {
     )
     .action(async (options) => done(await (await importer()).runImport(options, io)));
 
-  const repeat = (value: string, previous: string[] = []) => [...previous, value];
-  /** The flags the four commands share: what the commit and the pull request carry. */
-  const submitting = (command: Command) =>
-    command
-      .option('--reason <text>', 'why: a ticket, a sentence (in the file, the commit and the pull request)')
-      .option('--branch <name>', 'the branch to commit on (default: <action>/<app>/<user>)')
-      .option('--no-pr', 'commit on the branch only: no push, no pull request')
-      .option('--yes', 'ask nothing: take the flags (needed without a terminal)')
-      .option(
-        '--as <login>',
-        "your GitHub login, to predict the policy's verdict (default: the token's user)",
-      )
-      .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text');
-
-  submitting(
-    cli
-      .command('grant')
-      .description(
-        "give a person access to an app: the product's Grant Access flow, as a branch and a pull request",
-      )
-      .option('--repo <dir>', 'the access repository root', '.')
-      .option('--app <id>', 'the app (start from the app: then iden asks for the person)')
-      .option('--user <id|email>', 'the person (start from the person: then iden asks for the app)')
-      .option('--permission <id>', 'an entitlement to grant (repeatable)', repeat)
-      .option('--license <tier>', 'the license tier, when the app has tiers')
-      .option('--start <date|now>', 'when access begins (default now)')
-      .option('--end <date>', 'when access ends (default: no end)'),
-  ).action(async (options) => done(await (await grants()).runGrant(options, io)));
-
-  submitting(
-    cli
-      .command('change')
-      .description("edit a person's existing access to an app (a change needs approval)")
-      .option('--repo <dir>', 'the access repository root', '.')
-      .requiredOption('--app <id>', 'the app')
-      .requiredOption('--user <id|email>', 'the person')
-      .option('--add-permission <id>', 'an entitlement to add (repeatable)', repeat)
-      .option('--remove-permission <id>', 'an entitlement to remove (repeatable)', repeat)
-      .option('--license <tier>', 'move to this license tier')
-      .option('--start <date|now>', 'a new start')
-      .option('--end <date>', 'a new end')
-      .option('--no-end', 'remove the end: no end'),
-  ).action(async (options) => done(await (await grants()).runChange(options, io)));
-
-  submitting(
-    cli
-      .command('revoke')
-      .description("remove a person's access to an app: deletes their grant file")
-      .option('--repo <dir>', 'the access repository root', '.')
-      .requiredOption('--app <id>', 'the app')
-      .requiredOption('--user <id|email>', 'the person'),
-  ).action(async (options) => done(await (await grants()).runRevoke(options, io)));
-
-  submitting(
-    cli
-      .command('offboard')
-      .description("remove all of a person's access in one commit")
-      .option('--repo <dir>', 'the access repository root', '.')
-      .requiredOption('--user <id|email>', 'the person')
-      .option(
-        '--remove-person',
-        'also remove them from _people.yaml, the roles and the approvers (a policy change)',
-      ),
-  ).action(async (options) => done(await (await grants()).runOffboard(options, io)));
+  // The grant flow: each command defines its flags in its own file.
+  grantCommand(cli, io, done);
+  changeCommand(cli, io, done);
+  revokeCommand(cli, io, done);
+  offboardCommand(cli, io, done);
 
   cli
     .command('audit')
@@ -338,6 +282,10 @@ function exitCodeFor(e: unknown, io: Io): number {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0)
       return EXIT.ok;
     return EXIT.usage;
+  }
+  if (e instanceof CancelledError || (e as Error)?.name === 'ExitPromptError') {
+    io.stderr('iden: cancelled; nothing was changed\n');
+    return EXIT.failed;
   }
   if (e instanceof OperatorError) {
     io.stderr(`iden: ${e.message}\n`);

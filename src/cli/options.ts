@@ -1,25 +1,4 @@
-import type { AccessRepo } from '../model/repo.js';
-import { type Instant, parseTime, zoneOf } from '../model/time.js';
 import { UsageError } from './io.js';
-
-/**
- * An instant given on the command line, in the forms grant files accept: a
- * bare date (midnight in the settings' time zone), a date-time with an offset
- * (Z or ±HH:MM), or `now`. Absent: now.
- */
-export function instantOption(name: string, text: string | undefined, zone: string, now: Instant): Instant {
-  if (text === undefined || text === 'now') return now;
-  const parsed = parseTime(text, zone);
-  if (parsed.ok) return parsed.at;
-  throw new UsageError(
-    `${name} ${parsed.message}; give a date (2026-12-01, midnight in ${zone}), a date-time with an offset (2026-12-01T09:00:00+01:00 or …Z), or now`,
-  );
-}
-
-/** `--at` for commands that read a repository: a bare date is midnight in its settings' time zone. */
-export function atOption(text: string | undefined, repo: AccessRepo, now: Instant, name = '--at'): Instant {
-  return instantOption(name, text, zoneOf(repo), now);
-}
 
 export function choice<T extends string>(name: string, allowed: readonly T[]) {
   return (value: string): T => {

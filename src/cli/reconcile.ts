@@ -5,6 +5,7 @@ import { commitExpired } from '../git/expire.js';
 import { repositoryRoot } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
+import { instantOption } from '../model/instant.js';
 import type { AccessRepo } from '../model/repo.js';
 import { isoUtc } from '../model/time.js';
 import type { ChangeResult } from '../reconcile/apply.js';
@@ -25,7 +26,6 @@ import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
 import { idenVersion } from '../util/package-root.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
-import { instantOption } from './options.js';
 
 export interface RunOptions {
   /** After applying, delete ended grant files in one commit and push it. */

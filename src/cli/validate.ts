@@ -1,10 +1,10 @@
 import { repositoryRoot, trackedState } from '../git/state.js';
 import { loadRepo } from '../load/repo.js';
 import type { Diagnostic } from '../model/diagnostics.js';
+import { atOption } from '../model/instant.js';
 import { type DiagnosticFormat, formatDiagnostics } from '../report/diagnostics.js';
 import { validateRepo } from '../validate/validate.js';
 import { EXIT, type Io } from './io.js';
-import { atOption } from './options.js';
 
 export interface ValidateOptions {
   repo?: string;

@@ -174,14 +174,6 @@ export async function pushBranch(root: string, remote: string, branch: string): 
   }
 }
 
-/** GitHub's owner/name from a remote URL (https://host/o/r.git, git@host:o/r.git, ssh://…), when it is one. */
-export function repositoryFromUrl(url: string): string | undefined {
-  const match =
-    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?[^/]+\/(?:.*\/)?([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url) ??
-    /^[^@/\s]+@[^:/\s]+:(?:.*\/)?([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url);
-  return match ? `${match[1]}/${match[2]}` : undefined;
-}
-
 function firstLine(e: unknown): string {
   return (
     String((e as Error).message ?? e)

@@ -1,5 +1,5 @@
 import { Octokit } from '@octokit/rest';
-import { pushRemote, repositoryFromUrl } from '../git/branch.js';
+import { pushRemote } from '../git/branch.js';
 import type { PullContext } from './client.js';
 
 /** Where a repository's pull requests are read: a token, the API, and the repository (owner/name). */
@@ -10,23 +10,56 @@ export interface ReviewSource {
   repo: string;
 }
 
+/** Where an access repository lives on GitHub: which repository, its API, and its web address. */
+export interface GitHubPlace {
+  /** owner/name; undefined when neither GITHUB_REPOSITORY nor the remote's URL says it. */
+  repository?: string;
+  api: string;
+  web: string;
+}
+
 /**
- * The GitHub repository behind an access repository: GITHUB_REPOSITORY (as
- * GitHub Actions sets it), else the one origin's fetch URL names; read with
- * GITHUB_TOKEN at GITHUB_API_URL (Enterprise Server) or api.github.com.
- * Undefined without a token or a GitHub repository.
+ * The one answer to "which GitHub repository is this, and where": GITHUB_REPOSITORY
+ * (as GitHub Actions sets it), else the repository a remote's URL names (https,
+ * scp-like ssh, ssh://, Enterprise hosts); the API at GITHUB_API_URL, else
+ * api.github.com; the web address GITHUB_SERVER_URL, else derived from the API's
+ * (api.github.com, or …/api/v3 on Enterprise Server).
+ */
+export function gitHubPlace(env: NodeJS.ProcessEnv, remoteUrl?: string): GitHubPlace {
+  const repository =
+    (/^[^/\s]+\/[^/\s]+$/.test(env.GITHUB_REPOSITORY ?? '') ? env.GITHUB_REPOSITORY : undefined) ??
+    (remoteUrl !== undefined ? repositoryFromUrl(remoteUrl) : undefined);
+  const api = env.GITHUB_API_URL ?? 'https://api.github.com';
+  const web =
+    env.GITHUB_SERVER_URL ??
+    (env.GITHUB_API_URL
+      ? env.GITHUB_API_URL.replace(/\/api\/v3\/?$/, '')
+          .replace(/^(https?:\/\/)api\./, '$1')
+          .replace(/\/$/, '')
+      : 'https://github.com');
+  return { ...(repository ? { repository } : {}), api, web };
+}
+
+/** GitHub's page that opens a pull request from a branch. */
+export function compareUrl(place: GitHubPlace, base: string, branch: string): string {
+  return `${place.web}/${place.repository}/compare/${encodeURIComponent(base)}...${encodeURIComponent(branch)}?expand=1`;
+}
+
+/**
+ * The GitHub repository behind an access repository (gitHubPlace, with origin's
+ * fetch URL), read with GITHUB_TOKEN. Undefined without a token or a GitHub repository.
  */
 export async function reviewSource(root: string, env: NodeJS.ProcessEnv): Promise<ReviewSource | undefined> {
   const token = env.GITHUB_TOKEN;
   if (!token) return undefined;
-  let slug = /^[^/\s]+\/[^/\s]+$/.test(env.GITHUB_REPOSITORY ?? '') ? env.GITHUB_REPOSITORY : undefined;
-  if (!slug) {
+  let place = gitHubPlace(env);
+  if (!place.repository) {
     const remote = await pushRemote(root).catch(() => undefined);
-    slug = remote && repositoryFromUrl(remote.url);
+    place = gitHubPlace(env, remote?.url);
   }
-  const [owner, repo] = (slug ?? '').split('/');
+  const [owner, repo] = (place.repository ?? '').split('/');
   if (!owner || !repo) return undefined;
-  return { token, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com', owner, repo };
+  return { token, baseUrl: place.api, owner, repo };
 }
 
 /** An octokit for the source, quiet, with a deadline on every request and no retries of its own. */
@@ -43,4 +76,12 @@ export function sourceContext(source: ReviewSource, env: NodeJS.ProcessEnv, time
 /** fetch that gives up on a request not answered within `timeoutMs`. */
 export function deadlineFetch(timeoutMs: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+}
+
+/** GitHub's owner/name from a remote URL (https://host/o/r.git, git@host:o/r.git, ssh://…), when it is one. */
+export function repositoryFromUrl(url: string): string | undefined {
+  const match =
+    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?[^/]+\/(?:.*\/)?([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url) ??
+    /^[^@/\s]+@[^:/\s]+:(?:.*\/)?([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url);
+  return match ? `${match[1]}/${match[2]}` : undefined;
 }

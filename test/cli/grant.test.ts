@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ActionResult } from '../../src/cli/grant.js';
-import { repositoryFromUrl } from '../../src/git/branch.js';
+import { repositoryFromUrl } from '../../src/github/repository.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';

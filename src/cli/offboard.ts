@@ -1,0 +1,29 @@
+// iden offboard: remove all of a person's access in one commit.
+import type { Command } from 'commander';
+import { type FlowFlags, flowFlags } from './flow-options.js';
+import type { Io } from './io.js';
+
+export interface OffboardOptions extends FlowFlags {
+  user: string;
+  removePerson?: boolean;
+}
+
+export function offboardCommand(cli: Command, io: Io, done: (code: number) => void): void {
+  flowFlags(
+    cli
+      .command('offboard')
+      .description("remove all of a person's access in one commit")
+      .requiredOption('--user <id|email>', 'the person')
+      .option(
+        '--remove-person',
+        'also remove them from _people.yaml, the roles and the approvers (a policy change)',
+      ),
+  ).action(async (options: OffboardOptions) => done(await runOffboard(options, io)));
+}
+
+export async function runOffboard(options: OffboardOptions, io: Io): Promise<number> {
+  const { openFlow, finish } = await import('./flow.js');
+  const { proposeOffboard } = await import('../flow/offboard.js');
+  const { ws, ask } = await openFlow(options, io);
+  return finish(ws, await proposeOffboard(ws, options, ask), options, io, ask);
+}

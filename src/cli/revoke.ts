@@ -1,0 +1,26 @@
+// iden revoke: remove a person's access to an app by deleting their grant file.
+import type { Command } from 'commander';
+import { type FlowFlags, flowFlags } from './flow-options.js';
+import type { Io } from './io.js';
+
+export interface RevokeOptions extends FlowFlags {
+  app: string;
+  user: string;
+}
+
+export function revokeCommand(cli: Command, io: Io, done: (code: number) => void): void {
+  flowFlags(
+    cli
+      .command('revoke')
+      .description("remove a person's access to an app: deletes their grant file")
+      .requiredOption('--app <id>', 'the app')
+      .requiredOption('--user <id|email>', 'the person'),
+  ).action(async (options: RevokeOptions) => done(await runRevoke(options, io)));
+}
+
+export async function runRevoke(options: RevokeOptions, io: Io): Promise<number> {
+  const { openFlow, finish } = await import('./flow.js');
+  const { proposeRevoke } = await import('../flow/change.js');
+  const { ws, ask } = await openFlow(options, io);
+  return finish(ws, await proposeRevoke(ws, options, ask), options, io, ask);
+}

@@ -1,0 +1,262 @@
+// What the flow asks when a flag does not say it: which app, who, which
+// permissions, when, which tier, why. Each question is put through the
+// Questions port; without one (no terminal, or --yes) a missing answer is a
+// usage error naming the flag and the values it takes.
+import { DateTime } from 'luxon';
+import { type TierChoice, tierChoices } from '../access/views.js';
+import { OperatorError, UsageError } from '../errors.js';
+import { parseDuration } from '../model/duration.js';
+import type { AccessRepo, GrantFile, Person } from '../model/repo.js';
+import { humanTime, type Instant, parseTime } from '../model/time.js';
+import { grantWindow } from '../model/window.js';
+import { appName } from '../report/flow.js';
+import type { ChangeEdit } from './files.js';
+import type { CheckChoice, Questions } from './questions.js';
+import { holders, type Workspace } from './workspace.js';
+
+export type AppValue = NonNullable<AccessRepo['apps'] extends Map<string, infer E> ? E : never>['value'] &
+  object;
+
+export const missing = (flag: string, allowed: string[]) =>
+  new UsageError(
+    `${flag} is required without a terminal${allowed.length > 0 ? ` (one of ${allowed.join(', ')})` : ''}`,
+  );
+
+export async function pickApp(
+  ws: Workspace,
+  ask: Questions | undefined,
+  flag: string,
+  person?: string,
+): Promise<string> {
+  if (!ask) throw missing(flag, [...ws.repo.apps.keys()]);
+  const apps = [...ws.repo.apps.values()].sort((a, b) => a.id.localeCompare(b.id));
+  if (apps.length === 0)
+    throw new OperatorError('the repository has no apps: add grants/<app>/_app.yaml first');
+  if (person !== undefined && apps.every((a) => holders(ws, a.id).has(person)))
+    throw new OperatorError(
+      `${person} has a grant for every app already: change one with iden change --app <app> --user ${person}`,
+    );
+  return ask.select({
+    message: person ? `Which app should ${person} get access to?` : 'Which app?',
+    pageSize: 12,
+    choices: apps.map((a) => {
+      const held = person !== undefined && holders(ws, a.id).has(person);
+      return {
+        value: a.id,
+        name: `${a.value?.name ?? a.id} (${a.id})`,
+        short: a.id,
+        ...(a.value?.connector ? { description: `${a.value.connector.type} app` } : {}),
+        ...(held
+          ? { disabled: `already has access: iden change --app ${a.id} --user ${person}` }
+          : !a.value
+            ? { disabled: 'does not validate' }
+            : {}),
+      };
+    }),
+  });
+}
+
+export async function pickPerson(
+  ws: Workspace,
+  ask: Questions | undefined,
+  app: string,
+  people: Map<string, Person>,
+  say: (text: string) => void,
+): Promise<string> {
+  if (!ask) throw missing('--user', []);
+  const taken = holders(ws, app);
+  const left = ws.people.filter((p) => taken.has(p.id)).length;
+  if (left > 0)
+    say(
+      `${left} ${left === 1 ? 'person already has' : 'people already have'} access to ${app} and ${left === 1 ? 'is' : 'are'} not offered; iden change --app ${app} --user <id> edits their access.\n`,
+    );
+  const offered = ws.people.filter((p) => !taken.has(p.id));
+  if (offered.length === 0)
+    throw new OperatorError(
+      `everyone in grants/_people.yaml has access to ${app} already: add the person first, or change someone's access with iden change`,
+    );
+  return ask.search({
+    message: `Who should get access to ${appName(ws, app)}? (search by name, email or id)`,
+    pageSize: 10,
+    source: (term) => {
+      const t = (term ?? '').trim().toLowerCase();
+      return offered
+        .filter(
+          (p) =>
+            t === '' ||
+            p.name.toLowerCase().includes(t) ||
+            p.email.toLowerCase().includes(t) ||
+            p.id.includes(t),
+        )
+        .slice(0, 50)
+        .map((p) => ({
+          value: p.id,
+          name: `${p.name} <${p.email}>`,
+          short: `${p.name} (${p.id})`,
+          description: `id ${p.id}`,
+        }));
+    },
+    validate: (id) => (people.has(id) ? true : 'pick a person'),
+  });
+}
+
+export function pickPermissions(
+  ask: Questions,
+  app: AppValue,
+  checked: string[],
+  required: boolean,
+): Promise<string[]> {
+  const kinds = ['group', 'role', 'permission', 'app', 'app-role', 'permission-set'] as const;
+  const groups: { title: string; choices: CheckChoice<string>[] }[] = [];
+  for (const kind of kinds) {
+    const of = app.entitlements.filter((e) => e.kind === kind);
+    if (of.length === 0) continue;
+    groups.push({
+      title: `${kind}s`,
+      choices: of.map((e) => ({
+        value: e.id,
+        name: e.description ? `${e.id}: ${e.description}` : e.id,
+        short: e.id,
+        checked: checked.includes(e.id),
+      })),
+    });
+  }
+  return ask.checkbox({
+    message: 'Which groups, roles or permissions? (space picks, enter confirms)',
+    groups,
+    required,
+    pageSize: 15,
+  });
+}
+
+export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ start?: string; end?: string }> {
+  const when = await ask.select({
+    message: 'When?',
+    choices: [
+      { value: 'now', name: 'Right now', description: 'as soon as the pull request is merged and applied' },
+      { value: 'custom', name: 'Custom', description: `a start date, and an optional end (${ws.zone})` },
+    ],
+  });
+  if (when === 'now') {
+    const end = await askEnd(ask, ws, ws.now, undefined);
+    return end ? { end } : {};
+  }
+  const start = await ask.input({
+    message: `Start, ${ws.zone} (a date like ${DateTime.fromMillis(ws.now + 86_400_000, { zone: ws.zone }).toISODate()}, or a date-time with an offset)`,
+    validate: (text) => {
+      const parsed = parseTime(text.trim(), ws.zone);
+      return parsed.ok ? true : parsed.message;
+    },
+  });
+  const from = (parseTime(start.trim(), ws.zone) as { at: Instant }).at;
+  const end = await askEnd(ask, ws, from, undefined);
+  return { start: start.trim(), ...(end ? { end } : {}) };
+}
+
+/** An optional end: a date, a date-time, or a duration from the start (90d); empty for none. */
+export async function askEnd(
+  ask: Questions,
+  ws: Workspace,
+  from: Instant,
+  current: string | undefined,
+): Promise<string | undefined> {
+  const text = await ask.input({
+    message: `End, ${ws.zone} (a date, or a duration like 90d; empty: no end)`,
+    ...(current !== undefined ? { default: current } : {}),
+    validate: (value) => {
+      const v = value.trim();
+      if (v === '') return true;
+      const at = endInstant(v, ws.zone, from);
+      if (typeof at === 'string') return at;
+      return at > Math.max(from, ws.now) ? true : 'the end must come after the start and after now';
+    },
+  });
+  const v = text.trim();
+  if (v === '') return undefined;
+  const duration = parseDuration(v);
+  if (duration === undefined) return v;
+  return humanTime(from + duration, ws.zone);
+}
+
+function endInstant(text: string, zone: string, from: Instant): Instant | string {
+  const duration = parseDuration(text);
+  if (duration !== undefined) return from + duration;
+  const parsed = parseTime(text, zone);
+  return parsed.ok ? parsed.at : parsed.message;
+}
+
+/** A tier, seeing the seats each has; the current one (a change) can always be kept. */
+export async function pickTier(
+  ask: Questions,
+  ws: Workspace,
+  choices: TierChoice[],
+  current?: string,
+): Promise<string> {
+  if (current === undefined && choices.every((c) => c.full))
+    throw new OperatorError(
+      `every license tier is full for that window (${choices.map((c) => `${c.tier}${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ''}`).join('; ')}): start later, or end another grant first; nothing was changed`,
+    );
+  return ask.select({
+    message: 'Which license tier?',
+    ...(current !== undefined ? { default: current } : {}),
+    choices: choices.map((c) => ({
+      value: c.tier,
+      name:
+        c.tier === current
+          ? `${c.tier}  ${seatText(c)} (current)`
+          : `${c.tier}  ${c.full ? `${c.used} of ${c.seats} seats used` : seatText(c)}`,
+      short: c.tier,
+      ...(c.description ? { description: c.description } : {}),
+      ...(c.full && c.tier !== current
+        ? {
+            disabled: `(full${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ' for that window'})`,
+          }
+        : {}),
+    })),
+  });
+}
+
+function seatText(c: TierChoice): string {
+  if (c.seats === undefined) return `${c.used} used, no seat limit`;
+  return `${c.used} of ${c.seats} seats used, ${Math.max(0, c.seats - c.used)} free`;
+}
+
+export async function askReason(ask: Questions, current: string | undefined): Promise<string | undefined> {
+  const text = await ask.input({
+    message: 'Reason (a ticket or a sentence, for the pull request and the audit trail)',
+    ...(current !== undefined ? { default: current } : {}),
+  });
+  return text.trim() || undefined;
+}
+
+/** A change asked on a terminal: permissions pre-checked, the current tier, end and reason offered. */
+export async function askChange(
+  ask: Questions,
+  ws: Workspace,
+  app: AppValue,
+  was: GrantFile,
+  file: string,
+): Promise<ChangeEdit> {
+  const before = was.permissions ?? [];
+  const permissions =
+    app.entitlements.length > 0
+      ? await pickPermissions(ask, app, before, (app.licenses ?? []).length === 0)
+      : before;
+  const edit: ChangeEdit = {
+    add: permissions.filter((p) => !before.includes(p)),
+    remove: before.filter((p) => !permissions.includes(p)),
+  };
+  const window = grantWindow(was, ws.zone);
+  // The part of the grant still to come: seats are counted, and the end asked, from there.
+  const from = Math.max(window?.start ?? ws.now, ws.now);
+  if ((app.licenses ?? []).length > 0) {
+    const choices = tierChoices(ws.repo, ws.zone, was.app, from, window?.end, file);
+    const license = await pickTier(ask, ws, choices, was.license);
+    if (license !== was.license) edit.license = license;
+  }
+  const end = await askEnd(ask, ws, from, was.end);
+  if (end !== was.end) edit.end = end ?? null;
+  const reason = await askReason(ask, was.reason);
+  if (reason !== was.reason) edit.reason = reason ?? null;
+  return edit;
+}

@@ -1,0 +1,94 @@
+// `iden change` and `iden revoke`: an edit of a grant file that exists
+// (keeping its comments and layout), or its deletion.
+import { OperatorError, UsageError } from '../errors.js';
+import { appName, describeGrant, describePerson, type Proposal } from '../report/flow.js';
+import { askChange, askReason } from './ask.js';
+import { type ChangeEdit, editFor } from './files.js';
+import type { Questions } from './questions.js';
+import { heldGrant, type Workspace, windowOf } from './workspace.js';
+
+export interface ChangeAnswers {
+  app: string;
+  user: string;
+  addPermission?: string[];
+  removePermission?: string[];
+  license?: string;
+  start?: string;
+  /** false: remove the end. */
+  end?: string | false;
+  reason?: string;
+}
+
+export async function proposeChange(
+  ws: Workspace,
+  given: ChangeAnswers,
+  ask: Questions | undefined,
+): Promise<Proposal> {
+  const { app, person, file, current } = await heldGrant(ws, given.app, given.user);
+  if (!current)
+    throw new OperatorError(
+      `${person} has no grant for ${app} (${file} does not exist): give access with iden grant --app ${app} --user ${person}`,
+    );
+  windowOf(ws, given.start, given.end === false ? undefined : given.end);
+  if (!current.value)
+    throw new OperatorError(`${file} does not validate: run iden validate and fix it first`);
+  const was = current.value;
+  const entry = ws.repo.apps.get(app)!.value!;
+
+  let edit: ChangeEdit = {
+    add: given.addPermission ?? [],
+    remove: given.removePermission ?? [],
+    ...(given.license !== undefined ? { license: given.license } : {}),
+    ...(given.start !== undefined ? { start: given.start === 'now' ? null : given.start } : {}),
+    ...(given.end === false ? { end: null } : given.end !== undefined ? { end: given.end } : {}),
+    ...(given.reason !== undefined ? { reason: given.reason } : {}),
+  };
+  const flagged =
+    edit.add.length + edit.remove.length > 0 || ['license', 'start', 'end', 'reason'].some((k) => k in edit);
+  if (!flagged) {
+    if (!ask)
+      throw new UsageError(
+        'nothing to change: give --add-permission, --remove-permission, --license, --start, --end, --no-end or --reason',
+      );
+    edit = await askChange(ask, ws, entry, was, file);
+  }
+  for (const id of edit.remove)
+    if (!(was.permissions ?? []).includes(id))
+      throw new UsageError(
+        `--remove-permission ${id}: ${person} does not hold it in ${app} (${(was.permissions ?? []).join(', ') || 'no permissions'})`,
+      );
+  const { text, grant, changes } = editFor(ws.repo.tree, current.source, was, edit);
+  if (changes.length === 0) throw new UsageError(`nothing to change: ${file} already says that`);
+  return {
+    action: 'change',
+    changes: new Map([[file, text]]),
+    subject: `change: ${person} → ${app} (${changes.join(', ')})`,
+    branch: `change/${app}/${person}`,
+    describe: [
+      `Change ${describePerson(ws, person)}'s access to ${appName(ws, app)}: ${changes.join(', ')}`,
+      ...describeGrant(ws, grant).slice(1),
+    ],
+  };
+}
+
+export async function proposeRevoke(
+  ws: Workspace,
+  given: { app: string; user: string; reason?: string },
+  ask: Questions | undefined,
+): Promise<Proposal> {
+  const { app, person, file, current } = await heldGrant(ws, given.app, given.user);
+  if (!current)
+    throw new OperatorError(`${person} has no grant for ${app}: ${file} does not exist; nothing to revoke`);
+  let reason = given.reason;
+  if (reason === undefined && ask) reason = await askReason(ask, undefined);
+  return {
+    action: 'revoke',
+    changes: new Map([[file, null]]),
+    subject: `revoke: ${person} from ${app}`,
+    branch: `revoke/${app}/${person}`,
+    describe: [
+      `Revoke ${describePerson(ws, person)}'s access to ${appName(ws, app)}: delete ${file}`,
+      ...(reason ? [`  reason: ${reason}`] : []),
+    ],
+  };
+}

@@ -1,0 +1,89 @@
+// `iden grant`: a new grant file, from the app (then who) or from the person
+// (then which app), as the product's Grant Access page asks it.
+import { tierChoices } from '../access/views.js';
+import type { GrantFile } from '../model/repo.js';
+import { peopleById } from '../model/repo.js';
+import { describeGrant, type Proposal } from '../report/flow.js';
+import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
+import { grantText } from './files.js';
+import type { Questions } from './questions.js';
+import { appOrFail, focus, personOrFail, refuseHolder, type Workspace, windowOf } from './workspace.js';
+
+export interface GrantAnswers {
+  app?: string;
+  user?: string;
+  permission?: string[];
+  license?: string;
+  start?: string;
+  end?: string;
+  reason?: string;
+}
+
+/** The grant flags give, with what they leave out asked (or, without `ask`, refused as missing). */
+export async function proposeGrant(
+  ws: Workspace,
+  given: GrantAnswers,
+  ask: Questions | undefined,
+  say: (text: string) => void,
+): Promise<Proposal> {
+  const people = peopleById(ws.repo);
+  let app = given.app !== undefined ? appOrFail(ws, given.app) : undefined;
+  let person = given.user !== undefined ? personOrFail(ws, given.user) : undefined;
+  // Like the product: from an app, pick the person; from a person, pick the app; else the app first.
+  if (!app) app = await pickApp(ws, ask, '--app', person);
+  await focus(ws, [app]);
+  if (person) refuseHolder(ws, app, person);
+  if (!person) person = await pickPerson(ws, ask, app, people, say);
+
+  const entry = ws.repo.apps.get(app)!.value!;
+  let permissions = given.permission;
+  if (permissions === undefined) {
+    if (entry.entitlements.length === 0) permissions = [];
+    else if (ask) permissions = await pickPermissions(ask, entry, [], (entry.licenses ?? []).length === 0);
+    else if ((entry.licenses ?? []).length > 0) permissions = [];
+    else
+      throw missing(
+        '--permission',
+        entry.entitlements.map((e) => e.id),
+      );
+  }
+
+  let start = given.start;
+  let end = given.end;
+  if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws));
+  const window = windowOf(ws, start, end);
+
+  let license = given.license;
+  const tiers = entry.licenses ?? [];
+  if (license === undefined && tiers.length > 0) {
+    const choices = tierChoices(ws.repo, ws.zone, app, window.from, window.to);
+    if (ask) license = await pickTier(ask, ws, choices);
+    else
+      throw missing(
+        '--license',
+        tiers.map((t) => t.id),
+      );
+  }
+
+  let reason = given.reason;
+  if (reason === undefined && ask) reason = await askReason(ask, undefined);
+
+  const grant: GrantFile = {
+    user: person,
+    app,
+    ...(permissions.length > 0 || tiers.length === 0 ? { permissions } : {}),
+    ...(license !== undefined ? { license } : {}),
+    ...(start !== undefined && start !== 'now' ? { start } : {}),
+    ...(end !== undefined ? { end } : {}),
+    ...(reason ? { reason } : {}),
+  };
+  const what = [...(grant.permissions ?? []), ...(license !== undefined ? [license] : [])];
+  const from = start !== undefined && start !== 'now' ? ` from ${start}` : '';
+  return {
+    action: 'grant',
+    changes: new Map([[`grants/${app}/${person}.yaml`, grantText(grant)]]),
+    subject: `grant: ${person} → ${app} (${what.join(', ')})${from}${end !== undefined ? ` until ${end}` : ''}`,
+    branch: `grant/${app}/${person}`,
+    describe: describeGrant(ws, grant),
+  };
+}
