@@ -8,8 +8,7 @@ import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
 import { writeSite } from '../report/site.js';
-import { EXIT, type Io, UsageError } from './io.js';
-import { begin, reportFatal } from './reconcile.js';
+import { type Engine, EXIT, type Io, UsageError } from './io.js';
 
 interface ViewOptions {
   repo?: string;
@@ -38,6 +37,7 @@ const width = (io: Io) => Number(io.env.COLUMNS) || 120;
 export async function runAccess(
   options: ViewOptions & { observed?: boolean; lockTimeout?: string },
   io: Io,
+  engine: Engine = {},
 ): Promise<number> {
   const { repo, zone, at } = await read(options, io);
   const filter = { app: options.app, user: options.user };
@@ -48,6 +48,7 @@ export async function runAccess(
     seats: seatsAt(repo, zone, at, filter),
   };
   if (options.observed) {
+    const { begin, reportFatal } = await import('./engine.js');
     const { run } = await begin(
       'access',
       {
@@ -57,6 +58,7 @@ export async function runAccess(
         ...(options.lockTimeout !== undefined ? { lockTimeout: options.lockTimeout } : {}),
       },
       io,
+      engine,
     );
     try {
       if (reportFatal(run, io)) return EXIT.failed;

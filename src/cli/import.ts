@@ -12,7 +12,7 @@ import { atOption } from '../model/instant.js';
 import type { Person } from '../model/repo.js';
 import { zoneOf } from '../model/time.js';
 import { idFrom } from './init.js';
-import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
 
 export interface ImportOptions {
   repo?: string;
@@ -58,7 +58,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
  * that. Never overwrites a grant file, never commits: the admin reviews the
  * files and opens the pull request like any change.
  */
-export async function runImport(options: ImportOptions, io: Io): Promise<number> {
+export async function runImport(options: ImportOptions, io: Io, engine: Engine = {}): Promise<number> {
   const root = await repositoryRoot(io.cwd, options.repo);
   const repo = await loadRepo(root);
   const app = repo.apps.get(options.app);
@@ -75,7 +75,7 @@ export async function runImport(options: ImportOptions, io: Io): Promise<number>
     io.stderr('iden: grants/_people.yaml does not validate; run iden validate and fix it first\n');
     return EXIT.failed;
   }
-  const registry = io.registry ?? connectors;
+  const registry = engine.registry ?? connectors;
   const connector = registry[app.value.connector.type];
   if (!connector) throw new UsageError(`${app.file}: no connector of type ${app.value.connector.type}`);
   const spec = { id: app.id, file: app.value };

@@ -4,12 +4,6 @@ import type { RetryPolicy } from '../reconcile/retry.js';
 
 /** What a command needs from the process, passed in so tests can call main() directly. */
 export interface Io {
-  /** The connectors to use; tests pass wrapped ones. Default: the registry. */
-  registry?: Registry;
-  /** How transient errors are retried; tests shorten the waits. */
-  retry?: RetryPolicy;
-  /** How long an embedded-database statement may take before it is taken to have stopped; tests shorten it. */
-  embeddedTimeoutMs?: number;
   /** Where the time is read: the system clock, or a test's. */
   clock: Clock;
   stdout: (text: string) => void;
@@ -22,6 +16,20 @@ export interface Io {
   confirm: (question: string) => Promise<boolean>;
   /** Asks for a line of text on the terminal, offering a default (Enter takes it). */
   ask?: (question: string, fallback: string | undefined) => Promise<string>;
+}
+
+/**
+ * What the engine is built with, where a caller other than the process
+ * chooses: tests pass wrapped connectors or shorter waits. Apart from Io,
+ * which is only what a command needs from the process.
+ */
+export interface Engine {
+  /** The connectors to use. Default: the registry. */
+  registry?: Registry;
+  /** How transient errors are retried. */
+  retry?: RetryPolicy;
+  /** How long an embedded-database statement may take before it is taken to have stopped. */
+  embeddedTimeoutMs?: number;
 }
 
 /** Exit codes shared by every command. */

@@ -1,17 +1,21 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CancelledError, OperatorError, UsageError } from '../errors.js';
 import { idenVersion } from '../util/package-root.js';
+import { applyCommand } from './apply.js';
+import { appsCommand } from './apps.js';
 import { changeCommand } from './change.js';
 import { grantCommand } from './grant.js';
-import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
 import { offboardCommand } from './offboard.js';
 import { choice } from './options.js';
+import { planCommand } from './plan.js';
+import { reconcileCommand } from './reconcile.js';
 import { revokeCommand } from './revoke.js';
+import { statusCommand } from './status.js';
 
 // Each command's code is imported when it runs, so `iden --help` and
 // `iden validate` do not load octokit, pg, simple-git and the rest.
 const validate = () => import('./validate.js');
-const reconcile = () => import('./reconcile.js');
 const checkPr = () => import('./check-pr.js');
 const audit = () => import('./audit.js');
 const init = () => import('./init.js');
@@ -20,7 +24,7 @@ const views = () => import('./access.js');
 const serve = () => import('./serve.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
-export function program(io: Io, done: (code: number) => void): Command {
+export function program(io: Io, done: (code: number) => void, engine: Engine = {}): Command {
   const cli = new Command('iden')
     .description('Access grants as code: validate, plan and provision app access from a git repository')
     .exitOverride()
@@ -41,67 +45,12 @@ export function program(io: Io, done: (code: number) => void): Command {
     .option('--at <iso>', 'evaluate dates at this instant instead of now')
     .action(async (options) => done(await (await validate()).runValidate(options, io)));
 
-  const common = (command: Command) =>
-    command
-      .option('--repo <dir>', 'the access repository root', '.')
-      .option('--at <iso>', 'evaluate grants at this instant instead of now')
-      .option('--app <id>', 'only this app')
-      .option('--strict', 'an app whose credentials are missing fails the run instead of being skipped')
-      .option('--allow-mass-removal', 'let a run remove more than the limits in _settings.yaml allow')
-      .option(
-        '--lock-timeout <duration>',
-        `how long to wait for another run on this repository or app (default ${DEFAULT_LOCK_TIMEOUT})`,
-      );
-
-  common(
-    cli
-      .command('plan')
-      .description('show what would be granted and revoked to make the apps match the repository'),
-  )
-    .option(
-      '--format <format>',
-      'text, json or markdown',
-      choice('--format', ['text', 'json', 'markdown'] as const),
-      'text',
-    )
-    .option('--out <file>', 'also write the plan as JSON, for iden apply <file>')
-    .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none, 1 on error')
-    .action(async (options) => done(await (await reconcile()).runPlan(options, io)));
-
-  common(
-    cli
-      .command('apply')
-      .description('apply a saved plan, or plan and apply')
-      .argument('[plan]', 'a plan written by iden plan --out'),
-  )
-    .option('--yes', 'apply without asking')
-    .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
-    .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
-    .action(async (file: string | undefined, options) =>
-      done(
-        file
-          ? await (await reconcile()).runApplySaved(file, options, io)
-          : await (await reconcile()).runReconcile(options, io, 'apply'),
-      ),
-    );
-
-  common(cli.command('reconcile').description('plan and apply in one, for CI and schedules'))
-    .option('--yes', 'apply without asking')
-    .option('--commit', 'then delete ended grant files in one commit and push it')
-    .option('--no-push', 'keep the apply record (a git note) local instead of pushing it')
-    .option('--record-file <file>', 'also append the apply record to this file (for a CI artifact)')
-    .action(async (options) => done(await (await reconcile()).runReconcile(options, io)));
-
-  cli
-    .command('apps')
-    .description('list the connected apps (for a CI matrix)')
-    .option('--repo <dir>', 'the access repository root', '.')
-    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
-    .action(async (options) => done(await (await reconcile()).runApps(options, io)));
-
-  common(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
-    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
-    .action(async (options) => done(await (await reconcile()).runStatus(options, io)));
+  // The commands that plan against the apps: each defines its flags in its own file.
+  planCommand(cli, io, done, engine);
+  applyCommand(cli, io, done, engine);
+  reconcileCommand(cli, io, done, engine);
+  appsCommand(cli, io, done);
+  statusCommand(cli, io, done, engine);
 
   cli
     .command('check-pr')
@@ -154,7 +103,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       `with --observed: how long to wait for another run (default ${DEFAULT_LOCK_TIMEOUT})`,
     )
     .addOption(viewFormat())
-    .action(async (options) => done(await (await views()).runAccess(options, io)));
+    .action(async (options) => done(await (await views()).runAccess(options, io, engine)));
 
   cli
     .command('upcoming')
@@ -195,7 +144,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       'text',
     )
     .option('--no-push', 'keep apply records local instead of pushing them')
-    .action(async (options) => done(await (await serve()).runServe(options, io)));
+    .action(async (options) => done(await (await serve()).runServe(options, io, engine)));
 
   cli
     .command('init')
@@ -227,7 +176,7 @@ export function program(io: Io, done: (code: number) => void): Command {
       '--lock-timeout <duration>',
       `how long to wait for another run on this app (default ${DEFAULT_LOCK_TIMEOUT})`,
     )
-    .action(async (options) => done(await (await importer()).runImport(options, io)));
+    .action(async (options) => done(await (await importer()).runImport(options, io, engine)));
 
   // The grant flow: each command defines its flags in its own file.
   grantCommand(cli, io, done);
@@ -263,12 +212,16 @@ export function program(io: Io, done: (code: number) => void): Command {
 }
 
 /** Runs iden with arguments (without node and script) and returns the exit code. Never throws. */
-export async function main(args: string[], io: Io): Promise<number> {
+export async function main(args: string[], io: Io, engine: Engine = {}): Promise<number> {
   let code: number = EXIT.ok;
   try {
-    await program(io, (c) => {
-      code = c;
-    }).parseAsync(args, { from: 'user' });
+    await program(
+      io,
+      (c) => {
+        code = c;
+      },
+      engine,
+    ).parseAsync(args, { from: 'user' });
     return code;
   } catch (e) {
     const code = exitCodeFor(e, io);

@@ -7,7 +7,7 @@ import { loadCommitted } from '../load/committed.js';
 import { parseDuration } from '../model/duration.js';
 import { startDaemon } from '../serve/daemon.js';
 import { makeLogger } from '../serve/log.js';
-import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
+import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
 
 export interface ServeOptions {
   repo?: string;
@@ -23,7 +23,12 @@ export interface ServeOptions {
  * `iden serve`: the daemon (src/serve/daemon.ts) on a clone made for it,
  * until SIGTERM or SIGINT (or `signal`); it finishes the run in flight.
  */
-export async function runServe(options: ServeOptions, io: Io, signal?: AbortSignal): Promise<number> {
+export async function runServe(
+  options: ServeOptions,
+  io: Io,
+  engine: Engine = {},
+  signal?: AbortSignal,
+): Promise<number> {
   const root = await repositoryRoot(io.cwd, options.repo);
   if (!existsSync(join(root, '.git')))
     throw new UsageError(`${root} is not a git clone: iden serve works on a clone made for it`);
@@ -46,10 +51,10 @@ export async function runServe(options: ServeOptions, io: Io, signal?: AbortSign
     push: options.push !== false,
     env: io.env,
     clock: io.clock,
-    registry: io.registry ?? connectors,
+    registry: engine.registry ?? connectors,
     log: makeLogger(options.logFormat ?? 'text', io.stdout, io.clock),
     lockTimeoutMs: parseDuration(DEFAULT_LOCK_TIMEOUT)!,
-    retry: io.retry,
+    retry: engine.retry,
   });
   await new Promise<void>((done) => {
     const stop = () => done();

@@ -6,7 +6,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo } from '../model/repo.js';
 import { GRANT_PATH } from '../policy/classify.js';
 import type { Proposal } from '../report/flow.js';
-import { validateRepo } from '../validate/validate.js';
+import { changeDiagnostics } from '../validate/change.js';
 import { loadScope, type Workspace } from './workspace.js';
 
 export interface Checked {
@@ -36,13 +36,6 @@ export async function checkProposal(ws: Workspace, proposal: Proposal): Promise<
         : await CommitTree.openSome(ws.root, ws.head, scope);
   const before = same ? ws.repo : await loadScope(ws.tree, scope, ws.memo);
   const after = await loadScope(new OverlayTree(ws.tree, proposal.changes), scope, ws.memo);
-  const known = new Set(validateRepo(before, ws.now).diagnostics.map(key));
-  const findings = validateRepo(after, ws.now, { blame: touched }).diagnostics.filter(
-    (d) => touched.has(d.file) || (d.severity === 'error' && !known.has(key(d))),
-  );
+  const findings = changeDiagnostics(before, after, ws.now, touched, { blame: touched, elsewhere: 'errors' });
   return { before, after, findings, ok: !findings.some((d) => d.severity === 'error') };
-}
-
-function key(d: Diagnostic): string {
-  return `${d.file}\u0000${d.code}\u0000${d.message}`;
 }

@@ -12,6 +12,6 @@ export async function commitAll(root: string, message: string): Promise<string> 
   const git = simpleGit({ baseDir: root });
   if (!existsSync(join(root, '.git'))) await git.init(['-q', '-b', 'main']);
   await git.add(['-A']);
-  await git.raw([...(await identityArgs(git)), 'commit', '-q', '-m', message]);
+  await git.raw([...(await identityArgs(root)), 'commit', '-q', '-m', message]);
   return (await git.revparse(['HEAD'])).trim();
 }

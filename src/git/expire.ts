@@ -37,7 +37,7 @@ export async function commitExpired(
   const notes: string[] = [];
   for (const e of expired) rmSync(join(root, e.file), { force: true });
   await git.raw(['add', '--all', '--', ...expired.map((e) => e.file)]);
-  const identity = await identityArgs(git);
+  const identity = await identityArgs(root);
   const commit = [
     ...identity,
     'commit',

@@ -1,10 +1,9 @@
-import type { SimpleGit } from 'simple-git';
 import { runGit } from './run.js';
 
 /** Commits and notes as the configured user, or as iden where the runner has none (a fresh CI machine). */
-export async function identityArgs(git: SimpleGit): Promise<string[]> {
-  const name = await git.raw(['config', 'user.name']).catch(() => '');
-  return name.trim() ? [] : ['-c', 'user.name=iden', '-c', 'user.email=iden@users.noreply.github.com'];
+export async function identityArgs(root: string): Promise<string[]> {
+  const name = await gitConfig(root, 'user.name');
+  return name ? [] : ['-c', 'user.name=iden', '-c', 'user.email=iden@users.noreply.github.com'];
 }
 
 /** A git configuration value as this folder sees it, or '' where it is unset (or this is no repository). */

@@ -41,7 +41,7 @@ export async function appendRecord(
   const git = simpleGit({ baseDir: root });
   const where = content.commit.slice(0, 12);
   const remote = options.push ? await remoteOf(git) : undefined;
-  if (remote) await mergeRemoteNotes(git, remote).catch(() => undefined);
+  if (remote) await mergeRemoteNotes(root, git, remote).catch(() => undefined);
   let record: ApplyRecord;
   try {
     const heads = chainHeads([...(await readRecords(root)).values()].flat());
@@ -51,7 +51,7 @@ export async function appendRecord(
     writeFileSync(file, JSON.stringify(record));
     try {
       await git.raw([
-        ...(await identityArgs(git)),
+        ...(await identityArgs(root)),
         'notes',
         `--ref=${NOTES_REF}`,
         'append',
@@ -73,7 +73,7 @@ export async function appendRecord(
   if (!options.push) return { kept: true, pushFailed: false, record, message: `${kept} (not pushed)` };
   if (!remote) return { kept: true, pushFailed: false, record, message: `${kept}; no remote to push it to` };
   try {
-    await pushNotes(git, remote);
+    await pushNotes(root, git, remote);
     return { kept: true, pushFailed: false, record, message: `${kept} and pushed to ${remote}` };
   } catch (e) {
     return {
@@ -91,10 +91,10 @@ async function remoteOf(git: SimpleGit): Promise<string | undefined> {
 }
 
 /** Takes the remote's records, keeping both sides' lines. Fails when the remote has none (nothing to merge). */
-async function mergeRemoteNotes(git: SimpleGit, remote: string): Promise<void> {
+async function mergeRemoteNotes(root: string, git: SimpleGit, remote: string): Promise<void> {
   await git.raw(['fetch', '-q', remote, `+${NOTES_REF}:refs/notes/iden-remote`]);
   await git.raw([
-    ...(await identityArgs(git)),
+    ...(await identityArgs(root)),
     'notes',
     `--ref=${NOTES_REF}`,
     'merge',
@@ -105,12 +105,12 @@ async function mergeRemoteNotes(git: SimpleGit, remote: string): Promise<void> {
   ]);
 }
 
-async function pushNotes(git: SimpleGit, remote: string): Promise<void> {
+async function pushNotes(root: string, git: SimpleGit, remote: string): Promise<void> {
   try {
     await git.raw(['push', '-q', remote, NOTES_REF]);
   } catch {
     // Another run pushed notes meanwhile: take theirs, keep both, push again.
-    await mergeRemoteNotes(git, remote);
+    await mergeRemoteNotes(root, git, remote);
     await git.raw(['push', '-q', remote, NOTES_REF]);
   }
 }

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo, GrantEntry } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc, zoneOf } from '../model/time.js';
 import { grantWindow, isActive } from '../model/window.js';
-import { validateRepo } from '../validate/validate.js';
+import { changeDiagnostics } from '../validate/change.js';
 import type { FileVerdict } from './classify.js';
 import { judgeChange, type PullFacts } from './judge.js';
 import { readChange, readPolicy } from './read-change.js';
@@ -145,13 +145,11 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
     revoked: await recentRevocations(input.root, tip, at, zoneOf(policy)),
   });
 
-  const afterDiagnostics = validateRepo(afterRepo, at, { blame: grantFiles }).diagnostics;
   const touched = new Set(changed.map((c) => c.path));
-  let diagnostics = afterDiagnostics.filter((d) => touched.has(d.file));
-  if (whole) {
-    const known = new Set(validateRepo(beforeRepo, at).diagnostics.map(diagnosticKey));
-    diagnostics = afterDiagnostics.filter((d) => touched.has(d.file) || !known.has(diagnosticKey(d)));
-  }
+  const diagnostics = changeDiagnostics(beforeRepo, afterRepo, at, touched, {
+    blame: grantFiles,
+    elsewhere: whole ? 'all' : 'none',
+  });
   const broken = new Map<string, Diagnostic>();
   for (const d of diagnostics) if (d.severity === 'error' && !broken.has(d.file)) broken.set(d.file, d);
   for (const verdict of verdicts) {
@@ -194,10 +192,6 @@ function failed(base: string, head: string, problems: string[], zone: string): C
     grants: [],
     zone,
   };
-}
-
-function diagnosticKey(d: Diagnostic): string {
-  return `${d.file}\u0000${d.code}\u0000${d.message}`;
 }
 
 type Active = Map<string, Effect>;

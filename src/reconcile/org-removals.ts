@@ -43,7 +43,7 @@ export async function repositoryRemovals(
   root: string,
   repo: AccessRepo,
   at: Instant,
-  now: Instant = Date.now(), // the run's clock where there is one
+  now: Instant,
 ): Promise<{ count: number; since: string } | undefined> {
   let latest: { commit: string; at: string; run: string } | undefined;
   for (const [commit, lines] of await readRecords(root)) {

@@ -4,7 +4,7 @@ import { OperatorError } from '../errors.js';
 import { headCommit } from '../git/clone.js';
 import { runStateDir, trackedState } from '../git/state.js';
 import { type Committed, loadCommitted } from '../load/committed.js';
-import type { Clock } from '../model/clock.js';
+import { type Clock, systemClock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from '../util/lock.js';
@@ -79,6 +79,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
         timeoutMs: request.lockTimeoutMs,
         command: request.command,
         onNotice: request.onNotice,
+        ...(request.clock ? { clock: request.clock } : {}),
       });
   try {
     for (const recovered of await recoverJournals(request.root, {
@@ -101,7 +102,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
     };
     const removals =
       request.app !== undefined && commit
-        ? await repositoryRemovals(request.root, repo, at, request.clock?.now())
+        ? await repositoryRemovals(request.root, repo, at, (request.clock ?? systemClock).now())
         : undefined;
     const prepared = await preparePlan({
       repo,

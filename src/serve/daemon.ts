@@ -61,6 +61,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const releaseLock = await acquireLock(`${await runStateDir(root)}/lock`, {
     timeoutMs: options.lockTimeoutMs,
     command: 'iden serve',
+    clock,
     onNotice: (text) => log('warn', 'lock', { text }),
   });
   const state = newState(branch);

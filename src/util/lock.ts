@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSy
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { OperatorError } from '../errors.js';
+import { type Clock, systemClock } from '../model/clock.js';
 import { formatDuration } from '../model/duration.js';
 
 export interface LockHolder {
@@ -33,6 +34,8 @@ export interface LockOptions {
   /** Told once when the lock is busy, and when a dead run's lock is taken over. */
   onNotice?: (text: string) => void;
   pollMs?: number;
+  /** Whose time the wait is measured and slept on (default: the system's). */
+  clock?: Clock;
 }
 
 /** A lock file created whole or not at all (O_EXCL), naming its holder. */
@@ -55,6 +58,7 @@ function tryCreate(path: string, holder: LockHolder): boolean {
 function read(path: string): { holder: LockHolder | undefined; text: string; ageMs: number } | undefined {
   try {
     const text = readFileSync(path, 'utf8');
+    // The file system stamps the file with the machine's time: its age is read on that clock too.
     const ageMs = Date.now() - statSync(path).mtimeMs;
     try {
       return { holder: JSON.parse(text) as LockHolder, text, ageMs };
@@ -88,14 +92,15 @@ function stale(found: NonNullable<ReturnType<typeof read>>): boolean {
  */
 export async function acquireLock(path: string, options: LockOptions): Promise<() => void> {
   mkdirSync(dirname(path), { recursive: true });
+  const clock = options.clock ?? systemClock;
   const holder: LockHolder = {
     pid: process.pid,
     host: hostname(),
-    started: new Date().toISOString(),
+    started: new Date(clock.now()).toISOString(),
     command: options.command,
   };
   const mine = JSON.stringify(holder);
-  const started = Date.now();
+  const started = clock.now();
   const poll = options.pollMs ?? 200;
   let told = false;
   for (;;) {
@@ -127,7 +132,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
       const other = read(takeover);
       if (other && other.ageMs > 30_000) rmSync(takeover, { force: true });
     }
-    const waited = Date.now() - started;
+    const waited = clock.now() - started;
     if (waited >= options.timeoutMs) throw new LockTimeoutError(path, found?.holder, waited);
     if (!told && found?.holder) {
       told = true;
@@ -135,6 +140,6 @@ export async function acquireLock(path: string, options: LockOptions): Promise<(
         `waiting for ${found.holder.command} (pid ${found.holder.pid} on ${found.holder.host}, since ${found.holder.started}) to finish`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(poll, options.timeoutMs - waited)));
+    await clock.sleep(Math.min(poll, options.timeoutMs - waited));
   }
 }

@@ -27,21 +27,24 @@ export async function runCli(
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const code = await main(args, {
-    // Virtual time: waits (a rate limit, a retry's backoff) move the clock on at once.
-    clock: options.clock ?? new ManualClock(TEST_NOW, { sleeps: 'advance' }),
-    stdout: (text) => {
-      stdout += text;
+  const code = await main(
+    args,
+    {
+      // Virtual time: waits (a rate limit, a retry's backoff) move the clock on at once.
+      clock: options.clock ?? new ManualClock(TEST_NOW, { sleeps: 'advance' }),
+      stdout: (text) => {
+        stdout += text;
+      },
+      stderr: (text) => {
+        stderr += text;
+      },
+      env: options.env ?? {},
+      cwd: options.cwd ?? process.cwd(),
+      interactive: options.answer !== undefined,
+      confirm: async () => options.answer ?? false,
     },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: options.env ?? {},
-    cwd: options.cwd ?? process.cwd(),
-    interactive: options.answer !== undefined,
-    confirm: async () => options.answer ?? false,
-    ...(options.retry ? { retry: options.retry } : {}),
-  });
+    options.retry ? { retry: options.retry } : {},
+  );
   return { code, stdout, stderr };
 }
 

@@ -90,14 +90,18 @@ function serve(clone: string, env: Record<string, string> = {}) {
     const line = await waitFor((l) => l.msg === 'serving');
     return `http://${line.listen as string}`;
   };
-  /** SIGTERM, then the exit code; a serve that does not stop within 15 s fails the test with its log. */
+  /**
+   * SIGTERM, then the exit code; a serve that does not stop within 60 s fails the test with its log.
+   * The bound only turns a hang into a failure (the run in flight creates an embedded database, which
+   * takes many seconds on a loaded machine): how fast it stops is not what is tested.
+   */
   const stop = async (): Promise<number | null> => {
     const closed = new Promise<number | null>((r) => child.on('close', r));
     child.kill('SIGTERM');
     const late = new Promise<never>((_, fail) =>
       setTimeout(
         () => fail(new Error(`did not stop; log:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)),
-        15_000,
+        60_000,
       ),
     );
     return Promise.race([closed, late]);
@@ -117,7 +121,7 @@ describe('iden serve, the command', () => {
     expect(msgs.indexOf('run finished')).toBeGreaterThan(-1);
     expect(msgs.indexOf('run finished')).toBeLessThan(msgs.indexOf('stopped'));
     expect(s.lines.some((l) => l.msg === 'change' && l.user === 'ana')).toBe(true);
-  }, 40_000);
+  }, 90_000);
 
   it('refuses, at once and changing nothing, a schedule or an interval it cannot read', async () => {
     const { clone } = remoteAndClone({});

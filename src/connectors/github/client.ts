@@ -1,5 +1,6 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
+import { type Clock as FullClock, systemClock } from '../../model/clock.js';
 import { formatDuration } from '../../model/duration.js';
 import { fetchWithDeadline } from '../http.js';
 import type { GithubConnector } from './settings.generated.js';
@@ -20,12 +21,8 @@ export function contentLimits(perMinute = 80, perHour = 500): ContentLimit[] {
   ].filter((l) => l.count > 0);
 }
 
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-
-const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+/** The pacer's time: the run's clock (model/clock.ts), of which it needs now and sleep. */
+export type Clock = Pick<FullClock, 'now' | 'sleep'>;
 
 /**
  * Paces writes as GitHub asks integrators to: one at a time, at least
@@ -42,7 +39,7 @@ export class Pacer {
   constructor(
     private readonly intervalMs: number,
     private readonly onNotice: (text: string) => void = () => undefined,
-    private readonly clock: Clock = realClock,
+    private readonly clock: Clock = systemClock,
     private readonly limits: ContentLimit[] = contentLimits(),
   ) {}
 

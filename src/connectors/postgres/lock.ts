@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Clock } from '../../model/clock.js';
 import { formatDuration } from '../../model/duration.js';
 import { acquireLock } from '../../util/lock.js';
 import { ObserveError } from '../types.js';
@@ -42,6 +43,7 @@ const held = new Map<string, Entry>();
 export interface LockContext {
   lockTimeoutMs: number;
   onNotice?: (text: string) => void;
+  clock?: Clock;
 }
 
 /**
@@ -229,5 +231,6 @@ export async function lockFolder(path: string, context: LockContext): Promise<()
     timeoutMs: context.lockTimeoutMs,
     command: 'iden',
     ...(context.onNotice ? { onNotice: context.onNotice } : {}),
+    ...(context.clock ? { clock: context.clock } : {}),
   });
 }
