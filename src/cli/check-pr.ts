@@ -1,21 +1,12 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+// iden check-pr: may this pull request be merged? Run by the workflow on every
+// pull request (--pr), in a merge queue (--merge-group), or by hand.
+import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { repositoryRoot } from '../git/state.js';
-import {
-  GithubSetupError,
-  type PullContext,
-  pullContext,
-  readPull,
-  setStatus,
-  upsertComment,
-} from '../github/client.js';
-import { gitHubPlace } from '../github/repository.js';
-import { instantOption } from '../model/instant.js';
-import { type CheckResult, checkPullRequest, RefError } from '../policy/check-pr.js';
-import type { Review } from '../policy/classify.js';
-import { branchName, findProtected } from '../policy/protected.js';
-import { type CheckFormat, COMMENT_MARKER, checkMarkdown, formatCheck } from '../report/check-pr.js';
+import type { Command } from 'commander';
+import type { CheckResult, checkPullRequest } from '../policy/check-pr.js';
+import type { CheckFormat } from '../report/check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { choice } from './options.js';
 
 export interface CheckPrOptions {
   repo?: string;
@@ -31,15 +22,48 @@ export interface CheckPrOptions {
   format: CheckFormat;
 }
 
-/** What GitHub Actions says of a merge queue's group (the `merge_group` event). */
-interface MergeGroup {
-  head: string;
-  base: string;
-  target: string;
-  number: number;
+export function checkPrCommand(cli: Command, io: Io, done: (code: number) => void): void {
+  cli
+    .command('check-pr')
+    .description('may this pull request be merged? direct grant, access request or change, and its approvals')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--base <ref>', 'the protected branch (its tip decides roles and approvers), e.g. main')
+    .option('--head <ref>', "the pull request's head commit")
+    .option('--author <login>', "the pull request author's GitHub login")
+    .option(
+      '--contributor <login>',
+      'another GitHub login that committed to the pull request (repeatable)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--reviews <file>', 'the reviews, as GitHub lists them for a pull request (JSON)')
+    .option(
+      '--pr <number>',
+      'read author, head and reviews from GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY); sets the iden/policy status',
+    )
+    .option(
+      '--merge-group',
+      "in a merge queue (GitHub's merge_group event): judge the queue's merge result for its pull request and set iden/policy on it",
+    )
+    .option('--comment', 'with --pr: post the result as one comment, updated on each push')
+    .option('--at <iso>', 'evaluate dates at this instant instead of now')
+    .option(
+      '--format <format>',
+      'text, json or markdown',
+      choice('--format', ['text', 'json', 'markdown'] as const),
+      'text',
+    )
+    .action(async (options: CheckPrOptions) => done(await runCheckPr(options, io)));
 }
 
 export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<number> {
+  const { repositoryRoot } = await import('../git/state.js');
+  const { GithubSetupError, pullContext, pullFacts, readPull, setStatus, upsertComment } = await import(
+    '../github/client.js'
+  );
+  const { readMergeGroup, readReviews } = await import('../github/events.js');
+  const { instantOption } = await import('../model/instant.js');
+  const { branchName, findProtected } = await import('../policy/protected.js');
+  const { COMMENT_MARKER, checkMarkdown, statusLine } = await import('../report/check-pr.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   const at = (zone: string) => instantOption('--at', options.at, zone, io.clock.now());
   const named = options.contributor ?? [];
@@ -58,17 +82,17 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
       pull: { author: { login: options.author }, head: options.head, commits: [], reviews, named },
       at,
     });
-    return report(result, options, io);
+    return await report(result, options, io);
   }
 
-  let github: PullContext;
+  let github: import('../github/client.js').PullContext;
   try {
     github = pullContext(io.env);
   } catch (e) {
     if (e instanceof GithubSetupError) throw new UsageError(e.message);
     throw e;
   }
-  const group = options.mergeGroup ? mergeGroup(io.env) : undefined;
+  const group = options.mergeGroup ? readMergeGroup(io.env) : undefined;
   const number = group?.number ?? Number(options.pr);
   if (!Number.isInteger(number) || number <= 0)
     throw new UsageError(`--pr must be a pull request number, not "${options.pr}"`);
@@ -88,39 +112,21 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
     head,
     target,
     ...(group ? { mergedOnto: group.base } : {}),
-    pull: {
-      author: { login: pull.author, ...(pull.authorId !== undefined ? { id: pull.authorId } : {}) },
-      head: pull.head,
-      commits: pull.commits,
-      commitCount: pull.commitCount,
-      reviews: pull.reviews,
-      named,
-    },
+    pull: { ...pullFacts(pull), named },
     at,
   });
-  const code = report(result, options, io);
-  const failing =
-    result.problems.length +
-    result.files.filter((f) => !f.ok).length +
-    (result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0);
-  // The verdict holds for this head merged into the protected branch's tip; the description says which.
-  const against = `${found.name}@${result.base.slice(0, 7)}`;
-  await setStatus(
-    github,
-    head,
-    result.ok,
-    result.ok
-      ? `access policy satisfied against ${against}${group ? ` (merge queue, #${number})` : ''}`
-      : (result.problems[0] ?? `${failing} problem(s) against ${against}: see the iden comment`),
-  );
+  const code = await report(result, options, io);
+  await setStatus(github, head, result.ok, statusLine(result, found.name, group ? number : undefined));
   if (options.comment && !group) {
-    const done = await upsertComment(github, number, COMMENT_MARKER, checkMarkdown(result, links(io)));
+    const { webLinks } = await import('../github/repository.js');
+    const done = await upsertComment(github, number, COMMENT_MARKER, checkMarkdown(result, webLinks(io.env)));
     io.stderr(`notice: ${done} the iden comment on pull request #${number}\n`);
   }
   return code;
 }
 
 async function judged(input: Parameters<typeof checkPullRequest>[0]): Promise<CheckResult> {
+  const { checkPullRequest, RefError } = await import('../policy/check-pr.js');
   try {
     return await checkPullRequest(input);
   } catch (e) {
@@ -129,77 +135,11 @@ async function judged(input: Parameters<typeof checkPullRequest>[0]): Promise<Ch
   }
 }
 
-function links(io: Io): { server: string; repo: string } | undefined {
-  const place = gitHubPlace(io.env);
-  return place.repository !== undefined ? { server: place.web, repo: place.repository } : undefined;
-}
-
-function report(result: CheckResult, options: CheckPrOptions, io: Io): number {
-  io.stdout(formatCheck(result, options.format, links(io)));
+async function report(result: CheckResult, options: CheckPrOptions, io: Io): Promise<number> {
+  const { webLinks } = await import('../github/repository.js');
+  const { checkMarkdown, formatCheck } = await import('../report/check-pr.js');
+  io.stdout(formatCheck(result, options.format, webLinks(io.env)));
   if (io.env.GITHUB_STEP_SUMMARY)
-    appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${checkMarkdown(result, links(io))}\n`);
+    appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${checkMarkdown(result, webLinks(io.env))}\n`);
   return result.ok ? EXIT.ok : EXIT.failed;
-}
-
-/**
- * The merge queue's group from GitHub Actions' event file: its head (the
- * merge result the queue made), the commit it was made on, the branch it
- * merges into, and the pull request it is for (`gh-readonly-queue/<branch>/pr-<N>-<sha>`).
- */
-function mergeGroup(env: NodeJS.ProcessEnv): MergeGroup {
-  const path = env.GITHUB_EVENT_PATH;
-  if (!path)
-    throw new UsageError(
-      '--merge-group needs GITHUB_EVENT_PATH (the merge_group event), as GitHub Actions sets it',
-    );
-  let event: {
-    merge_group?: { head_sha?: unknown; base_sha?: unknown; head_ref?: unknown; base_ref?: unknown };
-  };
-  try {
-    event = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read the event ${path}: ${(e as Error).message}`);
-  }
-  const group = event.merge_group;
-  const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  const number = /\/pr-(\d+)-[0-9a-f]+$/.exec(text(group?.head_ref))?.[1];
-  if (
-    !group ||
-    !/^[0-9a-f]{40}$/.test(text(group.head_sha)) ||
-    !/^[0-9a-f]{40}$/.test(text(group.base_sha)) ||
-    !number
-  )
-    throw new UsageError(
-      `${path} is not a merge_group event with head_sha, base_sha and a gh-readonly-queue head_ref`,
-    );
-  return {
-    head: text(group.head_sha),
-    base: text(group.base_sha),
-    target: text(group.base_ref).replace(/^refs\/heads\//, ''),
-    number: Number(number),
-  };
-}
-
-function readReviews(path: string): Review[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read --reviews ${path}: ${(e as Error).message}`);
-  }
-  const ok =
-    Array.isArray(value) &&
-    value.every(
-      (r) =>
-        r &&
-        typeof r === 'object' &&
-        typeof r.state === 'string' &&
-        (r.user === null || typeof r.user?.login === 'string') &&
-        (r.commit_id === null || typeof r.commit_id === 'string'),
-    );
-  if (!ok)
-    throw new UsageError(
-      `--reviews ${path} must be a JSON array of reviews as GitHub lists them (user.login, state, commit_id, submitted_at)`,
-    );
-  return value as Review[];
 }

@@ -1,5 +1,6 @@
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { idFrom } from '../flow/import.js';
 import { commitAll } from '../git/commit.js';
 import { gitUser } from '../git/identity.js';
 import { isTimeZone } from '../model/time.js';
@@ -17,17 +18,6 @@ export interface InitOptions {
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
-
-/** An id from an email's local part: lowercase, only the characters ids allow. */
-export function idFrom(text: string): string {
-  const id = text
-    .toLowerCase()
-    .replace(/@.*$/, '')
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+/, '')
-    .replace(/-+$/, '');
-  return id === '' ? 'admin' : id.slice(0, 100);
-}
 
 /** A YAML plain scalar when the text allows one, else a double-quoted string. */
 const yamlText = (text: string) =>

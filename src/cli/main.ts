@@ -4,24 +4,24 @@ import { idenVersion } from '../util/package-root.js';
 import { applyCommand } from './apply.js';
 import { appsCommand } from './apps.js';
 import { changeCommand } from './change.js';
+import { checkPrCommand } from './check-pr.js';
 import { grantCommand } from './grant.js';
+import { importCommand } from './import.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
 import { offboardCommand } from './offboard.js';
 import { choice } from './options.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 import { revokeCommand } from './revoke.js';
+import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
+import { validateCommand } from './validate.js';
 
 // Each command's code is imported when it runs, so `iden --help` and
 // `iden validate` do not load octokit, pg, simple-git and the rest.
-const validate = () => import('./validate.js');
-const checkPr = () => import('./check-pr.js');
 const audit = () => import('./audit.js');
 const init = () => import('./init.js');
-const importer = () => import('./import.js');
 const views = () => import('./access.js');
-const serve = () => import('./serve.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void, engine: Engine = {}): Command {
@@ -32,18 +32,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .version(idenVersion(), '--version', 'print the version of iden')
     .showHelpAfterError();
 
-  cli
-    .command('validate')
-    .description('check every file in grants/ against the schemas and the rest of the repository')
-    .option('--repo <dir>', 'the access repository root', '.')
-    .option(
-      '--format <format>',
-      'text, json or github (annotations)',
-      choice('--format', ['text', 'json', 'github'] as const),
-      'text',
-    )
-    .option('--at <iso>', 'evaluate dates at this instant instead of now')
-    .action(async (options) => done(await (await validate()).runValidate(options, io)));
+  validateCommand(cli, io, done);
 
   // The commands that plan against the apps: each defines its flags in its own file.
   planCommand(cli, io, done, engine);
@@ -52,36 +41,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
   appsCommand(cli, io, done);
   statusCommand(cli, io, done, engine);
 
-  cli
-    .command('check-pr')
-    .description('may this pull request be merged? direct grant, access request or change, and its approvals')
-    .option('--repo <dir>', 'the access repository root', '.')
-    .option('--base <ref>', 'the protected branch (its tip decides roles and approvers), e.g. main')
-    .option('--head <ref>', "the pull request's head commit")
-    .option('--author <login>', "the pull request author's GitHub login")
-    .option(
-      '--contributor <login>',
-      'another GitHub login that committed to the pull request (repeatable)',
-      (value: string, previous: string[] = []) => [...previous, value],
-    )
-    .option('--reviews <file>', 'the reviews, as GitHub lists them for a pull request (JSON)')
-    .option(
-      '--pr <number>',
-      'read author, head and reviews from GitHub (GITHUB_TOKEN, GITHUB_REPOSITORY); sets the iden/policy status',
-    )
-    .option(
-      '--merge-group',
-      "in a merge queue (GitHub's merge_group event): judge the queue's merge result for its pull request and set iden/policy on it",
-    )
-    .option('--comment', 'with --pr: post the result as one comment, updated on each push')
-    .option('--at <iso>', 'evaluate dates at this instant instead of now')
-    .option(
-      '--format <format>',
-      'text, json or markdown',
-      choice('--format', ['text', 'json', 'markdown'] as const),
-      'text',
-    )
-    .action(async (options) => done(await (await checkPr()).runCheckPr(options, io)));
+  checkPrCommand(cli, io, done);
 
   const viewFormat = () =>
     new Option('--format <format>', 'text, json, csv or markdown')
@@ -124,27 +84,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .option('--at <iso>', 'at this instant instead of now')
     .action(async (options) => done(await (await views()).runReport(options, io)));
 
-  cli
-    .command('serve')
-    .description(
-      'keep a clone current and reconcile to the second: when grants start or end, on a schedule, and on push webhooks',
-    )
-    .option('--repo <dir>', 'the clone to serve (clean, on the branch)', '.')
-    .option('--branch <name>', "the branch to follow (default: origin's default branch)")
-    .option('--pull-interval <duration>', 'how often to fetch and fast-forward (default 1m)')
-    .option('--schedule <cron>', "full reconciles (default: _settings.yaml's schedule, else */15 * * * *)")
-    .option(
-      '--listen <host:port>',
-      'where /healthz, /metrics and /hooks/github answer (default 127.0.0.1:8080)',
-    )
-    .option(
-      '--log-format <format>',
-      'text or json',
-      choice('--log-format', ['text', 'json'] as const),
-      'text',
-    )
-    .option('--no-push', 'keep apply records local instead of pushing them')
-    .action(async (options) => done(await (await serve()).runServe(options, io, engine)));
+  serveCommand(cli, io, done, engine);
 
   cli
     .command('init')
@@ -158,25 +98,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .option('--yes', 'ask nothing: take the flags and the defaults')
     .action(async (dir: string | undefined, options) => done(await (await init()).runInit(dir, options, io)));
 
-  cli
-    .command('import')
-    .description('write the grant files for the access an app already holds, for review in a pull request')
-    .option('--repo <dir>', 'the access repository root', '.')
-    .requiredOption('--app <id>', 'the app to read')
-    .option('--at <iso>', 'the date the imported grants are described at (default now)')
-    .option('--add-people', 'add people to _people.yaml for accounts that match no one')
-    .option(
-      '--adopt',
-      "list the accounts iden did not create in the app's adopt:, so that, once the change is merged, iden takes them over",
-    )
-    .option('--reason <text>', 'the reason written in each file (default: imported from <app> on <date>)')
-    .option('--dry-run', 'print what would be written, and write nothing')
-    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
-    .option(
-      '--lock-timeout <duration>',
-      `how long to wait for another run on this app (default ${DEFAULT_LOCK_TIMEOUT})`,
-    )
-    .action(async (options) => done(await (await importer()).runImport(options, io, engine)));
+  importCommand(cli, io, done, engine);
 
   // The grant flow: each command defines its flags in its own file.
   grantCommand(cli, io, done);

@@ -1,13 +1,34 @@
+// iden serve: keep a clone current and reconcile to the second.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Cron } from 'croner';
-import { connectors } from '../connectors/catalog.js';
-import { repositoryRoot } from '../git/state.js';
-import { loadCommitted } from '../load/committed.js';
+import type { Command } from 'commander';
 import { parseDuration } from '../model/duration.js';
-import { startDaemon } from '../serve/daemon.js';
-import { makeLogger } from '../serve/log.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
+import { choice } from './options.js';
+
+export function serveCommand(cli: Command, io: Io, done: (code: number) => void, engine: Engine): void {
+  cli
+    .command('serve')
+    .description(
+      'keep a clone current and reconcile to the second: when grants start or end, on a schedule, and on push webhooks',
+    )
+    .option('--repo <dir>', 'the clone to serve (clean, on the branch)', '.')
+    .option('--branch <name>', "the branch to follow (default: origin's default branch)")
+    .option('--pull-interval <duration>', 'how often to fetch and fast-forward (default 1m)')
+    .option('--schedule <cron>', "full reconciles (default: _settings.yaml's schedule, else */15 * * * *)")
+    .option(
+      '--listen <host:port>',
+      'where /healthz, /metrics and /hooks/github answer (default 127.0.0.1:8080)',
+    )
+    .option(
+      '--log-format <format>',
+      'text or json',
+      choice('--log-format', ['text', 'json'] as const),
+      'text',
+    )
+    .option('--no-push', 'keep apply records local instead of pushing them')
+    .action(async (options: ServeOptions) => done(await runServe(options, io, engine)));
+}
 
 export interface ServeOptions {
   repo?: string;
@@ -29,6 +50,12 @@ export async function runServe(
   engine: Engine = {},
   signal?: AbortSignal,
 ): Promise<number> {
+  const { Cron } = await import('croner');
+  const { connectors } = await import('../connectors/catalog.js');
+  const { repositoryRoot } = await import('../git/state.js');
+  const { loadCommitted } = await import('../load/committed.js');
+  const { startDaemon } = await import('../serve/daemon.js');
+  const { makeLogger } = await import('../serve/log.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   if (!existsSync(join(root, '.git')))
     throw new UsageError(`${root} is not a git clone: iden serve works on a clone made for it`);

@@ -1,10 +1,9 @@
-import { repositoryRoot, trackedState } from '../git/state.js';
-import { loadRepo } from '../load/repo.js';
+// iden validate: every file in grants/ against the schemas and the rest of the repository.
+import type { Command } from 'commander';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { atOption } from '../model/instant.js';
-import { type DiagnosticFormat, formatDiagnostics } from '../report/diagnostics.js';
-import { validateRepo } from '../validate/validate.js';
+import type { DiagnosticFormat } from '../report/diagnostics.js';
 import { EXIT, type Io } from './io.js';
+import { choice } from './options.js';
 
 export interface ValidateOptions {
   repo?: string;
@@ -12,7 +11,27 @@ export interface ValidateOptions {
   at?: string;
 }
 
+export function validateCommand(cli: Command, io: Io, done: (code: number) => void): void {
+  cli
+    .command('validate')
+    .description('check every file in grants/ against the schemas and the rest of the repository')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option(
+      '--format <format>',
+      'text, json or github (annotations)',
+      choice('--format', ['text', 'json', 'github'] as const),
+      'text',
+    )
+    .option('--at <iso>', 'evaluate dates at this instant instead of now')
+    .action(async (options: ValidateOptions) => done(await runValidate(options, io)));
+}
+
 export async function runValidate(options: ValidateOptions, io: Io): Promise<number> {
+  const { repositoryRoot, trackedState } = await import('../git/state.js');
+  const { loadRepo } = await import('../load/repo.js');
+  const { atOption } = await import('../model/instant.js');
+  const { formatDiagnostics } = await import('../report/diagnostics.js');
+  const { validateRepo } = await import('../validate/validate.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   const repo = await loadRepo(root);
   const at = atOption(options.at, repo, io.clock.now());

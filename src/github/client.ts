@@ -205,6 +205,17 @@ export async function tokenUser(
   }
 }
 
+/** What the policy judges of a pull request GitHub described: its author, head, commits and reviews. */
+export function pullFacts(pull: Pull) {
+  return {
+    author: { login: pull.author, ...(pull.authorId !== undefined ? { id: pull.authorId } : {}) },
+    head: pull.head,
+    commits: pull.commits,
+    commitCount: pull.commitCount,
+    reviews: pull.reviews,
+  };
+}
+
 /** Opens a pull request from `head` into `base`. */
 export async function openPull(
   ctx: PullContext,

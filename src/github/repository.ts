@@ -40,6 +40,12 @@ export function gitHubPlace(env: NodeJS.ProcessEnv, remoteUrl?: string): GitHubP
   return { ...(repository ? { repository } : {}), api, web };
 }
 
+/** Where links to the repository's files point: its web address and owner/name, when known. */
+export function webLinks(env: NodeJS.ProcessEnv): { server: string; repo: string } | undefined {
+  const place = gitHubPlace(env);
+  return place.repository !== undefined ? { server: place.web, repo: place.repository } : undefined;
+}
+
 /** GitHub's page that opens a pull request from a branch. */
 export function compareUrl(place: GitHubPlace, base: string, branch: string): string {
   return `${place.web}/${place.repository}/compare/${encodeURIComponent(base)}...${encodeURIComponent(branch)}?expand=1`;

@@ -179,3 +179,19 @@ function fairShares(sizes: number[], budget: number): number[] {
   }
   return shares;
 }
+
+/**
+ * The iden/policy status's description. The verdict holds for this head merged
+ * into the protected branch's tip; the description says which. `queued`: the
+ * pull request a merge queue's group is for.
+ */
+export function statusLine(result: CheckResult, branch: string, queued?: number): string {
+  const against = `${branch}@${result.base.slice(0, 7)}`;
+  if (result.ok)
+    return `access policy satisfied against ${against}${queued !== undefined ? ` (merge queue, #${queued})` : ''}`;
+  const failing =
+    result.problems.length +
+    result.files.filter((f) => !f.ok).length +
+    (result.diagnostics.some((d) => d.severity === 'error') ? 1 : 0);
+  return result.problems[0] ?? `${failing} problem(s) against ${against}: see the iden comment`;
+}
