@@ -25,7 +25,10 @@ export function changeCommand(cli: Command, io: Io, done: (code: number) => void
       .option('--remove-permission <id>', 'an entitlement to remove (repeatable)', repeat)
       .option('--license <tier>', 'move to this license tier')
       .option('--start <date|now>', 'a new start')
-      .option('--end <date>', 'a new end')
+      .option(
+        '--end <date|duration>',
+        'a new end: a date, or a duration such as 2w from the start (or from today once access has started)',
+      )
       .option('--no-end', 'remove the end: no end'),
   ).action(async (options: ChangeOptions) => done(await runChange(options, io)));
 }

@@ -26,7 +26,10 @@ export function grantCommand(cli: Command, io: Io, done: (code: number) => void)
       .option('--permission <id>', 'an entitlement to grant (repeatable)', repeat)
       .option('--license <tier>', 'the license tier, when the app has tiers')
       .option('--start <date|now>', 'when access begins (default now)')
-      .option('--end <date>', 'when access ends (default: no end)'),
+      .option(
+        '--end <date|duration>',
+        'when access ends: a date, or a duration from the start such as 90d (default: no end)',
+      ),
   ).action(async (options: GrantOptions) => done(await runGrant(options, io)));
 }
 

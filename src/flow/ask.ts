@@ -12,7 +12,7 @@ import { grantWindow } from '../model/window.js';
 import { appName } from '../report/flow.js';
 import type { ChangeEdit } from './files.js';
 import type { CheckChoice, Questions } from './questions.js';
-import { holders, type Workspace } from './workspace.js';
+import { holders, type Workspace, writtenEnd } from './workspace.js';
 
 export type AppValue = NonNullable<AccessRepo['apps'] extends Map<string, infer E> ? E : never>['value'] &
   object;
@@ -138,7 +138,7 @@ export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ sta
     ],
   });
   if (when === 'now') {
-    const end = await askEnd(ask, ws, ws.now, undefined);
+    const end = await askEnd(ask, ws, ws.now, undefined, undefined);
     return end ? { end } : {};
   }
   const start = await ask.input({
@@ -149,7 +149,7 @@ export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ sta
     },
   });
   const from = (parseTime(start.trim(), ws.zone) as { at: Instant }).at;
-  const end = await askEnd(ask, ws, from, undefined);
+  const end = await askEnd(ask, ws, from, start.trim(), undefined);
   return { start: start.trim(), ...(end ? { end } : {}) };
 }
 
@@ -158,6 +158,8 @@ export async function askEnd(
   ask: Questions,
   ws: Workspace,
   from: Instant,
+  /** The start as the file says it; undefined: when applied. */
+  start: string | undefined,
   current: string | undefined,
 ): Promise<string | undefined> {
   const text = await ask.input({
@@ -172,10 +174,7 @@ export async function askEnd(
     },
   });
   const v = text.trim();
-  if (v === '') return undefined;
-  const duration = parseDuration(v);
-  if (duration === undefined) return v;
-  return humanTime(from + duration, ws.zone);
+  return v === '' ? undefined : writtenEnd(ws, v, start);
 }
 
 function endInstant(text: string, zone: string, from: Instant): Instant | string {
@@ -254,7 +253,7 @@ export async function askChange(
     const license = await pickTier(ask, ws, choices, was.license);
     if (license !== was.license) edit.license = license;
   }
-  const end = await askEnd(ask, ws, from, was.end);
+  const end = await askEnd(ask, ws, from, from > ws.now ? was.start : undefined, was.end);
   if (end !== was.end) edit.end = end ?? null;
   const reason = await askReason(ask, was.reason);
   if (reason !== was.reason) edit.reason = reason ?? null;

@@ -1,11 +1,12 @@
 // `iden change` and `iden revoke`: an edit of a grant file that exists
 // (keeping its comments and layout), or its deletion.
 import { OperatorError, UsageError } from '../errors.js';
+import { instantOption } from '../model/instant.js';
 import { appName, describeGrant, describePerson, type Proposal } from '../report/flow.js';
 import { askChange, askReason } from './ask.js';
 import { type ChangeEdit, editFor } from './files.js';
 import type { Questions } from './questions.js';
-import { heldGrant, type Workspace, windowOf } from './workspace.js';
+import { heldGrant, type Workspace, windowOf, writtenEnd } from './workspace.js';
 
 export interface ChangeAnswers {
   app: string;
@@ -29,10 +30,16 @@ export async function proposeChange(
     throw new OperatorError(
       `${person} has no grant for ${app} (${file} does not exist): give access with iden grant --app ${app} --user ${person}`,
     );
-  windowOf(ws, given.start, given.end === false ? undefined : given.end);
   if (!current.value)
     throw new OperatorError(`${file} does not validate: run iden validate and fix it first`);
   const was = current.value;
+  // A duration counts from the access's start: the new one, else one still to come, else today.
+  const startsLater = was.start !== undefined && instantOption('start', was.start, ws.zone, ws.now) > ws.now;
+  const end =
+    given.end === false
+      ? false
+      : writtenEnd(ws, given.end, given.start ?? (startsLater ? was.start : undefined));
+  windowOf(ws, given.start, end === false ? undefined : end);
   const entry = ws.repo.apps.get(app)!.value!;
 
   let edit: ChangeEdit = {
@@ -40,7 +47,7 @@ export async function proposeChange(
     remove: given.removePermission ?? [],
     ...(given.license !== undefined ? { license: given.license } : {}),
     ...(given.start !== undefined ? { start: given.start === 'now' ? null : given.start } : {}),
-    ...(given.end === false ? { end: null } : given.end !== undefined ? { end: given.end } : {}),
+    ...(end === false ? { end: null } : end !== undefined ? { end } : {}),
     ...(given.reason !== undefined ? { reason: given.reason } : {}),
   };
   const flagged =

@@ -7,7 +7,15 @@ import { describeGrant, type Proposal } from '../report/flow.js';
 import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
 import { grantText } from './files.js';
 import type { Questions } from './questions.js';
-import { appOrFail, focus, personOrFail, refuseHolder, type Workspace, windowOf } from './workspace.js';
+import {
+  appOrFail,
+  focus,
+  personOrFail,
+  refuseHolder,
+  type Workspace,
+  windowOf,
+  writtenEnd,
+} from './workspace.js';
 
 export interface GrantAnswers {
   app?: string;
@@ -49,7 +57,7 @@ export async function proposeGrant(
   }
 
   let start = given.start;
-  let end = given.end;
+  let end = writtenEnd(ws, given.end, given.start);
   if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws));
   const window = windowOf(ws, start, end);
 

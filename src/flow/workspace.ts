@@ -1,5 +1,6 @@
 // The repository a flow command works on: HEAD as committed, with grants/
 // clean in the work tree, read only as far as the command needs.
+import { DateTime } from 'luxon';
 import { OperatorError, UsageError } from '../errors.js';
 import { dirtyGrants } from '../git/branch.js';
 import { resolveRef } from '../git/diff.js';
@@ -7,6 +8,7 @@ import { CommitTree, listPaths } from '../git/tree.js';
 import type { LoadedFile } from '../load/read-file.js';
 import { loadTree } from '../load/repo.js';
 import type { GrantPath } from '../load/walk.js';
+import { parseDuration } from '../model/duration.js';
 import { instantOption } from '../model/instant.js';
 import type { AccessRepo, Person } from '../model/repo.js';
 import { humanTime, type Instant, zoneOf } from '../model/time.js';
@@ -130,6 +132,34 @@ export function refuseHolder(ws: Workspace, app: string, person: string): void {
   throw new OperatorError(
     `${person} ${state} (${file}): change it with iden change --app ${app} --user ${person}`,
   );
+}
+
+/**
+ * An end as the file will say it. A duration (90d, 2w, 8h) counts from the
+ * access's real start: from a bare-date start, or from today when access
+ * starts when applied, whole days give a bare date (midnight in the settings'
+ * zone, as every bare date is); otherwise the date-time to the minute. Never
+ * an instant with milliseconds, fixed at the moment a prompt was answered.
+ */
+export function writtenEnd(
+  ws: Workspace,
+  end: string | undefined,
+  start: string | undefined,
+): string | undefined {
+  const ms = end === undefined ? undefined : parseDuration(end);
+  if (end === undefined || ms === undefined) return end;
+  if (ms <= 0) throw new UsageError(`--end ${end}: a duration must be longer than nothing`);
+  const days = ms % 86_400_000 === 0 ? ms / 86_400_000 : undefined;
+  const bare = start !== undefined && /^\d{4}-\d{2}-\d{2}$/.test(start);
+  if (days !== undefined && (bare || start === undefined || start === 'now')) {
+    const from = bare
+      ? DateTime.fromISO(start!, { zone: ws.zone })
+      : DateTime.fromMillis(ws.now, { zone: ws.zone });
+    return from.startOf('day').plus({ days }).toISODate()!;
+  }
+  const from =
+    start === undefined || start === 'now' ? ws.now : instantOption('--start', start, ws.zone, ws.now);
+  return humanTime(Math.ceil((from + ms) / 60_000) * 60_000, ws.zone);
 }
 
 /** The window a --start and --end give, from now at the earliest; an end that has passed is refused. */

@@ -11,9 +11,7 @@ export function instantOption(name: string, text: string | undefined, zone: stri
   if (text === undefined || text === 'now') return now;
   const parsed = parseTime(text, zone);
   if (parsed.ok) return parsed.at;
-  throw new UsageError(
-    `${name} ${parsed.message}; give a date (2026-12-01, midnight in ${zone}), a date-time with an offset (2026-12-01T09:00:00+01:00 or …Z), or now`,
-  );
+  throw new UsageError(`${name} ${parsed.message} (a bare date is midnight in ${zone})`);
 }
 
 /** `--at` for commands that read a repository: a bare date is midnight in its settings' time zone. */

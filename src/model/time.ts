@@ -38,15 +38,19 @@ export function parseTime(text: string, zone: string): ParsedTime {
 function parseUncached(text: string, zone: string): ParsedTime {
   if (BARE_DATE.test(text)) {
     const day = DateTime.fromISO(text, { zone });
-    if (!day.isValid)
-      return { ok: false, message: `"${text}" is not a real date (${day.invalidExplanation ?? 'invalid'})` };
+    if (!day.isValid) return { ok: false, message: `"${text}" is not a real date: ${whyNotADate(text)}` };
     return { ok: true, at: day.toMillis() };
   }
   const instant = DateTime.fromISO(text, { setZone: true });
   if (!instant.isValid) {
+    const date = text.slice(0, 10);
     return {
       ok: false,
-      message: `"${text}" is not a real date-time (${instant.invalidExplanation ?? 'invalid'})`,
+      message: BARE_DATE.test(date)
+        ? DateTime.fromISO(date).isValid
+          ? `"${text}" is not a real date-time: write it as YYYY-MM-DDTHH:MM (seconds optional) with an offset, such as ${date}T09:00:00+01:00 or ${date}T08:00:00Z`
+          : `"${text}" is not a real date: ${whyNotADate(date)}`
+        : `"${text}" is not a date: write YYYY-MM-DD, or a date-time such as 2026-12-01T09:00:00+01:00`,
     };
   }
   const offset = /(Z|([+-])(\d{2}):(\d{2}))$/.exec(text);
@@ -63,6 +67,15 @@ function parseUncached(text: string, zone: string): ParsedTime {
     return { ok: false, message: `"${text}" has an offset beyond ±14:00, which no place on Earth uses` };
   }
   return { ok: true, at: instant.toMillis() };
+}
+
+/** Why a YYYY-MM-DD is no date, in iden's words (the month, or the day the month has). */
+function whyNotADate(text: string): string {
+  const [year, month, day] = text.split('-').map(Number) as [number, number, number];
+  if (month < 1 || month > 12) return `months run from 01 to 12, not ${String(month).padStart(2, '0')}`;
+  const days = DateTime.fromObject({ year, month }).daysInMonth ?? 31;
+  const name = DateTime.fromObject({ year, month }).setLocale('en').toFormat('LLLL yyyy');
+  return `${name} has ${days} days, so the day runs from 01 to ${days}, not ${String(day).padStart(2, '0')}`;
 }
 
 /** ISO 8601 in UTC, for output that machines read. */
