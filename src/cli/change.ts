@@ -4,8 +4,8 @@ import { type FlowFlags, flowFlags, repeat } from './flow-options.js';
 import type { Io } from './io.js';
 
 export interface ChangeOptions extends FlowFlags {
-  app: string;
-  user: string;
+  app?: string;
+  user?: string;
   addPermission?: string[];
   removePermission?: string[];
   license?: string;
@@ -19,8 +19,8 @@ export function changeCommand(cli: Command, io: Io, done: (code: number) => void
     cli
       .command('change')
       .description("edit a person's existing access to an app (a change needs approval)")
-      .requiredOption('--app <id>', 'the app')
-      .requiredOption('--user <id|email>', 'the person')
+      .option('--app <id>', 'the app (asked on a terminal when not given)')
+      .option('--user <id|email>', 'the person (asked on a terminal when not given)')
       .option('--add-permission <id>', 'an entitlement to add (repeatable)', repeat)
       .option('--remove-permission <id>', 'an entitlement to remove (repeatable)', repeat)
       .option('--license <tier>', 'move to this license tier')

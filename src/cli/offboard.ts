@@ -4,7 +4,7 @@ import { type FlowFlags, flowFlags } from './flow-options.js';
 import type { Io } from './io.js';
 
 export interface OffboardOptions extends FlowFlags {
-  user: string;
+  user?: string;
   removePerson?: boolean;
 }
 
@@ -13,7 +13,7 @@ export function offboardCommand(cli: Command, io: Io, done: (code: number) => vo
     cli
       .command('offboard')
       .description("remove all of a person's access in one commit")
-      .requiredOption('--user <id|email>', 'the person')
+      .option('--user <id|email>', 'the person (asked on a terminal when not given)')
       .option(
         '--remove-person',
         'also remove them from _people.yaml, the roles and the approvers (a policy change)',

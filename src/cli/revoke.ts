@@ -4,8 +4,8 @@ import { type FlowFlags, flowFlags } from './flow-options.js';
 import type { Io } from './io.js';
 
 export interface RevokeOptions extends FlowFlags {
-  app: string;
-  user: string;
+  app?: string;
+  user?: string;
 }
 
 export function revokeCommand(cli: Command, io: Io, done: (code: number) => void): void {
@@ -13,8 +13,8 @@ export function revokeCommand(cli: Command, io: Io, done: (code: number) => void
     cli
       .command('revoke')
       .description("remove a person's access to an app: deletes their grant file")
-      .requiredOption('--app <id>', 'the app')
-      .requiredOption('--user <id|email>', 'the person'),
+      .option('--app <id>', 'the app (asked on a terminal when not given)')
+      .option('--user <id|email>', 'the person (asked on a terminal when not given)'),
   ).action(async (options: RevokeOptions) => done(await runRevoke(options, io)));
 }
 

@@ -12,7 +12,7 @@ import { grantWindow } from '../model/window.js';
 import { appName } from '../report/flow.js';
 import type { ChangeEdit } from './files.js';
 import type { CheckChoice, Questions } from './questions.js';
-import { holders, type Workspace, writtenEnd } from './workspace.js';
+import { holders, personOrFail, type Workspace, writtenEnd } from './workspace.js';
 
 export type AppValue = NonNullable<AccessRepo['apps'] extends Map<string, infer E> ? E : never>['value'] &
   object;
@@ -258,4 +258,75 @@ export async function askChange(
   const reason = await askReason(ask, was.reason);
   if (reason !== was.reason) edit.reason = reason ?? null;
   return edit;
+}
+
+/**
+ * The grant to change or revoke when a flag does not name it: from the app,
+ * one of the people who hold it; from the person, one of the apps they hold;
+ * with neither, the app first. Only grants that exist are offered.
+ */
+export async function pickHeld(
+  ws: Workspace,
+  ask: Questions | undefined,
+  given: { app?: string | undefined; user?: string | undefined },
+): Promise<{ app: string; user: string }> {
+  const person = given.user !== undefined ? personOrFail(ws, given.user) : undefined;
+  let app = given.app;
+  if (app === undefined) {
+    const held = [...ws.repo.apps.values()]
+      .filter((a) => (person === undefined ? holders(ws, a.id).size > 0 : holders(ws, a.id).has(person)))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    if (!ask)
+      throw missing(
+        '--app',
+        held.map((a) => a.id),
+      );
+    if (held.length === 0)
+      throw new OperatorError(
+        person === undefined
+          ? 'nobody holds a grant yet: give access with iden grant'
+          : `${person} holds no grant`,
+      );
+    app = await ask.select({
+      message: person ? `Which of ${person}'s access?` : 'Which app?',
+      pageSize: 12,
+      choices: held.map((a) => ({ value: a.id, name: `${a.value?.name ?? a.id} (${a.id})`, short: a.id })),
+    });
+  }
+  if (person !== undefined) return { app, user: person };
+  const taken = holders(ws, app);
+  const offered = ws.people.filter((p) => taken.has(p.id));
+  if (!ask) throw missing('--user', []);
+  if (offered.length === 0) throw new OperatorError(`nobody holds a grant for ${app}`);
+  const user = await ask.search({
+    message: `Whose access to ${appName(ws, app)}? (search by name, email or id)`,
+    pageSize: 10,
+    source: (term) => {
+      const t = (term ?? '').trim().toLowerCase();
+      return offered
+        .filter((p) => t === '' || `${p.name}\u0000${p.email}\u0000${p.id}`.toLowerCase().includes(t))
+        .slice(0, 50)
+        .map((p) => ({ value: p.id, name: `${p.name} <${p.email}>`, short: `${p.name} (${p.id})` }));
+    },
+  });
+  return { app, user };
+}
+
+/** The person to offboard when --user does not name them: anyone who holds a grant. */
+export async function pickOffboarded(ws: Workspace, ask: Questions | undefined): Promise<string> {
+  if (!ask) throw missing('--user', []);
+  const holding = new Set([...ws.names.values()].flatMap((names) => [...names]));
+  const offered = ws.people.filter((p) => holding.has(p.id));
+  if (offered.length === 0) throw new OperatorError('nobody holds a grant: there is no one to offboard');
+  return ask.search({
+    message: 'Whom to offboard? (search by name, email or id)',
+    pageSize: 10,
+    source: (term) => {
+      const t = (term ?? '').trim().toLowerCase();
+      return offered
+        .filter((p) => t === '' || `${p.name}\u0000${p.email}\u0000${p.id}`.toLowerCase().includes(t))
+        .slice(0, 50)
+        .map((p) => ({ value: p.id, name: `${p.name} <${p.email}>`, short: `${p.name} (${p.id})` }));
+    },
+  });
 }

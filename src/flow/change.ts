@@ -3,14 +3,14 @@
 import { OperatorError, UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import { appName, describeGrant, describePerson, type Proposal } from '../report/flow.js';
-import { askChange, askReason } from './ask.js';
+import { askChange, askReason, pickHeld } from './ask.js';
 import { type ChangeEdit, editFor } from './files.js';
 import type { Questions } from './questions.js';
 import { heldGrant, type Workspace, windowOf, writtenEnd } from './workspace.js';
 
 export interface ChangeAnswers {
-  app: string;
-  user: string;
+  app?: string;
+  user?: string;
   addPermission?: string[];
   removePermission?: string[];
   license?: string;
@@ -25,7 +25,8 @@ export async function proposeChange(
   given: ChangeAnswers,
   ask: Questions | undefined,
 ): Promise<Proposal> {
-  const { app, person, file, current } = await heldGrant(ws, given.app, given.user);
+  const which = await pickHeld(ws, ask, given);
+  const { app, person, file, current } = await heldGrant(ws, which.app, which.user);
   if (!current)
     throw new OperatorError(
       `${person} has no grant for ${app} (${file} does not exist): give access with iden grant --app ${app} --user ${person}`,
@@ -80,10 +81,11 @@ export async function proposeChange(
 
 export async function proposeRevoke(
   ws: Workspace,
-  given: { app: string; user: string; reason?: string },
+  given: { app?: string; user?: string; reason?: string },
   ask: Questions | undefined,
 ): Promise<Proposal> {
-  const { app, person, file, current } = await heldGrant(ws, given.app, given.user);
+  const which = await pickHeld(ws, ask, given);
+  const { app, person, file, current } = await heldGrant(ws, which.app, which.user);
   if (!current)
     throw new OperatorError(`${person} has no grant for ${app}: ${file} does not exist; nothing to revoke`);
   let reason = given.reason;

@@ -3,17 +3,17 @@
 // approvers (a policy change).
 import { OperatorError } from '../errors.js';
 import { describePerson, type Proposal } from '../report/flow.js';
-import { askReason } from './ask.js';
+import { askReason, pickOffboarded } from './ask.js';
 import { offboardChanges } from './files.js';
 import type { Questions } from './questions.js';
 import { holders, personOrFail, type Workspace } from './workspace.js';
 
 export async function proposeOffboard(
   ws: Workspace,
-  given: { user: string; removePerson?: boolean; reason?: string },
+  given: { user?: string; removePerson?: boolean; reason?: string },
   ask: Questions | undefined,
 ): Promise<Proposal> {
-  const person = personOrFail(ws, given.user);
+  const person = given.user !== undefined ? personOrFail(ws, given.user) : await pickOffboarded(ws, ask);
   const files = [...ws.repo.apps.keys()]
     .filter((app) => holders(ws, app).has(person))
     .map((app) => `grants/${app}/${person}.yaml`);
