@@ -5,6 +5,7 @@ import { applyCommand } from './apply.js';
 import { appsCommand } from './apps.js';
 import { changeCommand } from './change.js';
 import { checkPrCommand } from './check-pr.js';
+import { completionCommand } from './completion.js';
 import { grantCommand } from './grant.js';
 import { importCommand } from './import.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
@@ -29,7 +30,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .description('Access grants as code: validate, plan and provision app access from a git repository')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .version(idenVersion(), '--version', 'print the version of iden')
+    .version(idenVersion(), '-V, --version', 'print the version of iden')
     .showHelpAfterError();
 
   validateCommand(cli, io, done);
@@ -129,6 +130,8 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
       'text',
     )
     .action(async (options) => done(await (await audit()).runAudit(options, io)));
+
+  completionCommand(cli, io, done);
 
   return cli;
 }

@@ -1,0 +1,53 @@
+// Shell completion, judged by the shell itself: the bash script is sourced by
+// a real bash and asked what it completes.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+function complete(script: string, words: string[]): string[] {
+  const file = join(mkdtempSync(join(tmpdir(), 'iden-completion-')), 'iden.bash');
+  writeFileSync(file, script);
+  const out = execFileSync(
+    'bash',
+    [
+      '-c',
+      `source "$1"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _iden; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      'x',
+      file,
+    ],
+    { encoding: 'utf8' },
+  );
+  return out.split('\n').filter(Boolean);
+}
+
+describe('iden completion', () => {
+  it('completes commands and each command its own flags, in a real bash', async () => {
+    const { code, stdout } = await runCli(['completion', 'bash']);
+    expect(code).toBe(0);
+    expect(complete(stdout, ['iden', 're'])).toEqual(['reconcile', 'report', 'revoke']);
+    expect(complete(stdout, ['iden', 'grant', '--e'])).toEqual(['--end']);
+    expect(complete(stdout, ['iden', 'revoke', '--e'])).toEqual([]);
+    expect(complete(stdout, ['iden', 'plan', '--det'])).toEqual(['--detailed-exitcode']);
+  });
+
+  it('writes zsh and fish scripts of the same tree, and refuses another shell', async () => {
+    const zsh = await runCli(['completion', 'zsh']);
+    expect(zsh.stdout).toMatch(/^#compdef iden\n/);
+    const fish = await runCli(['completion', 'fish']);
+    expect(fish.stdout).toContain("complete -c iden -n '__fish_seen_subcommand_from grant' -l end");
+    const other = await runCli(['completion', 'powershell']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain('<shell> must be one of bash, zsh, fish');
+  });
+
+  it('says its version to -V and --version', async () => {
+    const short = await runCli(['-V']);
+    const long = await runCli(['--version']);
+    expect(short.code).toBe(0);
+    expect(short.stdout).toMatch(/^\d+\.\d+\.\d+/);
+    expect(short.stdout).toBe(long.stdout);
+  });
+});
