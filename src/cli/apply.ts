@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { engineFlags, type RunOptions, recordFlags } from './engine-options.js';
 import { type Engine, EXIT, type Io, UsageError } from './io.js';
+import { examples } from './options.js';
 
 export type ApplyOptions = RunOptions & { yes?: boolean };
 
@@ -14,13 +15,21 @@ export function applyCommand(cli: Command, io: Io, done: (code: number) => void,
         .description('apply a saved plan, or plan and apply')
         .argument('[plan]', 'a plan written by iden plan --out'),
     ),
-  ).action(async (file: string | undefined, options: ApplyOptions) =>
-    done(
-      file
-        ? await runApplySaved(file, options, io, engine)
-        : await (await import('./engine.js')).planAskApply(options, io, engine, 'apply'),
-    ),
-  );
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'iden apply                                   # plan, ask, apply',
+        'iden apply plan.json --yes                   # exactly the saved plan, or nothing',
+      ),
+    )
+    .action(async (file: string | undefined, options: ApplyOptions) =>
+      done(
+        file
+          ? await runApplySaved(file, options, io, engine)
+          : await (await import('./engine.js')).planAskApply(options, io, engine, 'apply'),
+      ),
+    );
 }
 
 /**

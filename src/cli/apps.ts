@@ -1,7 +1,7 @@
 // iden apps: the connected apps, for a CI matrix.
 import type { Command } from 'commander';
 import { EXIT, type Io } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export function appsCommand(cli: Command, io: Io, done: (code: number) => void): void {
   cli
@@ -9,6 +9,7 @@ export function appsCommand(cli: Command, io: Io, done: (code: number) => void):
     .description('list the connected apps (for a CI matrix)')
     .option('--repo <dir>', 'the access repository root', '.')
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .addHelpText('after', examples('iden apps --format json                      # a CI matrix of apps'))
     .action(async (options: { repo?: string; format: 'text' | 'json' }) => done(await runApps(options, io)));
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type FlowFlags, flowFlags, repeat } from './flow-options.js';
 import type { Io } from './io.js';
+import { examples } from './options.js';
 
 export interface ChangeOptions extends FlowFlags {
   app?: string;
@@ -30,7 +31,16 @@ export function changeCommand(cli: Command, io: Io, done: (code: number) => void
         'a new end: a date, or a duration such as 2w from the start (or from today once access has started)',
       )
       .option('--no-end', 'remove the end: no end'),
-  ).action(async (options: ChangeOptions) => done(await runChange(options, io)));
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'iden change --app github --user alice        # asks what to change',
+        'iden change --app db --user bob --end 2w --yes',
+        'iden change --app db --user bob --add-permission writer --no-end --yes',
+      ),
+    )
+    .action(async (options: ChangeOptions) => done(await runChange(options, io)));
 }
 
 export async function runChange(options: ChangeOptions, io: Io): Promise<number> {

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { CheckResult, checkPullRequest } from '../policy/check-pr.js';
 import type { CheckFormat } from '../report/check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export interface CheckPrOptions {
   repo?: string;
@@ -51,6 +51,13 @@ export function checkPrCommand(cli: Command, io: Io, done: (code: number) => voi
       'text, json or markdown',
       choice('--format', ['text', 'json', 'markdown'] as const),
       'text',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'iden check-pr --pr 42 --comment              # in the pull-request workflow',
+        'iden check-pr --base main --head HEAD --author alice-m',
+      ),
     )
     .action(async (options: CheckPrOptions) => done(await runCheckPr(options, io)));
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type ActionResult, type FlowFlags, flowFlags, repeat } from './flow-options.js';
 import type { Io } from './io.js';
+import { examples } from './options.js';
 
 export type { ActionResult };
 
@@ -30,7 +31,16 @@ export function grantCommand(cli: Command, io: Io, done: (code: number) => void)
         '--end <date|duration>',
         'when access ends: a date, or a duration from the start such as 90d (default: no end)',
       ),
-  ).action(async (options: GrantOptions) => done(await runGrant(options, io)));
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'iden grant                                   # asks which app, who, what, when',
+        'iden grant --app github --user alice@example.com',
+        "iden grant --app db --user bob --permission readonly --end 90d --reason 'INC-42' --yes",
+      ),
+    )
+    .action(async (options: GrantOptions) => done(await runGrant(options, io)));
 }
 
 export async function runGrant(options: GrantOptions, io: Io): Promise<number> {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Held, Session } from '../connectors/types.js';
 import type { ImportResult } from '../flow/import.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export type { ImportResult };
 
@@ -38,6 +38,10 @@ export function importCommand(cli: Command, io: Io, done: (code: number) => void
     .option(
       '--lock-timeout <duration>',
       `how long to wait for another run on this app (default ${DEFAULT_LOCK_TIMEOUT})`,
+    )
+    .addHelpText(
+      'after',
+      examples('iden import --app db --dry-run', 'iden import --app github --add-people --adopt'),
     )
     .action(async (options: ImportOptions) => done(await runImport(options, io, engine)));
 }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type FlowFlags, flowFlags } from './flow-options.js';
 import type { Io } from './io.js';
+import { examples } from './options.js';
 
 export interface OffboardOptions extends FlowFlags {
   user?: string;
@@ -18,7 +19,12 @@ export function offboardCommand(cli: Command, io: Io, done: (code: number) => vo
         '--remove-person',
         'also remove them from _people.yaml, the roles and the approvers (a policy change)',
       ),
-  ).action(async (options: OffboardOptions) => done(await runOffboard(options, io)));
+  )
+    .addHelpText(
+      'after',
+      examples('iden offboard --user bob@example.com', 'iden offboard --user bob --remove-person --yes'),
+    )
+    .action(async (options: OffboardOptions) => done(await runOffboard(options, io)));
 }
 
 export async function runOffboard(options: OffboardOptions, io: Io): Promise<number> {

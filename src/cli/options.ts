@@ -8,3 +8,7 @@ export function choice<T extends string>(name: string, allowed: readonly T[]) {
     return value as T;
   };
 }
+
+/** The "Examples:" block of a command's --help. */
+export const examples = (...lines: string[]): string =>
+  `\nExamples:\n${lines.map((l) => (l.startsWith('#') ? `  ${l}` : `  $ ${l}`)).join('\n')}\n`;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { PlanFormat } from '../report/plan.js';
 import { engineFlags, type RunOptions } from './engine-options.js';
 import { type Engine, EXIT, type Io } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export type PlanOptions = RunOptions & { format: PlanFormat; out?: string; detailedExitcode?: boolean };
 
@@ -22,6 +22,14 @@ export function planCommand(cli: Command, io: Io, done: (code: number) => void, 
     )
     .option('--out <file>', 'also write the plan as JSON, for iden apply <file>')
     .option('--detailed-exitcode', 'exit 2 when there are changes, 0 when none, 1 on error')
+    .addHelpText(
+      'after',
+      examples(
+        'iden plan',
+        'iden plan --app db --format markdown',
+        'iden plan --out plan.json                    # then: iden apply plan.json',
+      ),
+    )
     .action(async (options: PlanOptions) => done(await runPlan(options, io, engine)));
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { type FlowFlags, flowFlags } from './flow-options.js';
 import type { Io } from './io.js';
+import { examples } from './options.js';
 
 export interface RevokeOptions extends FlowFlags {
   app?: string;
@@ -15,7 +16,15 @@ export function revokeCommand(cli: Command, io: Io, done: (code: number) => void
       .description("remove a person's access to an app: deletes their grant file")
       .option('--app <id>', 'the app (asked on a terminal when not given)')
       .option('--user <id|email>', 'the person (asked on a terminal when not given)'),
-  ).action(async (options: RevokeOptions) => done(await runRevoke(options, io)));
+  )
+    .addHelpText(
+      'after',
+      examples(
+        'iden revoke                                  # asks whose access, and why',
+        "iden revoke --app db --user bob --reason 'left the team' --yes",
+      ),
+    )
+    .action(async (options: RevokeOptions) => done(await runRevoke(options, io)));
 }
 
 export async function runRevoke(options: RevokeOptions, io: Io): Promise<number> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseDuration } from '../model/duration.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export function serveCommand(cli: Command, io: Io, done: (code: number) => void, engine: Engine): void {
   cli
@@ -27,6 +27,13 @@ export function serveCommand(cli: Command, io: Io, done: (code: number) => void,
       'text',
     )
     .option('--no-push', 'keep apply records local instead of pushing them')
+    .addHelpText(
+      'after',
+      examples(
+        'iden serve --listen 0.0.0.0:8080 --log-format json',
+        "iden serve --schedule '0 * * * *' --pull-interval 30s",
+      ),
+    )
     .action(async (options: ServeOptions) => done(await runServe(options, io, engine)));
 }
 

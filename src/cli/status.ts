@@ -2,13 +2,14 @@
 import type { Command } from 'commander';
 import { engineFlags, type RunOptions } from './engine-options.js';
 import { type Engine, EXIT, type Io } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 type StatusOptions = RunOptions & { format: 'text' | 'json' };
 
 export function statusCommand(cli: Command, io: Io, done: (code: number) => void, engine: Engine): void {
   engineFlags(cli.command('status').description('per app: in sync, changes pending, drift, or unreachable'))
     .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .addHelpText('after', examples('iden status', 'iden status --app db --format json'))
     .action(async (options: StatusOptions) => done(await runStatus(options, io, engine)));
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { DiagnosticFormat } from '../report/diagnostics.js';
 import { EXIT, type Io } from './io.js';
-import { choice } from './options.js';
+import { choice, examples } from './options.js';
 
 export interface ValidateOptions {
   repo?: string;
@@ -23,6 +23,14 @@ export function validateCommand(cli: Command, io: Io, done: (code: number) => vo
       'text',
     )
     .option('--at <iso>', 'evaluate dates at this instant instead of now')
+    .addHelpText(
+      'after',
+      examples(
+        'iden validate',
+        'iden validate --format github                # annotations in a GitHub workflow',
+        'iden validate --at 2027-01-01                # as the dates will read then',
+      ),
+    )
     .action(async (options: ValidateOptions) => done(await runValidate(options, io)));
 }
 
