@@ -3,7 +3,7 @@
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CheckResult, checkPullRequest } from '../policy/check-pr.js';
+import type { CheckResult } from '../policy/check-pr.js';
 import type { CheckFormat } from '../report/check-pr.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { choice, examples } from './options.js';
@@ -70,23 +70,30 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
   const { readMergeGroup, readReviews } = await import('../github/events.js');
   const { instantOption } = await import('../model/instant.js');
   const { branchName, findProtected } = await import('../policy/protected.js');
+  const { localPull } = await import('../policy/local-pull.js');
   const { COMMENT_MARKER, checkMarkdown, statusLine } = await import('../report/check-pr.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   const at = (zone: string) => instantOption('--at', options.at, zone, io.clock.now());
   const named = options.contributor ?? [];
   if (options.pr === undefined && !options.mergeGroup) {
-    if (!options.base || !options.head || !options.author)
+    // By hand: the protected branch, HEAD and the git user's login, unless the flags say otherwise.
+    const local = options.base && options.author ? undefined : await localPull(root);
+    if (local && 'problem' in local) throw new UsageError(local.problem);
+    const base = options.base ?? local!.protected.tip;
+    const author = options.author ?? local?.author;
+    if (!author)
       throw new UsageError(
-        'check-pr needs --base, --head and --author, or --pr (or --merge-group) with GITHUB_TOKEN',
+        `no GitHub login for the git user ${local?.email || '(none set)'} in grants/_people.yaml: pass --author LOGIN`,
       );
+    const head = options.head ?? 'HEAD';
     if (options.comment) throw new UsageError('--comment needs --pr');
     const reviews = options.reviews === undefined ? [] : readReviews(resolve(io.cwd, options.reviews));
-    const result = await judged({
+    const result = await (await import('../policy/check-pr.js')).checkPullRequest({
       root,
-      protected: options.base,
-      protectedName: branchName(options.base),
-      head: options.head,
-      pull: { author: { login: options.author }, head: options.head, commits: [], reviews, named },
+      protected: base,
+      protectedName: local && base === local.protected.tip ? local.protected.name : branchName(base),
+      head,
+      pull: { author: { login: author }, head, commits: [], reviews, named },
       at,
     });
     return await report(result, options, io);
@@ -112,7 +119,7 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
     await setStatus(github, head, false, found.problem);
     return EXIT.failed;
   }
-  const result = await judged({
+  const result = await (await import('../policy/check-pr.js')).checkPullRequest({
     root,
     protected: found.tip,
     protectedName: found.name,
@@ -130,16 +137,6 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
     io.stderr(`notice: ${done} the iden comment on pull request #${number}\n`);
   }
   return code;
-}
-
-async function judged(input: Parameters<typeof checkPullRequest>[0]): Promise<CheckResult> {
-  const { checkPullRequest, RefError } = await import('../policy/check-pr.js');
-  try {
-    return await checkPullRequest(input);
-  } catch (e) {
-    if (e instanceof RefError) throw new UsageError(e.message);
-    throw e;
-  }
 }
 
 async function report(result: CheckResult, options: CheckPrOptions, io: Io): Promise<number> {

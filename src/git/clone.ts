@@ -75,3 +75,9 @@ export async function changedApps(root: string, from: string, to: string): Promi
   }
   return [...apps].sort();
 }
+
+/** The default branch this clone last heard of from origin (refs/remotes/origin/HEAD), without asking origin. */
+export async function knownDefaultBranch(root: string, remote = 'origin'): Promise<string | undefined> {
+  const out = await runGit(root, ['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`], [0, 1, 128]);
+  return out.code === 0 ? out.stdout.trim().replace(`refs/remotes/${remote}/`, '') || undefined : undefined;
+}

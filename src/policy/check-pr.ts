@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 import { changedPaths, resolveRef } from '../git/diff.js';
 import { mergeTree } from '../git/merge.js';
 import { target } from '../model/access.js';
@@ -13,7 +14,7 @@ import { recentRevocations } from './revocations.js';
 
 export { basePolicy } from './base-policy.js';
 
-export class RefError extends Error {}
+export class RefError extends UsageError {}
 
 export interface Effect {
   action: 'grant' | 'revoke';
