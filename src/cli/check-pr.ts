@@ -27,9 +27,15 @@ export function checkPrCommand(cli: Command, io: Io, done: (code: number) => voi
     .command('check-pr')
     .description('may this pull request be merged? direct grant, access request or change, and its approvals')
     .option('--repo <dir>', 'the access repository root', '.')
-    .option('--base <ref>', 'the protected branch (its tip decides roles and approvers), e.g. main')
-    .option('--head <ref>', "the pull request's head commit")
-    .option('--author <login>', "the pull request author's GitHub login")
+    .option(
+      '--base <ref>',
+      "the protected branch (its tip decides roles and approvers); by hand, default: origin's default branch, else main",
+    )
+    .option('--head <ref>', "the pull request's head commit (default HEAD)")
+    .option(
+      '--author <login>',
+      "the pull request author's GitHub login (default: the git user's, from grants/_people.yaml)",
+    )
     .option(
       '--contributor <login>',
       'another GitHub login that committed to the pull request (repeatable)',
