@@ -70,9 +70,7 @@ export function checkPrCommand(cli: Command, io: Io, done: (code: number) => voi
 
 export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<number> {
   const { repositoryRoot } = await import('../git/state.js');
-  const { GithubSetupError, pullContext, pullFacts, readPull, setStatus, upsertComment } = await import(
-    '../github/client.js'
-  );
+  const { pullContext, pullFacts, readPull, setStatus, upsertComment } = await import('../github/client.js');
   const { readMergeGroup, readReviews } = await import('../github/events.js');
   const { instantOption } = await import('../model/instant.js');
   const { branchName, findProtected } = await import('../policy/protected.js');
@@ -105,13 +103,7 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
     return await report(result, options, io);
   }
 
-  let github: import('../github/client.js').PullContext;
-  try {
-    github = pullContext(io.env);
-  } catch (e) {
-    if (e instanceof GithubSetupError) throw new UsageError(e.message);
-    throw e;
-  }
+  const github = pullContext(io.env);
   const group = options.mergeGroup ? readMergeGroup(io.env) : undefined;
   const number = group?.number ?? Number(options.pr);
   if (!Number.isInteger(number) || number <= 0)

@@ -1,11 +1,12 @@
 import { RequestError } from '@octokit/request-error';
 import { Octokit } from '@octokit/rest';
-import { OperatorError } from '../errors.js';
+import { OperatorError, UsageError } from '../errors.js';
 import type { Review } from '../policy/classify.js';
 import type { PullCommit } from '../policy/contributors.js';
 import { deadlineFetch } from './repository.js';
 
-export class GithubSetupError extends Error {}
+/** GitHub is not set up for what was asked (no token, no repository): a usage error, exit 2. */
+export class GithubSetupError extends UsageError {}
 
 /** A GitHub request that failed: one line with the status and the route, never the token. */
 export class GithubError extends OperatorError {}
