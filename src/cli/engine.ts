@@ -18,6 +18,7 @@ import type { Plan } from '../reconcile/plan.js';
 import { type Run, startRun } from '../reconcile/run.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type Style } from '../report/plan.js';
+import { count } from '../util/plural.js';
 import type { RunOptions } from './engine-options.js';
 import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
 
@@ -147,7 +148,9 @@ export async function executeAndSay(
   if (outcome.stopped) io.stderr(`iden: ${outcome.stopped}; the run stopped\n`);
   if (plan.changes.length > 0) io.stdout(formatResults(outcome.results));
   if (outcome.stopped)
-    io.stderr(`iden: ${outcome.results.length} changes were made before it stopped; they are listed above\n`);
+    io.stderr(
+      `iden: ${count(outcome.results.length, 'change was', 'changes were')} made before it stopped; they are listed above\n`,
+    );
   if (!run.commit && plan.changes.length > 0)
     io.stderr('notice: not a git repository with commits: the apply record was not kept\n');
   const record = outcome.record;

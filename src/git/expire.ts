@@ -3,6 +3,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleGit } from 'simple-git';
+import { count } from '../util/plural.js';
 import { identityArgs } from './identity.js';
 
 export interface Expired {
@@ -17,7 +18,7 @@ export interface Expired {
 export function expireMessage(expired: Expired[]): string {
   const lines = expired.map((e) => `expire: ${e.user} from ${e.app} (ended ${e.ended})`);
   if (lines.length === 1) return lines[0]!;
-  return `expire: ${lines.length} grants ended\n\n${lines.join('\n')}\n`;
+  return `expire: ${count(lines.length, 'grant')} ended\n\n${lines.join('\n')}\n`;
 }
 
 /**

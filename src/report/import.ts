@@ -1,5 +1,6 @@
 // The words of `iden import`.
 import type { ImportResult } from '../flow/import.js';
+import { count } from '../util/plural.js';
 
 export function importReport(result: ImportResult, dryRun: boolean, files: Map<string, string>): string {
   const lines: string[] = [];
@@ -26,7 +27,7 @@ export function importReport(result: ImportResult, dryRun: boolean, files: Map<s
       `unmatched: ${account} holds access in ${result.app} but is no one's account there; add the person to grants/_people.yaml, or pass --add-people`,
     );
   lines.push(
-    `Import: ${result.written.length} grant files ${dryRun ? 'to write' : 'written'}, ${result.conflicts.length} conflicts, ${result.unmatched.length} unmatched, ${result.peopleAdded.length} people ${dryRun ? 'to add' : 'added'}.${dryRun || result.written.length === 0 ? '' : ' Review them, commit, and open a pull request.'}`,
+    `Import: ${count(result.written.length, 'grant file')} ${dryRun ? 'to write' : 'written'}, ${count(result.conflicts.length, 'conflict')}, ${result.unmatched.length} unmatched, ${count(result.peopleAdded.length, 'person', 'people')} ${dryRun ? 'to add' : 'added'}.${dryRun || result.written.length === 0 ? '' : ' Review them, commit, and open a pull request.'}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import { error, type Finding } from '../../model/diagnostics.js';
 import { humanTime, type Instant } from '../../model/time.js';
 import { grantWindow } from '../../model/window.js';
+import { count } from '../../util/plural.js';
 import type { GrantView, RuleContext } from '../context.js';
 
 interface Event {
@@ -54,7 +55,7 @@ export function seatLimits(ctx: RuleContext): Finding[] {
         error(
           culprit.file,
           'seats-exceeded',
-          `license "${tierId}" of app "${appId}" has ${seats} seat${seats === 1 ? '' : 's'}, but from ${humanTime(event.at, ctx.zone)} ${holders.size} grants hold it: ${culprit.user} with ${shortList(others)}; end another grant first or raise seats`,
+          `license "${tierId}" of app "${appId}" has ${seats} seat${seats === 1 ? '' : 's'}, but from ${humanTime(event.at, ctx.zone)} ${count(holders.size, 'grant holds', 'grants hold')} it: ${culprit.user} with ${shortList(others)}; end another grant first or raise seats`,
           ['license'],
         ),
       );
