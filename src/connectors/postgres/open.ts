@@ -124,10 +124,11 @@ function sayWhatEmbeddedIs(app: string, dataDir: string, context: ConnectorConte
   if (!ci && !context.keepWarm) return;
   if (context.keepWarm && told.has(dataDir)) return;
   told.add(dataDir);
-  const where = `.iden/pglite/${app}`;
+  // The caller names the app: `notice: analytics: an embedded PostgreSQL …`.
+  const where = `an embedded PostgreSQL in .iden/pglite/${app} of this clone, for trying iden out`;
   context.onNotice?.(
     ci
-      ? `${app} is an embedded PostgreSQL in ${where} of this clone, for trying iden out: every CI job starts with an empty one (set url or urlEnv for a server)`
-      : `${app} is an embedded PostgreSQL in ${where} of this clone, for trying iden out: only this iden serve sees it (set url or urlEnv for a server)`,
+      ? `${where}: every CI job starts with an empty one (set url or urlEnv for a server)`
+      : `${where}: only this iden serve sees it (set url or urlEnv for a server)`,
   );
 }
