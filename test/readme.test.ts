@@ -101,18 +101,23 @@ describe('the README and docs/', () => {
   });
 
   // IDEN_UPDATE_README=1 npx vitest run test/readme.test.ts writes what the commands print into the page each sample is on.
-  it.each(all.map((s) => [s.command, s] as const))('shows what `iden %s` prints', async (_, sample) => {
-    const dir = await setups[sample.setup]!();
-    const result = await runCli([...sample.command.split(' '), '--repo', dir], { cwd: dir });
-    const printed = `$ iden ${sample.command}\n${result.stdout}`;
-    const path = join(root, sample.page);
-    if (process.env.IDEN_UPDATE_README) {
-      const current = readFileSync(path, 'utf8');
-      const at = current.indexOf(`$ iden ${sample.command}\n${sample.output}`);
-      writeFileSync(path, current.slice(0, at) + printed + current.slice(at + sample.end - sample.start));
-    }
-    expect(printed).toBe(page(sample.page).slice(sample.start, sample.end));
-  });
+  it.each(all.map((s) => [s.command, s] as const))(
+    'shows what `iden %s` prints',
+    async (_, sample) => {
+      const dir = await setups[sample.setup]!();
+      const result = await runCli([...sample.command.split(' '), '--repo', dir], { cwd: dir });
+      const printed = `$ iden ${sample.command}\n${result.stdout}`;
+      const path = join(root, sample.page);
+      if (process.env.IDEN_UPDATE_README) {
+        const current = readFileSync(path, 'utf8');
+        const at = current.indexOf(`$ iden ${sample.command}\n${sample.output}`);
+        writeFileSync(path, current.slice(0, at) + printed + current.slice(at + sample.end - sample.start));
+      }
+      expect(printed).toBe(page(sample.page).slice(sample.start, sample.end));
+      // Making an embedded database takes seconds, more on a busy machine.
+    },
+    120_000,
+  );
 
   it('is a guide: under 400 lines, a table of contents, the two commands first, then the first day', () => {
     expect(readme.split('\n').length).toBeLessThan(400);
