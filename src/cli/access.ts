@@ -117,7 +117,12 @@ export async function runReport(
 ): Promise<number> {
   const { repo, zone, at, commit } = await read(options, io);
   const out = resolve(io.cwd, options.out);
-  const pages = writeSite(repo, zone, at, commit, out);
-  io.stdout(`Wrote ${pages.length} pages to ${out}; open ${resolve(out, 'index.html')}\n`);
+  const { written, removed } = writeSite(repo, zone, at, commit, out);
+  const stale = removed.length
+    ? `, removed ${removed.length} ${removed.length === 1 ? 'page' : 'pages'} of an earlier report`
+    : '';
+  io.stdout(
+    `Wrote ${written.length} ${written.length === 1 ? 'page' : 'pages'} to ${out}${stale}; open ${resolve(out, 'index.html')}\n`,
+  );
   return EXIT.ok;
 }
