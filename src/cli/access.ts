@@ -36,7 +36,8 @@ async function read(options: { repo?: string; at?: string; app?: string; user?: 
   return { root, repo, commit, zone, filter, at: atOption(options.at, repo, io.clock.now()) };
 }
 
-const width = (io: Io) => Number(io.env.COLUMNS) || 120;
+/** A table fits a terminal's width; piped into a file or another program, nothing is cut. */
+const width = (io: Io) => (io.interactive ? Number(io.env.COLUMNS) || 120 : Number.POSITIVE_INFINITY);
 
 /** `iden access`: every grant active or scheduled at the instant, and the seats. */
 export async function runAccess(

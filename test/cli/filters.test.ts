@@ -100,3 +100,18 @@ describe('every --user and --app filter', () => {
     ]);
   });
 });
+
+describe('iden access as text', () => {
+  it('is cut to the width of a terminal, and never when piped', async () => {
+    const dir = example();
+    const args = ['access', '--repo', dir, '--at', '2026-11-27'];
+    const piped = await runCli(args, { env: { COLUMNS: '40' } });
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).not.toContain('…');
+    expect(Math.max(...piped.stdout.split('\n').map((l) => l.length))).toBeGreaterThan(40);
+    const terminal = await runCli(args, { env: { COLUMNS: '40' }, answer: false });
+    const rows = terminal.stdout.split('\n').filter((l) => l.includes('analytics'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row.length).toBeLessThanOrEqual(40);
+  });
+});
