@@ -89,6 +89,8 @@ export async function runAccess(
         row.observed = pending ? 'pending' : observed;
       }
       view.drift = plan.drift.filter((d) => filter.user === undefined || d.user === filter.user);
+      // Accounts no person is known by: shown whenever the question is not about one person.
+      if (filter.user === undefined) view.unmanaged = plan.unmanaged ?? [];
       view.skipped = plan.skipped.map(({ app, reason }) => ({ app, reason }));
     } finally {
       await run.close();
