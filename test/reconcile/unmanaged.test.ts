@@ -52,5 +52,12 @@ describe('access held by accounts iden leaves alone', () => {
     expect(JSON.parse(plan.stdout).unmanaged).toEqual([{ app: 'analytics', ...expected }]);
     // Nothing is changed for it: it is not drift.
     expect(JSON.parse(plan.stdout).changes).toEqual([]);
+    const planText = await runCli(['plan', '--repo', dir, '--at', NOW, '--app', 'analytics']);
+    expect(planText.stdout).toContain(
+      'Held by accounts iden leaves alone (never changed; whoever uses them has this access):\n!  reporting  analytics  writer  a role that cannot log in: a group\n',
+    );
+    expect(planText.stdout).toContain(
+      'Plan: 0 to grant, 0 to revoke, 0 held, 1 unmanaged, 0 apps skipped.\n',
+    );
   }, 120_000);
 });
