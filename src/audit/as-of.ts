@@ -24,6 +24,9 @@ export interface IntendedItem {
   /** The record that shows it (for yes and failed): when, and what it said. */
   appliedAt?: string;
   error?: string;
+  /** The grant's `reason` and its end (an instant), as the version in force says: what a reviewer asks first. */
+  reason?: string;
+  end?: Instant;
 }
 
 /** Access records show was there though no grant in force gave it. */
@@ -166,6 +169,8 @@ export function accessAsOf(input: AsOfInput): AccessView {
         commit: from.commit,
         position: from.position,
         ...fact(input, app, user, item, since, from.position),
+        ...(typeof version.fields.reason === 'string' ? { reason: version.fields.reason } : {}),
+        ...(w.end !== undefined ? { end: w.end } : {}),
       });
     }
   }

@@ -1,5 +1,5 @@
 import { readBlobs } from '../git/blobs.js';
-import { NOTES_REF, notesPresent, readNoteLines } from '../git/notes.js';
+import { NOTES_REF, notesPresent, readNoteLines, remoteNotes } from '../git/notes.js';
 import { describeRun } from '../model/record.js';
 import { type Instant, isoUtc } from '../model/time.js';
 import { attachRecords } from './applied.js';
@@ -50,11 +50,14 @@ export async function readAudit(
   /** From the settings' records.signedSince: before it, records may be unsigned even with a key. */
   signedSince?: Instant,
 ): Promise<AuditData> {
-  const [history, lines, notesFetched] = await Promise.all([
+  const [history, lines, present, remote] = await Promise.all([
     readHistory(root),
     readNoteLines(root),
     notesPresent(root),
+    remoteNotes(root),
   ]);
+  // Records here but older than the remote's are not "fetched": a pull never brings notes.
+  const notesFetched = present && remote.state !== 'behind';
   const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedSince);
   const warnings: Warning[] = [];
   if (history.shallow)
@@ -62,7 +65,17 @@ export async function readAudit(
       code: 'shallow-clone',
       message: `this is a shallow clone: history before ${history.commits[0] ? isoUtc(history.commits[0].claimed) : 'its first commit'} is missing, so first events and --as-of before it are wrong; fetch it with git fetch --unshallow`,
     });
-  if (!notesFetched)
+  if (present && remote.state === 'behind')
+    warnings.push({
+      code: 'records-behind',
+      message: `${remote.remote} has apply records this clone does not (its ${NOTES_REF} is ${remote.sha.slice(0, 12)}): what was applied is incomplete here; fetch them with git fetch ${remote.remote} ${NOTES_REF}:${NOTES_REF}`,
+    });
+  else if (remote.state === 'unreachable')
+    warnings.push({
+      code: 'records-unconfirmed',
+      message: `could not ask ${remote.remote} for its apply records (${remote.why}): it may hold records this clone does not`,
+    });
+  if (!present)
     warnings.push({
       code: 'no-records',
       message: `no apply records here (${NOTES_REF} is absent): what was applied is unknown; fetch them with git fetch origin ${NOTES_REF}:${NOTES_REF}`,

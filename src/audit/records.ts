@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { NoteLine } from '../git/notes.js';
 import { keyId, macMatches, type RecordedChange, type RunIdentity, recordDigest } from '../model/record.js';
+import { FORMATS } from '../schema/formats.js';
 import { packageRoot } from '../util/package-root.js';
 
 /** Something that makes the audit less than complete or less than trustworthy, said in the output. */
@@ -47,7 +48,7 @@ let validate: ReturnType<Ajv2020['compile']> | undefined;
 
 function schema(): ReturnType<Ajv2020['compile']> {
   if (!validate) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    const ajv = new Ajv2020({ allErrors: false, strict: false, formats: FORMATS });
     validate = ajv.compile(
       JSON.parse(readFileSync(join(packageRoot(), 'schemas', 'record.schema.json'), 'utf8')),
     );

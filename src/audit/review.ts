@@ -38,6 +38,9 @@ export interface ReviewRow {
   appliedAt?: string;
   applied: AppliedState;
   flags: ReviewFlag[];
+  /** The grant's reason, and when it ends (UTC), where the grant says. */
+  reason?: string;
+  end?: string;
 }
 
 /** A run that applies more than an hour after access was due is late (reconcile runs every 15 minutes). */
@@ -101,6 +104,8 @@ export function reviewRows(
       ...(item.appliedAt ? { appliedAt: item.appliedAt } : {}),
       applied: item.applied,
       flags,
+      ...(item.reason !== undefined ? { reason: item.reason } : {}),
+      ...(item.end !== undefined ? { end: new Date(item.end).toISOString() } : {}),
     };
   });
 }

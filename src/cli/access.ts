@@ -4,6 +4,7 @@ import { repositoryRoot } from '../git/state.js';
 import { loadCommitted } from '../load/committed.js';
 import { parseDuration } from '../model/duration.js';
 import { atOption } from '../model/instant.js';
+import { lookupApp, lookupPerson } from '../model/lookup.js';
 import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
@@ -19,19 +20,23 @@ interface ViewOptions {
 }
 
 /** The repository as committed (as plan reads it), its zone and the instant asked for. */
-async function read(options: { repo?: string; at?: string; app?: string }, io: Io) {
+async function read(options: { repo?: string; at?: string; app?: string; user?: string }, io: Io) {
   const root = await repositoryRoot(io.cwd, options.repo);
   const { repo, commit, notices } = await loadCommitted(root);
   for (const notice of notices) io.stderr(`notice: ${notice}\n`);
-  if (options.app !== undefined && !repo.apps.has(options.app))
-    throw new UsageError(
-      `--app ${options.app}: no app of that id in grants/ (${[...repo.apps.keys()].join(', ')})`,
-    );
+  // Both filters resolve as every command's do, and an unknown value is exit 2, never an empty answer.
+  const app = options.app === undefined ? undefined : lookupApp(options.app, repo.apps.keys());
+  if (app && 'unknown' in app) throw new UsageError(app.unknown);
+  const user =
+    options.user === undefined ? undefined : lookupPerson(options.user, [...peopleById(repo).values()]);
+  if (user && 'unknown' in user) throw new UsageError(user.unknown);
   const zone = zoneOf(repo);
-  return { root, repo, commit, zone, at: atOption(options.at, repo, io.clock.now()) };
+  const filter = { app: app?.id, user: user?.id };
+  return { root, repo, commit, zone, filter, at: atOption(options.at, repo, io.clock.now()) };
 }
 
-const width = (io: Io) => Number(io.env.COLUMNS) || 120;
+/** A table fits a terminal's width; piped into a file or another program, nothing is cut. */
+const width = (io: Io) => (io.interactive ? Number(io.env.COLUMNS) || 120 : Number.POSITIVE_INFINITY);
 
 /** `iden access`: every grant active or scheduled at the instant, and the seats. */
 export async function runAccess(
@@ -39,8 +44,7 @@ export async function runAccess(
   io: Io,
   engine: Engine = {},
 ): Promise<number> {
-  const { repo, zone, at } = await read(options, io);
-  const filter = { app: options.app, user: options.user };
+  const { repo, zone, at, filter } = await read(options, io);
   const access = accessAt(repo, zone, at, filter);
   const view: Parameters<typeof formatAccess>[0] = {
     at: isoUtc(at),
@@ -54,7 +58,7 @@ export async function runAccess(
       {
         ...(options.repo !== undefined ? { repo: options.repo } : {}),
         at: isoUtc(at),
-        ...(options.app !== undefined ? { app: options.app } : {}),
+        ...(filter.app !== undefined ? { app: filter.app } : {}),
         ...(options.lockTimeout !== undefined ? { lockTimeout: options.lockTimeout } : {}),
       },
       io,
@@ -86,7 +90,9 @@ export async function runAccess(
           );
         row.observed = pending ? 'pending' : observed;
       }
-      view.drift = plan.drift.filter((d) => options.user === undefined || d.user === options.user);
+      view.drift = plan.drift.filter((d) => filter.user === undefined || d.user === filter.user);
+      // Accounts no person is known by: shown whenever the question is not about one person.
+      if (filter.user === undefined) view.unmanaged = plan.unmanaged ?? [];
       view.skipped = plan.skipped.map(({ app, reason }) => ({ app, reason }));
     } finally {
       await run.close();
@@ -101,8 +107,8 @@ export async function runUpcoming(options: ViewOptions & { within?: string }, io
   const within = parseDuration(options.within ?? '7d');
   if (within === undefined || within <= 0)
     throw new UsageError(`--within ${options.within}: give a duration such as 1d, 36h or 2w`);
-  const { repo, zone, at } = await read(options, io);
-  const events = upcoming(repo, zone, at, at + within, { app: options.app, user: options.user });
+  const { repo, zone, at, filter } = await read(options, io);
+  const events = upcoming(repo, zone, at, at + within, filter);
   io.stdout(
     formatUpcoming({ from: isoUtc(at), to: isoUtc(at + within), events }, options.format, zone, width(io)),
   );
@@ -116,7 +122,12 @@ export async function runReport(
 ): Promise<number> {
   const { repo, zone, at, commit } = await read(options, io);
   const out = resolve(io.cwd, options.out);
-  const pages = writeSite(repo, zone, at, commit, out);
-  io.stdout(`Wrote ${pages.length} pages to ${out}; open ${resolve(out, 'index.html')}\n`);
+  const { written, removed } = writeSite(repo, zone, at, commit, out);
+  const stale = removed.length
+    ? `, removed ${removed.length} ${removed.length === 1 ? 'page' : 'pages'} of an earlier report`
+    : '';
+  io.stdout(
+    `Wrote ${written.length} ${written.length === 1 ? 'page' : 'pages'} to ${out}${stale}; open ${resolve(out, 'index.html')}\n`,
+  );
   return EXIT.ok;
 }

@@ -6,7 +6,8 @@ import { repositoryRoot } from '../git/state.js';
 import { CommitTree } from '../git/tree.js';
 import { loadRepo, loadTree } from '../load/repo.js';
 import { atOption } from '../model/instant.js';
-import type { AccessRepo } from '../model/repo.js';
+import { lookupApp, lookupPerson } from '../model/lookup.js';
+import { type AccessRepo, peopleById } from '../model/repo.js';
 import {
   type AuditFormat,
   formatAccess,
@@ -44,6 +45,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   const now = io.clock.now();
   const signedSince = repo.settings?.value?.records?.signedSince;
   const data = await readAudit(root, io.env, now, signedSince ? Date.parse(signedSince) : undefined);
+  options = { ...options, ...filters(options, repo, data.history.commits) };
   const source = await reviewSource(root, io.env);
   const review = { source, env: io.env };
   let out: string;
@@ -100,6 +102,44 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   io.stdout(out);
   if (options.format !== 'json') io.stderr(formatWarnings(data.warnings));
   return data.warnings.some((w) => TAMPERED.has(w.code)) ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * --user and --app as every command reads them (a person by id or email, any
+ * case), and also as the history knows them (people and apps since removed):
+ * an unknown value is exit 2 with a did-you-mean, never an empty history.
+ */
+function filters(
+  options: AuditOptions,
+  repo: AccessRepo,
+  commits: readonly { files: readonly { path: string }[] }[],
+): { user?: string; app?: string } {
+  const formerUsers = new Set<string>();
+  const apps = new Set(repo.apps.keys());
+  for (const commit of commits)
+    for (const { path } of commit.files) {
+      const m = /^grants\/([^/]+)\/([^/]+)\.yaml$/.exec(path);
+      if (!m || m[2]!.startsWith('_')) continue;
+      apps.add(m[1]!);
+      formerUsers.add(m[2]!);
+    }
+  const out: { user?: string; app?: string } = {};
+  if (options.user !== undefined) {
+    const found = lookupPerson(
+      options.user,
+      [...peopleById(repo).values()],
+      formerUsers,
+      'grants/_people.yaml or the history of grants/',
+    );
+    if ('unknown' in found) throw new UsageError(found.unknown);
+    out.user = found.id;
+  }
+  if (options.app !== undefined) {
+    const found = lookupApp(options.app, apps, 'grants/ or its history');
+    if ('unknown' in found) throw new UsageError(found.unknown);
+    out.app = found.id;
+  }
+  return out;
 }
 
 /** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */

@@ -1,8 +1,22 @@
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { idFrom } from '../flow/import.js';
+import { workflowFor } from '../flow/init-workflows.js';
+import { packIden } from '../flow/pack.js';
 import { commitAll } from '../git/commit.js';
-import { gitUser } from '../git/identity.js';
+import { gitConfig, gitUser } from '../git/identity.js';
+import { runGit } from '../git/run.js';
 import { isTimeZone } from '../model/time.js';
 import { idenVersion, packageRoot } from '../util/package-root.js';
 import { EXIT, type Io, UsageError } from './io.js';
@@ -14,6 +28,12 @@ export interface InitOptions {
   email?: string;
   github?: string;
   yes?: boolean;
+  /** Make the repository inside another git repository's work tree all the same. */
+  force?: boolean;
+  /** Run `npm install` so that package-lock.json pins iden and its dependencies (default true). */
+  install?: boolean;
+  /** The default branch (default: git config init.defaultBranch, else main). */
+  defaultBranch?: string;
 }
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/;
@@ -39,6 +59,13 @@ export async function runInit(dir: string | undefined, options: InitOptions, io:
       );
       return EXIT.failed;
     }
+  }
+  const outer = await enclosingRepository(root);
+  if (outer && !options.force) {
+    io.stderr(
+      `iden: ${root} is inside the git repository ${outer}; an access repository is a repository of its own, so nothing was changed (--force makes it there all the same)\n`,
+    );
+    return EXIT.failed;
   }
 
   const user = await gitUser(io.cwd);
@@ -80,13 +107,14 @@ export async function runInit(dir: string | undefined, options: InitOptions, io:
         ? undefined
         : `"${i}" is not an id: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`,
   );
-  const login =
-    options.github ??
-    (io.interactive && !options.yes && io.ask
-      ? (await io.ask('Your GitHub login (pull requests know you by it)', undefined)).trim()
-      : '');
-  if (login !== '' && !/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(login))
-    throw new UsageError(`"${login}" is not a GitHub login`);
+  // Pull requests know the Super Admin by this login: without it no approval of theirs counts
+  // (and validate warns approver-without-login), so it has no made-up default.
+  const login = await ask(
+    'Your GitHub login (pull requests know you by it)',
+    options.github ?? ((await gitConfig(io.cwd, 'github.user')) || undefined),
+    (l) =>
+      /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/.test(l) ? undefined : `"${l}" is not a GitHub login (--github LOGIN)`,
+  );
   const githubId = login ? await accountId(login, io) : undefined;
 
   mkdirSync(join(root, 'grants'), { recursive: true });
@@ -115,9 +143,19 @@ people:
 ${login ? `    accounts: { github: ${login} }\n` : ''}${githubId !== undefined ? `    githubId: ${githubId}\n` : ''}`,
   );
   cpSync(join(packageRoot(), 'schemas'), join(root, 'schemas'), { recursive: true });
-  cpSync(join(packageRoot(), '.github', 'workflows'), join(root, '.github', 'workflows'), {
-    recursive: true,
-  });
+  const branch =
+    options.defaultBranch ??
+    (await existingBranch(root)) ??
+    ((await gitConfig(io.cwd, 'init.defaultBranch')) || 'main');
+  const templates = join(packageRoot(), '.github', 'workflows');
+  for (const name of readdirSync(templates).filter((n) => n.endsWith('.yml')))
+    write(
+      join('.github/workflows', name),
+      workflowFor(readFileSync(join(templates, name), 'utf8'), { branch, secrets: [] }),
+    );
+  // iden itself, committed: `npm ci` in every clone and CI job resolves it inside the repository.
+  const tarball = await packIden(packageRoot(), join(root, 'vendor'));
+  const dependency = `file:${relative(root, tarball).split(/[\\/]/).join('/')}`;
   write(
     'package.json',
     `${JSON.stringify(
@@ -126,16 +164,17 @@ ${login ? `    accounts: { github: ${login} }\n` : ''}${githubId !== undefined ?
         private: true,
         description: 'Who has access to what: grants as code, applied by iden',
         scripts: { validate: 'iden validate', plan: 'iden plan' },
-        dependencies: { iden: idenVersion() },
+        dependencies: { iden: dependency },
       },
       null,
       2,
     )}\n`,
   );
   write('.gitignore', '.iden/\nnode_modules/\n');
-  write('README.md', accessReadme(id));
+  write('README.md', accessReadme(id, basename(tarball)));
 
-  const first = await commitAll(root, 'An access repository, made by iden init');
+  const installed = options.install === false ? undefined : await npmInstall(root, io);
+  const first = await commitAll(root, 'An access repository, made by iden init', branch);
   // Apply-time verification takes the first commit as it is, and every later one only through an approved pull request.
   appendFileSync(
     join(root, 'grants/_settings.yaml'),
@@ -143,9 +182,51 @@ ${login ? `    accounts: { github: ${login} }\n` : ''}${githubId !== undefined ?
   );
   await commitAll(root, `Verify what lands after ${first.slice(0, 12)}`);
   io.stdout(
-    `Created an access repository in ${root}: ${id} is its Super Admin, dates are in ${timezone}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
+    `Created an access repository in ${root} on branch ${branch}: ${id} is its Super Admin, dates are in ${timezone}, iden ${idenVersion()} is vendor/${basename(tarball)}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
   );
+  if (installed === undefined) {
+    io.stdout('Then run npm install and commit package-lock.json: CI installs with npm ci.\n');
+    return EXIT.ok;
+  }
+  if (installed !== true) {
+    io.stderr(
+      `iden: npm install failed, so package-lock.json is missing and CI's npm ci would fail: ${installed}\nRun npm install in ${root} and commit package-lock.json.\n`,
+    );
+    return EXIT.failed;
+  }
   return EXIT.ok;
+}
+
+/** The top of the git repository whose work tree holds `dir`'s nearest existing folder, unless that is `dir` itself. */
+async function enclosingRepository(dir: string): Promise<string | undefined> {
+  let probe = dir;
+  while (!existsSync(probe)) probe = dirname(probe);
+  const top = await runGit(probe, ['rev-parse', '--show-toplevel'], [0, 128]).catch(() => undefined);
+  if (top?.code !== 0) return undefined;
+  const outer = top.stdout.trim();
+  return existsSync(dir) && realpathSync(outer) === realpathSync(dir) ? undefined : outer;
+}
+
+/** The branch an existing (empty) repository in `dir` is on, if any. */
+async function existingBranch(dir: string): Promise<string | undefined> {
+  if (!existsSync(join(dir, '.git'))) return undefined;
+  const head = await runGit(dir, ['symbolic-ref', '--short', 'HEAD'], [0, 1, 128]).catch(() => undefined);
+  return head?.code === 0 ? head.stdout.trim() : undefined;
+}
+
+/** npm install in the new repository, as the user would: true, or why it failed. */
+async function npmInstall(root: string, io: Io): Promise<true | string> {
+  try {
+    await promisify(execFile)('npm', ['install', '--no-audit', '--no-fund'], {
+      cwd: root,
+      env: { ...process.env, ...io.env, npm_config_update_notifier: 'false' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return true;
+  } catch (e) {
+    const stderr = (e as { stderr?: string }).stderr ?? '';
+    return (stderr.split('\n').find((l) => /ERR!/.test(l)) ?? (e as Error).message).trim();
+  }
 }
 
 /**
@@ -168,13 +249,14 @@ async function accountId(login: string, io: Io): Promise<number | undefined> {
   }
 }
 
-function accessReadme(admin: string): string {
+function accessReadme(admin: string, tarball: string): string {
   return `# Access
 
 Who has access to which app, as files: \`grants/<app>/<person>.yaml\` gives one
-person access to one app. [iden](https://www.npmjs.com/package/iden) checks the
-files on every pull request and, after the merge, makes the apps hold exactly
-what they say.
+person access to one app. iden (\`vendor/${tarball}\`; after \`npm ci\`, its guide
+is \`node_modules/iden/README.md\` and its reference \`node_modules/iden/docs/\`)
+checks the files on every pull request and, after the merge, makes the apps
+hold exactly what they say.
 
 ## Grant access
 
@@ -205,13 +287,24 @@ access. Or by hand:
 
 ## Add an app
 
-Write \`grants/<app>/_app.yaml\`: its connector (\`postgres\`, \`github\` or
-\`scim\`), its entitlements and paid tiers, and its approvers (see iden's
-README). Put the app's secret in the GitHub environment \`iden\`, under the
-name its \`tokenEnv\` or \`urlEnv\` gives, and in the \`env\` of the steps that run
-iden in \`.github/workflows/\`. Then \`npx iden import --app <app>\` writes a grant
+Write \`grants/<app>/_app.yaml\`: its connector (\`postgres\`, \`github\`,
+\`scim\`, \`ldap\`, \`okta\`, \`google-workspace\`, \`entra\` or
+\`aws-identity-center\`), its entitlements and paid tiers, and its approvers
+(iden's README has the smallest file for each). Put the app's secret in the
+GitHub environment \`iden\`, under the name its settings give (\`tokenEnv\`,
+\`urlEnv\`, …), and in the \`env\` of the iden step of \`iden-apply.yml\` and
+\`iden-reconcile.yml\`. Then \`npx iden import --app <app>\` writes a grant
 file for everyone who already has access, for review in the first pull
 request.
+
+A \`postgres\` app with no \`url\` or \`urlEnv\` is an embedded database under
+\`.iden/\` of the clone it runs in: for trying iden out only, since every CI job
+starts with an empty one.
+
+## Upgrade iden
+
+Replace \`vendor/${tarball}\` with the new tarball, point \`package.json\` at it,
+run \`npm install\`, and open a pull request: a Super Admin approves it.
 
 ## Set up GitHub
 

@@ -1,4 +1,4 @@
-import type { Change, Held, Outcome } from '../model/access.js';
+import type { Change, Held, Outcome, Unmanaged } from '../model/access.js';
 import type { AccountRule } from '../model/accounts.js';
 import type { Clock } from '../model/clock.js';
 import type { AppFile, Person } from '../model/repo.js';
@@ -62,6 +62,8 @@ export interface Session {
   observe(): Promise<Held[]>;
   /** What observe found worth telling people (a failed invitation), printed with the plan. */
   readonly notices?: readonly string[];
+  /** What observe found held by accounts iden leaves alone: listed by status, access --observed and the plan. */
+  readonly unmanaged?: readonly Unmanaged[];
   /**
    * Groups changes into steps the connector can run at once (a batch, a
    * transaction per account). Every step is idempotent: granting what exists

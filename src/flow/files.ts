@@ -69,8 +69,7 @@ export function removeFromList(text: string, path: (string | number)[], id: stri
   if (!isSeq(list)) return undefined;
   const index = list.items.findIndex((item) => String((item as Scalar).value ?? item) === id);
   if (index < 0) return undefined;
-  list.items.splice(index, 1);
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return withoutItem(text, doc, list, index);
 }
 
 /** Removes a person's entry from `_people.yaml`, keeping the rest as it is; undefined when there is none. */
@@ -80,7 +79,39 @@ export function removePersonText(text: string, id: string): string | undefined {
   if (!isSeq(people)) return undefined;
   const index = people.items.findIndex((item) => isMap(item) && item.get('id') === id);
   if (index < 0) return undefined;
-  people.items.splice(index, 1);
+  return withoutItem(text, doc, people, index);
+}
+
+/**
+ * The text with one item of a sequence cut out, and every other byte as it was
+ * (other people's entries, comments, quoting, flow mappings): a block item's
+ * lines, or a flow item and its comma. Where the shape is unusual the document
+ * is written out again instead.
+ */
+function withoutItem(text: string, doc: Document, seq: YAMLSeq, index: number): string {
+  const item = seq.items[index] as { range?: [number, number, number] } | undefined;
+  const range = item?.range;
+  const rangeOf = (i: number) => (seq.items[i] as { range?: [number, number, number] } | undefined)?.range;
+  const lineStart = (at: number) => text.lastIndexOf('\n', at - 1) + 1;
+  const afterLine = (at: number) => {
+    // The end of the line holding the item's last character.
+    const newline = text.indexOf('\n', Math.max(at - 1, 0));
+    return newline < 0 ? text.length : newline + 1;
+  };
+  if (range) {
+    if (seq.flow) {
+      const next = rangeOf(index + 1);
+      const previous = rangeOf(index - 1);
+      if (next) return text.slice(0, range[0]) + text.slice(next[0]);
+      if (previous) return text.slice(0, previous[1]) + text.slice(range[1]);
+      return text.slice(0, range[0]) + text.slice(range[1]);
+    }
+    const start = lineStart(range[0]);
+    // A block item, unless it is the last one (an empty list must still be a list: written out again).
+    if (seq.items.length > 1 && /^[ \t]*-[ \t]+$/.test(text.slice(start, range[0])))
+      return text.slice(0, start) + text.slice(afterLine(range[1]));
+  }
+  seq.items.splice(index, 1);
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
 

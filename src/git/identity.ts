@@ -1,9 +1,20 @@
 import { runGit } from './run.js';
 
-/** Commits and notes as the configured user, or as iden where the runner has none (a fresh CI machine). */
+/**
+ * Where the runner has no git identity (a fresh CI machine, a new laptop), commits
+ * and notes are made as iden, at an address under `.invalid`, a domain no one can
+ * hold: GitHub credits commits to the account owning their email, and a
+ * `users.noreply.github.com` address belongs to whoever has that login.
+ */
+export const FALLBACK_IDENTITY = { name: 'iden', email: 'iden@iden.invalid' } as const;
+
+/** Commits and notes as the configured user, or as iden where the runner has none. */
 export async function identityArgs(root: string): Promise<string[]> {
-  const name = await gitConfig(root, 'user.name');
-  return name ? [] : ['-c', 'user.name=iden', '-c', 'user.email=iden@users.noreply.github.com'];
+  const [name, email] = await Promise.all([gitConfig(root, 'user.name'), gitConfig(root, 'user.email')]);
+  return [
+    ...(name ? [] : ['-c', `user.name=${FALLBACK_IDENTITY.name}`]),
+    ...(email ? [] : ['-c', `user.email=${FALLBACK_IDENTITY.email}`]),
+  ];
 }
 
 /** A git configuration value as this folder sees it, or '' where it is unset (or this is no repository). */

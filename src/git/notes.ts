@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -173,4 +174,47 @@ export async function readRecords(root: string): Promise<Map<string, unknown[]>>
     records.set(commit, list);
   }
   return records;
+}
+
+/** How this clone's apply records stand against its remote's. */
+export type RemoteNotes =
+  | { state: 'no-remote' | 'same' | 'ahead' | 'remote-has-none' }
+  | { state: 'behind'; remote: string; sha: string }
+  | { state: 'unreachable'; remote: string; why: string };
+
+/**
+ * Asks the remote (origin, else the only one) for its refs/notes/iden: `git pull`
+ * never fetches notes, so a clone's records fall behind unseen. Behind means the
+ * remote's notes commit is not in this clone's notes history.
+ */
+export async function remoteNotes(root: string, timeoutMs = 15_000): Promise<RemoteNotes> {
+  const git = simpleGit({ baseDir: root });
+  const remote = await remoteOf(git).catch(() => undefined);
+  if (!remote) return { state: 'no-remote' };
+  let listing: string;
+  try {
+    listing = await new Promise<string>((resolve, reject) => {
+      execFile(
+        'git',
+        ['ls-remote', remote, NOTES_REF],
+        { cwd: root, timeout: timeoutMs, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(stderr.trim().split('\n').pop() || error.message)) : resolve(stdout),
+      );
+    });
+  } catch (e) {
+    return { state: 'unreachable', remote, why: (e as Error).message };
+  }
+  const sha = listing.split('\t')[0]?.trim();
+  if (!sha) return { state: 'remote-has-none' };
+  const local = (await git.raw(['rev-parse', '--verify', '--quiet', NOTES_REF]).catch(() => '')).trim();
+  if (local === sha) return { state: 'same' };
+  if (local) {
+    const ancestor = await git
+      .raw(['merge-base', '--is-ancestor', sha, local])
+      .then(() => true)
+      .catch(() => false);
+    if (ancestor) return { state: 'ahead' };
+  }
+  return { state: 'behind', remote, sha };
 }

@@ -10,6 +10,19 @@ export interface Assignment {
 }
 
 /** What a connector reads back: an account holding an entitlement or tier of the app's managed scope. */
+/**
+ * An account holding a managed entitlement or tier that iden leaves alone (a
+ * group role, a superuser, the connecting role): never changed, never drift,
+ * but shown wherever access is shown, since whoever uses it has that access.
+ */
+export interface Unmanaged {
+  account: string;
+  entitlement?: string;
+  license?: string;
+  /** Why iden leaves it alone. */
+  why: string;
+}
+
 export interface Held {
   account: string;
   entitlement?: string;

@@ -2,6 +2,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { remoteUrl, rootCommits } from '../git/log.js';
+import { FORMATS } from '../schema/formats.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Plan } from './plan.js';
 
@@ -51,7 +52,7 @@ export function readPlanFile(path: string): SavedPlan {
     throw new PlanFileError(`cannot read the plan ${path}: ${(e as Error).message}`);
   }
   if (!validate) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false, formats: FORMATS });
     validate = ajv.compile(
       JSON.parse(readFileSync(join(packageRoot(), 'schemas', 'plan.schema.json'), 'utf8')),
     );

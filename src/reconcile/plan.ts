@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type Assignment, type Change, type ChangeReason, type Held, target } from '../model/access.js';
+import {
+  type Assignment,
+  type Change,
+  type ChangeReason,
+  type Held,
+  target,
+  type Unmanaged,
+} from '../model/access.js';
 import { type Instant, isoUtc } from '../model/time.js';
 import { desired, type GrantSpec } from './desired.js';
 
@@ -44,6 +51,11 @@ export interface Plan {
   blocked: string[];
   /** A digest of what each observed app held, so a saved plan can tell it has gone stale. */
   observed: Record<string, string>;
+  /**
+   * Access held by accounts iden leaves alone (a group role inside a managed
+   * role): never changed, but whoever uses them has that access. Absent when none.
+   */
+  unmanaged?: (Unmanaged & { app: string })[];
 }
 
 /** A plan that changes nothing: where planning starts, and what a run that cannot plan returns. */

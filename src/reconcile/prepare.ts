@@ -244,6 +244,10 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   });
   if (verification.notice) options.onNotice?.(verification.notice);
   holdUnverified(plan, verification);
+  const unmanaged = [...sessions].flatMap(([app, session]) =>
+    (session.unmanaged ?? []).map((u) => ({ app, ...u })),
+  );
+  if (unmanaged.length > 0) plan.unmanaged = unmanaged;
   const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
   const held = new Map(inputs.flatMap((i) => (i.observed ? [[i.id, i.observed] as [string, Held[]]] : [])));
   return { validation, plan, sessions, fatal, desired: digest, held, verified: verification.verified };

@@ -11,6 +11,8 @@ export interface AppStatus {
   held: number;
   /** People who should be able to log in and cannot (the connector says so). */
   reason?: string;
+  /** Access held by accounts iden leaves alone (listed, never changed). */
+  unmanaged?: { account: string; entitlement?: string; license?: string; why: string }[];
 }
 
 /**
@@ -37,6 +39,16 @@ export function appStatuses(plan: Plan, apps: readonly string[]): AppStatus[] {
           : drift > 0
             ? 'drift'
             : 'in-sync';
-    return { app, state, grant, revoke, drift, held, ...(skipped ? { reason: skipped.reason } : {}) };
+    const unmanaged = (plan.unmanaged ?? []).filter((u) => u.app === app).map(({ app: _, ...u }) => u);
+    return {
+      app,
+      state,
+      grant,
+      revoke,
+      drift,
+      held,
+      ...(skipped ? { reason: skipped.reason } : {}),
+      ...(unmanaged.length > 0 ? { unmanaged } : {}),
+    };
   });
 }

@@ -33,6 +33,7 @@ export function formatAccess(
     access: AccessRow[];
     seats: SeatRow[];
     drift?: Change[];
+    unmanaged?: { app: string; account: string; entitlement?: string; license?: string; why: string }[];
     skipped?: { app: string; reason: string }[];
   },
   format: ViewFormat,
@@ -82,6 +83,8 @@ export function formatAccess(
   }
   for (const d of view.drift ?? [])
     out += `drift: ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
+  for (const u of view.unmanaged ?? [])
+    out += `unmanaged: ${u.account} holds ${u.entitlement ?? u.license} in ${u.app}, left alone by iden (${u.why})\n`;
   for (const s of view.skipped ?? []) out += `not observed: ${s.app}: ${s.reason}\n`;
   return out;
 }

@@ -36,6 +36,9 @@ export const REVIEW_COLUMNS = [
   'applied_at',
   'applied',
   'flags',
+  // Added after the first release: appended, so a reader by position keeps working.
+  'reason',
+  'end',
 ] as const;
 
 /** An event as the JSON contract orders it; internal fields left out. */
@@ -163,13 +166,17 @@ export function formatReview(
     r.appliedAt ?? '',
     r.applied,
     r.flags.join(' '),
+    r.reason ?? '',
+    r.end ?? '',
   ]);
   if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
   if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
   const lines = rows.map((r) => {
     const approved = r.approvedBy.length ? `approved by ${r.approvedBy.join(', ')}` : 'no approval';
     const pr = r.pr !== undefined ? `#${r.pr}` : r.commit.slice(0, 10);
-    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+    const until = r.end ? `until ${r.end}` : 'no end';
+    const why = r.reason ? `, reason: ${r.reason}` : '';
+    return `${r.app}/${r.user} ${r.access}  ${until}${why}; requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
   });
   return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
 }

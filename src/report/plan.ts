@@ -79,6 +79,22 @@ function planText(plan: Plan, style: Style): string {
       '',
     );
   }
+  if ((plan.unmanaged ?? []).length > 0) {
+    out.push('Held by accounts iden leaves alone (never changed; whoever uses them has this access):');
+    out.push(
+      table(
+        (plan.unmanaged ?? []).map((u) => [
+          '!',
+          u.account,
+          u.app,
+          u.entitlement ?? `license ${u.license}`,
+          u.why,
+        ]),
+        style,
+      ),
+      '',
+    );
+  }
   for (const h of plan.held) out.push(`held: ${h.user} in ${h.app} is left as it is: ${h.reason}`);
   for (const s of plan.skipped) out.push(`${s.error ? 'error' : 'notice'}: ${s.app} skipped: ${s.reason}`);
   if (plan.held.length + plan.skipped.length > 0) out.push('');
@@ -92,7 +108,11 @@ function planText(plan: Plan, style: Style): string {
 export function summaryLine(plan: Plan): string {
   const grants = plan.changes.filter((c) => c.action === 'grant').length;
   const skipped = plan.skipped.length;
-  return `Plan: ${grants} to grant, ${plan.changes.length - grants} to revoke, ${plan.held.length} held, ${skipped} app${skipped === 1 ? '' : 's'} skipped.`;
+  // Drift kept (prune off) and access iden leaves alone are counted too, when there are any.
+  const kept = plan.drift.filter((d) => !plan.changes.some((c) => same(c, d))).length;
+  const unmanaged = plan.unmanaged?.length ?? 0;
+  const extra = `${kept > 0 ? `, ${kept} drift kept` : ''}${unmanaged > 0 ? `, ${unmanaged} unmanaged` : ''}`;
+  return `Plan: ${grants} to grant, ${plan.changes.length - grants} to revoke, ${plan.held.length} held${extra}, ${skipped} app${skipped === 1 ? '' : 's'} skipped.`;
 }
 
 function same(a: Change, b: Change): boolean {

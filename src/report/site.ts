@@ -3,14 +3,13 @@
 // Content-Security-Policy says so, and the browser test checks no request
 // leaves the folder); everything people wrote is escaped; charts are SVG made
 // here with d3-scale and d3-shape.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { scaleLinear, scaleTime } from 'd3-scale';
 import { curveStepAfter, line } from 'd3-shape';
 import { type AccessRow, accessAt, type SeatRow, seatsAt, seatUsage, upcoming } from '../access/views.js';
 import { type AccessRepo, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc } from '../model/time.js';
 import { groupBy } from '../util/group-by.js';
+import { writeSiteFolder } from './site-folder.js';
 
 const DAY = 86_400_000;
 
@@ -170,24 +169,26 @@ ${ticks.join('')}${yTicks.join('')}
 </figure>`;
 }
 
-/** Writes the site into `out`; returns the pages written, relative to it. */
+/**
+ * Writes the site into `out` (see site-folder.ts: never over a file it did not
+ * write, and without the pages of an earlier report this one no longer has);
+ * returns the pages written, relative to it, and those removed.
+ */
 export function writeSite(
   repo: AccessRepo,
   zone: string,
   at: Instant,
   commit: string | undefined,
   out: string,
-): string[] {
+): { written: string[]; removed: string[] } {
   const meta = { commit, at, zone };
   const rows = accessAt(repo, zone, at);
   const seats = seatsAt(repo, zone, at);
   const soon = upcoming(repo, zone, at, at + 30 * DAY);
   const people = peopleById(repo);
-  const written: string[] = [];
+  const pages = new Map<string, string>();
   const write = (path: string, text: string) => {
-    mkdirSync(join(out, path, '..'), { recursive: true });
-    writeFileSync(join(out, path), text);
-    written.push(path);
+    pages.set(path, text);
   };
   const apps = [...repo.apps.keys()].sort();
   // Grouped once: a page per person over 100,000 rows must not scan them all each time.
@@ -294,5 +295,6 @@ ${charts.join('\n')}`,
       ),
     );
   }
-  return written;
+  const { removed } = writeSiteFolder(out, pages);
+  return { written: [...pages.keys()], removed };
 }

@@ -101,7 +101,13 @@ describe('iden audit: the timeline', () => {
       (await auditJson(dir, args)).events.map((e) => `${e.kind} ${e.user}`);
     expect(await kinds('--user', 'alice')).toEqual(['granted alice', 'changed alice', 'revoked alice']);
     expect(await kinds('--user', 'carl')).toEqual(['granted carl', 'revoked carl']);
-    expect(await kinds('--app', 'github')).toEqual([]);
+    expect(await kinds('--app', 'DB')).toEqual(await kinds());
+    // An app neither the repository nor its history knows is a mistake to say, not an empty history.
+    const unknown = await runCli(['audit', '--repo', dir, '--app', 'github']);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      'iden: --app github: no app of that id in grants/ or its history (apps: db)\n',
+    ]);
     const window = await auditJson(dir, [
       '--since',
       '2026-08-10T08:00:00Z',

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,6 +11,7 @@ import { runCli } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubOrgServer } from '../helpers/github-org-server.js';
 import { GithubPullServer } from '../helpers/github-server.js';
+import { initRepo } from '../helpers/init.js';
 import { seedEmbedded } from '../helpers/postgres.js';
 import { NO_VERIFY, writeTree } from '../helpers/repo.js';
 import { addGroup, startScimServer } from '../helpers/scim-server.js';
@@ -20,23 +21,16 @@ const FAST = { attempts: 5, baseMs: 1, maxMs: 2 };
 const newDir = () => join(mkdtempSync(join(tmpdir(), 'iden-init-')), 'access');
 
 describe('iden init', () => {
-  it('makes an access repository that validates, commits it, and refuses a folder that is not empty', async () => {
+  it('makes an access repository that validates with no finding, commits it, and refuses a folder that is not empty', async () => {
     const dir = newDir();
-    const made = await runCli([
-      'init',
-      dir,
-      '--yes',
-      '--timezone',
-      'Europe/Berlin',
-      '--super-admin',
-      'alice',
-      '--name',
-      'Alice Martin',
-      '--email',
-      'alice@example.com',
-      '--github',
-      'alice-m',
-    ]);
+    const made = await initRepo(dir, {
+      yes: true,
+      timezone: 'Europe/Berlin',
+      superAdmin: 'alice',
+      name: 'Alice Martin',
+      email: 'alice@example.com',
+      github: 'alice-m',
+    });
     expect(made.code).toBe(0);
     for (const path of [
       'grants/_settings.yaml',
@@ -45,11 +39,15 @@ describe('iden init', () => {
       '.github/workflows/iden-apply.yml',
       '.github/workflows/iden-pull-request.yml',
       'README.md',
+      `vendor/iden-${idenVersion()}.tgz`,
     ])
       expect(existsSync(join(dir, path)), path).toBe(true);
+    // iden itself is committed under the repository, so every clone's npm ci resolves it there.
     expect(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies).toEqual({
-      iden: idenVersion(),
+      iden: `file:vendor/iden-${idenVersion()}.tgz`,
     });
+    expect(git(dir, ['ls-files', 'vendor'])).toBe(`vendor/iden-${idenVersion()}.tgz\n`);
+    expect(made.stdout).toContain('Then run npm install and commit package-lock.json');
     expect(readFileSync(join(dir, '.gitignore'), 'utf8')).toContain('.iden/');
     const [verify, first] = git(dir, ['log', '--format=%H %s']).trim().split('\n');
     expect(first).toMatch(/^[0-9a-f]{40} An access repository, made by iden init$/);
@@ -62,12 +60,67 @@ describe('iden init', () => {
     const valid = await runCli(['validate', '--repo', dir, '--format', 'json']);
     expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
 
-    const again = await runCli(['init', dir, '--yes']);
+    const again = await initRepo(dir, { yes: true, github: 'alice-m' });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(
-      'is not empty (.github, .gitignore, README.md, grants, package.json, schemas)',
+      'is not empty (.github, .gitignore, README.md, grants, package.json, schemas, vendor)',
     );
     expect(git(dir, ['log', '--format=%s']).trim().split('\n')).toHaveLength(2);
+  });
+
+  it('refuses to make a repository inside another one unless --force', async () => {
+    const outer = mkdtempSync(join(tmpdir(), 'iden-outer-'));
+    commitAll(outer, 'another project');
+    const inside = join(outer, 'tools', 'access');
+    const refused = await initRepo(inside, { yes: true, email: 'a@example.com', name: 'A', github: 'a-gh' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(
+      `iden: ${inside} is inside the git repository ${outer}; an access repository is a repository of its own, so nothing was changed (--force makes it there all the same)\n`,
+    );
+    expect(existsSync(inside)).toBe(false);
+    expect(git(outer, ['status', '--porcelain'])).toBe('');
+    const forced = await initRepo(inside, {
+      yes: true,
+      email: 'a@example.com',
+      name: 'A',
+      github: 'a-gh',
+      force: true,
+    });
+    expect(forced.code).toBe(0);
+    expect(git(inside, ['rev-parse', '--show-toplevel']).trim()).toBe(inside);
+  });
+
+  it('without a GitHub login asks for one, since no approval counts without it (no approver-without-login)', async () => {
+    const dir = newDir();
+    const result = await initRepo(dir, { yes: true, email: 'a@example.com', name: 'A' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'iden: Your GitHub login (pull requests know you by it): give it as a flag (see iden init --help)\n',
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it("writes workflows on the repository's own default branch, with no app's secrets", async () => {
+    const dir = newDir();
+    const made = await initRepo(dir, {
+      yes: true,
+      email: 'a@example.com',
+      name: 'A',
+      github: 'a-gh',
+      defaultBranch: 'trunk',
+    });
+    expect(made.code).toBe(0);
+    expect(git(dir, ['symbolic-ref', '--short', 'HEAD']).trim()).toBe('trunk');
+    const workflows = join(dir, '.github/workflows');
+    for (const name of readdirSync(workflows)) {
+      const text = readFileSync(join(workflows, name), 'utf8');
+      expect(text, name).not.toMatch(/ACME_GITHUB_TOKEN|SALESFORCE_SCIM_TOKEN|\bmain\b/);
+      for (const m of text.matchAll(/secrets\.(\w+)/g)) expect(m[1], name).toMatch(/^IDEN_/);
+    }
+    const apply = readFileSync(join(workflows, 'iden-apply.yml'), 'utf8');
+    expect(apply).toContain('    branches: [trunk]\n');
+    expect(apply).toContain('restrict it to trunk in');
+    expect(readFileSync(join(workflows, 'iden-report.yml'), 'utf8')).toContain('    branches: [trunk]\n');
   });
 
   it("pins the Super Admin's GitHub login to GitHub's id of it, when a token can read it", async () => {
@@ -76,19 +129,9 @@ describe('iden init', () => {
     try {
       server.ids.set('ops-gh', 31337);
       const dir = newDir();
-      const args = [
-        'init',
-        dir,
-        '--yes',
-        '--super-admin',
-        'ops',
-        '--name',
-        'Ops',
-        '--email',
-        'ops@example.com',
-      ];
+      const args = { yes: true, superAdmin: 'ops', name: 'Ops', email: 'ops@example.com' };
       const env = { GITHUB_TOKEN: 't', GITHUB_API_URL: server.url };
-      expect((await runCli([...args, '--github', 'ops-gh'], { env })).code).toBe(0);
+      expect((await initRepo(dir, { ...args, github: 'ops-gh' }, env)).code).toBe(0);
       expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
         '    accounts: { github: ops-gh }\n    githubId: 31337\n',
       );
@@ -100,18 +143,8 @@ describe('iden init', () => {
 
   it('then takes an app and reconciles it, as npm start does on the example', async () => {
     const dir = newDir();
-    const args = [
-      'init',
-      dir,
-      '--yes',
-      '--super-admin',
-      'ops',
-      '--name',
-      'Ops',
-      '--email',
-      'ops@example.com',
-    ];
-    expect((await runCli(args)).code).toBe(0);
+    const args = { yes: true, superAdmin: 'ops', name: 'Ops', email: 'ops@example.com', github: 'ops-gh' };
+    expect((await initRepo(dir, args)).code).toBe(0);
     writeTree(
       {
         'grants/db/_app.yaml':
@@ -141,12 +174,25 @@ describe('iden init', () => {
     expect(run.code).toBe(0);
   });
 
-  it('asks on a real terminal for what the flags did not give', async () => {
+  it('asks on a real terminal for what the flags did not give, and says what to do when npm install fails', async () => {
     const dir = newDir();
     const bin = join(packageRoot(), 'dist/src/cli/bin.js');
+    // An empty package cache and no network: npm install fails at once.
+    const cache = mkdtempSync(join(tmpdir(), 'iden-empty-cache-'));
     // script(1) runs iden on a pseudo-terminal; each answer is typed when its question shows.
     const child = spawn('script', ['-qfec', `${process.execPath} ${bin} init ${dir}`, '/dev/null'], {
-      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
+      env: {
+        ...process.env,
+        // No git identity at all, as on a new laptop (simple-git drops GIT_CONFIG_GLOBAL: a home of its own).
+        HOME: mkdtempSync(join(tmpdir(), 'iden-home-')),
+        XDG_CONFIG_HOME: '',
+        GIT_CONFIG_GLOBAL: '/dev/null',
+        GIT_CONFIG_NOSYSTEM: '1',
+        npm_config_offline: 'true',
+        npm_config_cache: cache,
+        https_proxy: 'http://127.0.0.1:9',
+        HTTPS_PROXY: 'http://127.0.0.1:9',
+      },
     });
     const answers: [RegExp, string][] = [
       [/Time zone for bare dates \(IANA\) \[[^\]]+\]: $/, 'Mars/Olympus'],
@@ -168,14 +214,25 @@ describe('iden init', () => {
         next++;
       }
     });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(next).toBe(answers.length);
-    expect(code).toBe(0);
+    expect(output).toContain('iden: npm install failed, so package-lock.json is missing');
+    expect(output).toContain(`Run npm install in ${dir} and commit package-lock.json.`);
+    expect(code).toBe(1);
+    // Without a git identity, the commits name an address no GitHub account can hold.
+    expect(git(dir, ['log', '--format=%an <%ae> %cn <%ce>']).trim().split('\n')).toEqual([
+      'iden <iden@iden.invalid> iden <iden@iden.invalid>',
+      'iden <iden@iden.invalid> iden <iden@iden.invalid>',
+    ]);
     expect(readFileSync(join(dir, 'grants/_settings.yaml'), 'utf8')).toContain('timezone: Asia/Tokyo');
     expect(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')).toContain(
       '  - id: kenji\n    name: Kenji Sato\n    email: kenji@example.com\n    accounts: { github: ksato }\n',
     );
-  }, 30_000);
+  }, 60_000);
 });
 
 /** The example repository, committed, its embedded database holding what the grants gave on NOW. */

@@ -59,6 +59,7 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
  */
 async function openEmbedded(app: AppSpec, context: ConnectorContext, createRoles: boolean): Promise<Session> {
   const dataDir = join(context.repoRoot, '.iden', 'pglite', app.id);
+  sayWhatEmbeddedIs(app.id, dataDir, context);
   const release = await lockFolder(`${dataDir}.lock`, context);
   let db: Database | undefined;
   const connect = async (create: boolean): Promise<Database | undefined> => {
@@ -109,4 +110,25 @@ export async function identify(app: AppSpec, env: NodeJS.ProcessEnv): Promise<st
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+const told = new Set<string>();
+
+/**
+ * The embedded database belongs to one clone: a CI job's is new every time, and
+ * a daemon's is seen by no one else. Where that matters it is said, in one line
+ * (once a process, for iden serve).
+ */
+function sayWhatEmbeddedIs(app: string, dataDir: string, context: ConnectorContext): void {
+  const ci = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
+  if (!ci && !context.keepWarm) return;
+  if (context.keepWarm && told.has(dataDir)) return;
+  told.add(dataDir);
+  // The caller names the app: `notice: analytics: an embedded PostgreSQL …`.
+  const where = `an embedded PostgreSQL in .iden/pglite/${app} of this clone, for trying iden out`;
+  context.onNotice?.(
+    ci
+      ? `${where}: every CI job starts with an empty one (set url or urlEnv for a server)`
+      : `${where}: only this iden serve sees it (set url or urlEnv for a server)`,
+  );
 }

@@ -1,3 +1,4 @@
+import type { Unmanaged } from '../../model/access.js';
 import { groupBy } from '../../util/group-by.js';
 import {
   type AppSpec,
@@ -42,6 +43,7 @@ const RETIRED = /@retired(-\d+)?$/;
 
 export class PostgresSession implements Session {
   readonly notices: string[] = [];
+  readonly unmanaged: Unmanaged[] = [];
   readonly concurrency: number;
   readonly targetKey?: string;
   /** Group role name to the entitlement and tier ids it stands for. */
@@ -155,7 +157,11 @@ export class PostgresSession implements Session {
         });
       }
     }
+    this.unmanaged.length = 0;
     for (const [member, { groups, why }] of leftAlone) {
+      for (const group of [...groups].sort())
+        for (const target of this.byRole.get(group) ?? [])
+          this.unmanaged.push({ account: member, ...target, why });
       this.notices.push(
         `${member} is a member of ${[...groups].sort().join(', ')} but not a person iden manages (${why}): left alone`,
       );

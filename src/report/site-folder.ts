@@ -1,0 +1,78 @@
+// Where `iden report --out` writes: a folder it may share with other files (a
+// CNAME, a hand-written page). It keeps a list of what it wrote, with each
+// file's digest, so that a later report removes only its own stale pages (a
+// person who no longer has access keeps no page) and never overwrites a file
+// it did not write, or one changed since.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { OperatorError, UsageError } from '../errors.js';
+
+/** The list of what the last report wrote, kept in the folder it wrote to. */
+export const MANIFEST = '.iden-report.json';
+
+interface Manifest {
+  iden: 'report';
+  files: Record<string, string>;
+}
+
+const digest = (text: string | Buffer) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+function readManifest(out: string): Record<string, string> {
+  const path = join(out, MANIFEST);
+  if (!existsSync(path)) return {};
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    if (parsed.iden === 'report' && parsed.files && typeof parsed.files === 'object') return parsed.files;
+  } catch {}
+  throw new OperatorError(`${path} is not a list iden report wrote: remove it, or give --out another folder`);
+}
+
+/** Is the file at `path` exactly what the last report wrote there? */
+function ours(out: string, path: string, previous: Record<string, string>): boolean {
+  const expected = previous[path];
+  if (expected === undefined) return false;
+  try {
+    return digest(readFileSync(join(out, path))) === expected;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `pages` (path relative to `out` → text) into `out`: nothing at all when
+ * a page would replace a file this report did not write; then removes the pages
+ * the last report wrote that this one does not. Returns what it removed.
+ */
+export function writeSiteFolder(out: string, pages: ReadonlyMap<string, string>): { removed: string[] } {
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new UsageError(`--out ${out}: a file, not a folder; give a folder for the report's pages`);
+  const previous = existsSync(out) ? readManifest(out) : {};
+  const foreign = [...pages.keys()].filter(
+    (path) => existsSync(join(out, path)) && !ours(out, path, previous),
+  );
+  if (foreign.length > 0)
+    throw new OperatorError(
+      `${out} has files iden report did not write (or that changed since): ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}; nothing was written: give --out an empty or new folder, or one an earlier report wrote`,
+    );
+  const files: Record<string, string> = {};
+  for (const [path, text] of pages) {
+    mkdirSync(dirname(join(out, path)), { recursive: true });
+    writeFileSync(join(out, path), text);
+    files[path] = digest(text);
+  }
+  const removed: string[] = [];
+  for (const path of Object.keys(previous).sort()) {
+    if (pages.has(path) || !ours(out, path, previous)) continue;
+    rmSync(join(out, path));
+    removed.push(path);
+    // A folder the report made and emptied goes too; one holding anything else stays.
+    if (dirname(path) !== '.')
+      try {
+        rmdirSync(dirname(join(out, path)));
+      } catch {}
+  }
+  const manifest: Manifest = { iden: 'report', files };
+  writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { removed };
+}
