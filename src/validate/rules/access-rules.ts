@@ -1,0 +1,157 @@
+import {
+  type Code,
+  didYouMean,
+  error,
+  type Finding,
+  warning,
+  type YamlPath,
+} from '../../model/diagnostics.js';
+import { peopleById } from '../../model/repo.js';
+import { grantWindow } from '../../model/window.js';
+import { conflictsOf, findConflicts, type HeldGrant } from '../../rules/conflicts.js';
+import { evaluateGrant } from '../../rules/evaluate.js';
+import { inForce, type Rule, rulesFor } from '../../rules/resolve.js';
+import type { RuleContext } from '../context.js';
+
+/**
+ * The access rules of _app.yaml and the conflicts of _settings.yaml, held
+ * against every grant. A rule dated `effective:` in the future makes a grant
+ * already there that breaks it a warning until that date; a grant the pull
+ * request changes (blame) must meet it at once.
+ */
+export function accessRules(ctx: RuleContext): Finding[] {
+  const findings: Finding[] = [];
+  const settings = ctx.repo.settings?.value;
+  const people = peopleById(ctx.repo);
+  const facts = { people, at: ctx.at, zone: ctx.zone };
+  const memo = new Map<string, Rule[]>();
+  const anyRules = [...ctx.repo.apps.values()].some(
+    (a) =>
+      a.value?.rule || a.value?.entitlements.some((e) => e.rule) || a.value?.licenses?.some((l) => l.rule),
+  );
+  const conflicts = conflictsOf(settings);
+  const held: HeldGrant[] = [];
+  const severity = (
+    file: string,
+    effective: string | undefined,
+    code: Code,
+    message: string,
+    path: YamlPath,
+  ) =>
+    ctx.blame.has(file) || inForce(effective, ctx.at, ctx.zone)
+      ? error(file, code, message, path)
+      : warning(file, code, `${message} (an error from ${effective}, the date the rule takes effect)`, path);
+  for (const grant of ctx.repo.grants) {
+    const value = grant.value;
+    if (!value) continue;
+    if (anyRules) {
+      const app = ctx.repo.apps.get(value.app);
+      const key = `${value.app}\u0000${(value.permissions ?? []).join(',')}\u0000${value.license ?? ''}`;
+      let rules = memo.get(key);
+      if (!rules) {
+        rules = rulesFor(value.app, app?.file ?? '', app?.value, value, settings);
+        memo.set(key, rules);
+      }
+      if (rules.length > 0 || value.emergency === true)
+        for (const f of evaluateGrant(value, rules, facts))
+          findings.push(severity(grant.file, f.rule.effective, f.code, f.message, f.path));
+      if (rules.length === 0 && value.emergency === true)
+        findings.push(
+          error(
+            grant.file,
+            'rule-emergency',
+            `app "${value.app}" has no rule that allows emergency access (emergency: in a rule of its _app.yaml); remove emergency: true and request the access`,
+            ['emergency'],
+          ),
+        );
+    }
+    if (conflicts.length > 0) {
+      const window = grantWindow(value, ctx.zone);
+      if (window)
+        held.push({
+          file: grant.file,
+          user: value.user,
+          app: value.app,
+          permissions: value.permissions ?? [],
+          window,
+          exception: value.exception,
+        });
+    }
+  }
+  for (const f of findConflicts(held, conflicts, ctx.at, ctx.zone, ctx.blame))
+    if (!f.exception)
+      findings.push(severity(f.file, f.conflict.effective, 'conflict', f.message, ['permissions']));
+  findings.push(...ruleReferences(ctx, new Set(people.keys())), ...conflictReferences(ctx));
+  return findings;
+}
+
+/** Approvers and eligible people a rule names must be people (or manager). */
+function ruleReferences(ctx: RuleContext, people: Set<string>): Finding[] {
+  const findings: Finding[] = [];
+  if (people.size === 0) return findings;
+  for (const app of ctx.repo.apps.values()) {
+    const value = app.value;
+    if (!value) continue;
+    const rules: [YamlPath, NonNullable<typeof value.rule>][] = [];
+    if (value.rule) rules.push([['rule'], value.rule]);
+    for (const [i, e] of value.entitlements.entries())
+      if (e.rule) rules.push([['entitlements', i, 'rule'], e.rule]);
+    for (const [i, l] of (value.licenses ?? []).entries())
+      if (l.rule) rules.push([['licenses', i, 'rule'], l.rule]);
+    for (const [path, rule] of rules) {
+      const check = (ids: readonly string[] | undefined, field: YamlPath, allowed: string[]) => {
+        for (const [i, id] of (ids ?? []).entries())
+          if (!people.has(id) && !allowed.includes(id))
+            findings.push(
+              error(
+                app.file,
+                'unknown-person',
+                `"${id}" is not a person in grants/_people.yaml${allowed.length > 0 ? ` nor ${allowed.join(' or ')}` : ''}${didYouMean(id, people)}`,
+                [...path, ...field, i],
+              ),
+            );
+      };
+      check(rule.approvers, ['approvers'], ['manager']);
+      check(rule.eligible?.people, ['eligible', 'people'], []);
+      check(rule.emergency?.by, ['emergency', 'by'], ['super-admin', 'users-read-write']);
+    }
+  }
+  return findings;
+}
+
+/** A conflict must name entitlements that exist, or it would never fire. */
+function conflictReferences(ctx: RuleContext): Finding[] {
+  const settings = ctx.repo.settings;
+  if (!settings?.value) return [];
+  const findings: Finding[] = [];
+  for (const conflict of conflictsOf(settings.value)) {
+    const raw = settings.value.conflicts?.[conflict.index];
+    const base: YamlPath = Array.isArray(raw)
+      ? ['conflicts', conflict.index]
+      : ['conflicts', conflict.index, 'entitlements'];
+    for (const [i, key] of conflict.entitlements.entries()) {
+      const [appId, ent] = key.split(':') as [string, string];
+      const app = ctx.repo.apps.get(appId);
+      if (!app) {
+        findings.push(
+          error(settings.file, 'unknown-app', `no app "${appId}" (no grants/${appId}/_app.yaml)`, [
+            ...base,
+            i,
+          ]),
+        );
+        continue;
+      }
+      const ids = app.value?.entitlements.map((e) => e.id);
+      if (ids && !ids.includes(ent))
+        findings.push(
+          error(
+            settings.file,
+            'unknown-permission',
+            `"${ent}" is not an entitlement of app "${appId}"${didYouMean(ent, ids)}`,
+            [...base, i],
+          ),
+        );
+    }
+  }
+  return findings;
+}
