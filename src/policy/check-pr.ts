@@ -10,6 +10,7 @@ import type { FileVerdict } from './classify.js';
 import { judgeChange, type PullFacts } from './judge.js';
 import { readChange, readPolicy } from './read-change.js';
 import { recentRevocations } from './revocations.js';
+import { type RulePreview, rulePreview } from './rule-preview.js';
 
 export { basePolicy } from './base-policy.js';
 
@@ -58,6 +59,8 @@ export interface CheckResult {
   grants: GrantSummary[];
   /** The settings' time zone, in which `grants` shows dates. */
   zone: string;
+  /** A change of access rules or conflicts, held against every grant in force: what would newly break them. */
+  preview?: RulePreview;
 }
 
 export interface CheckInput {
@@ -148,8 +151,10 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
   const afterDiagnostics = validateRepo(afterRepo, at, { blame: grantFiles }).diagnostics;
   const touched = new Set(changed.map((c) => c.path));
   let diagnostics = afterDiagnostics.filter((d) => touched.has(d.file));
+  let beforeKeys = new Set<string>();
   if (whole) {
     const known = new Set(validateRepo(beforeRepo, at).diagnostics.map(diagnosticKey));
+    beforeKeys = known;
     diagnostics = afterDiagnostics.filter((d) => touched.has(d.file) || !known.has(diagnosticKey(d)));
   }
   const broken = new Map<string, Diagnostic>();
@@ -161,6 +166,7 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
       verdict.reason = `${verdict.reason}; does not validate: ${problem.message}`;
     }
   }
+  const preview = whole ? rulePreview(afterDiagnostics, beforeKeys, touched) : undefined;
   const changedGrants = (repo: AccessRepo) => repo.grants.filter((g) => whole || grantFiles.has(g.file));
   return {
     ok: problems.length === 0 && verdicts.every((v) => v.ok) && broken.size === 0,
@@ -177,6 +183,7 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
     ),
     grants: afterRepo.grants.filter((g) => grantFiles.has(g.file)).flatMap((g) => summary(g, zone)),
     zone,
+    ...(preview ? { preview } : {}),
   };
 }
 
