@@ -83,7 +83,7 @@ describe('access rules at apply', () => {
         '--app',
         'payments',
       ]);
-      expect(flagged.stdout).toContain('emergency');
+      expect(flagged.stdout).toContain('active, EMERGENCY (approve by 2026-11-27T14:00:00+01:00)');
 
       const later = await runCli(
         ['apply', '--repo', dir, '--at', '2026-11-27T13:30:00Z', '--yes', '--no-push'],
