@@ -36,7 +36,18 @@ export const REVIEW_COLUMNS = [
   'applied_at',
   'applied',
   'flags',
+  'rules',
 ] as const;
+
+/** The access rules a row was approved under: `rule: counted/needed (who)`, joined by `; `. */
+function rulesCell(r: ReviewRow): string {
+  return (r.rules ?? [])
+    .map(
+      (x) =>
+        `${x.rule}: ${x.counted.length}/${x.needed}${x.counted.length > 0 ? ` (${x.counted.join(' ')})` : ''}`,
+    )
+    .join('; ');
+}
 
 /** An event as the JSON contract orders it; internal fields left out. */
 function eventJson(e: AuditEvent): Record<string, unknown> {
@@ -163,13 +174,15 @@ export function formatReview(
     r.appliedAt ?? '',
     r.applied,
     r.flags.join(' '),
+    rulesCell(r),
   ]);
   if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
   if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
   const lines = rows.map((r) => {
     const approved = r.approvedBy.length ? `approved by ${r.approvedBy.join(', ')}` : 'no approval';
     const pr = r.pr !== undefined ? `#${r.pr}` : r.commit.slice(0, 10);
-    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+    const rules = r.rules?.length ? `, under ${rulesCell(r)}` : '';
+    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}${rules}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
   });
   return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
 }
