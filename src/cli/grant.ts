@@ -33,6 +33,8 @@ import { judgeChange, type RawChange } from '../policy/judge.js';
 import { recentRevocations } from '../policy/revocations.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { escapeMarkdown } from '../report/plan.js';
+import { emergencySchedule } from '../rules/emergency.js';
+import { rulesFor } from '../rules/resolve.js';
 import { validateRepo } from '../validate/validate.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { instantOption } from './options.js';
@@ -58,6 +60,8 @@ export interface GrantOptions extends Common {
   license?: string;
   start?: string;
   end?: string;
+  /** Emergency (break-glass) access where a rule allows it: see docs/rules.md. */
+  emergency?: boolean;
 }
 
 export interface ChangeOptions extends Common {
@@ -166,6 +170,7 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
 
     let start = options.start;
     let end = options.end;
+    if (options.emergency) ({ start, end } = emergencyOf(ws, app, permissions, options));
     if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws));
     const window = windowOf(ws, start, end);
 
@@ -183,6 +188,8 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
 
     let reason = options.reason;
     if (reason === undefined && ask) reason = await askReason(ask, undefined);
+    if (options.emergency && !reason)
+      throw new UsageError('--emergency needs --reason: why, for the notice, the pull request and the audit');
 
     const grant: GrantFile = {
       user: person,
@@ -191,6 +198,7 @@ export async function runGrant(options: GrantOptions, io: Io): Promise<number> {
       ...(license !== undefined ? { license } : {}),
       ...(start !== undefined && start !== 'now' ? { start } : {}),
       ...(end !== undefined ? { end } : {}),
+      ...(options.emergency ? { emergency: true } : {}),
       ...(reason ? { reason } : {}),
     };
     const file = `grants/${app}/${person}.yaml`;
@@ -1077,6 +1085,25 @@ function describePerson(ws: Workspace, id: string): string {
   return p ? `${p.name} (${p.id}, ${p.email})` : id;
 }
 const appName = (ws: Workspace, app: string) => `${ws.repo.apps.get(app)?.value?.name ?? app} (${app})`;
+
+/** The start and end of emergency access (src/rules/emergency.ts), or a usage error saying why there is none. */
+function emergencyOf(
+  ws: Workspace,
+  app: string,
+  permissions: string[],
+  options: GrantOptions,
+): { start: string; end: string } {
+  if (options.start !== undefined && options.start !== 'now')
+    throw new UsageError('--emergency starts now: leave out --start');
+  const entry = ws.repo.apps.get(app);
+  const rules = rulesFor(app, entry?.file ?? '', entry?.value, { permissions }, ws.repo.settings?.value);
+  const end = options.end === undefined ? undefined : instantOption('--end', options.end, ws.zone, ws.now);
+  try {
+    return emergencySchedule(rules, `${app} (${permissions.join(', ')})`, ws.now, ws.zone, end);
+  } catch (e) {
+    throw new UsageError(`--emergency: ${(e as Error).message}`);
+  }
+}
 
 function windowOf(
   ws: Workspace,

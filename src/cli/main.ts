@@ -252,7 +252,11 @@ export function program(io: Io, done: (code: number) => void): Command {
       .option('--permission <id>', 'an entitlement to grant (repeatable)', repeat)
       .option('--license <tier>', 'the license tier, when the app has tiers')
       .option('--start <date|now>', 'when access begins (default now)')
-      .option('--end <date>', 'when access ends (default: no end)'),
+      .option('--end <date>', 'when access ends (default: no end)')
+      .option(
+        '--emergency',
+        'emergency access where a rule allows it: from now, applied without waiting (docs/rules.md)',
+      ),
   ).action(async (options) => done(await (await grants()).runGrant(options, io)));
 
   submitting(

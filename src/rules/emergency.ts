@@ -57,3 +57,32 @@ export function emergencyText(
   const by = approveBy(grant, window, settings, zone);
   return `🚨 Emergency access applied: ${grant.user} → ${grant.app} (${what.join(', ')}) until ${until}. Why: ${grant.reason ?? 'no reason given'}. It must be approved after the fact (a pull request removing emergency: true from grants/${grant.app}/${grant.user}.yaml)${by !== undefined ? ` by ${humanTime(by, zone)}` : ''}, or the next run removes it.`;
 }
+
+/**
+ * The window `iden grant --emergency` writes: from now, to the end asked for
+ * or else the shortest emergency.maxDuration of the rules the access falls
+ * under. An Error says why there is none: no rule allows emergency access,
+ * or the end asked for is past what they allow.
+ */
+export function emergencySchedule(
+  rules: readonly { name: string; emergency?: { maxDuration: string } }[],
+  what: string,
+  now: Instant,
+  zone: string,
+  end: Instant | undefined,
+): { start: string; end: string } {
+  if (rules.length === 0)
+    throw new Error(`no rule of ${what} allows emergency access (emergency: in a rule of its _app.yaml)`);
+  let cap: Instant | undefined;
+  for (const rule of rules) {
+    if (!rule.emergency)
+      throw new Error(`${rule.name} allows no emergency access (no emergency: in its rule)`);
+    const until = addDuration(now, rule.emergency.maxDuration, zone);
+    if (until !== undefined && (cap === undefined || until < cap)) cap = until;
+  }
+  if (cap === undefined) throw new Error(`no rule of ${what} gives emergency access a duration`);
+  if (end !== undefined && end > cap)
+    throw new Error(`emergency access to ${what} may last until ${humanTime(cap, zone)} at the latest`);
+  const iso = (t: Instant) => new Date(t).toISOString().replace('.000Z', 'Z');
+  return { start: iso(now), end: iso(end ?? cap) };
+}
