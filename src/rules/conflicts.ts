@@ -60,7 +60,9 @@ export function findConflicts(
   blame: ReadonlySet<string> = new Set(),
 ): ConflictFinding[] {
   if (conflicts.length === 0) return [];
-  const watched = new Set(conflicts.flatMap((c) => c.entitlements));
+  const byKey = new Map<string, Conflict[]>();
+  for (const c of conflicts) for (const k of c.entitlements) byKey.set(k, [...(byKey.get(k) ?? []), c]);
+  const watched = new Set(byKey.keys());
   const byUser = new Map<string, Map<string, HeldGrant>>();
   for (const grant of grants) {
     if (grant.window.end !== undefined && grant.window.end <= at) continue;
@@ -78,7 +80,9 @@ export function findConflicts(
   const findings: ConflictFinding[] = [];
   for (const [user, held] of byUser) {
     if (held.size < 2) continue;
-    for (const conflict of conflicts) {
+    const candidates = new Set<Conflict>();
+    for (const key of held.keys()) for (const c of byKey.get(key) ?? []) candidates.add(c);
+    for (const conflict of [...candidates].sort((a, b) => a.index - b.index)) {
       const parts = conflict.entitlements.map((k) => held.get(k));
       if (parts.some((g) => g === undefined)) continue;
       const set = [...new Set(parts as HeldGrant[])];

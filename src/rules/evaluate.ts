@@ -24,8 +24,10 @@ export interface GrantFacts {
 export function evaluateGrant(grant: GrantFile, rules: readonly Rule[], facts: GrantFacts): RuleFinding[] {
   const findings: RuleFinding[] = [];
   const person = facts.people.get(grant.user);
-  const start = grant.start === undefined ? undefined : parseTime(grant.start, facts.zone);
-  const end = grant.end === undefined ? undefined : parseTime(grant.end, facts.zone);
+  // Dates are read only when a rule caps the duration: most rules do not look at them.
+  const capped = rules.some((r) => r.maxDuration !== undefined || (grant.emergency === true && r.emergency));
+  const start = !capped || grant.start === undefined ? undefined : parseTime(grant.start, facts.zone);
+  const end = !capped || grant.end === undefined ? undefined : parseTime(grant.end, facts.zone);
   if ((start && !start.ok) || (end && !end.ok)) return findings; // the dates rule reports it
   const from = start?.ok ? start.at : facts.at;
   for (const rule of rules) {

@@ -48,26 +48,78 @@ export function rulesFor(
   grant: { permissions?: readonly string[] | undefined; license?: string | undefined },
   settings: RuleSettings,
 ): Rule[] {
-  if (!app) return [];
-  const out = new Map<string, Rule>();
-  const base = app.rule;
-  const add = (own: AccessRule | undefined, key: string, path: YamlPath) => {
-    if (!own && !base) return;
-    const k = own ? key : appId;
-    if (out.has(k)) return;
-    out.set(k, merge(k, appFile, own ? path : ['rule'], { ...base, ...own }, settings));
-  };
-  for (const p of grant.permissions ?? []) {
-    const index = app.entitlements.findIndex((e) => e.id === p);
-    const own = index < 0 ? undefined : (app.entitlements[index]!.rule as AccessRule | undefined);
-    add(own, `${appId}:${p}`, ['entitlements', index, 'rule']);
+  return new RuleIndex(settings).forApp(appId, appFile, app).forGrant(grant, []);
+}
+
+/**
+ * Rules resolved once per app, entitlement and tier, for checking many
+ * grants: a grant then costs a few map lookups, never a merge.
+ */
+export class RuleIndex {
+  private readonly apps = new Map<string, AppRules>();
+  constructor(private readonly settings: RuleSettings) {}
+
+  forApp(appId: string, appFile: string, app: AppFile | undefined): AppRules {
+    let found = this.apps.get(appId);
+    if (!found) {
+      found = new AppRules(appId, appFile, app, this.settings);
+      this.apps.set(appId, found);
+    }
+    return found;
   }
-  if (grant.license !== undefined) {
-    const index = (app.licenses ?? []).findIndex((l) => l.id === grant.license);
-    const own = index < 0 ? undefined : (app.licenses![index]!.rule as AccessRule | undefined);
-    add(own, `${appId} license ${grant.license}`, ['licenses', index, 'rule']);
+}
+
+/** One app's rules: the app's own (merged once) and each entitlement's and tier's, looked up by id. */
+export class AppRules {
+  readonly any: boolean;
+  private readonly base: Rule | undefined;
+  private readonly entitlements = new Map<string, Rule>();
+  private readonly licenses = new Map<string, Rule>();
+
+  constructor(appId: string, appFile: string, app: AppFile | undefined, settings: RuleSettings) {
+    const base = app?.rule;
+    this.base = base ? merge(appId, appFile, ['rule'], base, settings) : undefined;
+    for (const [i, e] of (app?.entitlements ?? []).entries())
+      if (e.rule)
+        this.entitlements.set(
+          e.id,
+          merge(
+            `${appId}:${e.id}`,
+            appFile,
+            ['entitlements', i, 'rule'],
+            { ...base, ...(e.rule as AccessRule) },
+            settings,
+          ),
+        );
+    for (const [i, l] of (app?.licenses ?? []).entries())
+      if (l.rule)
+        this.licenses.set(
+          l.id,
+          merge(
+            `${appId} license ${l.id}`,
+            appFile,
+            ['licenses', i, 'rule'],
+            { ...base, ...(l.rule as AccessRule) },
+            settings,
+          ),
+        );
+    this.any = this.base !== undefined || this.entitlements.size > 0 || this.licenses.size > 0;
   }
-  return [...out.values()];
+
+  /** The rules a grant falls under, each once, pushed onto `out` (emptied first). */
+  forGrant(
+    grant: { permissions?: readonly string[] | undefined; license?: string | undefined },
+    out: Rule[],
+  ): Rule[] {
+    out.length = 0;
+    if (!this.any) return out;
+    const add = (rule: Rule | undefined) => {
+      if (rule && !out.includes(rule)) out.push(rule);
+    };
+    for (const p of grant.permissions ?? []) add(this.entitlements.get(p) ?? this.base);
+    if (grant.license !== undefined) add(this.licenses.get(grant.license) ?? this.base);
+    return out;
+  }
 }
 
 function merge(key: string, file: string, path: YamlPath, rule: AccessRule, settings: RuleSettings): Rule {

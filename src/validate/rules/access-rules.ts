@@ -10,7 +10,7 @@ import { peopleById } from '../../model/repo.js';
 import { grantWindow } from '../../model/window.js';
 import { conflictsOf, findConflicts, type HeldGrant } from '../../rules/conflicts.js';
 import { evaluateGrant } from '../../rules/evaluate.js';
-import { inForce, type Rule, rulesFor } from '../../rules/resolve.js';
+import { inForce, type Rule, RuleIndex } from '../../rules/resolve.js';
 import type { RuleContext } from '../context.js';
 
 /**
@@ -24,12 +24,16 @@ export function accessRules(ctx: RuleContext): Finding[] {
   const settings = ctx.repo.settings?.value;
   const people = peopleById(ctx.repo);
   const facts = { people, at: ctx.at, zone: ctx.zone };
-  const memo = new Map<string, Rule[]>();
-  const anyRules = [...ctx.repo.apps.values()].some(
-    (a) =>
-      a.value?.rule || a.value?.entitlements.some((e) => e.rule) || a.value?.licenses?.some((l) => l.rule),
-  );
+  const index = new RuleIndex(settings);
+  const anyRules = [...ctx.repo.apps.values()].some((a) => index.forApp(a.id, a.file, a.value).any);
+  const rules: Rule[] = [];
   const conflicts = conflictsOf(settings);
+  // Per app, the entitlements some conflict names: only their grants are looked at for conflicts.
+  const watched = new Map<string, Set<string>>();
+  for (const key of conflicts.flatMap((c) => c.entitlements)) {
+    const [app = '', ent = ''] = key.split(':');
+    watched.set(app, (watched.get(app) ?? new Set()).add(ent));
+  }
   const held: HeldGrant[] = [];
   const severity = (
     file: string,
@@ -46,12 +50,7 @@ export function accessRules(ctx: RuleContext): Finding[] {
     if (!value) continue;
     if (anyRules) {
       const app = ctx.repo.apps.get(value.app);
-      const key = `${value.app}\u0000${(value.permissions ?? []).join(',')}\u0000${value.license ?? ''}`;
-      let rules = memo.get(key);
-      if (!rules) {
-        rules = rulesFor(value.app, app?.file ?? '', app?.value, value, settings);
-        memo.set(key, rules);
-      }
+      index.forApp(value.app, app?.file ?? '', app?.value).forGrant(value, rules);
       if (rules.length > 0 || value.emergency === true)
         for (const f of evaluateGrant(value, rules, facts))
           findings.push(severity(grant.file, f.rule.effective, f.code, f.message, f.path));
@@ -65,7 +64,8 @@ export function accessRules(ctx: RuleContext): Finding[] {
           ),
         );
     }
-    if (conflicts.length > 0) {
+    const named = watched.get(value.app);
+    if (named && value.permissions?.some((p) => named.has(p))) {
       const window = grantWindow(value, ctx.zone);
       if (window)
         held.push({
