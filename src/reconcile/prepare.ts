@@ -143,6 +143,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           ]),
           retired,
           emergencyWindow: emergencyWindow(repo.settings?.value),
+          at,
         });
         const fold = (account: string) =>
           connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
@@ -289,6 +290,8 @@ interface AppContext {
   retired: Retired[];
   /** How long emergency access may stay unapproved (rules.emergencyWindow). */
   emergencyWindow: string;
+  /** The instant planned for. */
+  at: Instant;
 }
 
 function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
@@ -304,7 +307,9 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     const account = person && accountOf(person);
     const window =
       grant.value && emergencyCut(grant.value, grantWindow(grant.value, zone), context.emergencyWindow, zone);
-    if (problem || !grant.value || !account || !window) {
+    // Emergency access past its window is removed even when its file no longer validates: never held in force.
+    const overdue = grant.value?.emergency === true && window?.end !== undefined && window.end <= context.at;
+    if ((problem && !overdue) || !grant.value || !account || !window) {
       const reason = `${grant.file} does not validate${problem ? `: ${problem.message}` : ''}`;
       held.push({ user: grant.name, file: grant.file, reason });
       const named = grant.raw?.user;

@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -85,6 +86,11 @@ describe('access rules at apply', () => {
       ]);
       expect(flagged.stdout).toContain('active, EMERGENCY (approve by 2026-11-27T14:00:00+01:00)');
 
+      // The rule stops allowing emergency access: the file no longer validates, and is still removed, never held in force.
+      const app = join(dir, 'grants/payments/_app.yaml');
+      writeFileSync(app, readFileSync(app, 'utf8').replace(/\n {4}rule:\n {6}emergency: .*\n/, '\n'));
+      expect(readFileSync(app, 'utf8')).not.toContain('emergency');
+      commitAll(dir, 'no more emergency access to read');
       const later = await runCli(
         ['apply', '--repo', dir, '--at', '2026-11-27T13:30:00Z', '--yes', '--no-push'],
         {

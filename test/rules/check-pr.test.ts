@@ -183,3 +183,20 @@ describe('access rules in check-pr', () => {
     );
   });
 });
+
+describe('emergency access in a pull request', () => {
+  it('may not be scheduled for later, to be let in without approval', async () => {
+    const { result, code } = await checkOnGithub(
+      {
+        'grants/payments/dave.yaml':
+          'user: dave\napp: payments\npermissions: [read]\nstart: 2026-12-24T12:00:00Z\nend: 2026-12-24T15:00:00Z\nemergency: true\nreason: later\n',
+      },
+      'bob-o',
+      [],
+    );
+    expect(code).toBe(1);
+    expect(result.files[0]!.reason).toContain(
+      'does not validate: emergency access starts when it is asked for: start 2026-12-24T12:00:00Z is more than an hour from now',
+    );
+  });
+});

@@ -7,6 +7,7 @@ import {
   type YamlPath,
 } from '../../model/diagnostics.js';
 import { peopleById } from '../../model/repo.js';
+import { humanTime, parseTime } from '../../model/time.js';
 import { grantWindow } from '../../model/window.js';
 import { conflictsOf, findConflicts, type HeldGrant } from '../../rules/conflicts.js';
 import { evaluateGrant } from '../../rules/evaluate.js';
@@ -19,6 +20,9 @@ import type { RuleContext } from '../context.js';
  * already there that breaks it a warning until that date; a grant the pull
  * request changes (blame) must meet it at once.
  */
+/** How far ahead of its check an emergency grant may start (the time a pull request takes to merge). */
+const EMERGENCY_LEAD_MS = 60 * 60 * 1000;
+
 export function accessRules(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const settings = ctx.repo.settings?.value;
@@ -54,6 +58,18 @@ export function accessRules(ctx: RuleContext): Finding[] {
       if (rules.length > 0 || value.emergency === true)
         for (const f of evaluateGrant(value, rules, facts))
           findings.push(severity(grant.file, f.rule.effective, f.code, f.message, f.path));
+      // Emergency access is for now: a pull request may not schedule it, to be let in later without approval.
+      const start =
+        value.emergency === true && value.start !== undefined ? parseTime(value.start, ctx.zone) : undefined;
+      if (start?.ok && ctx.blame.has(grant.file) && start.at > ctx.at + EMERGENCY_LEAD_MS)
+        findings.push(
+          error(
+            grant.file,
+            'rule-emergency',
+            `emergency access starts when it is asked for: start ${value.start} is more than an hour from now (${humanTime(ctx.at, ctx.zone)}); request scheduled access instead`,
+            ['start'],
+          ),
+        );
       if (rules.length === 0 && value.emergency === true)
         findings.push(
           error(
