@@ -311,6 +311,10 @@ if (!only || only === 'scim') {
   );
 }
 
+if (!only || only === 'rules') {
+  execFileSync(process.execPath, [join(import.meta.dirname, 'rules.mjs')], { stdio: 'inherit' });
+}
+
 if (!only || only === 'verify') {
   // Its own script: it serves the loopback GitHub from its own event loop while iden runs.
   execFileSync(process.execPath, [join(import.meta.dirname, 'verify.mjs')], { stdio: 'inherit' });

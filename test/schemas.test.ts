@@ -38,7 +38,9 @@ describe('schemas', () => {
       expect(s.title).toBeTruthy();
       const props = properties(s, '');
       expect(props.length).toBeGreaterThan(2);
+      // A property that is only a $ref is documented where it points ($defs), so one type is generated.
       const undocumented = props
+        .filter(([, p]) => !(Object.keys(p).length === 1 && typeof p.$ref === 'string'))
         .filter(([, p]) => !p.description || !Array.isArray(p.examples))
         .map(([path]) => path);
       expect(undocumented).toEqual([]);

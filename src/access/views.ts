@@ -4,6 +4,8 @@
 import { type AccessRepo, peopleById } from '../model/repo.js';
 import { type Instant, isoUtc } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
+import { approveBy, emergencyCut } from '../rules/emergency.js';
+import { emergencyWindow, rulesFor } from '../rules/resolve.js';
 
 export interface AccessRow {
   user: string;
@@ -19,6 +21,10 @@ export interface AccessRow {
   file: string;
   /** With --observed: whether the app holds it. */
   observed?: 'in-sync' | 'pending' | 'missing';
+  /** A rule marks the access privileged. */
+  privileged?: true;
+  /** Emergency access, not yet approved after the fact: by when it must be (ISO 8601, UTC), or the next run removes it. */
+  emergency?: { approveBy?: string };
 }
 
 export interface SeatRow {
@@ -50,6 +56,8 @@ interface Spell {
   start: Instant | undefined;
   end: Instant | undefined;
   file: string;
+  privileged: boolean;
+  emergency: { approveBy?: Instant } | undefined;
 }
 
 export interface Filter {
@@ -68,9 +76,14 @@ function spells(repo: AccessRepo, zone: string, filter: Filter): Spell[] {
     if (filter.app !== undefined && g.app !== filter.app) continue;
     const person = people.get(g.user);
     if (who !== undefined && g.user.toLowerCase() !== who && person?.email.toLowerCase() !== who) continue;
-    const window = grantWindow(g, zone);
+    const settings = repo.settings?.value;
+    const window = emergencyCut(g, grantWindow(g, zone), emergencyWindow(settings), zone);
     if (!window) continue;
+    const app = repo.apps.get(g.app);
+    const by = approveBy(g, window, settings, zone);
     out.push({
+      privileged: rulesFor(g.app, app?.file ?? '', app?.value, g, settings).some((r) => r.privileged),
+      emergency: g.emergency === true ? (by !== undefined ? { approveBy: by } : {}) : undefined,
       user: g.user,
       app: g.app,
       permissions: [...(g.permissions ?? [])],
@@ -99,6 +112,13 @@ export function accessAt(repo: AccessRepo, zone: string, at: Instant, filter: Fi
       ...(s.end !== undefined ? { end: isoUtc(s.end) } : {}),
       status: s.start !== undefined && s.start > at ? ('scheduled' as const) : ('active' as const),
       file: s.file,
+      ...(s.privileged ? { privileged: true as const } : {}),
+      ...(s.emergency
+        ? {
+            emergency:
+              s.emergency.approveBy !== undefined ? { approveBy: isoUtc(s.emergency.approveBy) } : {},
+          }
+        : {}),
     }));
 }
 

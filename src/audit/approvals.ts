@@ -143,6 +143,11 @@ export async function addApprovals(
         reason: verdict.reason,
         ...(times.length > 0 ? { approvedAt: new Date(times.at(-1)!).toISOString() } : {}),
         ...(pull.mergedBy ? { mergedBy: pull.mergedBy } : {}),
+        ...(verdict.rules
+          ? { rules: verdict.rules.map(({ rule, needed, counted }) => ({ rule, needed, counted })) }
+          : {}),
+        ...(verdict.emergency ? { emergency: true } : {}),
+        ...(verdict.privileged ? { privileged: true } : {}),
       };
     }
   }

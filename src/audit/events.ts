@@ -42,6 +42,12 @@ export interface Approval {
   approvedAt?: string;
   /** Who merged the pull request (GitHub login). */
   mergedBy?: string;
+  /** The access rules the file was approved under, and whose approvals counted for each (person ids). */
+  rules?: { rule: string; needed: number; counted: string[] }[];
+  /** It came in as emergency access, without approval. */
+  emergency?: boolean;
+  /** A rule marks it privileged. */
+  privileged?: boolean;
 }
 
 export interface AuditEvent {

@@ -11,7 +11,9 @@ export type ReviewFlag =
   | 'failed'
   | 'held'
   | 'pending'
-  | 'drift';
+  | 'drift'
+  | 'privileged'
+  | 'emergency-unapproved';
 
 /** One person's one entitlement (or tier) in force at the instant: a row of a user-access review. */
 export interface ReviewRow {
@@ -41,6 +43,8 @@ export interface ReviewRow {
   /** The grant's reason, and when it ends (UTC), where the grant says. */
   reason?: string;
   end?: string;
+  /** The access rules it was approved under, and whose approvals counted for each. */
+  rules?: { rule: string; needed: number; counted: string[] }[];
 }
 
 /** A run that applies more than an hour after access was due is late (reconcile runs every 15 minutes). */
@@ -87,6 +91,9 @@ export function reviewRows(
     if (item.applied === 'failed' || item.applied === 'held' || item.applied === 'pending')
       flags.push(item.applied);
     if (drift.has(pair(item))) flags.push('drift');
+    if (approval?.privileged) flags.push('privileged');
+    // Its content came in as emergency access and no approved change has replaced it since.
+    if (approval?.emergency) flags.push('emergency-unapproved');
     return {
       user: item.user,
       name: people.names.get(item.user) ?? '',
@@ -106,6 +113,7 @@ export function reviewRows(
       flags,
       ...(item.reason !== undefined ? { reason: item.reason } : {}),
       ...(item.end !== undefined ? { end: new Date(item.end).toISOString() } : {}),
+      ...(approval?.rules ? { rules: approval.rules } : {}),
     };
   });
 }

@@ -147,6 +147,10 @@ export async function executeAndSay(
   });
   if (outcome.stopped) io.stderr(`iden: ${outcome.stopped}; the run stopped\n`);
   if (plan.changes.length > 0) io.stdout(formatResults(outcome.results));
+  for (const n of outcome.emergency ?? [])
+    io.stderr(
+      `${n.sent ? 'notice' : 'warning'}: emergency access ${n.file} ${n.sent ? 'notified' : `NOT notified (${n.why})`}: ${n.text}\n`,
+    );
   if (outcome.stopped)
     io.stderr(
       `iden: ${count(outcome.results.length, 'change was', 'changes were')} made before it stopped; they are listed above\n`,

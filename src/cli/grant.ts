@@ -13,6 +13,8 @@ export interface GrantOptions extends FlowFlags {
   license?: string;
   start?: string;
   end?: string;
+  /** Emergency (break-glass) access where a rule allows it: see docs/rules.md. */
+  emergency?: boolean;
 }
 
 export function grantCommand(cli: Command, io: Io, done: (code: number) => void): void {
@@ -30,6 +32,10 @@ export function grantCommand(cli: Command, io: Io, done: (code: number) => void)
       .option(
         '--end <date|duration>',
         'when access ends: a date, or a duration from the start such as 90d (default: no end)',
+      )
+      .option(
+        '--emergency',
+        'emergency access where a rule allows it: from now, applied without waiting (docs/rules.md)',
       ),
   )
     .addHelpText(

@@ -7,7 +7,17 @@ import type { Tree } from '../load/tree.js';
 import type { AccessRepo, GrantFile } from '../model/repo.js';
 
 /** The README's order of a grant's fields. */
-const ORDER = ['user', 'app', 'permissions', 'license', 'start', 'end', 'reason'] as const;
+const ORDER = [
+  'user',
+  'app',
+  'permissions',
+  'license',
+  'start',
+  'end',
+  'emergency',
+  'exception',
+  'reason',
+] as const;
 
 export const SCHEMA_LINE = '# yaml-language-server: $schema=../../schemas/grant.schema.json';
 

@@ -1,9 +1,13 @@
 // `iden grant`: a new grant file, from the app (then who) or from the person
 // (then which app), as the product's Grant Access page asks it.
 import { tierChoices } from '../access/views.js';
+import { UsageError } from '../errors.js';
+import { instantOption } from '../model/instant.js';
 import type { GrantFile } from '../model/repo.js';
 import { peopleById } from '../model/repo.js';
 import { describeGrant, type Proposal } from '../report/flow.js';
+import { emergencySchedule } from '../rules/emergency.js';
+import { rulesFor } from '../rules/resolve.js';
 import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
 import { grantText } from './files.js';
 import type { Questions } from './questions.js';
@@ -25,6 +29,8 @@ export interface GrantAnswers {
   start?: string;
   end?: string;
   reason?: string;
+  /** Emergency (break-glass) access where a rule allows it: see docs/rules.md. */
+  emergency?: boolean;
 }
 
 /** The grant flags give, with what they leave out asked (or, without `ask`, refused as missing). */
@@ -58,6 +64,7 @@ export async function proposeGrant(
 
   let start = given.start;
   let end = writtenEnd(ws, given.end, given.start);
+  if (given.emergency) ({ start, end } = emergencyOf(ws, app, permissions, start, end));
   if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws));
   const window = windowOf(ws, start, end);
 
@@ -75,6 +82,8 @@ export async function proposeGrant(
 
   let reason = given.reason;
   if (reason === undefined && ask) reason = await askReason(ask, undefined);
+  if (given.emergency && !reason)
+    throw new UsageError('--emergency needs --reason: why, for the notice, the pull request and the audit');
 
   const grant: GrantFile = {
     user: person,
@@ -83,6 +92,7 @@ export async function proposeGrant(
     ...(license !== undefined ? { license } : {}),
     ...(start !== undefined && start !== 'now' ? { start } : {}),
     ...(end !== undefined ? { end } : {}),
+    ...(given.emergency ? { emergency: true } : {}),
     ...(reason ? { reason } : {}),
   };
   const what = [...(grant.permissions ?? []), ...(license !== undefined ? [license] : [])];
@@ -94,4 +104,24 @@ export async function proposeGrant(
     branch: `grant/${app}/${person}`,
     describe: describeGrant(ws, grant),
   };
+}
+
+/** The start and end of emergency access (src/rules/emergency.ts), or a usage error saying why there is none. */
+function emergencyOf(
+  ws: Workspace,
+  app: string,
+  permissions: string[],
+  start: string | undefined,
+  end: string | undefined,
+): { start: string; end: string } {
+  if (start !== undefined && start !== 'now')
+    throw new UsageError('--emergency starts now: leave out --start');
+  const entry = ws.repo.apps.get(app);
+  const rules = rulesFor(app, entry?.file ?? '', entry?.value, { permissions }, ws.repo.settings?.value);
+  const until = end === undefined ? undefined : instantOption('--end', end, ws.zone, ws.now);
+  try {
+    return emergencySchedule(rules, `${app} (${permissions.join(', ')})`, ws.now, ws.zone, until);
+  } catch (e) {
+    throw new UsageError(`--emergency: ${(e as Error).message}`);
+  }
 }

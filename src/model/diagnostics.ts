@@ -52,6 +52,13 @@ export const codes = {
   'account-is-role': "a person's account is a role the app maps an entitlement or tier to",
   'unsafe-role':
     'an entitlement or tier mapped to a role that hands over more than access (PostgreSQL: a predefined pg_* role or postgres)',
+  'rule-max-duration':
+    "a grant longer than its access rule's maxDuration (or its emergency maxDuration) allows, or without the end the rule requires",
+  'rule-not-eligible': "a grant for someone the access rule's eligible does not name",
+  'rule-emergency':
+    'emergency: true on access whose rule allows no emergency access, or an emergency grant without a start',
+  conflict:
+    "a person would hold a whole set of _settings.yaml's conflicts at once (separation of duties) without an exception",
 } as const;
 
 export type Code = keyof typeof codes;

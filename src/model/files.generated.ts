@@ -32,6 +32,23 @@ end?: string
  * Why the access is given: a ticket, a sentence. Shown in plans and the audit trail.
  */
 reason?: string
+/**
+ * Emergency (break-glass) access: applied without waiting for approval where the rule's emergency allows it, with a start and an end within its maxDuration; notified at once, flagged, and removed if not approved after the fact (a pull request that removes this) within rules.emergencyWindow.
+ */
+emergency?: boolean
+/**
+ * An exception to a separation-of-duties conflict: why, and until when. Needs a Super Admin's approval.
+ */
+exception?: {
+/**
+ * Why the person may hold conflicting access.
+ */
+reason: string
+/**
+ * When the exception ends (a date or date-time with an offset); after it, the conflict is an error again.
+ */
+end: string
+}
 }
 
 /**
@@ -68,6 +85,7 @@ kind: ("group" | "role" | "permission" | "app" | "app-role" | "permission-set")
  * What the entitlement gives, for people choosing it.
  */
 description?: string
+rule?: AccessRule
 [k: string]: unknown
 }[]
 /**
@@ -86,6 +104,7 @@ seats: number
  * What the tier gives.
  */
 description?: string
+rule?: AccessRule
 [k: string]: unknown
 }[]
 /**
@@ -100,6 +119,71 @@ prune?: boolean
  * Accounts in the app that iden did not create and may take over as its own when it applies: a PostgreSQL login role gets iden's comment (then iden also turns its login on and off), a SCIM User iden's externalId (then iden also activates and deactivates it). `iden import --adopt` writes them, and like any change to the app they are reviewed by a Super Admin. Without this, iden changes the memberships of accounts it did not create, never the accounts themselves.
  */
 adopt?: string[]
+rule?: AccessRule
+}
+/**
+ * An access rule: how long, who, and with whose approval an entitlement, a license tier or a whole app may be granted. An entitlement's or tier's rule overrides its app's, field by field. Changing a rule is a policy change for a Super Admin.
+ */
+export interface AccessRule {
+/**
+ * How check-pr and validate name the rule and its approvers ("the payments owners"). Default: the app or app:entitlement it belongs to.
+ */
+name?: string
+/**
+ * The longest a grant may last: it must have an end at most this long after its start (no start: after the instant it is checked, so after its merge).
+ */
+maxDuration?: string
+/**
+ * Who may hold it: a person listed in people, or one whose attributes in _people.yaml match every key given here (any of the values listed for a key). Absent: anyone.
+ */
+eligible?: {
+/**
+ * Person ids who may hold it.
+ */
+people?: string[]
+/**
+ * Attribute name to the values that qualify.
+ */
+attributes?: {
+/**
+ * @minItems 1
+ */
+[k: string]: [string, ...(string)[]]
+}
+}
+/**
+ * How many distinct approvers must approve a request (default 1). The author, committers and the grantee never count.
+ */
+approvals?: number
+/**
+ * Who approves requests under this rule: person ids, or manager (the grantee's manager attribute in _people.yaml). Default: the app's approvers and the Super Admins.
+ */
+approvers?: string[]
+/**
+ * Access auditors treat apart: listed as privileged in iden access, the report and the audit, and given the defaults of rules.privileged in _settings.yaml where this rule says nothing.
+ */
+privileged?: boolean
+/**
+ * false: even a Super Admin's or Users Read/Write admin's new grant needs the approvals this rule asks for. Default true.
+ */
+directGrant?: boolean
+/**
+ * Emergency (break-glass) access: a grant with emergency: true, a start and an end at most maxDuration after it is applied without waiting for approval, notified at once and flagged until approved after the fact (rules.emergencyWindow in _settings.yaml).
+ */
+emergency?: {
+/**
+ * The longest an emergency grant may last.
+ */
+maxDuration: string
+/**
+ * Who may grant it as an emergency: super-admin, users-read-write, or person ids. Default: super-admin and users-read-write.
+ */
+by?: string[]
+}
+/**
+ * From when grants already in the repository must meet the rule (a date or a date-time with an offset): before it, validate reports a grant breaking the rule as a warning, unless a pull request changes the grant. Absent: at once.
+ */
+effective?: string
 }
 
 /**
@@ -140,6 +224,12 @@ accounts?: {
  * The numeric id GitHub gives the account of accounts.github (GET /users/<login> answers it). With it, pull requests and apply-time verification count this person's reviews and commits only from that very account, so a renamed or recycled login never inherits their role. iden init and iden import fill it in where they can read GitHub.
  */
 githubId?: number
+/**
+ * Free attributes of the person (department, title, manager, employment…), which access rules' eligible and approvers (manager) read, and iden grant searches. A value is text, or a list of texts.
+ */
+attributes?: {
+[k: string]: string | string[]
+}
 }[]
 }
 
@@ -229,5 +319,46 @@ records?: {
  * With a record key (IDEN_RECORD_KEY) set where iden audit runs, records of runs from this instant on must carry the key's MAC; an unsigned one (of any version) is record-unsigned, left out, and the audit exits 1. Records of earlier runs, from before the key was set, are read unsigned. Absent: every record must be signed when a key is set.
  */
 signedSince?: string
+}
+/**
+ * Separation of duties: sets of app:entitlement that one person may not hold at the same time. A grant that would make someone hold a whole set is an error unless it carries an exception: (reason and end), which needs a Super Admin's approval.
+ */
+conflicts?: ([string, string, ...(string)[]] | {
+/**
+ * How findings name the conflict.
+ */
+name?: string
+/**
+ * The app:entitlement set no one may hold whole.
+ * 
+ * @minItems 2
+ */
+entitlements: [string, string, ...(string)[]]
+/**
+ * From when grants already in force must meet it; before, they are warnings.
+ */
+effective?: string
+})[]
+/**
+ * Organisation-wide defaults of access rules.
+ */
+rules?: {
+/**
+ * What a rule with privileged: true asks for where it says nothing itself.
+ */
+privileged?: {
+/**
+ * Approvals a privileged grant needs. Default 2.
+ */
+approvals?: number
+/**
+ * The longest a privileged grant may last. Default none.
+ */
+maxDuration?: string
+}
+/**
+ * How long after an emergency grant starts it must have been approved after the fact (a pull request that removes emergency: true); unapproved past it, the next run removes its access. Default PT24H.
+ */
+emergencyWindow?: string
 }
 }

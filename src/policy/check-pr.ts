@@ -6,11 +6,12 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo, GrantEntry } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc, zoneOf } from '../model/time.js';
 import { grantWindow, isActive } from '../model/window.js';
-import { changeDiagnostics } from '../validate/change.js';
+import { changeFindings } from '../validate/change.js';
 import type { FileVerdict } from './classify.js';
 import { judgeChange, type PullFacts } from './judge.js';
 import { readChange, readPolicy } from './read-change.js';
 import { recentRevocations } from './revocations.js';
+import { type RulePreview, rulePreview } from './rule-preview.js';
 
 export { basePolicy } from './base-policy.js';
 
@@ -59,6 +60,8 @@ export interface CheckResult {
   grants: GrantSummary[];
   /** The settings' time zone, in which `grants` shows dates. */
   zone: string;
+  /** A change of access rules or conflicts, held against every grant in force: what would newly break them. */
+  preview?: RulePreview;
 }
 
 export interface CheckInput {
@@ -147,7 +150,11 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
   });
 
   const touched = new Set(changed.map((c) => c.path));
-  const diagnostics = changeDiagnostics(beforeRepo, afterRepo, at, touched, {
+  const {
+    diagnostics,
+    after: afterDiagnostics,
+    known: beforeKeys,
+  } = changeFindings(beforeRepo, afterRepo, at, touched, {
     blame: grantFiles,
     elsewhere: whole ? 'all' : 'none',
   });
@@ -160,6 +167,7 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
       verdict.reason = `${verdict.reason}; does not validate: ${problem.message}`;
     }
   }
+  const preview = whole ? rulePreview(afterDiagnostics, beforeKeys, touched) : undefined;
   const changedGrants = (repo: AccessRepo) => repo.grants.filter((g) => whole || grantFiles.has(g.file));
   return {
     ok: problems.length === 0 && verdicts.every((v) => v.ok) && broken.size === 0,
@@ -176,6 +184,7 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
     ),
     grants: afterRepo.grants.filter((g) => grantFiles.has(g.file)).flatMap((g) => summary(g, zone)),
     zone,
+    ...(preview ? { preview } : {}),
   };
 }
 

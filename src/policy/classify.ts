@@ -69,6 +69,24 @@ export interface FileVerdict {
   reviews: ReviewNote[];
   /** Who could approve this file (person ids): empty when no approval is needed or no one can give it. */
   approvers: string[];
+  /** The access rules the file was judged under (src/rules/judge.ts), and how each was met. */
+  rules?: RuleVerdict[];
+  /** Emergency access, let through without approval and to be approved after the fact. */
+  emergency?: boolean;
+  /** Access a rule marks privileged. */
+  privileged?: boolean;
+}
+
+/** One access rule a grant file was judged under. */
+export interface RuleVerdict {
+  rule: string;
+  /** Approvals the rule asks for (0: a direct grant it lets through, or emergency access). */
+  needed: number;
+  /** The people whose approvals counted for it. */
+  counted: string[];
+  met: boolean;
+  /** Why it is or is not met, in words for the pull request. */
+  why: string;
 }
 
 export interface PolicyInput {
@@ -237,14 +255,14 @@ export const REGRANT_DAYS = 30;
  * login to a numeric id (githubId) and GitHub gave one, only if they match,
  * so a renamed or recycled login never inherits a role.
  */
-function personOf(base: BasePolicy, login: string, id: number | undefined): string | undefined {
+export function personOf(base: BasePolicy, login: string, id: number | undefined): string | undefined {
   const person = base.logins.get(login.toLowerCase());
   if (person === undefined) return undefined;
   const pinned = base.githubIds.get(person);
   return pinned !== undefined && id !== undefined && pinned !== id ? undefined : person;
 }
 
-interface Judged {
+export interface Judged {
   notes: ReviewNote[];
   /** Eligible people whose approval of the head counts. */
   by: string[];
@@ -289,7 +307,7 @@ function verdict(
 }
 
 /** Each reviewer's latest review that is a verdict (COMMENTED and PENDING say nothing), and whether they approved before. */
-function latestReviews(
+export function latestReviews(
   reviews: Review[],
 ): Map<string, { login: string; review: Review; approvedBefore: boolean }> {
   const ordered = [...reviews].sort(
@@ -312,7 +330,7 @@ function latestReviews(
   return latest;
 }
 
-function judgeReviews(
+export function judgeReviews(
   latest: ReturnType<typeof latestReviews>,
   head: string,
   eligible: Set<string>,

@@ -1,4 +1,5 @@
 import type { AccessRepo } from '../model/repo.js';
+import { judgeRules } from '../rules/judge.js';
 import { affects } from './affects.js';
 import { basePolicy, verifiedCommitsOnly } from './base-policy.js';
 import { type ChangedFile, classify, type FileVerdict, type Review } from './classify.js';
@@ -60,11 +61,16 @@ export function judgeChange(change: Change): FileVerdict[] {
     contributors.unknown.push(
       `the pull request has ${pull.commitCount} commits and GitHub lists only ${pull.commits.length}, so not every contributor is known`,
     );
-  return classify({
-    head: pull.head,
+  const base = basePolicy(policy);
+  const verdicts = classify({ head: pull.head, contributors, files, reviews: [...pull.reviews], base });
+  // Access rules (src/rules/): approvals per rule, directGrant, exceptions and emergency access.
+  return judgeRules(verdicts, {
+    policy,
+    before,
+    after,
+    base,
     contributors,
-    files,
-    reviews: [...pull.reviews],
-    base: basePolicy(policy),
+    reviews: pull.reviews,
+    head: pull.head,
   });
 }

@@ -1,4 +1,6 @@
 import type { Instant } from '../model/time.js';
+import type { EmergencyNotice } from '../rules/emergency.js';
+import { notifyEmergency } from '../rules/notify.js';
 import { applyChanges, type ChangeResult } from './apply.js';
 import type { Plan } from './plan.js';
 import { Journal, RecordWriteError, runIdentity } from './records.js';
@@ -31,6 +33,8 @@ export interface Executed {
   stopped?: string | undefined;
   /** Applied everything it was given and kept (and pushed) its record. */
   complete: boolean;
+  /** Emergency grants this run applied, each told to the notify webhook at once. */
+  emergency?: EmergencyNotice[];
 }
 
 /**
@@ -85,7 +89,9 @@ export async function execute(run: Run, plan: Plan, options: ExecuteOptions): Pr
         journal?.append(batch);
       },
     });
-    return finish(results);
+    const emergency = await notifyEmergency(run.repo, results, options.env);
+    const executed = await finish(results);
+    return emergency.length > 0 ? { ...executed, emergency } : executed;
   } catch (e) {
     if (!(e instanceof RecordWriteError)) throw e;
     return finish(done, e.message);

@@ -12,6 +12,8 @@ import { formatDuration } from '../model/duration.js';
 import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
+import { emergencyCut } from '../rules/emergency.js';
+import { emergencyWindow } from '../rules/resolve.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
 import { desired, type GrantSpec } from './desired.js';
@@ -140,6 +142,8 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
             ...deleted.filter((d) => d.app === app.id).map((d) => d.user),
           ]),
           retired,
+          emergencyWindow: emergencyWindow(repo.settings?.value),
+          at,
         });
         const fold = (account: string) =>
           connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
@@ -288,6 +292,10 @@ interface AppContext {
   /** Accounts (and person ids) whose grant file for this app git says was deleted. */
   removed: Set<string>;
   retired: Retired[];
+  /** How long emergency access may stay unapproved (rules.emergencyWindow). */
+  emergencyWindow: string;
+  /** The instant planned for. */
+  at: Instant;
 }
 
 function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
@@ -301,8 +309,11 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     const problem = firstError.get(grant.file);
     const person = grant.value && byId.get(grant.value.user);
     const account = person && accountOf(person);
-    const window = grant.value && grantWindow(grant.value, zone);
-    if (problem || !grant.value || !account || !window) {
+    const window =
+      grant.value && emergencyCut(grant.value, grantWindow(grant.value, zone), context.emergencyWindow, zone);
+    // Emergency access past its window is removed even when its file no longer validates: never held in force.
+    const overdue = grant.value?.emergency === true && window?.end !== undefined && window.end <= context.at;
+    if ((problem && !overdue) || !grant.value || !account || !window) {
       const reason = `${grant.file} does not validate${problem ? `: ${problem.message}` : ''}`;
       held.push({ user: grant.name, file: grant.file, reason });
       const named = grant.raw?.user;

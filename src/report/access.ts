@@ -58,7 +58,13 @@ export function formatAccess(
     r.name,
     r.app,
     [...r.permissions, ...(r.license ? [`(${r.license})`] : [])].join(', '),
-    r.status,
+    [
+      r.status,
+      ...(r.privileged ? ['privileged'] : []),
+      ...(r.emergency
+        ? [`EMERGENCY${r.emergency.approveBy ? ` (approve by ${when(r.emergency.approveBy)})` : ''}`]
+        : []),
+    ].join(', '),
     when(r.start),
     when(r.end),
     ...(observed ? [r.observed ?? 'not observed'] : []),

@@ -39,7 +39,18 @@ export const REVIEW_COLUMNS = [
   // Added after the first release: appended, so a reader by position keeps working.
   'reason',
   'end',
+  'rules',
 ] as const;
+
+/** The access rules a row was approved under: `rule: counted/needed (who)`, joined by `; `. */
+function rulesCell(r: ReviewRow): string {
+  return (r.rules ?? [])
+    .map(
+      (x) =>
+        `${x.rule}: ${x.counted.length}/${x.needed}${x.counted.length > 0 ? ` (${x.counted.join(' ')})` : ''}`,
+    )
+    .join('; ');
+}
 
 /** An event as the JSON contract orders it; internal fields left out. */
 function eventJson(e: AuditEvent): Record<string, unknown> {
@@ -168,6 +179,7 @@ export function formatReview(
     r.flags.join(' '),
     r.reason ?? '',
     r.end ?? '',
+    rulesCell(r),
   ]);
   if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
   if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
@@ -176,7 +188,8 @@ export function formatReview(
     const pr = r.pr !== undefined ? `#${r.pr}` : r.commit.slice(0, 10);
     const until = r.end ? `until ${r.end}` : 'no end';
     const why = r.reason ? `, reason: ${r.reason}` : '';
-    return `${r.app}/${r.user} ${r.access}  ${until}${why}; requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+    const rules = r.rules?.length ? `, under ${rulesCell(r)}` : '';
+    return `${r.app}/${r.user} ${r.access}  ${until}${why}; requested by ${r.requestedBy || '?'}, ${approved}${rules}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
   });
   return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
 }

@@ -18,8 +18,8 @@ export function formatCheck(
   links?: { server: string; repo: string },
 ): string {
   if (format === 'json') {
-    const { ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone } = result;
-    return `${JSON.stringify({ ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone }, null, 2)}\n`;
+    const { ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone, preview } = result;
+    return `${JSON.stringify({ ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone, ...(preview ? { preview } : {}) }, null, 2)}\n`;
   }
   if (format === 'markdown') return checkMarkdown(result, links);
   const lines: string[] = [];
@@ -27,6 +27,12 @@ export function formatCheck(
   for (const f of result.files) {
     lines.push(`${f.ok ? 'ok ' : 'NO '} ${f.file}  ${f.change}  ${f.classification}: ${f.reason}`);
     for (const r of f.reviews) lines.push(`      ${r.counted ? '+' : '-'} ${reviewer(r)}: ${r.why}`);
+    for (const r of f.rules ?? []) lines.push(`      rule ${r.met ? 'met' : 'NOT met'}: ${r.rule}: ${r.why}`);
+  }
+  if (result.preview) {
+    lines.push(`rule change: ${result.preview.summary}`);
+    for (const d of result.preview.grants)
+      lines.push(`  ${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}: ${d.message}`);
   }
   for (const g of result.grants) lines.push(`grant ${g.file}: ${grantLine(g, result.zone)}`);
   for (const d of result.diagnostics)
@@ -93,8 +99,27 @@ export function checkMarkdown(result: CheckResult, links?: { server: string; rep
       rows: result.files.map((f) => {
         const reviews = f.reviews.map((r) => `${r.counted ? '✅' : '➖'} ${e(reviewer(r))}: ${e(r.why)}`);
         const why = [e(f.reason), ...reviews].join('<br>');
-        return `| ${e(f.file)} | ${f.change} | ${f.classification} | ${f.ok ? '✅' : '❌'} | ${why} |`;
+        const flags = [...(f.emergency ? ['🚨 emergency'] : []), ...(f.privileged ? ['🔒 privileged'] : [])];
+        const kind = [f.classification, ...flags].join('<br>');
+        return `| ${e(f.file)} | ${f.change} | ${kind} | ${f.ok ? '✅' : '❌'} | ${why} |`;
       }),
+    },
+    {
+      title: 'Access rules',
+      header: ['| file | rule | approvals | met | why |', '|---|---|---|---|---|'],
+      rows: result.files.flatMap((f) =>
+        (f.rules ?? []).map(
+          (r) =>
+            `| ${e(f.file)} | ${e(r.rule)} | ${r.counted.length}/${r.needed}${r.counted.length > 0 ? ` (${e(r.counted.join(', '))})` : ''} | ${r.met ? '✅' : '❌'} | ${e(r.why)} |`,
+        ),
+      ),
+    },
+    {
+      title: `Rule change against every grant in force: ${e(result.preview?.summary ?? '')}`,
+      header: [],
+      rows: (result.preview?.grants ?? []).map(
+        (d) => `- ${e(`${d.file}:${d.line}:${d.column}`)} ${d.severity} \`${d.code}\`: ${e(d.message)}`,
+      ),
     },
     {
       title: 'Grants in this pull request',

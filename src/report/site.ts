@@ -91,6 +91,18 @@ const access = (r: AccessRow) =>
   html([...r.permissions, ...(r.license ? [`${r.license} (tier)`] : [])].join(', '));
 const when = (iso: string | undefined, zone: string) => (iso ? html(humanTime(Date.parse(iso), zone)) : '');
 
+/** The status cell: privileged and emergency access stand apart, as auditors read them. */
+const status = (r: AccessRow, zone: string) =>
+  [
+    r.status,
+    ...(r.privileged ? ['<strong>privileged</strong>'] : []),
+    ...(r.emergency
+      ? [
+          `<strong>emergency</strong>${r.emergency.approveBy ? ` (approve by ${when(r.emergency.approveBy, zone)})` : ''}`,
+        ]
+      : []),
+  ].join(', ');
+
 function accessTable(
   rows: AccessRow[],
   zone: string,
@@ -107,7 +119,7 @@ function accessTable(
 ${rows
   .map(
     (r) =>
-      `<tr><td>${link === 'user' ? `<a href="${up}people/${page(r.user)}">${html(r.name)}</a> <small>${html(r.user)}</small>` : `<a href="${up}apps/${page(r.app)}">${html(r.app)}</a>`}</td><td>${access(r)}</td><td>${r.status}</td><td>${when(r.start, zone)}</td><td>${when(r.end, zone)}</td></tr>`,
+      `<tr><td>${link === 'user' ? `<a href="${up}people/${page(r.user)}">${html(r.name)}</a> <small>${html(r.user)}</small>` : `<a href="${up}apps/${page(r.app)}">${html(r.app)}</a>`}</td><td>${access(r)}</td><td>${status(r, zone)}</td><td>${when(r.start, zone)}</td><td>${when(r.end, zone)}</td></tr>`,
   )
   .join('\n')}
 </tbody></table></div>`;

@@ -100,16 +100,23 @@ export function checkConnectorSettings(
     findings.push(...translate(file, ['connector'], schemas.connector.errors ?? []));
   }
   for (const [i, entitlement] of app.entitlements.entries()) {
-    if (!schemas.entitlement(entitlement)) {
+    if (!schemas.entitlement(withoutRule(entitlement))) {
       findings.push(...translate(file, ['entitlements', i], schemas.entitlement.errors ?? []));
     }
   }
   for (const [i, license] of (app.licenses ?? []).entries()) {
-    if (!schemas.license(license)) {
+    if (!schemas.license(withoutRule(license))) {
       findings.push(...translate(file, ['licenses', i], schemas.license.errors ?? []));
     }
   }
   return findings;
+}
+
+/** An entitlement or tier without its access rule, which app.schema.json checks: a connector's schema knows only its mapping fields. */
+function withoutRule(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !('rule' in value)) return value;
+  const { rule: _rule, ...rest } = value as Record<string, unknown>;
+  return rest;
 }
 
 function translate(file: string, base: YamlPath, errors: ErrorObject[]): Finding[] {

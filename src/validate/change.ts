@@ -3,28 +3,49 @@ import type { AccessRepo } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { validateRepo } from './validate.js';
 
+interface ChangeOptions {
+  /** The files whose lines are placed by blame (as validate's option). */
+  blame?: ReadonlySet<string>;
+  /** Which findings outside the written files count: new errors, every new finding, or none. */
+  elsewhere: 'errors' | 'all' | 'none';
+}
+
 /**
  * The findings a change brings: every finding in the files it writes, and
- * those that are new elsewhere (`elsewhere`: errors only, every severity, or
- * none), so that a change is not blamed for what was already wrong. `blame`
- * names the files whose lines are placed by blame (as validate's option).
+ * those that are new elsewhere, so that a change is not blamed for what was
+ * already wrong.
  */
 export function changeDiagnostics(
   before: AccessRepo,
   after: AccessRepo,
   at: Instant,
   touched: ReadonlySet<string>,
-  options: { blame?: ReadonlySet<string>; elsewhere: 'errors' | 'all' | 'none' },
+  options: ChangeOptions,
 ): Diagnostic[] {
-  const found = validateRepo(after, at, options.blame ? { blame: options.blame } : {}).diagnostics;
-  if (options.elsewhere === 'none') return found.filter((d) => touched.has(d.file));
-  const known = new Set(validateRepo(before, at).diagnostics.map(key));
-  return found.filter(
-    (d) =>
-      touched.has(d.file) || ((options.elsewhere === 'all' || d.severity === 'error') && !known.has(key(d))),
-  );
+  return changeFindings(before, after, at, touched, options).diagnostics;
 }
 
-function key(d: Diagnostic): string {
+/** changeDiagnostics, with every finding after the change and the keys of those before it (when read). */
+export function changeFindings(
+  before: AccessRepo,
+  after: AccessRepo,
+  at: Instant,
+  touched: ReadonlySet<string>,
+  options: ChangeOptions,
+): { diagnostics: Diagnostic[]; after: Diagnostic[]; known: Set<string> } {
+  const found = validateRepo(after, at, options.blame ? { blame: options.blame } : {}).diagnostics;
+  if (options.elsewhere === 'none')
+    return { diagnostics: found.filter((d) => touched.has(d.file)), after: found, known: new Set() };
+  const known = new Set(validateRepo(before, at).diagnostics.map(diagnosticKey));
+  const diagnostics = found.filter(
+    (d) =>
+      touched.has(d.file) ||
+      ((options.elsewhere === 'all' || d.severity === 'error') && !known.has(diagnosticKey(d))),
+  );
+  return { diagnostics, after: found, known };
+}
+
+/** What makes two findings the same finding, before and after a change. */
+export function diagnosticKey(d: Diagnostic): string {
   return `${d.file}\u0000${d.code}\u0000${d.message}`;
 }

@@ -5,6 +5,7 @@ import type { AccessRepo, FileEntry } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import type { FileKind } from '../schema/check.js';
 import { buildContext, type RuleContext } from './context.js';
+import { accessRules } from './rules/access-rules.js';
 import { appDefinitions } from './rules/apps.js';
 import { connectorRules } from './rules/connectors.js';
 import { grantDates, settingsTimezone } from './rules/dates.js';
@@ -29,6 +30,7 @@ export const rules: Rule[] = [
   connectorRules,
   oneAccountOnePerson,
   exemptions,
+  accessRules,
 ];
 
 export interface Validation {
