@@ -97,6 +97,9 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .option('--email <email>', 'your email (default: git config user.email)')
     .option('--github <login>', 'your GitHub login, by which pull requests know you')
     .option('--yes', 'ask nothing: take the flags and the defaults')
+    .option('--force', 'make it inside another git repository all the same')
+    .option('--no-install', 'skip npm install (then run it and commit package-lock.json)')
+    .option('--default-branch <name>', 'the default branch (default: git config init.defaultBranch, else main)')
     .action(async (dir: string | undefined, options) => done(await (await init()).runInit(dir, options, io)));
 
   importCommand(cli, io, done, engine);
