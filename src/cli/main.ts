@@ -3,6 +3,7 @@ import { OperatorError, UsageError } from '../errors.js';
 import { idenVersion } from '../util/package-root.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io } from './io.js';
 import { choice } from './options.js';
+import { reviewCommands } from './review.js';
 
 // Each command's code is imported when it runs, so `iden --help` and
 // `iden validate` do not load octokit, pg, simple-git and the rest.
@@ -314,6 +315,9 @@ export function program(io: Io, done: (code: number) => void): Command {
       'text',
     )
     .action(async (options) => done(await (await audit()).runAudit(options, io)));
+
+  // iden review …: defined in its own file; it loads what each command needs when it runs.
+  reviewCommands(cli, io, done);
 
   return cli;
 }
