@@ -62,5 +62,95 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       for (const note of result.notes) io.stderr(`iden: ${note}\n`);
       done(EXIT.ok);
     });
-  void instantOption;
+
+  review
+    .command('keep')
+    .description(
+      "keep an item: commit, on its reviewer's campaign branch, the grant without the proposed end",
+    )
+    .argument('<campaign>', 'the campaign name')
+    .requiredOption('--user <id>', 'the grantee (id or email)')
+    .option('--app <id>', 'the app, when the grantee has several items')
+    .requiredOption('--reason <text>', 'why the access is still needed')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (name: string, options) => {
+      const { openWorkspace } = await import('../reviews/workspace.js');
+      const { keepItem } = await import('../reviews/keep.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const result = await keepItem(ws, {
+        campaign: name,
+        user: options.user,
+        ...(options.app ? { app: options.app } : {}),
+        reason: options.reason,
+        now: io.clock.now(),
+      });
+      if (result.kept)
+        io.stdout(`Kept ${result.file}: committed ${result.commit.slice(0, 12)} on ${result.branch}.\n`);
+      else io.stdout(`Nothing to do for ${result.file}: ${result.why}.\n`);
+      done(EXIT.ok);
+    });
+
+  review
+    .command('close')
+    .description(
+      'merge each campaign pull request as it stands, rebased on the protected branch (at or after the due date)',
+    )
+    .argument('<campaign>', 'the campaign name')
+    .option('--at <iso>', 'close as of this instant instead of now')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (name: string, options) => {
+      const { openWorkspace } = await import('../reviews/workspace.js');
+      const { closeCampaign, counts } = await import('../reviews/close.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const at = instantOption('--at', options.at, ws.zone, io.clock.now());
+      const result = await closeCampaign(ws, name, at);
+      for (const r of result.reviewers) {
+        const pr = r.pr !== undefined ? ` #${r.pr}` : '';
+        if (r.outcome === 'merged') io.stdout(`${r.person}${pr}: merged (${counts(r.decisions)}).\n`);
+        else if (r.outcome === 'merged-already')
+          io.stdout(`${r.person}${pr}: merged already; left as it is.\n`);
+        else io.stdout(`${r.person}: no pull request to merge (its branch was pushed without GitHub).\n`);
+      }
+      io.stdout(`${result.calls} GitHub requests.\n`);
+      done(EXIT.ok);
+    });
+
+  review
+    .command('status')
+    .description('per reviewer: kept, ending, not answered, dropped out')
+    .argument('[campaign]', 'the campaign name (default: every campaign)')
+    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (name: string | undefined, options) => {
+      const { openWorkspace, campaignNames } = await import('../reviews/workspace.js');
+      const { campaignStatus } = await import('../reviews/status.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const names = name ? [name] : await campaignNames(ws);
+      const all = [];
+      for (const n of names) all.push(await campaignStatus(ws, n));
+      if (options.format === 'json') {
+        io.stdout(
+          `${JSON.stringify(
+            all.map((s) => ({
+              campaign: s.campaign.name,
+              due: s.campaign.due,
+              end: s.campaign.end,
+              reviewers: s.reviewers,
+            })),
+            null,
+            2,
+          )}\n`,
+        );
+        return done(EXIT.ok);
+      }
+      if (all.length === 0) io.stdout('No campaigns.\n');
+      for (const s of all) {
+        io.stdout(`${s.campaign.name}: due ${s.campaign.due}, unkept access ends ${s.campaign.end}\n`);
+        for (const r of s.reviewers)
+          io.stdout(
+            `  ${r.person}${r.pr !== undefined ? ` #${r.pr}` : ''} (${r.state}): ${r.kept} kept, ${r.ending} ending, ${r.notAnswered} not answered, ${r.dropped} dropped out\n`,
+          );
+      }
+      done(EXIT.ok);
+    });
 }
