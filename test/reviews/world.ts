@@ -23,7 +23,7 @@ export const files = {
   'grants/db/_app.yaml':
     'name: Warehouse\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\n  - { id: writer, kind: role, role: db_write }\napprovers: [carol, bob]\n',
   'grants/wh/_app.yaml':
-    'name: Lake\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: wh_read }\napprovers: [dave]\n',
+    'name: Lake\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: wh_read }\n  - { id: admin, kind: role, role: wh_admin }\napprovers: [dave]\n',
   'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\nreason: On call, OPS-1\n',
   'grants/db/erin.yaml': 'user: erin\napp: db\npermissions: [writer]\nend: 2027-06-01\n',
   'grants/db/carol.yaml': 'user: carol\napp: db\npermissions: [readonly]\n',
