@@ -153,4 +153,23 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       }
       done(EXIT.ok);
     });
+
+  review
+    .command('report')
+    .description(
+      'the evidence: one row per item with its decision, commit, pull request and when it was applied',
+    )
+    .argument('<campaign>', 'the campaign name')
+    .option('--format <format>', 'csv, json or md', choice('--format', ['csv', 'json', 'md'] as const), 'md')
+    .option('--at <iso>', 'as of this instant (default: the commit time of the protected branch)')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (name: string, options) => {
+      const { openWorkspace } = await import('../reviews/workspace.js');
+      const { buildReport, formatReport } = await import('../reviews/report.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const at =
+        options.at === undefined ? undefined : instantOption('--at', options.at, ws.zone, io.clock.now());
+      io.stdout(formatReport(await buildReport(ws, name, at), options.format));
+      done(EXIT.ok);
+    });
 }

@@ -242,3 +242,17 @@ export async function lastChange(root: string, head: string, path: string): Prom
   const out = await runGit(root, ['log', '-1', '--first-parent', '--format=%H', head, '--', path]);
   return out.stdout.trim() || undefined;
 }
+
+/**
+ * Fetches the remote's apply records (refs/notes/iden) when it has any and
+ * they fast-forward the local ones: a report then reads the records every
+ * clone of that remote reads. Local records not pushed are kept.
+ */
+export async function fetchNotes(root: string, remote = 'origin'): Promise<void> {
+  await runGit(root, ['fetch', '-q', '--no-tags', remote, 'refs/notes/iden:refs/notes/iden'], [0, 1, 128]);
+}
+
+/** A commit's committer date, ISO 8601 strict. */
+export async function commitDate(root: string, commit: string): Promise<string> {
+  return (await runGit(root, ['show', '-s', '--format=%cI', commit])).stdout.trim();
+}

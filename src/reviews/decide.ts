@@ -126,16 +126,17 @@ export function decisionTrailer(d: ItemDecision): string {
 }
 
 export function parseDecision(value: string): Omit<ItemDecision, 'user' | 'app'> | undefined {
-  const m = /^(kept|ended-by-review|ended-by-default|dropped) (\S+) \| ([^|]*) \| ([^|]*) \| (.*)$/.exec(
-    value,
-  );
+  // git trims a message's trailing spaces: the last field may have lost its separator's space.
+  const m = /^(kept|ended-by-review|ended-by-default|dropped) (\S+) \|(.*)$/.exec(value.trim());
   if (!m) return undefined;
-  const [, decision, file, by, at, text] = m;
+  const [by = '', at = '', ...rest] = m[3]!.split('|').map((p) => p.trim());
+  const text = rest.join('|').trim();
+  const decision = m[1] as Decision;
   return {
-    decision: decision as Decision,
-    file: file!,
-    ...(by!.trim() ? { by: by!.trim() } : {}),
-    ...(at!.trim() ? { at: at!.trim() } : {}),
-    ...(decision === 'kept' ? { reason: text!.trim() } : text!.trim() ? { note: text!.trim() } : {}),
+    decision,
+    file: m[2]!,
+    ...(by ? { by } : {}),
+    ...(at ? { at } : {}),
+    ...(decision === 'kept' ? { reason: text } : text ? { note: text } : {}),
   };
 }

@@ -115,6 +115,7 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
     );
     const commit = await commitOnto(ws.root, {
       parents: [ws.tip],
+      date: isoUtc(options.now),
       changes,
       message: `Review ${name}: ${nameOf(ws.repo, person)} reviews ${mine.length} grant${mine.length === 1 ? '' : 's'}\n\nEvery grant here ends ${end.text} unless kept.\n\nIden-Review: ${name}\nIden-Reviewer: ${person}\n`,
     });
@@ -184,6 +185,7 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
   };
   const commit = await commitOnto(ws.root, {
     parents: [ws.tip],
+    date: isoUtc(options.now),
     changes: new Map([[path, formatCampaign(campaign)]]),
     message: `Start access review ${name}: ${items.length} grant${items.length === 1 ? '' : 's'}, ${reviewers.length} reviewer${reviewers.length === 1 ? '' : 's'}, due ${due.text}\n\nIden-Review: ${name}\nIden-Review-Start: ${ws.me}\n`,
   });

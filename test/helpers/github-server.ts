@@ -153,8 +153,12 @@ export class GithubPullServer {
     }
     const title = asked.commit_title ?? `Merge pull request #${number} from acme/${pull.headRef ?? 'pr'}`;
     const message = asked.commit_message ? `${title}\n\n${asked.commit_message}` : title;
+    // The merge is dated on the test's clock, never the calendar.
+    const date = new Date(this.now()).toISOString();
     const env = {
       ...process.env,
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
       GIT_AUTHOR_NAME: 'GitHub',
       GIT_AUTHOR_EMAIL: 'noreply@github.com',
       GIT_COMMITTER_NAME: 'GitHub',
@@ -168,14 +172,14 @@ export class GithubPullServer {
     this.git(['update-ref', `refs/heads/${baseRef}`, commit, tip]);
     pull.merged = {
       commit,
-      at: new Date(this.mergedAt?.() ?? Date.parse('2026-11-27T12:00:00Z')).toISOString(),
+      at: date,
       by: 'github-actions[bot]',
     };
     send(template, 200, { sha: commit, merged: true, message: 'Pull Request successfully merged' });
   }
 
-  /** When a merge happens, for tests on a virtual clock; default TEST_NOW. */
-  mergedAt: (() => number) | undefined;
+  /** The test's clock, for what the server dates (merges); default TEST_NOW. */
+  now: () => number = () => Date.parse('2026-11-27T12:00:00Z');
 
   private who(req: IncomingMessage): TokenKind {
     const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');

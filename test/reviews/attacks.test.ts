@@ -21,10 +21,7 @@ describe('attacks on a campaign', () => {
     git(dave, ['fetch', '-q', 'origin']);
     git(dave, ['checkout', '-q', '-b', 'edit', 'origin/review/q4/dave']);
     writeFileSync(join(dave, 'grants/wh/alice.yaml'), 'user: alice\napp: wh\npermissions: [readonly]\n');
-    writeFileSync(
-      join(dave, 'grants/wh/bob.yaml'),
-      'user: bob\napp: wh\npermissions: [readonly, admin]\n',
-    );
+    writeFileSync(join(dave, 'grants/wh/bob.yaml'), 'user: bob\napp: wh\npermissions: [readonly, admin]\n');
     git(dave, ['commit', '-qam', 'keep both, and bob administers']);
     git(dave, ['push', '-q', 'origin', 'HEAD:review/q4/dave']);
 

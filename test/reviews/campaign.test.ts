@@ -86,7 +86,11 @@ describe('an access review campaign, end to end', () => {
     expect(early.code).toBe(1);
     expect(early.stderr).toContain('q4 is due 2026-12-11');
 
-    const closed = await w.iden(['review', 'close', 'q4', '--at', '2026-12-11'], 'alice');
+    const closed = await w.iden(
+      ['review', 'close', 'q4', '--at', '2026-12-11'],
+      'alice',
+      '2026-12-11T00:00:00Z',
+    );
     expect(closed.stderr).toBe('');
     expect(closed.stdout).toContain('bob #1: merged (0 kept, 1 ending (0 by default), 0 dropped out)');
     expect(closed.stdout).toContain('carol #2: merged (2 kept, 0 ending (0 by default), 0 dropped out)');
@@ -102,7 +106,7 @@ describe('an access review campaign, end to end', () => {
 
     // Closing twice changes nothing.
     const tip = git(w.remote, ['rev-parse', 'main']);
-    const again = await w.iden(['review', 'close', 'q4', '--at', '2026-12-12'], 'alice');
+    const again = await w.iden(['review', 'close', 'q4'], 'alice', '2026-12-12T00:00:00Z');
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('bob #1: merged already; left as it is.');
     expect(git(w.remote, ['rev-parse', 'main'])).toBe(tip);
@@ -129,11 +133,44 @@ describe('an access review campaign, end to end', () => {
       'revoke wh alice',
       'revoke wh bob',
     ]);
-    expect(
-      (await runCli(['reconcile', '--repo', alice, '--at', '2026-12-11T00:00:01Z', '--yes', '--no-push']))
-        .code,
-    ).toBe(0);
+    // This run pushes its record, as CI's does: the report reads the records the remote has.
+    expect((await runCli(['reconcile', '--repo', alice, '--at', '2026-12-11T00:00:01Z', '--yes'])).code).toBe(
+      0,
+    );
     const after = await runCli(['plan', '--repo', alice, '--at', '2026-12-11T00:00:01Z', '--format', 'json']);
     expect((JSON.parse(after.stdout) as { changes: unknown[] }).changes).toEqual([]);
+
+    // The evidence: the same bytes from a fresh clone of the remote, in every format.
+    const reports: Record<string, string> = {};
+    for (const format of ['csv', 'json', 'md']) {
+      const made = await w.iden(['review', 'report', 'q4', '--format', format], 'alice');
+      expect(made.stderr).toBe('');
+      reports[format] = made.stdout;
+    }
+    const fresh = w.clone('erin');
+    for (const format of ['csv', 'json', 'md'])
+      expect((await w.iden(['review', 'report', 'q4', '--format', format], 'erin')).stdout).toBe(
+        reports[format],
+      );
+    const { manifest, rows } = JSON.parse(reports.json!) as {
+      manifest: { rows: number; sha256: string; campaignCommit: string };
+      rows: Record<string, string>[];
+    };
+    expect(manifest.rows).toBe(5);
+    expect(manifest.campaignCommit).toBe(
+      git(fresh, ['log', '-1', '--format=%H', 'origin/main', '--', 'reviews/q4.yaml']).trim(),
+    );
+    expect(rows.map((r) => [r.app, r.user, r.reviewer, r.decision, r.reason, r.decidedAt])).toEqual([
+      ['db', 'alice', 'carol', 'kept', 'On call rota, OPS-7', '2026-11-30T10:00:00.000Z'],
+      ['db', 'carol', 'bob', 'ended by review', '', '2026-12-01T09:00:00.000Z'],
+      ['db', 'erin', 'carol', 'kept', 'Loads the nightly batch', '2026-11-30T10:00:00.000Z'],
+      ['wh', 'alice', 'dave', 'ended by default', '', '2026-12-11T00:00:00.000Z'],
+      ['wh', 'bob', 'dave', 'ended by default', '', '2026-12-11T00:00:00.000Z'],
+    ]);
+    expect(rows.find((r) => r.user === 'carol')).toMatchObject({
+      pr: '#1',
+      appliedAt: '2026-12-11T00:00:01.000Z',
+    });
+    expect(rows.find((r) => r.user === 'alice' && r.app === 'db')!.appliedAt).toBe('');
   }, 180_000);
 });

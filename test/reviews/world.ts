@@ -68,11 +68,13 @@ export async function world(tree: Record<string, string> = files): Promise<World
     server,
     clone,
     env,
-    iden: (args, as, at) =>
-      runCli([...args, '--repo', clone(as)], {
+    iden: (args, as, at) => {
+      if (at) server.now = () => Date.parse(at);
+      return runCli([...args, '--repo', clone(as)], {
         env,
         ...(at ? { clock: new ManualClock(Date.parse(at), { sleeps: 'advance' }) } : {}),
-      }),
+      });
+    },
     stop: () => server.stop(),
   };
 }
