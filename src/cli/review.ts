@@ -172,4 +172,51 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       io.stdout(formatReport(await buildReport(ws, name, at), options.format));
       done(EXIT.ok);
     });
+
+  review
+    .command('due')
+    .description(
+      'apps whose review cadence (review: { every: P90D }) says a review is due, and when the next one is',
+    )
+    .option('--at <iso>', 'as of this instant instead of now')
+    .option('--format <format>', 'text or json', choice('--format', ['text', 'json'] as const), 'text')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (options) => {
+      const { openWorkspace } = await import('../reviews/workspace.js');
+      const { dueReviews } = await import('../reviews/due.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const at = instantOption('--at', options.at, ws.zone, io.clock.now());
+      const rows = await dueReviews(ws, at);
+      if (options.format === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      else if (rows.length === 0) io.stdout('No app names a review cadence.\n');
+      else
+        for (const r of rows)
+          io.stdout(
+            `${r.overdue ? 'overdue' : 'ok     '}  ${r.app}  every ${r.every}${r.from === 'privileged' ? ' (privileged)' : ''}  last ${r.last ? `${r.last.campaign} ${r.last.at.slice(0, 10)}` : 'never'}  next ${r.next?.slice(0, 10) ?? 'now'}\n`,
+          );
+      done(EXIT.ok);
+    });
+
+  review
+    .command('remind')
+    .description(
+      'remind reviewers with items not answered, at the lead times before the due date (a PR comment and the notify webhook)',
+    )
+    .argument('<campaign>', 'the campaign name')
+    .option('--at <iso>', 'as of this instant instead of now')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .action(async (name: string, options) => {
+      const { openWorkspace } = await import('../reviews/workspace.js');
+      const { remindCampaign } = await import('../reviews/remind.js');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const at = instantOption('--at', options.at, ws.zone, io.clock.now());
+      const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
+      if (reminders.length === 0) io.stdout('No reminder due.\n');
+      for (const r of reminders)
+        io.stdout(
+          `Reminded ${r.person} on #${r.pr} (${r.lead} before): ${r.notAnswered} not answered; webhook ${r.webhook}.\n`,
+        );
+      io.stdout(`${calls} GitHub requests.\n`);
+      done(EXIT.ok);
+    });
 }

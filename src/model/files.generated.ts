@@ -100,6 +100,15 @@ prune?: boolean
  * Accounts in the app that iden did not create and may take over as its own when it applies: a PostgreSQL login role gets iden's comment (then iden also turns its login on and off), a SCIM User iden's externalId (then iden also activates and deactivates it). `iden import --adopt` writes them, and like any change to the app they are reviewed by a Super Admin. Without this, iden changes the memberships of accounts it did not create, never the accounts themselves.
  */
 adopt?: string[]
+/**
+ * How often access to this app is reviewed (iden review due lists what is overdue; docs/reviews.md). Privileged access without one follows the settings' reviews.every.
+ */
+review?: {
+/**
+ * The cadence: an ISO 8601 duration (P90D, P3M) or a short one (90d, 12w).
+ */
+every: string
+}
 }
 
 /**
@@ -229,5 +238,22 @@ records?: {
  * With a record key (IDEN_RECORD_KEY) set where iden audit runs, records of runs from this instant on must carry the key's MAC; an unsigned one (of any version) is record-unsigned, left out, and the audit exits 1. Records of earlier runs, from before the key was set, are read unsigned. Absent: every record must be signed when a key is set.
  */
 signedSince?: string
+}
+/**
+ * Access reviews (docs/reviews.md): who besides a Super Admin starts campaigns, the cadence of privileged access, and reminder lead times.
+ */
+reviews?: {
+/**
+ * Roles (keys of roles:) whose members may start a campaign, as a Super Admin always may.
+ */
+roles?: ("super-admin" | "users-read-write")[]
+/**
+ * The review cadence of privileged access whose app names none: an ISO 8601 duration (P90D) or a short one (90d).
+ */
+every?: string
+/**
+ * Lead times before a campaign's due date at which iden review remind comments on each open pull request and posts to the notify webhook, for campaigns that name none.
+ */
+remind?: string[]
 }
 }
