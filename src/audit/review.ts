@@ -38,6 +38,8 @@ export interface ReviewRow {
   appliedAt?: string;
   applied: AppliedState;
   flags: ReviewFlag[];
+  /** The last access-review campaign that confirmed (kept) this grant, and when it closed. */
+  lastReview?: { campaign: string; at: string };
 }
 
 /** A run that applies more than an hour after access was due is late (reconcile runs every 15 minutes). */
@@ -66,6 +68,15 @@ export function reviewRows(
       .map(pair),
     ...view.unexpected.map((u: Unexpected) => pair(u)),
   ]);
+  const kept = new Map<string, { campaign: string; at: string }>();
+  for (const e of events)
+    if (
+      e.kind === 'reviewed' &&
+      e.review?.decision === 'kept' &&
+      e.file &&
+      Date.parse(e.date) <= Date.parse(view.asOf)
+    )
+      kept.set(e.file, { campaign: e.review.campaign, at: e.date });
   return view.intended.map((item) => {
     const event = byCommitFile.get(`${item.commit}\u0000${item.file}`);
     const flags: ReviewFlag[] = [];
@@ -101,6 +112,7 @@ export function reviewRows(
       ...(item.appliedAt ? { appliedAt: item.appliedAt } : {}),
       applied: item.applied,
       flags,
+      ...(kept.has(item.file) ? { lastReview: kept.get(item.file)! } : {}),
     };
   });
 }

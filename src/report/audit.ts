@@ -36,6 +36,7 @@ export const REVIEW_COLUMNS = [
   'applied_at',
   'applied',
   'flags',
+  'last_review',
 ] as const;
 
 /** An event as the JSON contract orders it; internal fields left out. */
@@ -53,6 +54,7 @@ function eventJson(e: AuditEvent): Record<string, unknown> {
     ...(e.approval !== undefined ? { approval: e.approval } : {}),
     ...(e.changes !== undefined ? { changes: e.changes } : {}),
     ...(e.applied !== undefined ? { applied: e.applied } : {}),
+    ...(e.review !== undefined ? { review: e.review } : {}),
   };
 }
 
@@ -163,13 +165,14 @@ export function formatReview(
     r.appliedAt ?? '',
     r.applied,
     r.flags.join(' '),
+    r.lastReview ? `${r.lastReview.campaign} ${r.lastReview.at}` : '',
   ]);
   if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
   if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
   const lines = rows.map((r) => {
     const approved = r.approvedBy.length ? `approved by ${r.approvedBy.join(', ')}` : 'no approval';
     const pr = r.pr !== undefined ? `#${r.pr}` : r.commit.slice(0, 10);
-    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+    return `${r.app}/${r.user} ${r.access}  requested by ${r.requestedBy || '?'}, ${approved}, ${pr}, applied ${r.applied}${r.lastReview ? `, kept in review ${r.lastReview.campaign} (${r.lastReview.at.slice(0, 10)})` : ''}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
   });
   return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
 }
@@ -180,6 +183,8 @@ export function formatWarnings(warnings: Warning[]): string {
 }
 
 function changesText(e: AuditEvent): string {
+  if (e.review)
+    return `review ${e.review.campaign}: ${e.review.decision}${e.review.reason || e.review.note ? ` (${e.review.reason || e.review.note})` : ''}`;
   return Object.entries(e.changes ?? {})
     .map(([field, { old, new: next }]) => `${field}: ${show(old)} -> ${show(next)}`)
     .join('; ');

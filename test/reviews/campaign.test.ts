@@ -172,5 +172,36 @@ describe('an access review campaign, end to end', () => {
       appliedAt: '2026-12-11T00:00:01.000Z',
     });
     expect(rows.find((r) => r.user === 'alice' && r.app === 'db')!.appliedAt).toBe('');
+
+    // The audit shows each decision as an event of its own, and the review export names the campaign that kept a grant.
+    const audit = await runCli(['audit', '--repo', fresh, '--format', 'json'], { env: {} });
+    const reviewed = (
+      JSON.parse(audit.stdout) as {
+        events: { kind: string; app: string; user: string; review?: { decision: string; reason?: string } }[];
+      }
+    ).events
+      .filter((e) => e.kind === 'reviewed')
+      .map((e) => `${e.app}/${e.user} ${e.review!.decision} ${e.review!.reason ?? ''}`.trim());
+    expect(reviewed.sort()).toEqual([
+      'db/alice kept On call rota, OPS-7',
+      'db/carol ended-by-review',
+      'db/erin kept Loads the nightly batch',
+      'wh/alice ended-by-default',
+      'wh/bob ended-by-default',
+    ]);
+    git(fresh, ['pull', '-q', '--ff-only']);
+    const review = await runCli(
+      ['audit', '--repo', fresh, '--review', '--as-of', '2026-12-12T00:00:00Z', '--format', 'json'],
+      { env: {} },
+    );
+    const exported = (
+      JSON.parse(review.stdout) as {
+        rows: { app: string; user: string; lastReview?: { campaign: string } }[];
+      }
+    ).rows;
+    expect(exported.map((r) => `${r.app}/${r.user} ${r.lastReview?.campaign ?? '-'}`)).toEqual([
+      'db/alice q4',
+      'db/erin q4',
+    ]);
   }, 180_000);
 });
