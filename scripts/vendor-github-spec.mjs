@@ -3,7 +3,7 @@
 // against. Run with the unpacked package's folder:
 //   npm pack @octokit/openapi@23.0.2 && tar xzf octokit-openapi-23.0.2.tgz
 //   node scripts/vendor-github-spec.mjs package
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const PATHS = [
@@ -30,6 +30,7 @@ export const PATHS = [
   '/repos/{owner}/{repo}/pulls/{pull_number}/files',
   '/repos/{owner}/{repo}/pulls/{pull_number}/reviews',
   '/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers',
+  '/repos/{owner}/{repo}/pulls/{pull_number}/merge',
   '/repos/{owner}/{repo}/issues/{issue_number}/comments',
   '/repos/{owner}/{repo}/issues/comments/{comment_id}',
   '/repos/{owner}/{repo}/statuses/{sha}',
@@ -50,6 +51,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const pkg = process.argv[2];
   const version = JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')).version;
   for (const [source, target, plan] of FILES) {
+    // A package without one of the descriptions leaves its subset as it is.
+    if (!existsSync(join(pkg, 'generated', source))) continue;
     const spec = JSON.parse(readFileSync(join(pkg, 'generated', source), 'utf8'));
     const paths = Object.fromEntries(PATHS.filter((p) => spec.paths[p]).map((p) => [p, spec.paths[p]]));
     const out = {

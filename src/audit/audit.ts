@@ -5,7 +5,8 @@ import { type Instant, isoUtc } from '../model/time.js';
 import { attachRecords } from './applied.js';
 import { addApprovals, type ReviewSource } from './approvals.js';
 import { type AccessView, accessAsOf } from './as-of.js';
-import { type AuditEvent, buildEvents, type ZoneHistory, zoneHistory } from './events.js';
+import { campaignEvents } from './campaigns.js';
+import { type AuditEvent, buildEvents, sortEvents, type ZoneHistory, zoneHistory } from './events.js';
 import { type Commit, type History, pathIdentity, placeInTime, readHistory } from './history.js';
 import { type CheckedRecords, checkRecords, type Warning } from './records.js';
 
@@ -151,6 +152,10 @@ export async function auditEvents(
     })),
     data.warnings,
   );
+  events = sortEvents([
+    ...events,
+    ...(await campaignEvents(root, data.history.head, data.history.positions, wanted)),
+  ]);
   events = events.filter((e) => {
     const at = Date.parse(e.date);
     return (

@@ -10,7 +10,8 @@ export type EventKind =
   | 'drift-removed'
   | 'retired'
   | 'apply-failed'
-  | 'applied-unmatched';
+  | 'applied-unmatched'
+  | 'reviewed';
 
 /** What one run did for an event, from its apply record. */
 export interface Applied {
@@ -70,6 +71,8 @@ export interface AuditEvent {
   prUrl?: string;
   changes?: Record<string, { old?: unknown; new?: unknown }>;
   applied?: Applied[];
+  /** For `reviewed`: the access-review campaign's decision on this grant (docs/reviews.md). */
+  review?: { campaign: string; decision: string; reason?: string; note?: string; at?: string };
   /** Internal: the first-parent position of the commit, for placing records. Not output. */
   position: number;
   /** Internal: the grant file the event is about. Not output. */

@@ -45,6 +45,8 @@ export interface ReviewRow {
   end?: string;
   /** The access rules it was approved under, and whose approvals counted for each. */
   rules?: { rule: string; needed: number; counted: string[] }[];
+  /** The last access-review campaign that confirmed (kept) this grant, and when it closed. */
+  lastReview?: { campaign: string; at: string };
 }
 
 /** A run that applies more than an hour after access was due is late (reconcile runs every 15 minutes). */
@@ -73,6 +75,15 @@ export function reviewRows(
       .map(pair),
     ...view.unexpected.map((u: Unexpected) => pair(u)),
   ]);
+  const kept = new Map<string, { campaign: string; at: string }>();
+  for (const e of events)
+    if (
+      e.kind === 'reviewed' &&
+      e.review?.decision === 'kept' &&
+      e.file &&
+      Date.parse(e.date) <= Date.parse(view.asOf)
+    )
+      kept.set(e.file, { campaign: e.review.campaign, at: e.date });
   return view.intended.map((item) => {
     const event = byCommitFile.get(`${item.commit}\u0000${item.file}`);
     const flags: ReviewFlag[] = [];
@@ -114,6 +125,7 @@ export function reviewRows(
       ...(item.reason !== undefined ? { reason: item.reason } : {}),
       ...(item.end !== undefined ? { end: new Date(item.end).toISOString() } : {}),
       ...(approval?.rules ? { rules: approval.rules } : {}),
+      ...(kept.has(item.file) ? { lastReview: kept.get(item.file)! } : {}),
     };
   });
 }

@@ -58,7 +58,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       data,
       { app: options.app, now, until: at + 1 },
       review,
-      (e) => keys.has(`${e.commit}\u0000${e.file}`) || e.kind === 'drift-removed',
+      (e) => keys.has(`${e.commit}\u0000${e.file}`) || e.kind === 'drift-removed' || e.kind === 'reviewed',
     );
     out = formatReview(
       view.asOf,

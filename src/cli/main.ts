@@ -13,6 +13,7 @@ import { offboardCommand } from './offboard.js';
 import { choice } from './options.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
+import { reviewCommands } from './review.js';
 import { revokeCommand } from './revoke.js';
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
@@ -99,7 +100,10 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
     .option('--yes', 'ask nothing: take the flags and the defaults')
     .option('--force', 'make it inside another git repository all the same')
     .option('--no-install', 'skip npm install (then run it and commit package-lock.json)')
-    .option('--default-branch <name>', 'the default branch (default: git config init.defaultBranch, else main)')
+    .option(
+      '--default-branch <name>',
+      'the default branch (default: git config init.defaultBranch, else main)',
+    )
     .action(async (dir: string | undefined, options) => done(await (await init()).runInit(dir, options, io)));
 
   importCommand(cli, io, done, engine);
@@ -133,6 +137,9 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
       'text',
     )
     .action(async (options) => done(await (await audit()).runAudit(options, io)));
+
+  // iden review …: defined in its own file; it loads what each command needs when it runs.
+  reviewCommands(cli, io, done);
 
   completionCommand(cli, io, done);
 

@@ -11,4 +11,6 @@ export interface ChangedFile {
   namesOnly?: boolean;
   /** For a new grant file: the grant of that person to that app was revoked recently, in this commit. */
   regrant?: { commit: string; at: number };
+  /** For an edited grant file: it only takes access away, or restores it as the protected branch has it. */
+  shortens?: boolean;
 }

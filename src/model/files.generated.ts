@@ -120,6 +120,15 @@ prune?: boolean
  */
 adopt?: string[]
 rule?: AccessRule
+/**
+ * How often access to this app is reviewed (iden review due lists what is overdue; docs/reviews.md). Privileged access without one follows the settings' reviews.every.
+ */
+review?: {
+/**
+ * The cadence: an ISO 8601 duration (P90D, P3M) or a short one (90d, 12w).
+ */
+every: string
+}
 }
 /**
  * An access rule: how long, who, and with whose approval an entitlement, a license tier or a whole app may be granted. An entitlement's or tier's rule overrides its app's, field by field. Changing a rule is a policy change for a Super Admin.
@@ -360,5 +369,22 @@ maxDuration?: string
  * How long after an emergency grant starts it must have been approved after the fact (a pull request that removes emergency: true); unapproved past it, the next run removes its access. Default PT24H.
  */
 emergencyWindow?: string
+}
+/**
+ * Access reviews (docs/reviews.md): who besides a Super Admin starts campaigns, the cadence of privileged access, and reminder lead times.
+ */
+reviews?: {
+/**
+ * Roles (keys of roles:) whose members may start a campaign, as a Super Admin always may.
+ */
+roles?: ("super-admin" | "users-read-write")[]
+/**
+ * The review cadence of privileged access whose app names none: an ISO 8601 duration (P90D) or a short one (90d).
+ */
+every?: string
+/**
+ * Lead times before a campaign's due date at which iden review remind comments on each open pull request and posts to the notify webhook, for campaigns that name none.
+ */
+remind?: string[]
 }
 }

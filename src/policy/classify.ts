@@ -118,7 +118,7 @@ const CHANGE: Record<ChangedFile['status'], ChangeKind> = {
  * The pull-request policy, pure and deny by default. A new grant file is a
  * direct grant only when the author and every committer hold Super Admin or
  * Users Read/Write and none of them is its grantee; otherwise it is an access
- * request. An edit of existing access always needs approval. Every other
+ * request. An edit of existing access needs approval unless it only takes access away (a revocation). Every other
  * path, apart from those `policy.exempt` lists, needs a Super Admin's
  * approval. An approval counts only from an eligible person who is not the
  * author, not a committer and not someone whose own access the file touches,
@@ -196,6 +196,19 @@ export function classify(input: PolicyInput): FileVerdict[] {
         ok: true,
         reason:
           change === 'added' ? `direct grant by ${byWhom}: no approval needed` : `revocation by ${byWhom}`,
+        reviews: [],
+        approvers: [],
+      };
+    }
+    // Ending access sooner (or putting a grant back as the protected branch has it) takes nothing
+    // from anyone's safety: whoever writes it, it is a revocation, as an access review proposes.
+    if (change === 'modified' && file.shortens) {
+      return {
+        file: file.path,
+        change,
+        classification: 'revocation',
+        ok: true,
+        reason: 'a revocation: it only shortens access or restores it as the protected branch has it',
         reviews: [],
         approvers: [],
       };

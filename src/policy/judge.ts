@@ -1,12 +1,14 @@
 import type { AccessRepo } from '../model/repo.js';
+import { zoneOf } from '../model/time.js';
 import { judgeRules } from '../rules/judge.js';
 import { affects } from './affects.js';
 import { basePolicy, verifiedCommitsOnly } from './base-policy.js';
-import { type ChangedFile, classify, type FileVerdict, type Review } from './classify.js';
+import { type ChangedFile, classify, type FileVerdict, GRANT_PATH, type Review } from './classify.js';
 import { contributorsOf, type GithubUser, type PullCommit } from './contributors.js';
+import { onlyShortens } from './shortens.js';
 
 /** A changed path as git names it, before the judge says whose access it touches. */
-export type RawChange = Omit<ChangedFile, 'affects' | 'namesOnly' | 'regrant'>;
+export type RawChange = Omit<ChangedFile, 'affects' | 'namesOnly' | 'regrant' | 'shortens'>;
 
 /** What a pull request says about who wrote it and who approved it. */
 export interface PullFacts {
@@ -47,7 +49,17 @@ export function judgeChange(change: Change): FileVerdict[] {
   const { policy, before, after, pull } = change;
   const files: ChangedFile[] = change.changed.map((c) => {
     const regrant = c.status === 'A' ? change.revoked?.get(c.path) : undefined;
-    return { ...c, ...affects(c.path, before, after), ...(regrant ? { regrant } : {}) };
+    const raw = (repo: AccessRepo) => repo.grants.find((g) => g.file === c.path)?.raw;
+    const shortens =
+      c.status === 'M' &&
+      GRANT_PATH.test(c.path) &&
+      onlyShortens(raw(before), raw(after), raw(policy), zoneOf(policy));
+    return {
+      ...c,
+      ...affects(c.path, before, after),
+      ...(regrant ? { regrant } : {}),
+      ...(shortens ? { shortens } : {}),
+    };
   });
   const contributors = contributorsOf(
     pull.author ?? { login: '' },

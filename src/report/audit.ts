@@ -40,6 +40,7 @@ export const REVIEW_COLUMNS = [
   'reason',
   'end',
   'rules',
+  'last_review',
 ] as const;
 
 /** The access rules a row was approved under: `rule: counted/needed (who)`, joined by `; `. */
@@ -67,6 +68,7 @@ function eventJson(e: AuditEvent): Record<string, unknown> {
     ...(e.approval !== undefined ? { approval: e.approval } : {}),
     ...(e.changes !== undefined ? { changes: e.changes } : {}),
     ...(e.applied !== undefined ? { applied: e.applied } : {}),
+    ...(e.review !== undefined ? { review: e.review } : {}),
   };
 }
 
@@ -180,6 +182,7 @@ export function formatReview(
     r.reason ?? '',
     r.end ?? '',
     rulesCell(r),
+    r.lastReview ? `${r.lastReview.campaign} ${r.lastReview.at}` : '',
   ]);
   if (format === 'csv') return csv([[...REVIEW_COLUMNS], ...cells]);
   if (rows.length === 0) return `access review as of ${asOf}: no access\n`;
@@ -189,7 +192,10 @@ export function formatReview(
     const until = r.end ? `until ${r.end}` : 'no end';
     const why = r.reason ? `, reason: ${r.reason}` : '';
     const rules = r.rules?.length ? `, under ${rulesCell(r)}` : '';
-    return `${r.app}/${r.user} ${r.access}  ${until}${why}; requested by ${r.requestedBy || '?'}, ${approved}${rules}, ${pr}, applied ${r.applied}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
+    const kept = r.lastReview
+      ? `, kept in review ${r.lastReview.campaign} (${r.lastReview.at.slice(0, 10)})`
+      : '';
+    return `${r.app}/${r.user} ${r.access}  ${until}${why}; requested by ${r.requestedBy || '?'}, ${approved}${rules}, ${pr}, applied ${r.applied}${kept}${r.flags.length ? `  [${r.flags.join(', ')}]` : ''}`;
   });
   return `${[`access review as of ${asOf}`, ...lines].map(safe).join('\n')}\n`;
 }
@@ -200,6 +206,8 @@ export function formatWarnings(warnings: Warning[]): string {
 }
 
 function changesText(e: AuditEvent): string {
+  if (e.review)
+    return `review ${e.review.campaign}: ${e.review.decision}${e.review.reason || e.review.note ? ` (${e.review.reason || e.review.note})` : ''}`;
   return Object.entries(e.changes ?? {})
     .map(([field, { old, new: next }]) => `${field}: ${show(old)} -> ${show(next)}`)
     .join('; ');

@@ -223,7 +223,7 @@ describe('approvals from GitHub, judged as check-pr judges', () => {
 
     const csv = await runCli(['audit', '--repo', dir, '--review', '--format', 'csv'], { env });
     expect(csv.stdout.split('\r\n')[0]).toBe(
-      'user,name,app,access,grant_file,since,requested_by,approved_by,approved_at,pr,pr_url,commit,applied_at,applied,flags,reason,end,rules',
+      'user,name,app,access,grant_file,since,requested_by,approved_by,approved_at,pr,pr_url,commit,applied_at,applied,flags,reason,end,rules,last_review',
     );
     expect(csv.stderr).toContain('warning: no apply records here');
   });

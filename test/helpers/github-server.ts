@@ -94,6 +94,93 @@ export class GithubPullServer {
     return 1_000_000 + hash;
   }
 
+  /** A pull request opened through the API follows its branch on the remote, as GitHub's does after a push. */
+  private follow(pull: Pull): void {
+    if (!this.remote || !pull.headRef || pull.merged) return;
+    const sha = this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${pull.headRef}`]);
+    if (sha) pull.head = sha;
+  }
+
+  private git(args: string[]): string | undefined {
+    try {
+      return execFileSync('git', args, {
+        cwd: this.remote,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }).trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * "Merge a pull request": a real merge commit in the bare remote (the base
+   * branch's tip and the head), as GitHub makes one; 409 when `sha` is not
+   * the head, 405 when merged already or when it conflicts.
+   */
+  private merge(
+    number: number,
+    body: string,
+    send: (template: string, status: number, payload: unknown) => void,
+    fail: (status: number, message: string) => void,
+  ): void {
+    const template = '/repos/{owner}/{repo}/pulls/{pull_number}/merge';
+    const pull = this.pulls.get(number);
+    if (!pull || !this.remote) {
+      fail(404, 'Not Found');
+      return;
+    }
+    const asked = (body ? JSON.parse(body) : {}) as {
+      sha?: string;
+      commit_title?: string;
+      commit_message?: string;
+    };
+    if (pull.merged) {
+      fail(405, 'Pull Request is not mergeable');
+      return;
+    }
+    this.follow(pull);
+    if (asked.sha && asked.sha !== pull.head) {
+      fail(409, 'Head branch was modified. Review and try the merge again.');
+      return;
+    }
+    const baseRef = pull.baseRef ?? 'main';
+    const tip = this.git(['rev-parse', `refs/heads/${baseRef}`])!;
+    const tree = this.git(['merge-tree', '--write-tree', tip, pull.head]);
+    if (!tree) {
+      fail(405, 'Pull Request is not mergeable');
+      return;
+    }
+    const title = asked.commit_title ?? `Merge pull request #${number} from acme/${pull.headRef ?? 'pr'}`;
+    const message = asked.commit_message ? `${title}\n\n${asked.commit_message}` : title;
+    // The merge is dated on the test's clock, never the calendar.
+    const date = new Date(this.now()).toISOString();
+    const env = {
+      ...process.env,
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+      GIT_AUTHOR_NAME: 'GitHub',
+      GIT_AUTHOR_EMAIL: 'noreply@github.com',
+      GIT_COMMITTER_NAME: 'GitHub',
+      GIT_COMMITTER_EMAIL: 'noreply@github.com',
+    };
+    const commit = execFileSync(
+      'git',
+      ['commit-tree', tree.split('\n')[0]!, '-p', tip, '-p', pull.head, '-m', message],
+      { cwd: this.remote, encoding: 'utf8', env },
+    ).trim();
+    this.git(['update-ref', `refs/heads/${baseRef}`, commit, tip]);
+    pull.merged = {
+      commit,
+      at: date,
+      by: 'github-actions[bot]',
+    };
+    send(template, 200, { sha: commit, merged: true, message: 'Pull Request successfully merged' });
+  }
+
+  /** The test's clock, for what the server dates (merges); default TEST_NOW. */
+  now: () => number = () => Date.parse('2026-11-27T12:00:00Z');
+
   private who(req: IncomingMessage): TokenKind {
     const token = (req.headers.authorization ?? '').replace(/^(token|bearer) /i, '');
     return this.tokens.get(token) ?? { login: 'github-actions[bot]', kind: 'installation' };
@@ -280,9 +367,12 @@ export class GithubPullServer {
       if (me.kind === 'installation') return fail(403, 'Resource not accessible by integration');
       return send('/user', 200, { ...sampleResponse('GET', '/user', 200), ...user(me.login) });
     }
+    const mergeMatch = match(/^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/merge$/);
+    if (mergeMatch && method === 'PUT') return this.merge(Number(mergeMatch[1]), body, send, fail);
     if (pullMatch && method === 'GET') {
       const pull = this.pulls.get(Number(pullMatch[1]));
       if (!pull) return fail(404, 'Not Found');
+      this.follow(pull);
       const sample = sampleResponse('GET', '/repos/{owner}/{repo}/pulls/{pull_number}', 200);
       return send('/repos/{owner}/{repo}/pulls/{pull_number}', 200, {
         ...pullFields(pull, sample),

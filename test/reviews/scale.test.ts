@@ -1,0 +1,58 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NO_VERIFY } from '../helpers/repo.js';
+import { type World, world } from './world.js';
+
+let w: World | undefined;
+afterEach(async () => {
+  await w?.stop();
+  w = undefined;
+});
+
+/** 100 people with access to 5 apps, each app approved by its own reviewer: 500 items, 5 reviewers. */
+function fiveHundred(): Record<string, string> {
+  const people = [
+    'alice',
+    ...Array.from({ length: 5 }, (_, i) => `r${i + 1}`),
+    ...Array.from({ length: 100 }, (_, i) => `p${String(i + 1).padStart(3, '0')}`),
+  ];
+  const tree: Record<string, string> = {
+    'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}`,
+    'grants/_people.yaml': `people:\n${people.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com, accounts: { github: ${id}-gh } }\n`).join('')}`,
+  };
+  for (let a = 1; a <= 5; a++) {
+    tree[`grants/a${a}/_app.yaml`] =
+      `name: App ${a}\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: a${a}_read }\napprovers: [r${a}]\n`;
+    for (const id of people.filter((p) => p.startsWith('p')))
+      tree[`grants/a${a}/${id}.yaml`] = `user: ${id}\napp: a${a}\npermissions: [readonly]\n`;
+  }
+  return tree;
+}
+
+describe('GitHub use of a 500-item campaign', () => {
+  it('is a few requests per reviewer, never per item', async () => {
+    w = await world(fiveHundred());
+    const count = async (args: string[], at?: string) => {
+      const before = w!.server.requests.length;
+      const run = await w!.iden(args, 'alice', at);
+      expect(run.stderr).toBe('');
+      return w!.server.requests.slice(before);
+    };
+    const start = await count(['review', 'start', '--due', '2026-12-11', '--remind', '7d', '--name', 'big']);
+    expect(start).toHaveLength(10); // per reviewer: open the pull request, request the review
+    expect(
+      w.server.pulls
+        .get(1)!
+        .body!.split('\n')
+        .filter((l) => l.startsWith('| p0') || l.startsWith('| p1')),
+    ).toHaveLength(100);
+    const status = await count(['review', 'status', 'big']);
+    expect(status).toHaveLength(10); // per reviewer: the pull request, its reviews
+    const remind = await count(['review', 'remind', 'big', '--at', '2026-12-05']);
+    expect(remind).toHaveLength(20); // per reviewer: the pull request, reviews, comments, one comment
+    const close = await count(['review', 'close', 'big', '--at', '2026-12-11'], '2026-12-11T00:00:00Z');
+    expect(close).toHaveLength(20); // per reviewer: the pull request, reviews, the merge, one comment
+    const again = await count(['review', 'close', 'big'], '2026-12-12T00:00:00Z');
+    expect(again).toHaveLength(5); // per reviewer: the pull request, merged already
+    expect(w.server.errors).toEqual([]);
+  }, 300_000);
+});
