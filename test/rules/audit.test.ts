@@ -116,7 +116,7 @@ describe('access rules in the audit', () => {
       );
       // flags, then the grant's reason and end, then the rules (the columns added last).
       expect(csv.stdout).toMatch(
-        /,privileged,[^,\r\n]*,[^,\r\n]*,the payments owners: 2\/2 \(carol frank\)\r\n/,
+        /,privileged,[^,\r\n]*,[^,\r\n]*,the payments owners: 2\/2 \(carol frank\),[^,\r\n]*\r\n/,
       );
       expect(server.errors).toEqual([]);
     } finally {
