@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
 import { repositoryRoot } from '../git/state.js';
 import { loadCommitted } from '../load/committed.js';
 import { parseDuration } from '../model/duration.js';
@@ -7,6 +6,9 @@ import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
 import { writeSite } from '../report/site.js';
+import { type AccessRow, accessAt } from '../views/access.js';
+import { seatsAt } from '../views/seats.js';
+import { upcoming } from '../views/upcoming.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { atOption } from './options.js';
 import { begin, reportFatal } from './reconcile.js';

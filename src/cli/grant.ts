@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import { type TierChoice, tierChoices } from '../access/views.js';
 import { OperatorError } from '../errors.js';
 import {
   branchExists,
@@ -34,6 +33,7 @@ import { recentRevocations } from '../policy/revocations.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { escapeMarkdown } from '../report/plan.js';
 import { validateRepo } from '../validate/validate.js';
+import { type TierChoice, tierChoices } from '../views/seats.js';
 import { EXIT, type Io, UsageError } from './io.js';
 import { instantOption } from './options.js';
 

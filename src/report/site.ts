@@ -7,10 +7,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scaleLinear, scaleTime } from 'd3-scale';
 import { curveStepAfter, line } from 'd3-shape';
-import { type AccessRow, accessAt, type SeatRow, seatsAt, seatUsage, upcoming } from '../access/views.js';
 import { type AccessRepo, peopleById } from '../model/repo.js';
 import { humanTime, type Instant, isoUtc } from '../model/time.js';
 import { groupBy } from '../util/group-by.js';
+import { type AccessRow, accessAt } from '../views/access.js';
+import { type SeatRow, seatsAt, seatUsage } from '../views/seats.js';
+import { upcoming } from '../views/upcoming.js';
 
 const DAY = 86_400_000;
 

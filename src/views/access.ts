@@ -1,0 +1,46 @@
+// Who has access at an instant: a view of the repository, pure (no git, no
+// apps). `iden access` and `iden report` print it.
+import type { AccessRepo } from '../model/repo.js';
+import { type Instant, isoUtc } from '../model/time.js';
+import { type Filter, selected, spellsOf } from './spells.js';
+
+export type { Filter } from './spells.js';
+
+export interface AccessRow {
+  user: string;
+  name: string;
+  email: string;
+  app: string;
+  permissions: string[];
+  license?: string;
+  /** ISO 8601, UTC. */
+  start?: string;
+  end?: string;
+  status: 'active' | 'scheduled';
+  file: string;
+  /** With --observed: whether the app holds it. */
+  observed?: 'in-sync' | 'pending' | 'missing';
+}
+
+/** Every grant active or scheduled at the instant, one row per person and app. */
+export function accessAt(repo: AccessRepo, zone: string, at: Instant, filter: Filter = {}): AccessRow[] {
+  const spells = spellsOf(repo, zone);
+  const rows: AccessRow[] = [];
+  for (const s of selected(spells, filter)) {
+    if (s.end !== undefined && at >= s.end) continue;
+    const person = spells.people.get(s.user);
+    rows.push({
+      user: s.user,
+      name: person?.name ?? s.user,
+      email: person?.email ?? '',
+      app: s.app,
+      permissions: [...s.permissions],
+      ...(s.license !== undefined ? { license: s.license } : {}),
+      ...(s.start !== undefined ? { start: isoUtc(s.start) } : {}),
+      ...(s.end !== undefined ? { end: isoUtc(s.end) } : {}),
+      status: s.start !== undefined && s.start > at ? 'scheduled' : 'active',
+      file: s.file,
+    });
+  }
+  return rows;
+}
