@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { repositoryRoot } from '../git/state.js';
-import { loadCommitted } from '../load/committed.js';
+import { loadCommittedScope } from '../load/scoped.js';
 import { parseDuration } from '../model/duration.js';
 import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
@@ -22,9 +22,10 @@ interface ViewOptions {
 }
 
 /** The repository as committed (as plan reads it), its zone and the instant asked for. */
-async function read(options: { repo?: string; at?: string; app?: string }, io: Io) {
+async function read(options: { repo?: string; at?: string; app?: string; user?: string }, io: Io) {
   const root = await repositoryRoot(io.cwd, options.repo);
-  const { repo, commit, notices } = await loadCommitted(root);
+  // --app and --user read only the files their answer needs.
+  const { repo, commit, notices } = await loadCommittedScope(root, { app: options.app, user: options.user });
   for (const notice of notices) io.stderr(`notice: ${notice}\n`);
   if (options.app !== undefined && !repo.apps.has(options.app))
     throw new UsageError(

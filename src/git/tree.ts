@@ -43,8 +43,14 @@ export class CommitTree implements Tree {
    * people, each app's _app.yaml, whatever else sits in grants/, and the
    * given folders of grants/ in full. The pull-request check of a
    * 100,000-file repository reads a few hundred entries, not all of them.
+   * `files` adds single files (one person's grants in other folders).
    */
-  static async openSome(root: string, commit: string, folders: readonly string[]): Promise<CommitTree> {
+  static async openSome(
+    root: string,
+    commit: string,
+    folders: readonly string[],
+    files: readonly string[] = [],
+  ): Promise<CommitTree> {
     const top = await simpleGit({ baseDir: root }).raw([
       'ls-tree',
       '-z',
@@ -61,6 +67,7 @@ export class CommitTree implements Tree {
       specs.push(record.slice(0, tab).split(' ')[1] === 'tree' ? `${path}/_app.yaml` : path);
     }
     for (const folder of folders) specs.push(`grants/${folder}/`);
+    specs.push(...files);
     return CommitTree.open(root, commit, specs);
   }
 
