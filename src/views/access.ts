@@ -2,7 +2,7 @@
 // apps). `iden access` and `iden report` print it.
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, isoUtc } from '../model/time.js';
-import { type Filter, selected, spellsOf } from './spells.js';
+import { type Filter, type Spell, type Spells, selected, spellsOf } from './spells.js';
 
 export type { Filter } from './spells.js';
 
@@ -25,8 +25,13 @@ export interface AccessRow {
 /** Every grant active or scheduled at the instant, one row per person and app. */
 export function accessAt(repo: AccessRepo, zone: string, at: Instant, filter: Filter = {}): AccessRow[] {
   const spells = spellsOf(repo, zone);
+  return rowsOf(spells, selected(spells, filter), at);
+}
+
+/** The rows of these spells active or scheduled at the instant. */
+export function rowsOf(spells: Spells, list: Iterable<Spell>, at: Instant): AccessRow[] {
   const rows: AccessRow[] = [];
-  for (const s of selected(spells, filter)) {
+  for (const s of list) {
     if (s.end !== undefined && at >= s.end) continue;
     const person = spells.people.get(s.user);
     rows.push({

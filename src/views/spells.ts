@@ -91,3 +91,15 @@ export function* selected(spells: Spells, filter: Filter): Generator<Spell> {
       yield s;
     }
 }
+
+/** The spells of each person (by user id, first seen first), apps in order within each. */
+export function byUser(spells: Spells): Map<string, Spell[]> {
+  const users = new Map<string, Spell[]>();
+  for (const list of spells.byApp.values())
+    for (const s of list) {
+      const mine = users.get(s.user);
+      if (mine) mine.push(s);
+      else users.set(s.user, [s]);
+    }
+  return users;
+}
