@@ -20,7 +20,7 @@ function child(script, ...args) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 const cli = (...args) => {
-  const r = child('cli-child.mjs', ...args);
+  const r = child('views-child.mjs', ...args);
   if (r.code !== 0) throw new Error(`iden ${args.join(' ')} exited ${r.code}`);
   return r;
 };
@@ -78,7 +78,7 @@ for (const size of sizes) {
     },
     'check-pr, one new file': () =>
       child(
-        'cli-child.mjs',
+        'views-child.mjs',
         'check-pr',
         '--repo',
         dir,
