@@ -113,18 +113,20 @@ let ticket = 0;
 box.addEventListener('input', async () => {
   const mine = ++ticket;
   const q = box.value.trim().toLowerCase();
-  const word = q.split(/\\s+/)[0] || '';
-  let shard = null;
-  if (word) {
+  // Each word of the query leads to its own shard; the narrowest one answers.
+  const found = await Promise.all(q.split(/\\s+/).filter(Boolean).map(async (word) => {
     const letters = [...word];
     let depth = 1;
-    shard = await load(letters.slice(0, depth).join(''));
+    let shard = await load(letters.slice(0, depth).join(''));
     while (shard && shard.split && depth < letters.length) {
       depth++;
       shard = await load(letters.slice(0, depth).join(''));
     }
-  }
+    return shard;
+  }));
   if (mine !== ticket) return;
+  const rank = (s) => (s ? (s.split ? 1e9 : 0) + s.count : -1);
+  const shard = found.reduce((best, s) => (best === undefined || rank(s) < rank(best) ? s : best), undefined) ?? null;
   const rows = shard ? (shard.split ? shard.sample : shard.rows) : [];
   const hits = rows.filter((r) => (r[1] + ' ' + r[2] + ' ' + r[3]).toLowerCase().includes(q));
   const trs = hits.slice(0, 100).map((r) => {
@@ -143,6 +145,6 @@ box.addEventListener('input', async () => {
     return tr;
   });
   results.replaceChildren(...trs);
-  shown.textContent = !q ? '' : shard && shard.split ? 'about ' + shard.count + ' match; ' + trs.length + ' shown, type more to narrow' : trs.length + ' shown';
+  shown.textContent = !q ? '' : shard && shard.split ? 'about ' + shard.count + ' match; ' + trs.length + ' shown, type more to narrow' : hits.length > trs.length ? trs.length + ' of ' + hits.length + ' shown' : trs.length + ' shown';
 });
 `;

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
+import { shown } from '../helpers/shown.js';
 
 /** Debian's chromium, which .ci/run installs; CHROMIUM names another. */
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -85,19 +86,19 @@ describe('the access report, in a real browser', () => {
     // Every app is listed on the overview itself.
     expect(await page.locator('#apps ~ div a, section[aria-labelledby=apps] a').count()).toBeGreaterThan(2);
     await page.getByLabel('Search apps and people').fill('grace');
-    await page.waitForFunction("document.getElementById('shown').textContent === '1 shown'");
+    await shown(page, '1 shown');
     expect(await results()).toEqual([expect.stringContaining('Grace Kim')]);
     await page.getByLabel('Search apps and people').fill('salesforce');
-    await page.waitForFunction("document.querySelector('#results tr')?.textContent.startsWith('App')");
+    await shown(page, '1 shown');
     expect((await results()).map((t) => t.split(' ')[0])).toEqual(['AppSalesforce']);
     await page.getByLabel('Search apps and people').fill('grace@example.com');
-    await page.waitForFunction("document.getElementById('shown').textContent === '1 shown'");
+    await shown(page, '1 shown');
     await page.getByLabel('Search apps and people').fill('nobody-here');
-    await page.waitForFunction("document.getElementById('shown').textContent === '0 shown'");
+    await shown(page, '0 shown');
     // One small file per first letter here: g, s, n (the example is far under a split).
     expect(loaded.sort()).toEqual(['kg.js', 'kn.js', 'ks.js']);
     await page.getByLabel('Search apps and people').fill('');
-    await page.waitForFunction("document.getElementById('shown').textContent === ''");
+    await shown(page, '');
     expect(await results()).toEqual([]);
     expect(errors).toEqual([]);
     expect(outside).toEqual([]);
@@ -112,7 +113,7 @@ describe('the access report, in a real browser', () => {
     expect(errors).toEqual([]);
     const index = await open('index.html');
     await index.page.getByLabel('Search apps and people').fill('ivan');
-    await index.page.waitForFunction("document.getElementById('shown').textContent === '1 shown'");
+    await shown(index.page, '1 shown');
     expect(await index.page.textContent('#results a')).toBe(HOSTILE);
     expect(await index.page.evaluate('window.pwned')).toBeUndefined();
     expect(index.errors).toEqual([]);
