@@ -12,7 +12,7 @@ export const SIZES = {
   '1m': { people: 100_000, apps: 2_000, grants: 1_000_000 },
 };
 
-const DIRS = { '10k': 'iden-bench-10k', '100k': 'iden-bench-100k', '1m': 'iden-bench-1000k' };
+const DIRS = { '10k': 'iden-views-10k', '100k': 'iden-views-100k', '1m': 'iden-views-1m' };
 
 /** The repository of that size, generated and committed on `main` (once). */
 export function viewsRepo(size) {

@@ -166,6 +166,13 @@ export class CommitTree implements Tree {
     for (const [id, buffer] of await readBlobBuffers(this.root, ids)) this.bytes.set(id, buffer);
   }
 
+  release(paths: readonly string[]): void {
+    for (const p of paths) {
+      const id = this.blobId(p);
+      if (id) this.bytes.delete(id);
+    }
+  }
+
   read(path: string, limit: number): Uint8Array {
     const id = this.blobId(path);
     if (!id) throw new Error(`${path} is not a file in ${this.commit.slice(0, 12)}`);
