@@ -14,7 +14,7 @@ import { rowsOf } from '../views/access.js';
 import { seatsAt, seatUsage } from '../views/seats.js';
 import { byUser, spellsOf } from '../views/spells.js';
 import { upcoming } from '../views/upcoming.js';
-import { accessTable, html, layout, page, seatChart, seatTable, when } from './site-layout.js';
+import { accessTable, html, layout, page, STYLE, seatChart, seatTable, when } from './site-layout.js';
 import { SEARCH_SCRIPT, type SearchEntry, searchShards } from './site-search.js';
 
 export { html } from './site-layout.js';
@@ -115,6 +115,8 @@ export function writeSite(
     })),
   ];
   for (const [name, text] of searchShards(entries)) write(`search/${name}`, text);
+  // One style sheet for every page, not a copy in each of 100,000.
+  write('style.css', STYLE);
 
   const appRows = (chunk: readonly string[], depth: number) => {
     const up = '../'.repeat(depth);
