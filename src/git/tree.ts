@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { posix } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { EntryKind, Followed, Tree, TreeEntry } from '../model/tree.js';
@@ -176,8 +177,10 @@ export class CommitTree implements Tree {
   read(path: string, limit: number): Uint8Array {
     const id = this.blobId(path);
     if (!id) throw new Error(`${path} is not a file in ${this.commit.slice(0, 12)}`);
-    const buffer = this.bytes.get(id);
-    if (!buffer) throw new Error(`${path} was not fetched from ${this.commit.slice(0, 12)}`);
+    // Released after its slice was parsed, and wanted again (to place a finding on its line): read it alone.
+    const buffer =
+      this.bytes.get(id) ??
+      execFileSync('git', ['cat-file', 'blob', id], { cwd: this.root, maxBuffer: 1 << 28 });
     return buffer.subarray(0, limit + 1);
   }
 }
