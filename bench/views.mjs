@@ -11,6 +11,8 @@ import { viewsRepo } from './views-repo.mjs';
 
 const sizes = (process.env.IDEN_BENCH_SIZES ?? '10k,100k,1m').split(',');
 const AT = '2026-11-27T12:00:00Z';
+/** IDEN_BENCH_FLOOR=off: the figures and memory alone (how memory grows), no floor beside them. */
+const noFloor = process.env.IDEN_BENCH_FLOOR === 'off';
 
 function child(script, ...args) {
   const out = execFileSync(process.execPath, [join(import.meta.dirname, script), ...args], {
@@ -56,7 +58,7 @@ const rows = [];
 for (const size of sizes) {
   const dir = viewsRepo(size);
   onePullRequest(dir);
-  const pairs = size === '1m' ? 1 : 3;
+  const pairs = size === '1m' || noFloor ? 1 : 3;
   console.log(`views at ${size} grants (${dir}), ${pairs} pair${pairs === 1 ? '' : 's'} a row, medians`);
   const site = join(tmpdir(), `iden-bench-report-${size}`);
   const work = {
@@ -145,7 +147,7 @@ for (const size of sizes) {
     const floors = [];
     for (let i = 0; i < pairs; i++) {
       const a = run();
-      const f = fixed ?? child('floor.mjs', dir);
+      const f = fixed ?? (noFloor ? { ms: Number.NaN, rssMb: Number.NaN } : child('floor.mjs', dir));
       results.push(a);
       floors.push(f);
       ratios.push(a.ms / f.ms);
