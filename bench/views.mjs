@@ -136,12 +136,17 @@ for (const size of sizes) {
   // At 1M the floor takes minutes: measured once before the rows and once after, the first the ratios' floor.
   let fixed;
   if (size === '1m') {
-    fixed = child('floor.mjs', dir);
+    // IDEN_BENCH_FLOOR_MS: a floor measured earlier on this machine (it takes minutes at 1M).
+    const given = Number(process.env.IDEN_BENCH_FLOOR_MS);
+    fixed = given > 0 ? { ms: given, rssMb: Number.NaN } : child('floor.mjs', dir);
     console.log(
       `  floor (read + yaml.parse every file, one thread), before: ${fmt(fixed.ms)}, ${fixed.rssMb.toFixed(0)} MB`,
     );
   }
+  // IDEN_BENCH_ROWS=access,report: only the rows named (their names' first word).
+  const wanted = process.env.IDEN_BENCH_ROWS?.split(',');
   for (const [name, run] of Object.entries(work)) {
+    if (wanted && !wanted.includes(name) && !wanted.includes(name.split(/[ ,]/)[0])) continue;
     const ratios = [];
     const results = [];
     const floors = [];
@@ -173,7 +178,7 @@ for (const size of sizes) {
       }${a.pages ? `; ${a.pages.files} files, ${(a.pages.bytes / 1e6).toFixed(0)} MB, largest ${(a.pages.largest / 1e6).toFixed(2)} MB (${a.pages.largestPath}; target <= 2 MB): ${verdict(a.pages.largest <= 2e6)}` : ''}`,
     );
   }
-  if (fixed) {
+  if (fixed && !(Number(process.env.IDEN_BENCH_FLOOR_MS) > 0)) {
     const after = child('floor.mjs', dir);
     console.log(
       `  floor after: ${fmt(after.ms)}, ${after.rssMb.toFixed(0)} MB (the ratios above are against the one before)`,
