@@ -412,6 +412,10 @@ if (!only || only === 'aws-identity-center') {
     console.log(`  the test server found ${r.errors} problems with requests or responses: MISSED`);
 }
 
+if (!only || only === 'views') {
+  execFileSync(process.execPath, [join(import.meta.dirname, 'views.mjs')], { stdio: 'inherit' });
+}
+
 if (!only || only === 'serve') {
   console.log('serve: 20 grants starting or ending 2 s apart, one embedded PostgreSQL app');
   const { lateness, timers, runs } = child('serve-child.mjs');

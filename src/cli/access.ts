@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import { type AccessRow, accessAt, seatsAt, upcoming } from '../access/views.js';
 import { repositoryRoot } from '../git/state.js';
-import { loadCommitted } from '../load/committed.js';
+import { loadCommittedScope } from '../load/scoped.js';
 import { parseDuration } from '../model/duration.js';
 import { atOption } from '../model/instant.js';
 import { lookupApp, lookupPerson } from '../model/lookup.js';
@@ -9,6 +8,9 @@ import { peopleById } from '../model/repo.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
 import { writeSite } from '../report/site.js';
+import { type AccessRow, accessAt } from '../views/access.js';
+import { seatsAt } from '../views/seats.js';
+import { upcoming } from '../views/upcoming.js';
 import { type Engine, EXIT, type Io, UsageError } from './io.js';
 
 interface ViewOptions {
@@ -22,7 +24,8 @@ interface ViewOptions {
 /** The repository as committed (as plan reads it), its zone and the instant asked for. */
 async function read(options: { repo?: string; at?: string; app?: string; user?: string }, io: Io) {
   const root = await repositoryRoot(io.cwd, options.repo);
-  const { repo, commit, notices } = await loadCommitted(root);
+  // --app and --user read only the files their answer needs.
+  const { repo, commit, notices } = await loadCommittedScope(root, { app: options.app, user: options.user });
   for (const notice of notices) io.stderr(`notice: ${notice}\n`);
   // Both filters resolve as every command's do, and an unknown value is exit 2, never an empty answer.
   const app = options.app === undefined ? undefined : lookupApp(options.app, repo.apps.keys());

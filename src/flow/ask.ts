@@ -3,13 +3,13 @@
 // Questions port; without one (no terminal, or --yes) a missing answer is a
 // usage error naming the flag and the values it takes.
 import { DateTime } from 'luxon';
-import { type TierChoice, tierChoices } from '../access/views.js';
 import { OperatorError, UsageError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
 import type { AccessRepo, GrantFile, Person } from '../model/repo.js';
 import { humanTime, type Instant, parseTime } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { appName } from '../report/flow.js';
+import { type TierChoice, tierChoices } from '../views/seats.js';
 import type { ChangeEdit } from './files.js';
 import type { CheckChoice, Questions } from './questions.js';
 import { holders, personOrFail, type Workspace, writtenEnd } from './workspace.js';

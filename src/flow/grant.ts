@@ -1,6 +1,6 @@
 // `iden grant`: a new grant file, from the app (then who) or from the person
 // (then which app), as the product's Grant Access page asks it.
-import { tierChoices } from '../access/views.js';
+
 import { UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import type { GrantFile } from '../model/repo.js';
@@ -8,6 +8,7 @@ import { peopleById } from '../model/repo.js';
 import { describeGrant, type Proposal } from '../report/flow.js';
 import { emergencySchedule } from '../rules/emergency.js';
 import { rulesFor } from '../rules/resolve.js';
+import { tierChoices } from '../views/seats.js';
 import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
 import { grantText } from './files.js';
 import type { Questions } from './questions.js';

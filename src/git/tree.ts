@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { posix } from 'node:path';
 import { simpleGit } from 'simple-git';
 import type { EntryKind, Followed, Tree, TreeEntry } from '../model/tree.js';
@@ -43,8 +44,14 @@ export class CommitTree implements Tree {
    * people, each app's _app.yaml, whatever else sits in grants/, and the
    * given folders of grants/ in full. The pull-request check of a
    * 100,000-file repository reads a few hundred entries, not all of them.
+   * `files` adds single files (one person's grants in other folders).
    */
-  static async openSome(root: string, commit: string, folders: readonly string[]): Promise<CommitTree> {
+  static async openSome(
+    root: string,
+    commit: string,
+    folders: readonly string[],
+    files: readonly string[] = [],
+  ): Promise<CommitTree> {
     const top = await simpleGit({ baseDir: root }).raw([
       'ls-tree',
       '-z',
@@ -61,6 +68,7 @@ export class CommitTree implements Tree {
       specs.push(record.slice(0, tab).split(' ')[1] === 'tree' ? `${path}/_app.yaml` : path);
     }
     for (const folder of folders) specs.push(`grants/${folder}/`);
+    specs.push(...files);
     return CommitTree.open(root, commit, specs);
   }
 
@@ -159,11 +167,20 @@ export class CommitTree implements Tree {
     for (const [id, buffer] of await readBlobBuffers(this.root, ids)) this.bytes.set(id, buffer);
   }
 
+  release(paths: readonly string[]): void {
+    for (const p of paths) {
+      const id = this.blobId(p);
+      if (id) this.bytes.delete(id);
+    }
+  }
+
   read(path: string, limit: number): Uint8Array {
     const id = this.blobId(path);
     if (!id) throw new Error(`${path} is not a file in ${this.commit.slice(0, 12)}`);
-    const buffer = this.bytes.get(id);
-    if (!buffer) throw new Error(`${path} was not fetched from ${this.commit.slice(0, 12)}`);
+    // Released after its slice was parsed, and wanted again (to place a finding on its line): read it alone.
+    const buffer =
+      this.bytes.get(id) ??
+      execFileSync('git', ['cat-file', 'blob', id], { cwd: this.root, maxBuffer: 1 << 28 });
     return buffer.subarray(0, limit + 1);
   }
 }

@@ -28,12 +28,15 @@ export async function loadCommitted(root: string, ref = 'HEAD'): Promise<Committ
       ],
     };
   }
-  const notices: string[] = [];
-  const dirty = (await dirtyGrants(root).catch(() => [])).length;
-  if (dirty > 0) {
-    notices.push(
-      `${dirty} file${dirty === 1 ? '' : 's'} under grants/ differ${dirty === 1 ? 's' : ''} from ${commit.slice(0, 12)} (uncommitted): using the committed content; commit them to act on them`,
-    );
-  }
+  const notices = await dirtyNotices(root, commit);
   return { repo: await loadTree(await CommitTree.open(root, commit)), commit, notices };
+}
+
+/** What to say when grants/ differs from the commit read. */
+export async function dirtyNotices(root: string, commit: string): Promise<string[]> {
+  const dirty = (await dirtyGrants(root).catch(() => [])).length;
+  if (dirty === 0) return [];
+  return [
+    `${dirty} file${dirty === 1 ? '' : 's'} under grants/ differ${dirty === 1 ? 's' : ''} from ${commit.slice(0, 12)} (uncommitted): using the committed content; commit them to act on them`,
+  ];
 }

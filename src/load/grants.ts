@@ -66,6 +66,8 @@ export function loadGrants(
 /** Below this many files a thread costs more to start than it saves; from this many a work tree keeps a parse cache. */
 export const PARALLEL_THRESHOLD = 4000;
 const BATCH = 1000;
+/** Files read from git per cat-file batch. */
+const SLICE = 20_000;
 
 /**
  * Loads grant files, in worker threads on every core when there are many.
@@ -130,8 +132,21 @@ async function load(
     count <= 1 ||
     !existsSync(workerFile);
   if (serial) {
-    await tree.prefetch(paths.map((p) => p.source));
-    return loadGrants(tree, paths, hashes, known);
+    if (!tree.release) {
+      await tree.prefetch(paths.map((p) => p.source));
+      return loadGrants(tree, paths, hashes, known);
+    }
+    // From git: a slice at a time, its bytes let go once parsed, so a million
+    // files are never all in memory as bytes at once.
+    const out: (LoadedGrant | null)[] = [];
+    for (let i = 0; i < paths.length; i += SLICE) {
+      const slice = paths.slice(i, i + SLICE);
+      const sources = slice.map((p) => p.source);
+      await tree.prefetch(sources);
+      out.push(...loadGrants(tree, slice, hashes?.slice(i, i + SLICE), known?.slice(i, i + SLICE)));
+      tree.release(sources);
+    }
+    return out;
   }
   return inWorkers(tree, paths, count, hashes, known);
 }

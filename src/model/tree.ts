@@ -29,6 +29,8 @@ export interface Tree {
   follow(path: string): Followed;
   /** Loads what `read` will need, in one batch where the source is slow per file. */
   prefetch(paths: readonly string[]): Promise<void>;
+  /** Lets go of what `prefetch` loaded for these paths (a million files are read in slices). */
+  release?(paths: readonly string[]): void;
   /** A file's bytes, at most `limit` + 1 of them; valid until the next call. */
   read(path: string, limit: number): Uint8Array;
   /** The file's git blob id where the source knows it without reading (a commit's tree). */

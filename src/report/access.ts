@@ -1,6 +1,8 @@
-import type { AccessRow, SeatRow, UpcomingEvent } from '../access/views.js';
 import type { Change } from '../model/access.js';
 import { humanTime } from '../model/time.js';
+import type { AccessRow } from '../views/access.js';
+import type { SeatRow } from '../views/seats.js';
+import type { UpcomingEvent } from '../views/upcoming.js';
 
 export type ViewFormat = 'text' | 'json' | 'csv' | 'markdown';
 

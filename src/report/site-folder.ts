@@ -4,7 +4,16 @@
 // person who no longer has access keeps no page) and never overwrites a file
 // it did not write, or one changed since.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OperatorError, UsageError } from '../errors.js';
 
@@ -75,4 +84,63 @@ export function writeSiteFolder(out: string, pages: ReadonlyMap<string, string>)
   const manifest: Manifest = { iden: 'report', files };
   writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return { removed };
+}
+
+/**
+ * The same rules for a report too large to hold: each page is written as it is
+ * made into a staging folder beside `out`, and only when every page is made are
+ * they checked (no file this report did not write is replaced, or nothing is)
+ * and moved into place. Returns the writer and what finishing did.
+ */
+export function siteFolderWriter(out: string): {
+  write: (path: string, text: string) => void;
+  finish: () => { written: string[]; removed: string[] };
+} {
+  if (existsSync(out) && !statSync(out).isDirectory())
+    throw new UsageError(`--out ${out}: a file, not a folder; give a folder for the report's pages`);
+  const previous = existsSync(out) ? readManifest(out) : {};
+  const staging = `${out.replace(/[\\/]+$/, '')}.iden-staging-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  const files: Record<string, string> = {};
+  const made = new Set<string>();
+  const write = (path: string, text: string) => {
+    const dir = dirname(join(staging, path));
+    if (!made.has(dir)) mkdirSync(dir, { recursive: true });
+    made.add(dir);
+    writeFileSync(join(staging, path), text);
+    files[path] = digest(text);
+  };
+  const finish = () => {
+    try {
+      const written = Object.keys(files);
+      const foreign = written.filter((path) => existsSync(join(out, path)) && !ours(out, path, previous));
+      if (foreign.length > 0)
+        throw new OperatorError(
+          `${out} has files iden report did not write (or that changed since): ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}; nothing was written: give --out an empty or new folder, or one an earlier report wrote`,
+        );
+      const placed = new Set<string>();
+      for (const path of written) {
+        const dir = dirname(join(out, path));
+        if (!placed.has(dir)) mkdirSync(dir, { recursive: true });
+        placed.add(dir);
+        renameSync(join(staging, path), join(out, path));
+      }
+      const removed: string[] = [];
+      for (const path of Object.keys(previous).sort()) {
+        if (path in files || !ours(out, path, previous)) continue;
+        rmSync(join(out, path));
+        removed.push(path);
+        if (dirname(path) !== '.')
+          try {
+            rmdirSync(dirname(join(out, path)));
+          } catch {}
+      }
+      const manifest: Manifest = { iden: 'report', files };
+      writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      return { written, removed };
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  };
+  return { write, finish };
 }

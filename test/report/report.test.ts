@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
+import { shown } from '../helpers/shown.js';
 
 /** Debian's chromium, which .ci/run installs; CHROMIUM names another. */
 const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -74,15 +75,33 @@ describe('the access report, in a real browser', () => {
     },
   );
 
-  it('filters apps and people as the visitor types', async () => {
-    const { page } = await open('index.html');
-    const visible = () => page.locator('tr[data-search]:visible').allTextContents();
-    expect((await visible()).length).toBeGreaterThan(5);
+  it('finds apps and people as the visitor types, loading only the index files the query needs', async () => {
+    const { page, errors, outside } = await open('index.html');
+    const loaded: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/search/')) loaded.push(r.url().split('/search/')[1]!);
+    });
+    const results = () => page.locator('#results tr').allTextContents();
+    expect(await results()).toEqual([]);
+    // Every app is listed on the overview itself.
+    expect(await page.locator('#apps ~ div a, section[aria-labelledby=apps] a').count()).toBeGreaterThan(2);
     await page.getByLabel('Search apps and people').fill('grace');
-    expect(await visible()).toEqual([expect.stringContaining('Grace Kim')]);
-    expect(await page.textContent('#shown')).toBe('1 shown');
+    await shown(page, '1 shown');
+    expect(await results()).toEqual([expect.stringContaining('Grace Kim')]);
     await page.getByLabel('Search apps and people').fill('salesforce');
-    expect((await visible()).map((t) => t.split(' ')[0])).toEqual(['AppSalesforce']);
+    await shown(page, '1 shown');
+    expect((await results()).map((t) => t.split(' ')[0])).toEqual(['AppSalesforce']);
+    await page.getByLabel('Search apps and people').fill('grace@example.com');
+    await shown(page, '1 shown');
+    await page.getByLabel('Search apps and people').fill('nobody-here');
+    await shown(page, '0 shown');
+    // One small file per first letter here: g, s, n (the example is far under a split).
+    expect(loaded.sort()).toEqual(['kg.js', 'kn.js', 'ks.js']);
+    await page.getByLabel('Search apps and people').fill('');
+    await shown(page, '');
+    expect(await results()).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(outside).toEqual([]);
     await page.close();
   });
 
@@ -93,7 +112,11 @@ describe('the access report, in a real browser', () => {
     expect(await page.locator('main img, header img').count()).toBe(0);
     expect(errors).toEqual([]);
     const index = await open('index.html');
+    await index.page.getByLabel('Search apps and people').fill('ivan');
+    await shown(index.page, '1 shown');
+    expect(await index.page.textContent('#results a')).toBe(HOSTILE);
     expect(await index.page.evaluate('window.pwned')).toBeUndefined();
+    expect(index.errors).toEqual([]);
     await page.close();
     await index.page.close();
   });
