@@ -424,3 +424,4 @@ if (!only || only === 'serve') {
 }
 
 if (!only || only === 'postgres-apply') await (await import('./postgres-apply.mjs')).postgresApplyBench();
+if (!only || only === 'audit-floor') await (await import('./audit-floor.mjs')).auditFloorBench();

@@ -35,6 +35,15 @@ export interface AuditData {
   checked: CheckedRecords;
   source: AuditSource;
   warnings: Warning[];
+  /** File versions read so far, by blob id: every view of one audit reads each version once. */
+  versions: Map<string, string>;
+}
+
+/** The texts of these versions, read from git only where no view of this audit has read them yet. */
+async function versionTexts(root: string, data: AuditData, ids: string[]): Promise<Map<string, string>> {
+  const missing = ids.filter((id) => !data.versions.has(id));
+  for (const [id, text] of await readBlobs(root, missing)) data.versions.set(id, text);
+  return data.versions;
 }
 
 /**
@@ -87,6 +96,7 @@ export async function readAudit(
     zones,
     checked,
     warnings,
+    versions: new Map(),
     source: {
       head: history.head ?? null,
       notesRef: NOTES_REF,
@@ -117,7 +127,7 @@ export async function auditEvents(
       (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
     );
   };
-  const blobs = await readBlobs(root, versionsOf(data.history.commits, wanted));
+  const blobs = await versionTexts(root, data, versionsOf(data.history.commits, wanted));
   let events = buildEvents(data.history.commits, blobs, data.dates, data.zones, query.now, wanted);
   const records = data.checked.records.filter((r) =>
     r.changes.some(
@@ -160,7 +170,7 @@ export async function auditAsOf(
 ): Promise<AccessView> {
   const wanted = (path: string) => app === undefined || pathIdentity(path).app === app;
   const upTo = data.history.commits.filter((c) => (data.dates.get(c.sha) ?? c.claimed) <= at);
-  const blobs = await readBlobs(root, versionsOf(upTo, wanted, true));
+  const blobs = await versionTexts(root, data, versionsOf(upTo, wanted, true));
   const view = accessAsOf({
     commits: data.history.commits,
     dates: data.dates,
