@@ -6,7 +6,14 @@ import { attachRecords } from './applied.js';
 import { addApprovals, type ReviewSource } from './approvals.js';
 import { type AccessView, accessAsOf } from './as-of.js';
 import { type AuditEvent, buildEvents, type ZoneHistory, zoneHistory } from './events.js';
-import { type Commit, type History, pathIdentity, placeInTime, readHistory } from './history.js';
+import {
+  type Commit,
+  describeCommits,
+  type History,
+  pathIdentity,
+  placeInTime,
+  readHistory,
+} from './history.js';
 import { type CheckedRecords, checkRecords, type Warning } from './records.js';
 
 export interface AuditQuery {
@@ -127,7 +134,11 @@ export async function auditEvents(
       (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
     );
   };
-  const blobs = await versionTexts(root, data, versionsOf(data.history.commits, wanted));
+  const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
+  const [blobs] = await Promise.all([
+    versionTexts(root, data, versionsOf(touched, wanted)),
+    describeCommits(root, touched),
+  ]);
   let events = buildEvents(data.history.commits, blobs, data.dates, data.zones, query.now, wanted);
   const records = data.checked.records.filter((r) =>
     r.changes.some(
