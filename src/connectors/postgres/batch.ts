@@ -25,16 +25,27 @@ interface Read {
   memberships: Set<string>;
 }
 
+/**
+ * The accounts' facts, and their memberships in `roles` where they exist:
+ * the names joined as a list (unnest) so each is found through the index on
+ * role names, whatever the number of roles in the cluster.
+ */
 async function read(query: Query, accounts: string[], roles: string[]): Promise<Read> {
-  const facts = await query<RoleFacts>(`SELECT ${FACTS} FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [
-    accounts,
-  ]);
-  const members = await query<{ grp: string; member: string }>(
-    `SELECT g.rolname AS grp, m.rolname AS member FROM pg_auth_members am
-       JOIN pg_roles g ON g.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-      WHERE m.rolname = ANY($1::text[]) AND g.rolname = ANY($2::text[])`,
-    [accounts, roles],
+  const facts = await query<RoleFacts>(
+    `SELECT ${FACTS} FROM unnest($1::text[]) AS a(name) JOIN pg_roles r ON r.rolname = a.name`,
+    [accounts],
   );
+  const existing = facts.map((f) => f.name);
+  const members =
+    existing.length === 0
+      ? []
+      : await query<{ grp: string; member: string }>(
+          `SELECT g.rolname AS grp, m.rolname AS member
+             FROM unnest($1::text[]) AS a(name) JOIN pg_roles m ON m.rolname = a.name
+             JOIN pg_auth_members am ON am.member = m.oid JOIN pg_roles g ON g.oid = am.roleid
+            WHERE g.rolname = ANY($2::text[])`,
+          [existing, roles],
+        );
   return {
     facts: new Map(facts.map((f) => [f.name, f])),
     memberships: new Set(members.map((m) => `${m.grp}\u0000${m.member}`)),
