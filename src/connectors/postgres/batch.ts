@@ -8,7 +8,8 @@ import { absentRoles, type StepContext, untouchable } from './steps.js';
  * Many accounts' changes in one transaction: the facts of every account read
  * in three statements, then the writes sent as one string of statements (one
  * round trip), the statements a person needs and no more: CREATE ROLE and
- * COMMENT once per new person, one GRANT or REVOKE per membership.
+ * COMMENT once per new person, one GRANT per group role naming up to 100 of
+ * the batch's accounts, one REVOKE per membership.
  *
  * An account iden may not touch fails here, alone, without a statement. A
  * write that fails (a role dropped by hand meanwhile, a name taken, a
@@ -63,6 +64,8 @@ export function grantMany(context: StepContext, groups: Change[][]): Promise<Map
     const absent = await absentRoles(query, roles);
     const { facts, memberships } = await read(query, accounts, roles);
     const statements: string[] = [];
+    /** Per group role, the accounts it goes to: one GRANT names them all. */
+    const grants = new Map<string, string[]>();
     for (const batch of groups) {
       const account = batch[0]!.account;
       const name = quoteIdent(account);
@@ -102,7 +105,7 @@ export function grantMany(context: StepContext, groups: Change[][]): Promise<Map
         const role = context.roleOf(change);
         if (memberships.has(key(role, account))) outcomes.push(reopened ? 'granted' : 'unchanged');
         else {
-          own.push(`GRANT ${quoteIdent(role)} TO ${name}`);
+          grants.set(role, [...(grants.get(role) ?? []), name]);
           memberships.add(key(role, account));
           outcomes.push('granted');
         }
@@ -110,6 +113,9 @@ export function grantMany(context: StepContext, groups: Change[][]): Promise<Map
       statements.push(...own);
       results.set(account, { outcomes });
     }
+    for (const [role, names] of grants)
+      for (let i = 0; i < names.length; i += GRANTEES)
+        statements.push(`GRANT ${quoteIdent(role)} TO ${names.slice(i, i + GRANTEES).join(', ')}`);
     await send(script, statements);
     return results;
   });
@@ -171,6 +177,9 @@ export function revokeMany(context: StepContext, groups: Change[][]): Promise<Ma
     return results;
   });
 }
+
+/** Accounts one GRANT names at most. */
+const GRANTEES = 100;
 
 /** Statements a string holds, at most: a string is one round trip, read whole by the server before it runs. */
 const PER_STRING = 2_000;
