@@ -150,7 +150,7 @@ export async function postgresApplyBench() {
 }
 
 /** An access repository (a git repository) of `people` people, each granted both roles of one app on DB_URL. */
-function wholeRepo(people) {
+export function wholeRepo(people) {
   const root = mkdtempSync(join(tmpdir(), 'iden-bench-whole-'));
   const dir = join(root, 'repo');
   const ids = Array.from({ length: people }, (_, p) => `person-${String(p).padStart(5, '0')}`);
