@@ -139,7 +139,8 @@ export async function auditEvents(
     versionTexts(root, data, versionsOf(touched, wanted)),
     describeCommits(root, touched),
   ]);
-  let events = buildEvents(data.history.commits, blobs, data.dates, data.zones, query.now, wanted);
+  // Only the commits that touch the wanted files can make their events.
+  let events = buildEvents(touched, blobs, data.dates, data.zones, query.now, wanted);
   const records = data.checked.records.filter((r) =>
     r.changes.some(
       (c) =>
