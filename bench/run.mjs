@@ -430,3 +430,6 @@ if (!only || only === 'serve') {
     `  the run it starts (read the commit, open and observe the embedded database, apply, record): median ${mid(runs)} ms: the app's own latency\n`,
   );
 }
+
+if (!only || only === 'postgres-apply') await (await import('./postgres-apply.mjs')).postgresApplyBench();
+if (!only || only === 'audit-floor') await (await import('./audit-floor.mjs')).auditFloorBench();

@@ -7,7 +7,14 @@ import { addApprovals, type ReviewSource } from './approvals.js';
 import { type AccessView, accessAsOf } from './as-of.js';
 import { campaignEvents } from './campaigns.js';
 import { type AuditEvent, buildEvents, sortEvents, type ZoneHistory, zoneHistory } from './events.js';
-import { type Commit, type History, pathIdentity, placeInTime, readHistory } from './history.js';
+import {
+  type Commit,
+  describeCommits,
+  type History,
+  pathIdentity,
+  placeInTime,
+  readHistory,
+} from './history.js';
 import { type CheckedRecords, checkRecords, type Warning } from './records.js';
 
 export interface AuditQuery {
@@ -36,6 +43,15 @@ export interface AuditData {
   checked: CheckedRecords;
   source: AuditSource;
   warnings: Warning[];
+  /** File versions read so far, by blob id: every view of one audit reads each version once. */
+  versions: Map<string, string>;
+}
+
+/** The texts of these versions, read from git only where no view of this audit has read them yet. */
+async function versionTexts(root: string, data: AuditData, ids: string[]): Promise<Map<string, string>> {
+  const missing = ids.filter((id) => !data.versions.has(id));
+  for (const [id, text] of await readBlobs(root, missing)) data.versions.set(id, text);
+  return data.versions;
 }
 
 /**
@@ -101,6 +117,7 @@ export async function readAudit(
     zones,
     checked,
     warnings,
+    versions: new Map(),
     source: {
       head: history.head ?? null,
       notesRef: NOTES_REF,
@@ -131,8 +148,13 @@ export async function auditEvents(
       (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
     );
   };
-  const blobs = await readBlobs(root, versionsOf(data.history.commits, wanted));
-  let events = buildEvents(data.history.commits, blobs, data.dates, data.zones, query.now, wanted);
+  const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
+  const [blobs] = await Promise.all([
+    versionTexts(root, data, versionsOf(touched, wanted)),
+    describeCommits(root, touched),
+  ]);
+  // Only the commits that touch the wanted files can make their events.
+  let events = buildEvents(touched, blobs, data.dates, data.zones, query.now, wanted);
   const records = data.checked.records.filter((r) =>
     r.changes.some(
       (c) =>
@@ -178,7 +200,7 @@ export async function auditAsOf(
 ): Promise<AccessView> {
   const wanted = (path: string) => app === undefined || pathIdentity(path).app === app;
   const upTo = data.history.commits.filter((c) => (data.dates.get(c.sha) ?? c.claimed) <= at);
-  const blobs = await readBlobs(root, versionsOf(upTo, wanted, true));
+  const blobs = await versionTexts(root, data, versionsOf(upTo, wanted, true));
   const view = accessAsOf({
     commits: data.history.commits,
     dates: data.dates,

@@ -1,4 +1,5 @@
 import { parse } from 'yaml';
+import { fastYaml } from '../load/fast-yaml.js';
 import { type Instant, isoUtc, isTimeZone, parseTime } from '../model/time.js';
 import { type Commit, pathIdentity } from './history.js';
 
@@ -144,6 +145,9 @@ export function zoneFromSettings(text: string | undefined): string {
 
 export function parseMapping(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
+  // Most versions are a few plain lines: read directly, exactly as yaml would.
+  const fast = fastYaml(text);
+  if (fast) return fast;
   try {
     const value = parse(text);
     return value && typeof value === 'object' && !Array.isArray(value)

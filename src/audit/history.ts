@@ -46,6 +46,7 @@ export interface History {
 const ZERO = /^0+$/;
 const REGULAR = /^100[67]44$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const PARENTS = /^([0-9a-f]{40}([0-9a-f]{24})?( [0-9a-f]{40}([0-9a-f]{24})?)*)?$/;
 
 /**
  * HEAD's first-parent history of grants/, read so that nothing a commit says
@@ -59,25 +60,24 @@ export async function readHistory(root: string, ref = 'HEAD'): Promise<History> 
   const head = await resolveRef(root, ref);
   if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false };
   const [log, list, shallow] = await Promise.all([
-    firstParentRaw(root, head, ['grants/']),
+    firstParentRaw(root, head, ['grants/'], true),
     firstParentCommits(root, head),
     isShallow(root),
   ]);
   const positions = new Map(list.map((sha, i) => [sha, i] as const));
-  const changes = parseRawLog(log);
-  const objects = await readObjects(
-    root,
-    changes.map((c) => c.sha),
-  );
   const commits: Commit[] = [];
-  for (const { sha, files, changes: all, settings } of changes) {
-    const object = objects.get(sha);
+  for (const { sha, parents, claimed, files, changes: all, settings } of parseRawLog(log)) {
     const position = positions.get(sha);
-    if (object?.type !== 'commit' || position === undefined) continue;
+    if (position === undefined) continue;
     commits.push({
-      ...parseCommit(object.data),
       sha,
       position,
+      parents: parents ?? [],
+      claimed: claimed ?? 0,
+      author: '',
+      email: '',
+      committer: '',
+      subject: '',
       files,
       changes: all,
       ...(settings !== undefined ? { settings } : {}),
@@ -86,7 +86,39 @@ export async function readHistory(root: string, ref = 'HEAD'): Promise<History> 
   return { head, commits, positions, shallow };
 }
 
-type Logged = { sha: string; files: FileChange[]; changes: FileChange[]; settings?: string | null };
+/** Commits whose author, committer and subject have been read. */
+const described = new WeakSet<Commit>();
+
+/**
+ * Reads the author, committer and subject of these commits from the commit
+ * objects themselves (`git cat-file --batch`), where not read yet: only the
+ * commits a question shows are read, not the whole history.
+ */
+export async function describeCommits(root: string, commits: readonly Commit[]): Promise<void> {
+  const wanted = commits.filter((c) => !described.has(c));
+  if (wanted.length === 0) return;
+  const objects = await readObjects(
+    root,
+    wanted.map((c) => c.sha),
+  );
+  for (const commit of wanted) {
+    const object = objects.get(commit.sha);
+    if (object?.type !== 'commit') continue;
+    const { author, email, committer, subject } = parseCommit(object.data);
+    Object.assign(commit, { author, email, committer, subject });
+    described.add(commit);
+  }
+}
+
+type Logged = {
+  sha: string;
+  /** With the dated format: the parents and committer date git gave. */
+  parents?: string[];
+  claimed?: number;
+  files: FileChange[];
+  changes: FileChange[];
+  settings?: string | null;
+};
 
 /**
  * `git log --raw -z --format=%x00%H` output: each commit is its id, then
@@ -103,6 +135,14 @@ export function parseRawLog(out: string): Logged[] {
     if (SHA.test(field)) {
       current = { sha: field, files: [], changes: [] };
       commits.push(current);
+      // The dated format: the parents (hex ids, space-separated) and the committer date (digits) follow.
+      const parents = fields[i + 1];
+      const date = fields[i + 2];
+      if (parents !== undefined && date !== undefined && PARENTS.test(parents) && /^\d+$/.test(date)) {
+        current.parents = parents === '' ? [] : parents.split(' ');
+        current.claimed = Number(date) * 1000;
+        i += 2;
+      }
       continue;
     }
     if (!field.startsWith(':') || !current) continue;

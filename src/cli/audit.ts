@@ -41,7 +41,12 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
-  const repo = await headRepo(root);
+  // People and apps are read only where the question names them (they resolve --user and --app).
+  const repo = await headRepo(
+    root,
+    options.review === true || options.user !== undefined,
+    options.app !== undefined,
+  );
   const now = io.clock.now();
   const signedSince = repo.settings?.value?.records?.signedSince;
   const data = await readAudit(root, io.env, now, signedSince ? Date.parse(signedSince) : undefined);
@@ -143,10 +148,14 @@ function filters(
 }
 
 /** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */
-async function headRepo(root: string): Promise<AccessRepo> {
+async function headRepo(root: string, withPeople: boolean, withApps: boolean): Promise<AccessRepo> {
   const head = await resolveRef(root, 'HEAD');
   if (!head) return loadRepo(root);
-  return loadTree(await CommitTree.open(root, head), { grants: () => false });
+  return loadTree(await CommitTree.open(root, head), {
+    grants: () => false,
+    apps: withApps,
+    people: withPeople,
+  });
 }
 
 /** GitHub logins to person ids, and person ids to names, from _people.yaml. */

@@ -105,6 +105,12 @@ export interface Step {
    * changes, AppStoppedError to stop the app's remaining changes too.
    */
   run(): Promise<StepResult[]>;
+  /**
+   * Results of changes the step made final before it threw (a batch that
+   * committed some of its accounts and has others to try again): apply keeps
+   * these when the step's retries give up, and fails only the rest.
+   */
+  settled?(): StepResult[];
   /** The same step without some of its removals; sessions with grantsWithRemovals give it. */
   without?(removals: readonly Change[]): Step;
 }

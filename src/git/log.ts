@@ -9,7 +9,13 @@ import { runGit } from './run.js';
  */
 
 /** `git log --first-parent --raw -z` of `paths` from `head`, oldest first: each commit as NUL, sha, then its raw changes. */
-export async function firstParentRaw(root: string, head: string, paths: readonly string[]): Promise<string> {
+export async function firstParentRaw(
+  root: string,
+  head: string,
+  paths: readonly string[],
+  /** Also each commit's parents and committer date (`%P`, `%ct`: hex and digits, which nothing in a commit can forge into a file entry). */
+  dated = false,
+): Promise<string> {
   return simpleGit({ baseDir: root }).raw([
     'log',
     '--first-parent',
@@ -19,7 +25,7 @@ export async function firstParentRaw(root: string, head: string, paths: readonly
     '-z',
     '--no-abbrev',
     '--no-renames',
-    '--format=%x00%H',
+    dated ? '--format=%x00%H%x00%P%x00%ct' : '--format=%x00%H',
     head,
     '--',
     ...paths,

@@ -23,6 +23,10 @@ export interface LoadOptions {
   memo?: Map<string, LoadedFile>;
   /** Only the grant files this accepts, asked once settings, people and apps are read; default: every one. */
   grants?: (grant: GrantPath, apps: ReadonlyMap<string, AppEntry>) => boolean;
+  /** false: the apps' files are not read (a command that needs the settings and people only, such as audit). */
+  apps?: boolean;
+  /** false: the directory of people is not read either. */
+  people?: boolean;
 }
 
 /** Reads the access repository in a work tree, as it is on disk. */
@@ -59,8 +63,9 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
       options.memo,
     );
   const people =
-    listing.people &&
-    entry<PeopleFile>(tree, listing.people.file, listing.people.source, 'people', cache, options.memo);
+    listing.people && options.people !== false
+      ? entry<PeopleFile>(tree, listing.people.file, listing.people.source, 'people', cache, options.memo)
+      : undefined;
   if (!listing.people) {
     diagnostics.push({
       file: 'grants/_people.yaml',
@@ -73,7 +78,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   }
   const apps = new Map<string, Loaded<AppFile>>();
   for (const folder of listing.apps) {
-    if (!folder.source) continue;
+    if (!folder.source || options.apps === false) continue;
     let app = entry<AppFile>(tree, folder.file, folder.source, 'app', cache, options.memo);
     if (app.value) {
       const findings = checkConnectorSettings(app.file, app.value) ?? [];

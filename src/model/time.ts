@@ -11,6 +11,8 @@ const zones = new Map<string, boolean>();
 
 /** Whether a zone name is a real IANA zone; remembered, since luxon builds an Intl.DateTimeFormat to tell. */
 export function isTimeZone(zone: string): boolean {
+  // The default needs no Intl.DateTimeFormat built to tell (the first costs a tenth of a second).
+  if (zone === 'UTC') return true;
   let valid = zones.get(zone);
   if (valid === undefined) {
     valid = IANAZone.isValidZone(zone);

@@ -220,8 +220,12 @@ async function runStep(step: Step, options: ApplyOptions): Promise<{ results: Tr
     return { results: matched(step, await withRetry(() => step.run(), options)) };
   } catch (e) {
     const gave = e as GaveUp;
+    const settled = new Map((step.settled?.() ?? []).map((r) => [r.change, r]));
     return {
-      results: step.changes.map((c) => track(c, 'failed', gave.message)),
+      results: step.changes.map((c) => {
+        const done = settled.get(c);
+        return done ? track(c, done.outcome, done.error) : track(c, 'failed', gave.message);
+      }),
       ...(gave.last instanceof AppStoppedError ? { stopped: (gave.last as Error).message } : {}),
     };
   }

@@ -32,9 +32,10 @@ describe('the access review export', () => {
     expect(alice.reason).toBe('Owns the nightly loads, DATA-12');
     expect(alice.end).toBeUndefined();
     const csv = (await runCli([...args, '--format', 'csv'])).stdout.split('\r\n');
-    expect(csv[0]!.endsWith(',flags,reason,end')).toBe(true);
+    // reason and end follow flags; the columns added after them (rules, last_review) come last.
+    expect(csv[0]!.endsWith(',flags,reason,end,rules,last_review')).toBe(true);
     expect(csv.find((l) => l.startsWith('carol,'))).toMatch(
-      /,"Q4 audit of the finance tables, AUD-7",2027-01-30T23:00:00\.000Z$/,
+      /,"Q4 audit of the finance tables, AUD-7",2027-01-30T23:00:00\.000Z,[^,]*,[^,]*$/,
     );
     const text = (await runCli(args)).stdout;
     expect(text).toContain(

@@ -135,7 +135,8 @@ describe('faults during apply', () => {
       throw new Error(`did not converge: ${runs.join(', ')}`);
     };
     await converge();
-    expect(runs.length).toBeGreaterThan(2);
+    // One batch of 60 changes a run (the embedded database takes one step at a time): a fault costs a run.
+    expect(runs.length).toBeGreaterThanOrEqual(2);
     expect([...granted.values()].every((n) => n === 1)).toBe(true);
     const want = Array.from({ length: 30 }, (_, i) => `p${String(i).padStart(3, '0')}`).flatMap((id) => [
       `${id} readonly`,
@@ -174,13 +175,14 @@ describe('a run killed mid-apply', () => {
   });
 
   it('is repaired by the next run, which grants only what is missing', async () => {
-    const people = 300;
+    // Two batches of 500 (concurrency 2): the kill comes while the second is under way.
+    const people = 1_000;
     const dir = repoOf(
       people,
       '{ type: postgres, urlEnv: DB_URL, createRoles: true, concurrency: 2 }',
       () => ['readonly'],
     );
-    commitAll(dir, 'three hundred people');
+    commitAll(dir, 'a thousand people');
     const env = { ...process.env, DB_URL: server.url, CI: 'true' };
     const count = async () =>
       (
@@ -196,7 +198,7 @@ describe('a run killed mid-apply', () => {
     );
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     const deadline = Date.now() + 60_000;
-    while ((await count()) < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while ((await count()) < 510 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     expect(await exited).toBeNull();
     await new Promise((r) => setTimeout(r, 200));

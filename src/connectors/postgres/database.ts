@@ -4,10 +4,18 @@ import pg from 'pg';
 
 export type Query = <T = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<T[]>;
 
+/**
+ * Runs statements without parameters, separated by semicolons, in one round
+ * trip (the simple query protocol): the server runs them in order and stops
+ * at the first that fails. Each is still bounded by statement_timeout
+ * (PostgreSQL 13 and later time each statement of a string on its own).
+ */
+export type Script = (sql: string) => Promise<void>;
+
 /** The little the connector needs from a database, over pg or an embedded PGlite. */
 export interface Database {
   query: Query;
-  transaction<T>(fn: (query: Query) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (query: Query, script: Script) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -93,21 +101,40 @@ export async function timedQuery<T>(
   params: unknown[] | undefined,
   limitMs: number,
 ): Promise<T[]> {
+  const connection = (
+    client as unknown as {
+      connection?: {
+        stream?: { destroy(): void };
+        on(event: string, listener: () => void): void;
+        off(event: string, listener: () => void): void;
+      };
+    }
+  ).connection;
   let timer: NodeJS.Timeout | undefined;
+  let fail: (e: Error) => void = () => undefined;
   const watchdog = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  const arm = () => {
+    clearTimeout(timer);
     timer = setTimeout(() => {
-      (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
-      reject(
+      connection?.stream?.destroy();
+      fail(
         new NoAnswerError(
           `no answer from the server within ${Math.round(limitMs / 1000)} s; the connection was closed`,
         ),
       );
     }, limitMs);
-  });
+  };
+  arm();
+  // A string of statements is answered statement by statement: each answer starts the wait anew.
+  connection?.on('commandComplete', arm);
   try {
-    return (await Promise.race([client.query(sql, params), watchdog])).rows as T[];
+    const result = await Promise.race([client.query(sql, params), watchdog]);
+    return (Array.isArray(result) ? [] : result.rows) as T[];
   } finally {
     clearTimeout(timer);
+    connection?.off('commandComplete', arm);
   }
 }
 
@@ -143,7 +170,9 @@ export function serverDatabase(options: ServerOptions, max: number): Database {
       withClient(async (query) => {
         await query('BEGIN');
         try {
-          const result = await fn(query);
+          const result = await fn(query, async (sql) => {
+            await query(sql);
+          });
           await query('COMMIT');
           return result;
         } catch (e) {

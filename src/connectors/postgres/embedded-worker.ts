@@ -16,6 +16,7 @@ type Request =
       modules: { pglite: unknown; initdb: unknown; bundle: Uint8Array };
     }
   | { id: number; op: 'query'; sql: string; params?: unknown[] }
+  | { id: number; op: 'exec'; sql: string }
   | { id: number; op: 'close' };
 
 parentPort?.on('message', async (request: Request) => {
@@ -33,6 +34,9 @@ parentPort?.on('message', async (request: Request) => {
     } else if (request.op === 'query') {
       const result = await db!.query(request.sql, request.params);
       parentPort?.postMessage({ id: request.id, ok: true, rows: result.rows });
+    } else if (request.op === 'exec') {
+      await db!.exec(request.sql);
+      parentPort?.postMessage({ id: request.id, ok: true, rows: [] });
     } else {
       await db?.close();
       db = undefined;

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../../util/package-root.js';
-import type { Database, Query } from './database.js';
+import type { Database, Query, Script } from './database.js';
 
 /** The embedded database stopped answering, or cannot write: nothing more is tried in it this run. */
 export class EmbeddedStoppedError extends Error {
@@ -206,6 +206,9 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
   }
   const query: Query = async <T>(sql: string, params?: unknown[]) =>
     (await call({ op: 'query', sql, params }, options.timeoutMs)) as T[];
+  const script: Script = async (sql) => {
+    await call({ op: 'exec', sql }, options.timeoutMs);
+  };
   // One connection: a transaction holds it until it ends, and statements wait their turn.
   let chain: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -219,7 +222,7 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
       exclusive(async () => {
         await query('BEGIN');
         try {
-          const result = await fn(query);
+          const result = await fn(query, script);
           await query('COMMIT');
           return result;
         } catch (e) {

@@ -36,9 +36,27 @@ function timedOut(code: string | undefined, timeouts: Timeouts | undefined): str
   return undefined;
 }
 
+/**
+ * A write of a batch of accounts failed: its transaction was rolled back
+ * whole, and its accounts are taken one at a time to find whose it was.
+ */
+export class BatchFailed extends Error {
+  override readonly name = 'BatchFailed';
+}
+
+/**
+ * A statement the server refused (it answered with a SQLSTATE outside
+ * class 08 and the shutdown codes), as opposed to a connection that is gone,
+ * after which nothing is worth trying statement by statement.
+ */
+export function statementFailed(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P0)/.test(code);
+}
+
 /** A failed statement of a step, as the retry layer reads it: transient, terminal, or the app stopped. */
 export function classify(e: unknown, what: string, timeouts?: Timeouts): Error {
-  if (e instanceof TerminalError || e instanceof TransientError) return e;
+  if (e instanceof TerminalError || e instanceof TransientError || e instanceof BatchFailed) return e;
   if (e instanceof EmbeddedStoppedError) return new AppStoppedError(`${what}: ${e.message}`, { cause: e });
   const { code, message } = e as { code?: string; message?: string };
   const why = timedOut(code, timeouts);

@@ -9,7 +9,7 @@ export const OWNED = 'managed by iden';
  * unless it is the connecting role's (PostgreSQL 16 makes the creator of a
  * role its member) or gives nothing (16's INHERIT FALSE, SET FALSE).
  */
-const FACTS = `r.rolname AS name, r.rolcanlogin AS canlogin, r.rolsuper AS super, r.rolname = current_user AS me,
+export const FACTS = `r.rolname AS name, r.rolcanlogin AS canlogin, r.rolsuper AS super, r.rolname = current_user AS me,
        shobj_description(r.oid, 'pg_authid') AS note,
        EXISTS (SELECT 1 FROM pg_auth_members x JOIN pg_roles xm ON xm.oid = x.member
                 WHERE x.roleid = r.oid AND xm.rolname <> current_user

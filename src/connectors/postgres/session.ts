@@ -1,25 +1,23 @@
 import type { Unmanaged } from '../../model/access.js';
-import { groupBy } from '../../util/group-by.js';
 import {
   type AppSpec,
   AppStoppedError,
   type Change,
   type ConnectorContext,
   type Held,
-  inOrder,
   ObserveError,
-  type Outcome,
   type Session,
   type Step,
   TransientError,
   typed,
 } from '../types.js';
-import { type Database, type Query, quoteIdent } from './database.js';
+import { batchSteps } from './batch-step.js';
+import { type Database, type Query, quoteIdent, type Script } from './database.js';
 import { classify, type Timeouts } from './errors.js';
 import type { Lease } from './lock.js';
 import { members, standing, unsafeRoles } from './observe.js';
 import type { PostgresConnector, PostgresEntitlement, PostgresLicense } from './settings.generated.js';
-import { grant, revoke, type StepContext } from './steps.js';
+import type { StepContext } from './steps.js';
 
 type Target = { entitlement?: string; license?: string };
 
@@ -184,7 +182,10 @@ export class PostgresSession implements Session {
     );
   }
 
-  /** One step per account and direction, run in a transaction: the account's roles change together. */
+  /**
+   * Steps of many accounts each, an account's roles changing together: see
+   * batch-step.ts for how a failure stays with its account.
+   */
   steps(changes: Change[]): Step[] {
     const context: StepContext = {
       managed: new Set(this.byRole.keys()),
@@ -193,11 +194,7 @@ export class PostgresSession implements Session {
       ...(this.context.stillGranted ? { stillGranted: this.context.stillGranted } : {}),
       inTransaction: (what, fn) => this.inTransaction(what, fn),
     };
-    return [...groupBy(changes, (c) => `${c.action}\u0000${c.account}`).values()].map((batch) => ({
-      changes: batch,
-      run: async () =>
-        inOrder(batch, await (batch[0]!.action === 'grant' ? grant(context, batch) : revoke(context, batch))),
-    }));
+    return batchSteps(context, changes, this.concurrency);
   }
 
   /** Changes nothing once the run no longer excludes others: another run may be changing the same roles. */
@@ -209,12 +206,12 @@ export class PostgresSession implements Session {
       );
   }
 
-  private async inTransaction(what: string, fn: (query: Query) => Promise<Outcome[]>): Promise<Outcome[]> {
+  private async inTransaction<T>(what: string, fn: (query: Query, script: Script) => Promise<T>): Promise<T> {
     this.checkLease(what);
     try {
       const db = await this.writable();
-      return await db.transaction(async (query) => {
-        const outcomes = await fn(query);
+      return await db.transaction(async (query, script) => {
+        const outcomes = await fn(query, script);
         this.checkLease(what);
         return outcomes;
       });

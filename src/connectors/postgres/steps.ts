@@ -1,6 +1,6 @@
 import type { Change, Outcome } from '../types.js';
 import { TerminalError } from '../types.js';
-import { type Query, quoteIdent } from './database.js';
+import { type Query, quoteIdent, type Script } from './database.js';
 import { OWNED, roleFacts, type Standing, standing } from './observe.js';
 
 /** What the steps need of the session: the mapping, the adoption list, and a transaction that checks the lock. */
@@ -10,11 +10,11 @@ export interface StepContext {
   roleOf(change: Change): string;
   adopt: ReadonlySet<string>;
   stillGranted?: (account: string) => boolean;
-  inTransaction(what: string, fn: (query: Query) => Promise<Outcome[]>): Promise<Outcome[]>;
+  inTransaction<T>(what: string, fn: (query: Query, script: Script) => Promise<T>): Promise<T>;
 }
 
 /** A role iden may not grant to or revoke from, and why; no advice that would hand a group or an administrator over. */
-function untouchable(account: string, why: string): TerminalError {
+export function untouchable(account: string, why: string): TerminalError {
   return new TerminalError(
     `the role ${account} is ${why}: iden never grants to it or revokes from it${
       why.includes('cannot log in')
@@ -35,6 +35,16 @@ async function adoptIfListed(context: StepContext, query: Query, account: string
   return { kind: 'owned' } as const;
 }
 
+/** The group roles of `roles` the database does not have. */
+export async function absentRoles(query: Query, roles: string[]): Promise<Set<string>> {
+  const rows = await query<{ rolname: string }>(
+    'SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])',
+    [roles],
+  );
+  const existing = new Set(rows.map((r) => r.rolname));
+  return new Set(roles.filter((r) => !existing.has(r)));
+}
+
 async function isMember(query: Query, role: string, account: string): Promise<boolean> {
   const rows = await query(
     `SELECT 1 FROM pg_auth_members am
@@ -52,14 +62,7 @@ export function grant(context: StepContext, batch: Change[]): Promise<Outcome[]>
     if (context.managed.has(account))
       throw new TerminalError(`${account} is a group role this app manages, not a person`);
     const roles = [...new Set(batch.map((c) => context.roleOf(c)))];
-    const existing = new Set(
-      (
-        await query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [
-          roles,
-        ])
-      ).map((r) => r.rolname),
-    );
-    const absent = roles.filter((r) => !existing.has(r));
+    const absent = [...(await absentRoles(query, roles))];
     if (absent.length > 0) {
       throw new TerminalError(
         `group role ${absent.join(', ')} does not exist in the database; create it or set createRoles: true`,
