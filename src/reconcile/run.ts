@@ -8,6 +8,7 @@ import type { Clock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from '../util/lock.js';
+import { BranchLogs } from './branch.js';
 import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
 import { recoverJournals } from './records.js';
@@ -44,6 +45,8 @@ export interface RunRequest {
   daemon?: boolean;
   /** The repository as HEAD has it, when the caller read it already (one read per pull). */
   committed?: Committed;
+  /** Branch histories already read, kept by a long-lived caller so each commit's is read once. */
+  branches?: BranchLogs;
 }
 
 export interface Run {
@@ -88,7 +91,11 @@ export async function startRun(request: RunRequest): Promise<Run> {
       request.onNotice(
         `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
       );
-    const { repo, commit, notices } = await committedNow(request.root, request.committed);
+    // The branch's history is read beside the repository (git writes it while this process loads and validates).
+    const head = await headCommit(request.root);
+    const branch = head ? (request.branches ?? new BranchLogs()).read(request.root, head) : undefined;
+    branch?.catch(() => undefined);
+    const { repo, commit, notices } = await committedNow(request.root, request.committed, head);
     for (const notice of notices) request.onNotice(notice);
     request.check?.(repo);
     const zone = zoneOf(repo);
@@ -106,6 +113,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
     const prepared = await preparePlan({
       repo,
       commit,
+      ...(branch && commit === head ? { branch } : {}),
       at,
       app: request.app,
       strict: request.strict,
@@ -143,7 +151,11 @@ export async function startRun(request: RunRequest): Promise<Run> {
 }
 
 /** HEAD's repository: the caller's copy when it is of HEAD's commit, else read now. */
-async function committedNow(root: string, given: Committed | undefined): Promise<Committed> {
-  if (given?.commit && given.commit === (await headCommit(root))) return { ...given, notices: [] };
-  return loadCommitted(root);
+async function committedNow(
+  root: string,
+  given: Committed | undefined,
+  head: string | undefined,
+): Promise<Committed> {
+  if (given?.commit && given.commit === head) return { ...given, notices: [] };
+  return loadCommitted(root, head ?? 'HEAD');
 }
