@@ -23,6 +23,7 @@ import { type Run, startRun } from '../reconcile/run.js';
 import { appStatuses } from '../reconcile/status.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
 import { formatPlan, formatResults, type PlanFormat, type Style } from '../report/plan.js';
+import { batched, jsonChunks } from '../util/json-stream.js';
 import { idenVersion } from '../util/package-root.js';
 import { DEFAULT_LOCK_TIMEOUT, EXIT, type Io, UsageError } from './io.js';
 import { instantOption } from './options.js';
@@ -76,9 +77,9 @@ export async function begin(
   return { run, style: { color: io.interactive && !io.env.NO_COLOR, zone: run.zone } };
 }
 
-/** In GitHub Actions the plan also goes to the job's summary page. */
-function summary(text: string, io: Io): void {
-  if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${text}\n`);
+/** In GitHub Actions the plan also goes to the job's summary page: made only then. */
+function summary(text: () => string, io: Io): void {
+  if (io.env.GITHUB_STEP_SUMMARY) appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${text()}\n`);
 }
 
 export function reportFatal(run: Run, io: Io): boolean {
@@ -103,8 +104,10 @@ export async function runPlan(
   try {
     if (reportFatal(run, io)) return EXIT.failed;
     const { plan } = run.prepared;
-    io.stdout(formatPlan(plan, options.format, style));
-    summary(formatPlan(plan, 'markdown', style), io);
+    // JSON goes out in pieces: a million changes make a text near the longest string V8 holds.
+    if (options.format === 'json') for (const piece of batched(jsonChunks(plan))) io.stdout(piece);
+    else io.stdout(formatPlan(plan, options.format, style));
+    summary(() => formatPlan(plan, 'markdown', style), io);
     if (options.out) {
       writePlanFile(resolve(io.cwd, options.out), {
         formatVersion: PLAN_FORMAT_VERSION,
@@ -135,7 +138,7 @@ export async function runReconcile(
     const { plan } = run.prepared;
     io.stdout(formatPlan(plan, 'text', style));
     if (plan.blocked.length > 0) {
-      summary(formatPlan(plan, 'markdown', style), io);
+      summary(() => formatPlan(plan, 'markdown', style), io);
       return EXIT.failed;
     }
     if (plan.changes.length > 0 && !(await confirmed(options.yes, io))) {
@@ -144,7 +147,7 @@ export async function runReconcile(
     }
     const outcome = await executeAndSay(run, plan, command, options, io);
     summary(
-      `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
+      () => `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
       io,
     );
     if (options.commit && outcome.complete) {
@@ -209,7 +212,7 @@ export async function runApplySaved(
     }
     const outcome = await executeAndSay(run, plan, 'apply', options, io);
     summary(
-      `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
+      () => `${formatPlan(plan, 'markdown', style)}\n${'```'}\n${formatResults(outcome.results)}${'```'}`,
       io,
     );
     return !outcome.complete || outcome.results.some((r) => r.outcome === 'failed') ? EXIT.failed : EXIT.ok;

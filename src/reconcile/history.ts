@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { readBlobs } from '../git/blobs.js';
-import { readRecords } from '../git/notes.js';
+import { notedCommits } from '../git/notes.js';
 import { fastYaml } from '../load/fast-yaml.js';
 import { type AccountRule, accountFor } from '../model/accounts.js';
 import type { AppFile, Person } from '../model/repo.js';
@@ -23,7 +23,8 @@ export interface Past {
 
 export async function readPast(root: string, branch: BranchLog): Promise<Past> {
   const applied = new Set<number>();
-  for (const commit of (await readRecords(root)).keys()) {
+  // A note is there only for a commit a run reconciled and recorded: which commits is all this needs.
+  for (const commit of await notedCommits(root)) {
     const position = branch.positions.get(commit);
     if (position !== undefined) applied.add(position);
   }
