@@ -422,3 +422,5 @@ if (!only || only === 'serve') {
     `  the run it starts (read the commit, open and observe the embedded database, apply, record): median ${mid(runs)} ms: the app's own latency\n`,
   );
 }
+
+if (!only || only === 'hist') (await import('./hist.mjs')).histBench(process.argv.slice(3));

@@ -105,8 +105,8 @@ await firstDone;
 await daemon.idle();
 const startup = { ms: performance.now() - started, run: allRuns[0] };
 
-// 100 grants, one in each of 100 apps, end within the same minute, starting 20 s from now.
-const t0 = Math.ceil(Date.now() / 1000) * 1000 + 20_000;
+// 100 grants, one in each of 100 apps, end within the same minute, starting 45 s from now.
+const t0 = Math.ceil(Date.now() / 1000) * 1000 + 45_000;
 const files = new Map();
 for (let a = 0; a < ends; a++) {
   const app = `app-${String(a).padStart(3, '0')}`;
