@@ -108,7 +108,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
     };
     const removals =
       request.app !== undefined && commit
-        ? await repositoryRemovals(request.root, repo, at, request.clock?.now())
+        ? await repositoryRemovals(request.root, repo, at, request.clock?.now(), commit)
         : undefined;
     const prepared = await preparePlan({
       repo,

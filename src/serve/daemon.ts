@@ -130,6 +130,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const only = apps?.length === 1 ? apps[0] : undefined;
       log('info', 'run', { why: next.why, ...(apps ? { apps } : {}) });
       const started = clock.now();
+      // Read once per commit and handed to every run, the timers and the notices: never once per run.
+      committed ??= await loadCommitted(root).catch(() => undefined);
       try {
         const report = await runOnce({
           root,
