@@ -433,3 +433,4 @@ if (!only || only === 'serve') {
 
 if (!only || only === 'postgres-apply') await (await import('./postgres-apply.mjs')).postgresApplyBench();
 if (!only || only === 'audit-floor') await (await import('./audit-floor.mjs')).auditFloorBench();
+if (!only || only === 'hist') (await import('./hist.mjs')).histBench(process.argv.slice(3));

@@ -40,11 +40,14 @@ export async function runPlan(options: PlanOptions, io: Io, engine: Engine = {})
     '../reconcile/plan-file.js'
   );
   const { idenVersion } = await import('../util/package-root.js');
+  const { batched, jsonChunks } = await import('../util/json-stream.js');
   const { run, style } = await begin('plan', options, io, engine);
   try {
     if (reportFatal(run, io)) return EXIT.failed;
     const { plan } = run.prepared;
-    io.stdout(formatPlan(plan, options.format, style));
+    // JSON goes out in pieces: a million changes make a text near the longest string V8 holds.
+    if (options.format === 'json') for (const piece of batched(jsonChunks(plan))) io.stdout(piece);
+    else io.stdout(formatPlan(plan, options.format, style));
     summary(() => formatPlan(plan, 'markdown', style), io);
     if (options.out) {
       writePlanFile(resolve(io.cwd, options.out), {

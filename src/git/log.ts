@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { closeSync, createReadStream, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { simpleGit } from 'simple-git';
 import { runGit } from './run.js';
 
@@ -31,6 +34,78 @@ export async function firstParentRaw(
     ...paths,
   ]);
 }
+
+/**
+ * `git log --first-parent --raw -z` of everything from `head`, newest first,
+ * handed to `onFields` a batch of whole NUL-ended fields at a time: every
+ * first-parent commit (NUL, sha, NUL) then its raw changes against its first
+ * parent (`:<modes> <blobs> <status>` NUL path NUL). No pathspec, so every
+ * commit is listed, even one that changes nothing: one process gives both the
+ * order and the changes. git writes to a file in `scratch` (a folder of the
+ * run's state), so it runs at its own speed while this process does other
+ * work, and the output is read back in pieces, never held whole.
+ */
+export async function streamFirstParentLog(
+  root: string,
+  head: string,
+  scratch: string,
+  onFields: (fields: string[]) => void,
+): Promise<void> {
+  const file = join(scratch, `first-parent-${process.pid}-${++logs}.log`);
+  const out = openSync(file, 'w');
+  try {
+    const git = spawn(
+      'git',
+      [
+        '-c',
+        'core.quotePath=false',
+        'log',
+        '--first-parent',
+        '--diff-merges=first-parent',
+        '--raw',
+        '-z',
+        '--no-abbrev',
+        '--no-renames',
+        '--format=%x00%H',
+        head,
+        '--',
+      ],
+      {
+        cwd: root,
+        stdio: ['ignore', out, 'pipe'],
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' },
+      },
+    );
+    let stderr = '';
+    git.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      git.once('error', reject);
+      git.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`git log failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
+    // Each field its own string, cut from the bytes: none keeps a whole chunk of output alive.
+    let rest: Buffer = Buffer.alloc(0);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      const bytes = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      const fields: string[] = [];
+      let start = 0;
+      for (let end = bytes.indexOf(0, start); end >= 0; end = bytes.indexOf(0, start)) {
+        fields.push(bytes.toString('utf8', start, end));
+        start = end + 1;
+      }
+      rest = Buffer.from(bytes.subarray(start));
+      onFields(fields);
+    }
+    if (rest.length > 0) onFields([rest.toString('utf8')]);
+  } finally {
+    closeSync(out);
+    rmSync(file, { force: true });
+  }
+}
+
+let logs = 0;
 
 /** Every commit of `head`'s first-parent chain, oldest first. */
 export async function firstParentCommits(root: string, head: string): Promise<string[]> {

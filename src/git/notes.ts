@@ -132,6 +132,19 @@ export async function notesPresent(root: string): Promise<boolean> {
   return out.trim() !== '';
 }
 
+/** The commits that have an apply-record note: the listing alone, no note read. */
+export async function notedCommits(root: string): Promise<string[]> {
+  try {
+    const listing = await simpleGit({ baseDir: root }).raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+    return listing
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ')[1] ?? '');
+  } catch {
+    return [];
+  }
+}
+
 /** Every line of every apply-record note, as text, in note order. */
 export async function readNoteLines(root: string): Promise<NoteLine[]> {
   const git = simpleGit({ baseDir: root });

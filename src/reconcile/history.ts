@@ -1,9 +1,11 @@
 import { parse } from 'yaml';
-import type { History } from '../audit/history.js';
 import { readBlobs } from '../git/blobs.js';
-import { readRecords } from '../git/notes.js';
+import { notedCommits } from '../git/notes.js';
+import { fastYaml } from '../load/fast-yaml.js';
 import { type AccountRule, accountFor } from '../model/accounts.js';
 import type { AppFile, Person } from '../model/repo.js';
+import { GRANT_PATH } from '../policy/classify.js';
+import type { BranchLog, Version } from './branch.js';
 import type { GrantHistory } from './plan.js';
 
 /**
@@ -14,43 +16,35 @@ import type { GrantHistory } from './plan.js';
  * nothing.
  */
 export interface Past {
-  history: History;
+  branch: BranchLog;
   /** First-parent positions of the commits apply records name. */
   applied: number[];
 }
 
-export async function readPast(root: string, history: History): Promise<Past> {
+export async function readPast(root: string, branch: BranchLog): Promise<Past> {
   const applied = new Set<number>();
-  for (const commit of (await readRecords(root)).keys()) {
-    const position = history.positions.get(commit);
+  // A note is there only for a commit a run reconciled and recorded: which commits is all this needs.
+  for (const commit of await notedCommits(root)) {
+    const position = branch.positions.get(commit);
     if (position !== undefined) applied.add(position);
   }
-  return { history, applied: [...applied].sort((a, b) => a - b) };
+  return { branch, applied: [...applied].sort((a, b) => a - b) };
 }
 
-/** The blobs a path held on the branch, newest first, each with the first-parent position it came in at. */
-function versions(past: Past, path: string): { blob: string; position: number }[] {
-  const out: { blob: string; position: number }[] = [];
-  for (const commit of [...past.history.commits].reverse())
-    for (const change of commit.changes)
-      if (change.path === path && change.newBlob !== undefined)
-        out.push({ blob: change.newBlob, position: commit.position });
-  return out;
+/** The blobs a path held on the branch, newest first. */
+function versions(past: Past, path: string): Version[] {
+  return (past.branch.versions.get(path) ?? []).slice().reverse();
 }
 
 /** Grant files the branch held and then deleted, and those it held in more than one version. */
 export function grantPaths(past: Past): { deleted: Set<string>; changed: Set<string> } {
-  const seen = new Map<string, number>();
-  const deleted = new Set<string>();
-  for (const commit of past.history.commits)
-    for (const change of commit.files) {
-      if (change.newBlob !== undefined) {
-        seen.set(change.path, (seen.get(change.path) ?? 0) + 1);
-        deleted.delete(change.path);
-      } else if (change.status === 'D') deleted.add(change.path);
-    }
-  return { deleted, changed: new Set([...seen].filter(([, n]) => n > 1).map(([p]) => p)) };
+  const changed = new Set<string>();
+  for (const [path, list] of past.branch.versions)
+    if (list.length > 1 && GRANT_PATH.test(path)) changed.add(path);
+  return { deleted: past.branch.deleted, changed };
 }
+
+const PEOPLE_VERSIONS_AT_ONCE = 8;
 
 /**
  * The accounts whose grant files the branch deleted, for each app: the
@@ -77,18 +71,22 @@ export async function removedAccounts(
   if (missing.length === 0) return out;
   const wanted = new Set(missing.map((m) => m.user));
   const found = new Map<string, Person>();
+  // Newest first, a few versions at a time: a directory of many people is large, and the latest versions name most.
   const list = versions(past, 'grants/_people.yaml');
-  const blobs = await readBlobs(
-    root,
-    list.map((v) => v.blob),
-  );
-  for (const { blob } of list) {
-    for (const entry of listOf(parsed(blobs.get(blob))?.people)) {
-      const person = entry as Person;
-      if (typeof person?.id === 'string' && wanted.has(person.id) && !found.has(person.id))
-        found.set(person.id, person);
+  for (let i = 0; i < list.length && found.size < wanted.size; i += PEOPLE_VERSIONS_AT_ONCE) {
+    const chunk = list.slice(i, i + PEOPLE_VERSIONS_AT_ONCE);
+    const blobs = await readBlobs(
+      root,
+      chunk.map((v) => v.blob),
+    );
+    for (const { blob } of chunk) {
+      for (const entry of listOf(parsed(blobs.get(blob))?.people)) {
+        const person = entry as Person;
+        if (typeof person?.id === 'string' && wanted.has(person.id) && !found.has(person.id))
+          found.set(person.id, person);
+      }
+      if (found.size === wanted.size) break;
     }
-    if (found.size === wanted.size) break;
   }
   for (const d of missing) {
     const person = found.get(d.user);
@@ -117,32 +115,54 @@ export interface Retired {
 }
 
 /**
- * Mappings the app declared, with the same connector settings, in a version
+ * Mappings each app declared, with the same connector settings, in a version
  * a recorded run applied, that its _app.yaml no longer declares: their
  * holders are revoked as `retired`, so removing an entitlement or tier, or
  * changing where one maps, never leaves people with access no grant gives.
  * Only applied versions count: a mapping that lived only in an intermediate
- * commit, or was never applied, managed nothing and retires nothing.
+ * commit, or was never applied, managed nothing and retires nothing. Every
+ * app's versions are read in one go.
  */
 export async function retiredMappings(
   root: string,
   past: Past,
-  app: string,
+  apps: ReadonlyMap<string, AppFile>,
+): Promise<Map<string, Retired[]>> {
+  const inForce = new Map<string, { all: Version[]; applied: Set<string> }>();
+  for (const app of apps.keys()) {
+    const all = versions(past, `grants/${app}/_app.yaml`);
+    // The version in force at each applied commit: the newest that came in at or before it.
+    const applied = new Set<string>();
+    for (const position of past.applied) {
+      const version = all.find((v) => v.position <= position);
+      if (version) applied.add(version.blob);
+    }
+    inForce.set(app, { all, applied });
+  }
+  const blobs = await readBlobs(
+    root,
+    [...inForce.values()].flatMap((v) => [...v.applied]),
+  );
+  const out = new Map<string, Retired[]>();
+  for (const [app, current] of apps) {
+    const { all, applied } = inForce.get(app)!;
+    out.set(app, retiredOf(current, all, applied, blobs));
+  }
+  return out;
+}
+
+function retiredOf(
   current: AppFile,
-): Promise<Retired[]> {
+  all: Version[],
+  applied: Set<string>,
+  blobs: Map<string, string>,
+): Retired[] {
+  if (applied.size === 0) return [];
   const declared = new Set(
     [...current.entitlements, ...(current.licenses ?? [])].map((i) =>
       mappingKey(i as Record<string, unknown>),
     ),
   );
-  const all = versions(past, `grants/${app}/_app.yaml`);
-  // The version in force at each applied commit: the newest that came in at or before it.
-  const applied = new Set<string>();
-  for (const position of past.applied) {
-    const inForce = all.find((v) => v.position <= position);
-    if (inForce) applied.add(inForce.blob);
-  }
-  const blobs = await readBlobs(root, applied);
   const connector = JSON.stringify(current.connector);
   const retired = new Map<string, Retired>();
   for (const { blob } of all) {
@@ -184,7 +204,10 @@ export async function grantHistories(
     [...byFile.values()].flatMap((v) => v.slice(1)),
   );
   const targets = (blob: string): Set<string> => {
-    const value = parsed(blobs.get(blob)) as { permissions?: unknown; license?: unknown } | undefined;
+    const text = blobs.get(blob);
+    const value = (text === undefined ? undefined : (fastYaml(text) ?? parsed(text))) as
+      | { permissions?: unknown; license?: unknown }
+      | undefined;
     const out = new Set<string>();
     for (const p of listOf(value?.permissions)) if (typeof p === 'string') out.add(`e:${p}`);
     if (typeof value?.license === 'string') out.add(`l:${value.license}`);

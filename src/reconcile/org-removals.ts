@@ -44,6 +44,8 @@ export async function repositoryRemovals(
   repo: AccessRepo,
   at: Instant,
   now: Instant,
+  /** The commit `repo` was read at: a record of that same commit needs no second read of its tree. */
+  commit?: string,
 ): Promise<{ count: number; since: string } | undefined> {
   let latest: { commit: string; at: string; run: string } | undefined;
   for (const [commit, lines] of await readRecords(root)) {
@@ -57,7 +59,7 @@ export async function repositoryRemovals(
   if (!latest) return undefined;
   let before: AccessRepo;
   try {
-    before = await loadTree(await CommitTree.open(root, latest.commit));
+    before = latest.commit === commit ? repo : await loadTree(await CommitTree.open(root, latest.commit));
   } catch {
     return undefined;
   }

@@ -1,8 +1,9 @@
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { remoteUrl, rootCommits } from '../git/log.js';
 import { FORMATS } from '../schema/formats.js';
+import { batched, jsonChunks } from '../util/json-stream.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Plan } from './plan.js';
 
@@ -38,7 +39,13 @@ export async function repositoryIdentity(
 }
 
 export function writePlanFile(path: string, plan: SavedPlan): void {
-  writeFileSync(path, `${JSON.stringify(plan, null, 2)}\n`);
+  // Written in pieces, as it is made: one string of a million changes is near V8's longest.
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of batched(jsonChunks(plan))) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 let validate: ReturnType<Ajv2020['compile']> | undefined;

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { readHistory } from '../audit/history.js';
 import type { Registry } from '../connectors/catalog.js';
 import { accountDefaults } from '../connectors/catalog.js';
 import type { Connector, Held, Session } from '../connectors/types.js';
@@ -16,6 +15,7 @@ import { emergencyCut } from '../rules/emergency.js';
 import { emergencyWindow } from '../rules/resolve.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
+import { type BranchLog, EMPTY_BRANCH, readBranchLog } from './branch.js';
 import { desired, type GrantSpec } from './desired.js';
 import {
   grantHistories,
@@ -34,6 +34,8 @@ export interface PrepareOptions {
   repo: AccessRepo;
   /** The commit read (HEAD); undefined for a folder that is not a git repository. */
   commit?: string | undefined;
+  /** The commit's first-parent history, when the caller has started reading it. */
+  branch?: Promise<BranchLog>;
   at: Instant;
   /** Only this app. */
   app?: string | undefined;
@@ -91,17 +93,16 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
 
   const people = repo.people.value.people;
   // The branch's first-parent history, read once: every decision drawn from the past reads it.
-  const branch = options.commit ? await readHistory(repo.root, options.commit) : undefined;
+  const branch = options.commit
+    ? await (options.branch ?? readBranchLog(repo.root, options.commit))
+    : undefined;
   if (!options.commit)
     options.onNotice?.('not a git repository: access whose grant file was deleted shows as drift');
   if (branch?.shallow)
     options.onNotice?.(
       'shallow clone: grant files deleted before its first commit show as drift; fetch the full history',
     );
-  const past = await readPast(
-    repo.root,
-    branch ?? { head: undefined, commits: [], positions: new Map(), shallow: false },
-  );
+  const past = await readPast(repo.root, branch ?? EMPTY_BRANCH);
   const history = grantPaths(past);
   const current = new Set(repo.grants.map((g) => g.file));
   const deleted = [...history.deleted]
@@ -115,6 +116,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     }))
     .filter((d) => repo.apps.has(d.app));
   const removed = await removedAccounts(repo.root, past, deleted, people);
+  const deletedByApp = groupBy(deleted, (d) => d.app);
 
   const firstError = new Map<string, Diagnostic>();
   for (const d of validation.diagnostics)
@@ -125,13 +127,18 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
   const sharing = targetSharing(repo, at, registry, options.env, validation);
   const directory = new Map(people.map((p) => [p.id, p]));
+  const retiredByApp = await retiredMappings(
+    repo.root,
+    past,
+    new Map(apps.flatMap((a) => (a.value ? [[a.id, a.value] as [string, AppFile]] : []))),
+  );
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
   const inputs = await Promise.all(
     apps.map((app) =>
       limit(async (): Promise<AppInput> => {
         const connector = app.value ? registry[app.value.connector.type] : undefined;
-        const retired = app.value ? await retiredMappings(repo.root, past, app.id, app.value) : [];
+        const retired = retiredByApp.get(app.id) ?? [];
         const input = appInput(app, connector, {
           grants: grantsByApp.get(app.id) ?? [],
           zone,
@@ -139,7 +146,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           people,
           removed: new Set([
             ...(removed.get(app.id) ?? []),
-            ...deleted.filter((d) => d.app === app.id).map((d) => d.user),
+            ...(deletedByApp.get(app.id) ?? []).map((d) => d.user),
           ]),
           retired,
           emergencyWindow: emergencyWindow(repo.settings?.value),
@@ -241,7 +248,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const verification = await verifyGrants({
     root: repo.root,
     head: options.commit,
-    ...(branch ? { history: branch } : {}),
+    ...(branch ? { branch } : {}),
     repo,
     changes: plan.changes,
     env: options.env,

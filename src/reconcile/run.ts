@@ -8,6 +8,7 @@ import { type Clock, systemClock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { acquireLock } from '../util/lock.js';
+import { BranchLogs } from './branch.js';
 import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
 import { recoverJournals } from './records.js';
@@ -44,6 +45,8 @@ export interface RunRequest {
   daemon?: boolean;
   /** The repository as HEAD has it, when the caller read it already (one read per pull). */
   committed?: Committed;
+  /** Branch histories already read, kept by a long-lived caller so each commit's is read once. */
+  branches?: BranchLogs;
 }
 
 export interface Run {
@@ -89,7 +92,11 @@ export async function startRun(request: RunRequest): Promise<Run> {
       request.onNotice(
         `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
       );
-    const { repo, commit, notices } = await committedNow(request.root, request.committed);
+    // The branch's history is read beside the repository (git writes it while this process loads and validates).
+    const head = await headCommit(request.root);
+    const branch = head ? (request.branches ?? new BranchLogs()).read(request.root, head) : undefined;
+    branch?.catch(() => undefined);
+    const { repo, commit, notices } = await committedNow(request.root, request.committed, head);
     for (const notice of notices) request.onNotice(notice);
     request.check?.(repo);
     const zone = zoneOf(repo);
@@ -102,11 +109,12 @@ export async function startRun(request: RunRequest): Promise<Run> {
     };
     const removals =
       request.app !== undefined && commit
-        ? await repositoryRemovals(request.root, repo, at, (request.clock ?? systemClock).now())
+        ? await repositoryRemovals(request.root, repo, at, (request.clock ?? systemClock).now(), commit)
         : undefined;
     const prepared = await preparePlan({
       repo,
       commit,
+      ...(branch && commit === head ? { branch } : {}),
       at,
       app: request.app,
       strict: request.strict,
@@ -144,7 +152,11 @@ export async function startRun(request: RunRequest): Promise<Run> {
 }
 
 /** HEAD's repository: the caller's copy when it is of HEAD's commit, else read now. */
-async function committedNow(root: string, given: Committed | undefined): Promise<Committed> {
-  if (given?.commit && given.commit === (await headCommit(root))) return { ...given, notices: [] };
-  return loadCommitted(root);
+async function committedNow(
+  root: string,
+  given: Committed | undefined,
+  head: string | undefined,
+): Promise<Committed> {
+  if (given?.commit && given.commit === head) return { ...given, notices: [] };
+  return loadCommitted(root, head ?? 'HEAD');
 }

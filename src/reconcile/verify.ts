@@ -1,4 +1,3 @@
-import { type History, readHistory } from '../audit/history.js';
 import { resolveRef } from '../git/diff.js';
 import { readRecords } from '../git/notes.js';
 import type { PullContext } from '../github/client.js';
@@ -8,6 +7,7 @@ import { macMatches, recordDigest } from '../model/record.js';
 import type { AccessRepo } from '../model/repo.js';
 import type { FileVerdict } from '../policy/classify.js';
 import { findLanding, judgeLanding, type Landing } from '../policy/landing.js';
+import { type BranchLog, readBranchLog } from './branch.js';
 
 /** A file's verdict at the commit that brought its content: kept in the apply records, so it is asked once. */
 export interface VerifiedFile {
@@ -32,7 +32,7 @@ export interface VerifyInput {
   /** The commit being applied (HEAD of the protected branch). */
   head: string | undefined;
   /** Its first-parent history, when the caller has read it already. */
-  history?: History;
+  branch?: BranchLog;
   repo: AccessRepo;
   changes: readonly Change[];
   env: NodeJS.ProcessEnv;
@@ -118,14 +118,14 @@ class Gate {
 
   async start(verifyFrom: string | undefined): Promise<void> {
     if (!this.input.head) return;
-    const history = this.input.history ?? (await readHistory(this.input.root, this.input.head));
-    this.positions = history.positions;
-    this.line = [...history.positions].sort((a, b) => a[1] - b[1]).map(([sha]) => sha);
-    // Newest first: the latest commit that changed a path brought what it holds now.
-    for (const commit of [...history.commits].reverse())
-      for (const change of commit.changes)
-        if (!this.brought.has(change.path) && change.newBlob !== undefined)
-          this.brought.set(change.path, commit.sha);
+    const branch = this.input.branch ?? (await readBranchLog(this.input.root, this.input.head));
+    this.positions = branch.positions;
+    this.line = branch.line;
+    // The latest commit that changed a path brought what it holds now.
+    for (const [path, versions] of branch.versions) {
+      const latest = versions.at(-1);
+      if (latest) this.brought.set(path, branch.line[latest.position]!);
+    }
     if (verifyFrom !== undefined) {
       const sha = await resolveRef(this.input.root, verifyFrom);
       this.from = sha ? (this.positions.get(sha) ?? -1) : -1;

@@ -8,6 +8,7 @@ import { runStateDir } from '../git/state.js';
 import { type Committed, loadCommitted } from '../load/committed.js';
 import type { Clock, Timer } from '../model/clock.js';
 import { isoUtc, zoneOf } from '../model/time.js';
+import { BranchLogs } from '../reconcile/branch.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 import { acquireLock } from '../util/lock.js';
 import { address, listen, send } from './http.js';
@@ -66,6 +67,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   });
   const state = newState(branch);
   let committed: Committed | undefined;
+  // Kept between runs: the branch's history is read once per commit the daemon acts on.
+  const branches = new BranchLogs();
   let handledUpTo = clock.now();
   let timer: Timer | undefined;
   let scheduleTimer: Timer | undefined;
@@ -128,6 +131,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       const only = apps?.length === 1 ? apps[0] : undefined;
       log('info', 'run', { why: next.why, ...(apps ? { apps } : {}) });
       const started = clock.now();
+      // Read once per commit and handed to every run, the timers and the notices: never once per run.
+      committed ??= await loadCommitted(root).catch(() => undefined);
       try {
         const report = await runOnce({
           root,
@@ -139,6 +144,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           lockTimeoutMs: options.lockTimeoutMs,
           retry: options.retry,
           committed,
+          branches,
           onNotice: (text) => log('info', 'notice', { text }),
         });
         finished(next.why, report, undefined, clock.now() - started);

@@ -2,6 +2,7 @@ import type { Registry } from '../connectors/catalog.js';
 import type { Committed } from '../load/committed.js';
 import type { Clock } from '../model/clock.js';
 import type { ChangeResult } from '../reconcile/apply.js';
+import type { BranchLogs } from '../reconcile/branch.js';
 import { execute } from '../reconcile/execute.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 import { startRun } from '../reconcile/run.js';
@@ -17,6 +18,8 @@ export interface RunOnceOptions {
   lockTimeoutMs: number;
   retry?: RetryPolicy | undefined;
   committed?: Committed | undefined;
+  /** The daemon's branch histories: each commit's read once, whatever the number of runs there. */
+  branches?: BranchLogs | undefined;
   onNotice: (text: string) => void;
 }
 
@@ -58,6 +61,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunReport> {
     clock: options.clock,
     daemon: true,
     ...(options.committed ? { committed: options.committed } : {}),
+    ...(options.branches ? { branches: options.branches } : {}),
   });
   try {
     const { plan, fatal } = run.prepared;

@@ -110,6 +110,56 @@ describe('iden serve, on its clock', () => {
     expect(d.state.nextTimer).toBeUndefined();
   });
 
+  it('applies an end that passes while a run is in progress, by a timer armed at once after it', async () => {
+    const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
+    const { clone } = remoteAndClone({
+      'grants/db/ana.yaml': `user: ana\napp: db\npermissions: [read]\nend: ${at(100)}\n`,
+      'grants/db/ben.yaml': `user: ben\napp: db\npermissions: [read]\nend: ${at(101)}\n`,
+      'grants/db/cy.yaml': `user: cy\napp: db\npermissions: [read]\nend: ${at(102)}\n`,
+    });
+    // While the run of ana's end observes the app, time moves past ben's and cy's ends.
+    let during: number | undefined;
+    const postgres = connectors.postgres!;
+    const registry = {
+      ...connectors,
+      postgres: {
+        ...postgres,
+        open: async (...args: Parameters<typeof postgres.open>) => {
+          const session = await postgres.open(...args);
+          const observe = session.observe.bind(session);
+          session.observe = async () => {
+            const held = await observe();
+            if (during !== undefined) clock.set(during);
+            during = undefined;
+            return held;
+          };
+          return session;
+        },
+      },
+    };
+    const { d, lines } = await daemon(clone, clock, {}, { registry });
+    expect(changes(lines)).toEqual(['grant ana new-grant', 'grant ben new-grant', 'grant cy new-grant']);
+    expect(d.state.nextTimer).toBe(Date.parse(at(100)));
+
+    during = Date.parse(at(102)) + 500;
+    clock.set(Date.parse(at(100)));
+    await d.idle();
+    const runs = lines.filter((l) => l.msg === 'run').map((l) => l.why);
+    // The run at ana's end evaluated at(100) only; the timer for the ends that passed meanwhile fired at once.
+    expect(runs.slice(-2)).toEqual([
+      `grants start or end at ${new Date(Date.parse(at(100))).toISOString()}`,
+      `grants start or end at ${new Date(Date.parse(at(101))).toISOString()}`,
+    ]);
+    expect(changes(lines).slice(3)).toEqual([
+      'revoke ana expired',
+      'revoke ben expired',
+      'revoke cy expired',
+    ]);
+    const timer = lines.filter((l) => l.msg === 'timer').at(-1)!;
+    expect(timer.lateMs).toBe(Date.parse(at(102)) + 500 - Date.parse(at(101)));
+    expect(d.state.nextTimer).toBeUndefined();
+  });
+
   it('runs the apps a pull changes at once, with no schedule or webhook', async () => {
     const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
     const { clone, work } = remoteAndClone({});

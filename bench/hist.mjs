@@ -1,0 +1,73 @@
+// npm run bench hist: plan against long histories beside one `git log` of them, plan of the
+// 100,000-grant repository beside the parse floor, and iden serve's timer runs at 100,000
+// grants. `npm run bench hist 1m` adds the 1,000,000-grant plan (its repository is made once,
+// about 5 GB; one such process at a time).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { grantsRepo, historyRepo } from './hist-repos.mjs';
+
+const child = (script, ...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [join(import.meta.dirname, script), ...args], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    })
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const verdict = (ok) => (ok ? 'met' : 'MISSED');
+
+export function histBench(sizes = []) {
+  console.log(
+    'plan on a long history: one plan beside one git log --first-parent --raw of the branch (the floor)',
+  );
+  for (const commits of [10_000, 100_000]) {
+    const dir = historyRepo(commits);
+    for (const mode of ['first', 'steady']) {
+      const runs = Array.from({ length: commits === 10_000 ? 3 : 1 }, () =>
+        child('history-plan-child.mjs', dir, mode),
+      );
+      const wall = median(runs.map((r) => r.ms / r.floorMs));
+      const cpu = median(runs.map((r) => r.cpuMs / r.floorCpuMs));
+      const r = runs[0];
+      console.log(
+        `  ${commits.toLocaleString('en')} commits, ${mode === 'first' ? 'first run (nothing applied, no records)' : 'steady state (applied and recorded)'}: ${s(r.ms)} (CPU ${s(r.cpuMs)}), ${r.rssMb.toFixed(0)} MB, ${r.gitProcesses} git processes; floor ${s(r.floorMs)} (CPU ${s(r.floorCpuMs)}); ${wall.toFixed(2)}x wall, ${cpu.toFixed(2)}x CPU (target <= 3x): ${verdict(wall <= 3)}`,
+      );
+    }
+  }
+  const big = grantsRepo('100k');
+  console.log(
+    'plan: 100,000 grants, 10,000 people, 200 apps, beside the parse floor (read + yaml.parse each file)',
+  );
+  const pairs = Array.from({ length: 3 }, () => [child('plan-child.mjs', big), child('floor.mjs', big)]);
+  const ratio = median(pairs.map(([p, f]) => p.ms / f.ms));
+  const [p, f] = pairs[0];
+  console.log(
+    `  plan ${s(p.ms)}, ${p.rssMb.toFixed(0)} MB peak; floor ${s(f.ms)}: ${ratio.toFixed(2)}x (target <= 1.0x): ${verdict(ratio <= 1)}; memory (target <= 400 MB): ${verdict(p.rssMb <= 400)}`,
+  );
+  console.log(
+    'serve: 100 grants of the 100,000-grant repository end within one minute (in-process apps, system clock)',
+  );
+  const serve = child('serve-scale-child.mjs', big);
+  const late = serve.lateness;
+  const cpu = serve.timerRuns.map((r) => r.cpuMs);
+  console.log(
+    `  removed ${late.length} of 100 (${serve.missing} missing) after their instant: median ${late.length ? median(late) : '-'} ms (target <= 1,000 ms): ${verdict(late.length === 100 && median(late) <= 1000)}; max ${late.length ? Math.max(...late) : '-'} ms (target <= 2,000 ms): ${verdict(late.length === 100 && Math.max(...late) <= 2000)}`,
+  );
+  console.log(
+    `  ${cpu.length} timer runs: CPU median ${cpu.length ? s(median(cpu)) : '-'}, max ${cpu.length ? s(Math.max(...cpu)) : '-'} (target < 0.5 s): ${verdict(cpu.length > 0 && Math.max(...cpu) < 500)}; peak ${serve.rssMb.toFixed(0)} MB`,
+  );
+  if (sizes.includes('1m')) {
+    const huge = grantsRepo('1m');
+    console.log('plan: 1,000,000 grants, 100,000 people, 2,000 apps, default heap, beside the parse floor');
+    const r = child('plan-child.mjs', huge);
+    const floor = child('floor.mjs', huge);
+    console.log(
+      `  plan ${s(r.ms)}, ${r.rssMb.toFixed(0)} MB peak (target < 2,048 MB): ${verdict(r.rssMb < 2048)}; floor ${s(floor.ms)}: ${(r.ms / floor.ms).toFixed(2)}x (target <= 1.0x): ${verdict(r.ms <= floor.ms)}`,
+    );
+  }
+  console.log('');
+}
