@@ -1,45 +1,39 @@
-import { resolve } from 'node:path';
-import { repositoryRoot } from '../git/state.js';
-import { loadCommittedScope } from '../load/scoped.js';
-import { parseDuration } from '../model/duration.js';
-import { atOption } from '../model/instant.js';
-import { lookupApp, lookupPerson } from '../model/lookup.js';
-import { peopleById } from '../model/repo.js';
-import { isoUtc, zoneOf } from '../model/time.js';
-import { formatAccess, formatUpcoming, type ViewFormat } from '../report/access.js';
-import { writeSite } from '../report/site.js';
-import { type AccessRow, accessAt } from '../views/access.js';
-import { seatsAt } from '../views/seats.js';
-import { upcoming } from '../views/upcoming.js';
-import { type Engine, EXIT, type Io, UsageError } from './io.js';
+// iden access: who has access now (or at --at), and the seats left.
+import type { Command } from 'commander';
+import type { AccessRow } from '../views/access.js';
+import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
+import { examples } from './options.js';
+import { type ViewOptions, viewFormat } from './view-options.js';
 
-interface ViewOptions {
-  repo?: string;
-  app?: string;
-  user?: string;
-  at?: string;
-  format: ViewFormat;
+export function accessCommand(cli: Command, io: Io, done: (code: number) => void, engine: Engine): void {
+  cli
+    .command('access')
+    .description('who has access now (or at --at): every grant active or scheduled, and the seats left')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--app <id>', 'only this app')
+    .option('--user <id|email>', 'only this person')
+    .option('--at <iso>', 'at this instant instead of now')
+    .option(
+      '--observed',
+      'also observe the apps (credentials as for plan): in sync, pending or missing, and drift',
+    )
+    .option(
+      '--lock-timeout <duration>',
+      `with --observed: how long to wait for another run (default ${DEFAULT_LOCK_TIMEOUT})`,
+    )
+    .addOption(viewFormat())
+    .addHelpText(
+      'after',
+      examples(
+        'iden access --user alice@example.com',
+        'iden access --app github --observed',
+        'iden access --at 2027-01-01 --format csv',
+      ),
+    )
+    .action(async (options: ViewOptions & { observed?: boolean; lockTimeout?: string }) =>
+      done(await runAccess(options, io, engine)),
+    );
 }
-
-/** The repository as committed (as plan reads it), its zone and the instant asked for. */
-async function read(options: { repo?: string; at?: string; app?: string; user?: string }, io: Io) {
-  const root = await repositoryRoot(io.cwd, options.repo);
-  // --app and --user read only the files their answer needs.
-  const { repo, commit, notices } = await loadCommittedScope(root, { app: options.app, user: options.user });
-  for (const notice of notices) io.stderr(`notice: ${notice}\n`);
-  // Both filters resolve as every command's do, and an unknown value is exit 2, never an empty answer.
-  const app = options.app === undefined ? undefined : lookupApp(options.app, repo.apps.keys());
-  if (app && 'unknown' in app) throw new UsageError(app.unknown);
-  const user =
-    options.user === undefined ? undefined : lookupPerson(options.user, [...peopleById(repo).values()]);
-  if (user && 'unknown' in user) throw new UsageError(user.unknown);
-  const zone = zoneOf(repo);
-  const filter = { app: app?.id, user: user?.id };
-  return { root, repo, commit, zone, filter, at: atOption(options.at, repo, io.clock.now()) };
-}
-
-/** A table fits a terminal's width; piped into a file or another program, nothing is cut. */
-const width = (io: Io) => (io.interactive ? Number(io.env.COLUMNS) || 120 : Number.POSITIVE_INFINITY);
 
 /** `iden access`: every grant active or scheduled at the instant, and the seats. */
 export async function runAccess(
@@ -47,6 +41,12 @@ export async function runAccess(
   io: Io,
   engine: Engine = {},
 ): Promise<number> {
+  const { read, width } = await import('./views.js');
+  const { accessAt } = await import('../views/access.js');
+  const { seatsAt } = await import('../views/seats.js');
+  const { formatAccess } = await import('../report/access.js');
+  const { peopleById } = await import('../model/repo.js');
+  const { isoUtc } = await import('../model/time.js');
   const { repo, zone, at, filter } = await read(options, io);
   const access = accessAt(repo, zone, at, filter);
   const view: Parameters<typeof formatAccess>[0] = {
@@ -102,35 +102,5 @@ export async function runAccess(
     }
   }
   io.stdout(formatAccess(view, options.format, zone, width(io)));
-  return EXIT.ok;
-}
-
-/** `iden upcoming`: starts and ends within the window from the instant. */
-export async function runUpcoming(options: ViewOptions & { within?: string }, io: Io): Promise<number> {
-  const within = parseDuration(options.within ?? '7d');
-  if (within === undefined || within <= 0)
-    throw new UsageError(`--within ${options.within}: give a duration such as 1d, 36h or 2w`);
-  const { repo, zone, at, filter } = await read(options, io);
-  const events = upcoming(repo, zone, at, at + within, filter);
-  io.stdout(
-    formatUpcoming({ from: isoUtc(at), to: isoUtc(at + within), events }, options.format, zone, width(io)),
-  );
-  return EXIT.ok;
-}
-
-/** `iden report --out DIR`: the static access report. */
-export async function runReport(
-  options: { repo?: string; out: string; at?: string },
-  io: Io,
-): Promise<number> {
-  const { repo, zone, at, commit } = await read(options, io);
-  const out = resolve(io.cwd, options.out);
-  const { written, removed } = writeSite(repo, zone, at, commit, out);
-  const stale = removed.length
-    ? `, removed ${removed.length} ${removed.length === 1 ? 'page' : 'pages'} of an earlier report`
-    : '';
-  io.stdout(
-    `Wrote ${written.length} ${written.length === 1 ? 'page' : 'pages'} to ${out}${stale}; open ${resolve(out, 'index.html')}\n`,
-  );
   return EXIT.ok;
 }

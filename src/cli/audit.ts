@@ -1,21 +1,8 @@
-import { reviewSource } from '../audit/approvals.js';
-import { auditAsOf, auditEvents, readAudit } from '../audit/audit.js';
-import { reviewRows } from '../audit/review.js';
-import { resolveRef } from '../git/diff.js';
-import { repositoryRoot } from '../git/state.js';
-import { CommitTree } from '../git/tree.js';
-import { loadRepo, loadTree } from '../load/repo.js';
-import { atOption } from '../model/instant.js';
-import { lookupApp, lookupPerson } from '../model/lookup.js';
-import { type AccessRepo, peopleById } from '../model/repo.js';
-import {
-  type AuditFormat,
-  formatAccess,
-  formatEvents,
-  formatReview,
-  formatWarnings,
-} from '../report/audit.js';
+// iden audit: who had what, when, granted and approved by whom.
+import type { Command } from 'commander';
+import type { AuditFormat } from '../report/audit.js';
 import { EXIT, type Io, UsageError } from './io.js';
+import { choice, examples } from './options.js';
 
 export interface AuditOptions {
   repo?: string;
@@ -28,6 +15,40 @@ export interface AuditOptions {
   format: AuditFormat;
 }
 
+export function auditCommand(cli: Command, io: Io, done: (code: number) => void): void {
+  cli
+    .command('audit')
+    .description('who had what, when, granted and approved by whom: the timeline from git history')
+    .option('--repo <dir>', 'the access repository root', '.')
+    .option('--user <id>', 'only this person')
+    .option('--app <id>', 'only this app')
+    .option('--since <iso>', 'events at or after this instant')
+    .option('--until <iso>', 'events before this instant')
+    .option(
+      '--as-of <iso>',
+      'instead of events: who had access at this instant (with --user, --app), and what the records show',
+    )
+    .option(
+      '--review',
+      'the access review export: one row per person and entitlement in force (at --as-of, default now)',
+    )
+    .option(
+      '--format <format>',
+      'text, json or csv',
+      choice('--format', ['text', 'json', 'csv'] as const),
+      'text',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'iden audit --user alice',
+        'iden audit --as-of 2026-10-01 --app github',
+        'iden audit --review --format csv > review.csv',
+      ),
+    )
+    .action(async (options: AuditOptions) => done(await runAudit(options, io)));
+}
+
 /** Warnings that mean the records were tampered with: the audit still answers, and exits 1. */
 const TAMPERED = new Set([
   'record-edited',
@@ -38,6 +59,13 @@ const TAMPERED = new Set([
 ]);
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
+  const { repositoryRoot } = await import('../git/state.js');
+  const { reviewSource } = await import('../audit/approvals.js');
+  const { auditAsOf, auditEvents, readAudit } = await import('../audit/audit.js');
+  const { filters, headRepo, people } = await import('../audit/query.js');
+  const { reviewRows } = await import('../audit/review.js');
+  const { atOption } = await import('../model/instant.js');
+  const { formatAccess, formatEvents, formatReview, formatWarnings } = await import('../report/audit.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
@@ -107,68 +135,4 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   io.stdout(out);
   if (options.format !== 'json') io.stderr(formatWarnings(data.warnings));
   return data.warnings.some((w) => TAMPERED.has(w.code)) ? EXIT.failed : EXIT.ok;
-}
-
-/**
- * --user and --app as every command reads them (a person by id or email, any
- * case), and also as the history knows them (people and apps since removed):
- * an unknown value is exit 2 with a did-you-mean, never an empty history.
- */
-function filters(
-  options: AuditOptions,
-  repo: AccessRepo,
-  commits: readonly { files: readonly { path: string }[] }[],
-): { user?: string; app?: string } {
-  const formerUsers = new Set<string>();
-  const apps = new Set(repo.apps.keys());
-  for (const commit of commits)
-    for (const { path } of commit.files) {
-      const m = /^grants\/([^/]+)\/([^/]+)\.yaml$/.exec(path);
-      if (!m || m[2]!.startsWith('_')) continue;
-      apps.add(m[1]!);
-      formerUsers.add(m[2]!);
-    }
-  const out: { user?: string; app?: string } = {};
-  if (options.user !== undefined) {
-    const found = lookupPerson(
-      options.user,
-      [...peopleById(repo).values()],
-      formerUsers,
-      'grants/_people.yaml or the history of grants/',
-    );
-    if ('unknown' in found) throw new UsageError(found.unknown);
-    out.user = found.id;
-  }
-  if (options.app !== undefined) {
-    const found = lookupApp(options.app, apps, 'grants/ or its history');
-    if ('unknown' in found) throw new UsageError(found.unknown);
-    out.app = found.id;
-  }
-  return out;
-}
-
-/** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */
-async function headRepo(root: string, withPeople: boolean, withApps: boolean): Promise<AccessRepo> {
-  const head = await resolveRef(root, 'HEAD');
-  if (!head) return loadRepo(root);
-  return loadTree(await CommitTree.open(root, head), {
-    grants: () => false,
-    apps: withApps,
-    people: withPeople,
-  });
-}
-
-/** GitHub logins to person ids, and person ids to names, from _people.yaml. */
-function people(repo: AccessRepo): { loginToPerson: Map<string, string>; names: Map<string, string> } {
-  const loginToPerson = new Map<string, string>();
-  const names = new Map<string, string>();
-  const list = repo.people?.raw?.people;
-  for (const p of Array.isArray(list) ? list : []) {
-    const person = p as { id?: unknown; name?: unknown; accounts?: { github?: unknown } };
-    if (typeof person.id !== 'string') continue;
-    if (typeof person.name === 'string') names.set(person.id, person.name);
-    const login = person.accounts?.github;
-    if (typeof login === 'string') loginToPerson.set(login.toLowerCase(), person.id);
-  }
-  return { loginToPerson, names };
 }

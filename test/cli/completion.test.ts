@@ -27,8 +27,8 @@ describe('iden completion', () => {
   it('completes commands and each command its own flags, in a real bash', async () => {
     const { code, stdout } = await runCli(['completion', 'bash']);
     expect(code).toBe(0);
-    expect(complete(stdout, ['iden', 're'])).toEqual(['reconcile', 'report', 'revoke']);
-    expect(complete(stdout, ['iden', 'grant', '--e'])).toEqual(['--end']);
+    expect(complete(stdout, ['iden', 're']).sort()).toEqual(['reconcile', 'report', 'review', 'revoke']);
+    expect(complete(stdout, ['iden', 'grant', '--en'])).toEqual(['--end']);
     expect(complete(stdout, ['iden', 'revoke', '--e'])).toEqual([]);
     expect(complete(stdout, ['iden', 'plan', '--det'])).toEqual(['--detailed-exitcode']);
   });
@@ -49,5 +49,28 @@ describe('iden completion', () => {
     expect(short.code).toBe(0);
     expect(short.stdout).toMatch(/^\d+\.\d+\.\d+/);
     expect(short.stdout).toBe(long.stdout);
+  });
+
+  it('groups commands by use in --help, and the --help of every command ends with examples', async () => {
+    const help = (await runCli(['--help'])).stdout;
+    const groups = [
+      'Give, change and see access:',
+      'In CI: check, plan and apply:',
+      'Audit and review:',
+      'Set up and run:',
+    ];
+    expect(groups.map((g) => help.indexOf(g))).toEqual(
+      [...groups.map((g) => help.indexOf(g))].sort((a, b) => a - b),
+    );
+    expect(help.indexOf('  grant ')).toBeGreaterThan(help.indexOf(groups[0]!));
+    expect(help.indexOf('  plan ')).toBeGreaterThan(help.indexOf(groups[1]!));
+    const commands = [...help.matchAll(/^ {2}([a-z-]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands.length).toBeGreaterThan(15);
+    const without: string[] = [];
+    for (const command of commands.filter((c) => c !== 'review' && c !== 'init')) {
+      const own = await runCli([command, '--help']);
+      if (!/\nExamples:\n {2}\$ .*\biden\b/.test(own.stdout)) without.push(command);
+    }
+    expect(without).toEqual([]);
   });
 });
