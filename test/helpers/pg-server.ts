@@ -15,6 +15,18 @@ export function postgresBin(): string | undefined {
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
+/**
+ * The server's environment: a server of its own keeps the real time, as a
+ * production one does, even when the suite runs under faketime (its
+ * LD_PRELOAD would otherwise reach postgres and make its own timeouts, such
+ * as idle_session_timeout and lock waits, fire at the faked pace).
+ */
+function serverEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) if (name === 'LD_PRELOAD' || name.startsWith('FAKETIME')) delete env[name];
+  return env;
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -58,7 +70,7 @@ export async function startPostgres(options: { maxConnections?: number } = {}): 
   const run = (program: string, args: string[]) => {
     const command = asRoot ? 'runuser' : join(bin, program);
     const full = asRoot ? ['-u', 'postgres', '--', join(bin, program), ...args] : args;
-    const result = spawnSync(command, full, { encoding: 'utf8' });
+    const result = spawnSync(command, full, { encoding: 'utf8', env: serverEnv() });
     if (result.status !== 0) throw new Error(`${program} failed: ${result.stderr || result.stdout}`);
     return result.stdout;
   };
