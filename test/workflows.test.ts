@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { program } from '../src/cli/main.js';
 import { systemClock } from '../src/model/clock.js';
 import { packageRoot } from '../src/util/package-root.js';
+import { answering } from './helpers/cli.js';
 
 const dir = join(packageRoot(), '.github', 'workflows');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
@@ -212,7 +213,7 @@ describe('the GitHub Actions workflows, against the threat model in the README',
         cwd: '.',
         interactive: false,
         clock: systemClock,
-        confirm: async () => false,
+        questions: async () => answering(false),
       },
       () => undefined,
     );

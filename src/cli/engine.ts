@@ -118,7 +118,7 @@ export async function planAskApply(
 export async function confirmed(yes: boolean | undefined, io: Io): Promise<boolean> {
   if (yes) return true;
   if (!io.interactive) throw new UsageError('not on a terminal: pass --yes to apply without being asked');
-  return io.confirm('Apply these changes?');
+  return (await io.questions(false)).confirm({ message: 'Apply these changes?', default: false });
 }
 
 /** Apply and record (reconcile/execute.ts), saying on the terminal what it did. */

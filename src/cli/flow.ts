@@ -11,7 +11,6 @@ import { formatDiagnostics } from '../report/diagnostics.js';
 import { type Proposal, proposalSummary } from '../report/flow.js';
 import type { ActionResult, FlowFlags } from './flow-options.js';
 import { EXIT, type Io, UsageError } from './io.js';
-import { terminalQuestions } from './prompts.js';
 
 /** The repository at HEAD, and the questions (none with --yes or without a terminal). */
 export async function openFlow(
@@ -19,7 +18,7 @@ export async function openFlow(
   io: Io,
 ): Promise<{ ws: Workspace; ask: Questions | undefined; say: (text: string) => void }> {
   const ws = await openWorkspace(await repositoryRoot(io.cwd, options.repo), io.clock.now());
-  const ask = options.yes || !io.interactive ? undefined : await terminalQuestions(options.format === 'json');
+  const ask = options.yes || !io.interactive ? undefined : await io.questions(options.format === 'json');
   return { ws, ask, say: options.format === 'json' ? io.stderr : io.stdout };
 }
 

@@ -1,4 +1,5 @@
 import type { Registry } from '../connectors/catalog.js';
+import type { Questions } from '../flow/questions.js';
 import type { Clock } from '../model/clock.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 
@@ -12,10 +13,11 @@ export interface Io {
   cwd: string;
   /** Whether stdin and stdout are a terminal a person can answer on. */
   interactive: boolean;
-  /** Asks a yes/no question on the terminal. */
-  confirm: (question: string) => Promise<boolean>;
-  /** Asks for a line of text on the terminal, offering a default (Enter takes it). */
-  ask?: (question: string, fallback: string | undefined) => Promise<string>;
+  /**
+   * The questions a person answers on the terminal, one prompt library for
+   * every command (src/cli/prompts.ts); on stderr where stdout carries JSON.
+   */
+  questions: (toStderr: boolean) => Promise<Questions>;
 }
 
 /**

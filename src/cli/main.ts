@@ -10,6 +10,7 @@ import { checkPrCommand } from './check-pr.js';
 import { completionCommand } from './completion.js';
 import { grantCommand } from './grant.js';
 import { importCommand } from './import.js';
+import { initCommand } from './init.js';
 import { type Engine, EXIT, type Io } from './io.js';
 import { offboardCommand } from './offboard.js';
 import { planCommand } from './plan.js';
@@ -21,10 +22,6 @@ import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
 import { upcomingCommand } from './upcoming.js';
 import { validateCommand } from './validate.js';
-
-// Each command's code is imported when it runs, so `iden --help` and
-// `iden validate` do not load octokit, pg, simple-git and the rest.
-const init = () => import('./init.js');
 
 /** Builds the command tree; every action resolves to an exit code. */
 export function program(io: Io, done: (code: number) => void, engine: Engine = {}): Command {
@@ -60,24 +57,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
   reviewCommands(cli, io, done);
 
   cli.commandsGroup('Set up and run:');
-  cli
-    .command('init')
-    .description('start a new access repository in an empty or new folder')
-    .argument('[dir]', 'the folder (default: the current one)')
-    .option('--timezone <zone>', "the IANA time zone bare dates are read in (default: this system's)")
-    .option('--super-admin <id>', 'your person id, the first Super Admin (default: from your email)')
-    .option('--name <name>', 'your name (default: git config user.name)')
-    .option('--email <email>', 'your email (default: git config user.email)')
-    .option('--github <login>', 'your GitHub login, by which pull requests know you')
-    .option('--yes', 'ask nothing: take the flags and the defaults')
-    .option('--force', 'make it inside another git repository all the same')
-    .option('--no-install', 'skip npm install (then run it and commit package-lock.json)')
-    .option(
-      '--default-branch <name>',
-      'the default branch (default: git config init.defaultBranch, else main)',
-    )
-    .action(async (dir: string | undefined, options) => done(await (await init()).runInit(dir, options, io)));
-
+  initCommand(cli, io, done);
   importCommand(cli, io, done, engine);
   serveCommand(cli, io, done, engine);
   completionCommand(cli, io, done);

@@ -1,16 +1,5 @@
-import { createInterface } from 'node:readline/promises';
 import type { Clock } from '../model/clock.js';
 import type { Io } from './io.js';
-
-/** One line typed on the terminal after the prompt. */
-async function line(prompt: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return await rl.question(prompt);
-  } finally {
-    rl.close();
-  }
-}
 
 /** The process's own streams, environment, folder and terminal, read on `clock`. */
 export function processIo(clock: Clock): Io {
@@ -21,8 +10,7 @@ export function processIo(clock: Clock): Io {
     env: process.env,
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-    ask: (question: string, fallback: string | undefined) =>
-      line(fallback ? `${question} [${fallback}]: ` : `${question}: `),
-    confirm: async (question: string) => /^y(es)?$/i.test((await line(`${question} [y/N] `)).trim()),
+    // The prompt library is loaded only when someone is asked something.
+    questions: async (toStderr: boolean) => (await import('./prompts.js')).terminalQuestions(toStderr),
   };
 }

@@ -194,22 +194,24 @@ describe('iden init', () => {
         HTTPS_PROXY: 'http://127.0.0.1:9',
       },
     });
+    // The same prompts as grant's (inquirer): a default in parentheses, an answer refused in place, said why.
     const answers: [RegExp, string][] = [
-      [/Time zone for bare dates \(IANA\) \[[^\]]+\]: $/, 'Mars/Olympus'],
-      [/is not an IANA time zone[\s\S]*Time zone for bare dates \(IANA\) \[[^\]]+\]: $/, 'Asia/Tokyo'],
-      [/Your name \(the first Super Admin\): $/, 'Kenji Sato'],
-      [/Your email: $/, 'kenji@example.com'],
-      [/Your person id \(the file name of your grants\) \[kenji\]: $/, ''],
-      [/Your GitHub login \(pull requests know you by it\): $/, 'ksato'],
+      [/Time zone for bare dates \(IANA\) \([^)]+\)/, 'Mars/Olympus\r'],
+      // Ctrl-U clears the refused answer, as in any readline.
+      [/is not an IANA time zone/, '\x15Asia/Tokyo\r'],
+      [/Your name \(the first Super Admin\)/, 'Kenji Sato\r'],
+      [/Your email/, 'kenji@example.com\r'],
+      [/Your person id \(the file name of your grants\) \(kenji\)/, '\r'],
+      [/Your GitHub login \(pull requests know you by it\)/, 'ksato\r'],
     ];
     let screen = '';
     let next = 0;
     child.stdout.on('data', (chunk: Buffer) => {
       // What a person would see: the terminal's control sequences taken out.
       // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
-      screen += chunk.toString('utf8').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+      screen += chunk.toString('utf8').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
       while (next < answers.length && answers[next]![0].test(screen)) {
-        child.stdin.write(`${answers[next]![1]}\r`);
+        child.stdin.write(answers[next]![1]);
         screen = '';
         next++;
       }

@@ -1,4 +1,5 @@
 import { main } from '../../src/cli/main.js';
+import type { Questions } from '../../src/flow/questions.js';
 import { type Clock, ManualClock } from '../../src/model/clock.js';
 import type { RetryPolicy } from '../../src/reconcile/retry.js';
 
@@ -13,6 +14,19 @@ export interface CliResult {
  * samples are dated. No test reads the calendar.
  */
 export const TEST_NOW = Date.parse('2026-11-27T12:00:00Z');
+
+/** Questions answered by a test: every confirmation as given; anything else asked is a failure of the test. */
+export function answering(confirm: boolean): Questions {
+  const unexpected = (q: { message: string }) =>
+    Promise.reject(new Error(`a test asked "${q.message}" unexpectedly`));
+  return {
+    select: unexpected,
+    search: unexpected,
+    checkbox: unexpected,
+    input: unexpected,
+    confirm: async () => confirm,
+  };
+}
 
 /** Runs iden in-process, as the bin does, capturing its output; the clock starts at TEST_NOW unless given. */
 export async function runCli(
@@ -41,7 +55,7 @@ export async function runCli(
       env: options.env ?? {},
       cwd: options.cwd ?? process.cwd(),
       interactive: options.answer !== undefined,
-      confirm: async () => options.answer ?? false,
+      questions: async () => answering(options.answer ?? false),
     },
     options.retry ? { retry: options.retry } : {},
   );

@@ -1,40 +1,21 @@
-import { type InitOptions, runInit } from '../../src/cli/init.js';
-import { UsageError } from '../../src/errors.js';
-import { ManualClock } from '../../src/model/clock.js';
-import { type CliResult, TEST_NOW } from './cli.js';
+import type { InitOptions } from '../../src/flow/init.js';
+import { type CliResult, runCli } from './cli.js';
 
 /**
- * `iden init` in-process without its `npm install` (the first-day test runs the
- * real one, from a local package cache): a usage error is exit 2, as main maps it.
+ * `iden init` in-process, its options given as the flags they stand for,
+ * without its `npm install` unless asked (the first-day test runs the real
+ * one, from a local package cache).
  */
 export async function initRepo(
   dir: string | undefined,
   options: InitOptions,
   env: NodeJS.ProcessEnv = {},
 ): Promise<CliResult> {
-  let stdout = '';
-  let stderr = '';
-  try {
-    const code = await runInit(
-      dir,
-      { install: false, ...options },
-      {
-        clock: new ManualClock(TEST_NOW),
-        stdout: (text) => {
-          stdout += text;
-        },
-        stderr: (text) => {
-          stderr += text;
-        },
-        env,
-        cwd: process.cwd(),
-        interactive: false,
-        confirm: async () => false,
-      },
-    );
-    return { code, stdout, stderr };
-  } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    return { code: 2, stdout, stderr: `${stderr}iden: ${e.message}\n` };
-  }
+  const flags = Object.entries({ install: false, ...options }).flatMap(([key, value]) => {
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    if (value === true) return [flag];
+    if (value === false) return [`--no-${flag.slice(2)}`];
+    return value === undefined ? [] : [flag, String(value)];
+  });
+  return runCli(['init', ...(dir === undefined ? [] : [dir]), ...flags], { env });
 }
