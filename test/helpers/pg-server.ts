@@ -23,7 +23,8 @@ export function postgresBin(): string | undefined {
  */
 function serverEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of Object.keys(env)) if (name === 'LD_PRELOAD' || name.startsWith('FAKETIME')) delete env[name];
+  for (const name of Object.keys(env))
+    if (name === 'LD_PRELOAD' || name.startsWith('FAKETIME')) delete env[name];
   return env;
 }
 
