@@ -3,11 +3,12 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { packageRoot } from '../src/util/package-root.js';
 import { runCli } from './helpers/cli.js';
 import { commitAll } from './helpers/git.js';
+import { startLockfileRegistry } from './helpers/npm-registry.js';
 
 const run = promisify(execFile);
 const root = packageRoot();
@@ -30,25 +31,30 @@ interface Step {
 describe("a new team's first day", () => {
   it('goes from the tarball to a repository that validates, applies and passes its own workflows', async () => {
     const work = mkdtempSync(join(tmpdir(), 'iden-first-day-'));
-    // npm's cache as `npm ci` of this checkout left it: a copy, so the test owns what npm writes.
+    // The packages `npm ci` of this checkout pinned, served on loopback from the npm cache it filled.
     const userCache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
-    const cache = join(work, 'npm-cache');
-    cpSync(join(userCache, '_cacache'), join(cache, '_cacache'), { recursive: true });
+    const registry = await startLockfileRegistry(join(root, 'package-lock.json'), userCache);
+    onTestFinished(registry.stop);
     const home = join(work, 'home');
     mkdirSync(home);
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
-      // A machine of its own: no git identity, no npm configuration of the developer's.
+      // A machine of its own: no git identity, no npm configuration or cache of the developer's.
       HOME: home,
-      npm_config_cache: cache,
-      npm_config_offline: 'true',
+      npm_config_cache: join(work, 'npm-cache'),
+      npm_config_registry: `${registry.url}/`,
       npm_config_audit: 'false',
       npm_config_fund: 'false',
       npm_config_update_notifier: 'false',
+      // What the loopback registry said once holds for the whole test.
+      npm_config_prefer_offline: 'true',
+      // Anything else that tries the network fails at once.
       http_proxy: NO_NETWORK,
       https_proxy: NO_NETWORK,
       HTTP_PROXY: NO_NETWORK,
       HTTPS_PROXY: NO_NETWORK,
+      NO_PROXY: '127.0.0.1',
+      npm_config_noproxy: '127.0.0.1',
     };
     const sh = async (cwd: string, command: string, extra: NodeJS.ProcessEnv = {}) => {
       try {

@@ -168,9 +168,10 @@ describe('ldap connector when things go wrong', () => {
       const [run] = await Promise.all([apply(dir, env), stopped]);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('Applied: 1 granted, 0 revoked, 0 unchanged, 3 failed.');
-      // The modify in flight is tried again on a new connection, which finds no server: the app stops there.
+      // The modify in flight is tried again on a new connection, which finds no server: the app stops there
+      // (once or twice again, as the server's stop and the retry race on a loaded machine).
       expect(run.stdout).toMatch(
-        /failed\s+alice\s+dir\s+s2\s+(connecting|binding) to ldap:\/\/127\.0\.0\.1:\d+.*: the directory cannot be reached, so dir's other changes are not tried \(after 2 attempts\)/,
+        /failed\s+alice\s+dir\s+s2\s+(connecting|binding) to ldap:\/\/127\.0\.0\.1:\d+.*: the directory cannot be reached, so dir's other changes are not tried \(after [23] attempts\)/,
       );
       expect(run.stdout).toMatch(/failed\s+alice\s+dir\s+s3\s+not tried: (connecting|binding) to/);
     } finally {

@@ -175,8 +175,9 @@ describe('a run killed mid-apply', () => {
   });
 
   it('is repaired by the next run, which grants only what is missing', async () => {
-    // Two batches of 500 (concurrency 2): the kill comes while the second is under way.
-    const people = 1_000;
+    // Six batches of 500 (two at a time): the kill comes once the first is seen, with most still to
+    // come however slow the machine (with two batches, a loaded machine finished both before the kill).
+    const people = 3_000;
     const dir = repoOf(
       people,
       '{ type: postgres, urlEnv: DB_URL, createRoles: true, concurrency: 2 }',
