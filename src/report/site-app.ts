@@ -130,7 +130,13 @@ export function grantableSection(
 }
 
 /** What the app holds that no grant gives, from the observed apps; or why it is not known. */
-export function observedSection(id: string, extras: SiteExtras, depth: number, zone: string): string {
+export function observedSection(
+  id: string,
+  extras: SiteExtras,
+  depth: number,
+  zone: string,
+  people: ReadonlyMap<string, { name: string }>,
+): string {
   const o = extras.observed;
   if (!o)
     return '<p class="note">Not observed: this report shows what the repository says. <code>iden report --observed</code> (credentials as for <code>iden plan</code>) also lists the accounts and memberships the app holds that no grant manages.</p>';
@@ -143,7 +149,9 @@ export function observedSection(id: string, extras: SiteExtras, depth: number, z
       .filter((d) => d.app === id)
       .map((d) => [
         html(d.account),
-        d.user !== d.account ? `<a href="${up}people/${page(d.user)}">${html(d.user)}</a>` : 'no one known',
+        people.has(d.user)
+          ? `<a href="${up}people/${page(d.user)}">${html(people.get(d.user)!.name)}</a> <small>${html(d.user)}</small>`
+          : 'no one known',
         what(d),
         d.removed
           ? 'no grant gives it: removed at the next apply'

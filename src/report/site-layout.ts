@@ -81,7 +81,7 @@ export function layout(
 <main>
 ${body}
 </main>
-<footer><p>Made by iden report. ${meta.observed ? `What the repository says, and what the apps held when observed at ${html(meta.observed)}.` : 'What the repository says; iden report --observed also lists what the apps hold that no grant gives.'}</p></footer>
+<footer><p>Made by iden report. ${meta.observed ? `What the repository says, and what the apps held when observed at ${html(shownTime(Date.parse(meta.observed), meta.zone))}.` : 'What the repository says; iden report --observed also lists what the apps hold that no grant gives.'}</p></footer>
 ${script ? `<script>${script}</script>` : ''}
 </body>
 </html>

@@ -278,7 +278,7 @@ ${
           mine.filter((r) => r.status === 'scheduled'),
         )}
 <h2>Ending in the next 30 days</h2>${list('Ending soon', 'ending', ending)}
-<h2>Held without a grant</h2>${observedSection(id, extras, 1, zone)}
+<h2>Held without a grant</h2>${observedSection(id, extras, 1, zone, people)}
 <h2>What can be granted</h2>${grantableSection(repo, id, mine, 1)}
 <h2>Access reviews</h2>${reviewSection(id, extras, zone)}
 <h2>Seats</h2>${seatTable(seatsByApp.get(id) ?? [], zone) || '<p>No seat limit.</p>'}
