@@ -126,7 +126,7 @@ export function grantableSection(
       holders((r) => r.license === t.id),
     ]),
   ];
-  return table(['Access', 'Kind', 'What it gives', 'Rules', 'Held by'], cells, 'What can be granted');
+  return table('grantable', cells, 'What can be granted');
 }
 
 /** What the app holds that no grant gives, from the observed apps; or why it is not known. */
@@ -164,7 +164,7 @@ export function observedSection(
   if (rows.length === 0)
     return `<p>Observed at ${when(o.at, zone)}: everything the app holds is given by a grant.</p>`;
   return `<p>Observed at ${when(o.at, zone)}: ${rows.length} held in the app that no grant gives.</p>
-${table(['Account', 'Person', 'Access', 'Why'], rows, 'Held without a grant')}`;
+${table('loose', rows, 'Held without a grant')}`;
 }
 
 /** A chart per tier with a seat limit, each under its own heading. */

@@ -12,6 +12,34 @@ export const html = (text: string): string => text.replace(/[&<>"'`]/g, (c) => `
 /** A file name for an id: ids are already safe, but a page name never trusts that. */
 export const page = (id: string) => `${encodeURIComponent(id).replace(/%/g, '_')}.html`;
 
+/** Every kind of table the report writes, with its columns. */
+export const TABLES = {
+  'access-person': ['Person', 'Access', 'Status', 'Start', 'End', 'Reason'],
+  'access-app': ['App', 'Access', 'Status', 'Start', 'End', 'Reason'],
+  seats: ['App', 'Tier', 'Seats', 'Used', 'Free', 'Next free'],
+  apps: ['App', 'Access', 'Last review', 'Next review'],
+  'apps-observed': ['App', 'Access', 'Last review', 'Next review', 'Without a grant'],
+  soon: ['When', 'What', 'Person', 'App', 'Access'],
+  grantable: ['Access', 'Kind', 'What it gives', 'Rules', 'Held by'],
+  loose: ['Account', 'Person', 'Access', 'Why'],
+  'loose-person': ['App', 'Account', 'Access', 'Why'],
+  found: ['Kind', 'Name', 'About'],
+} as const;
+export type TableKind = keyof typeof TABLES;
+
+/**
+ * The style that makes each table's rows cards on a narrow screen, each cell
+ * saying its column first: from the style sheet, by column, so no cell of a
+ * million-row report carries its column's name.
+ */
+const cardLabels = Object.entries(TABLES)
+  .flatMap(([kind, columns]) =>
+    columns.map(
+      (c, i) => `  table.t-${kind} td:nth-child(${i + 1})::before { content: ${JSON.stringify(`${c}: `)}; }`,
+    ),
+  )
+  .join('\n');
+
 export const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; --limit: #b35900; --full: rgba(179, 89, 0, 0.16); }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #30363d; --accent: #58a6ff; --limit: #f0883e; --full: rgba(240, 136, 62, 0.22); } }
@@ -50,8 +78,9 @@ svg .full-label { fill: var(--limit); font-weight: 700; }
   table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
   table.cards tr { border-bottom: 1px solid var(--line); padding: 0.4rem 0; }
   table.cards td { border: 0; padding: 0.1rem 0; }
-  table.cards td[data-label]::before { content: attr(data-label) ": "; font-weight: 600; }
+  table.cards td::before { font-weight: 600; }
   table.cards td:empty { display: none; }
+${cardLabels}
 }
 `;
 
@@ -112,18 +141,12 @@ export const when = (iso: string | undefined, zone: string): string => {
   return text;
 };
 
-/**
- * A table whose rows become cards on a narrow screen: each cell carries its
- * column's name (`data-label`), shown before it there. Cells are HTML,
- * already escaped.
- */
-export function table(columns: string[], rows: Iterable<string[]>, caption?: string): string {
-  const labels = columns.map((c) => ` data-label="${html(c)}"`);
+/** A table of a kind (its columns and card labels from TABLES); cells are HTML, already escaped. */
+export function table(kind: TableKind, rows: Iterable<string[]>, caption?: string): string {
   const body: string[] = [];
-  for (const cells of rows)
-    body.push(`<tr>${cells.map((c, i) => `<td${labels[i] ?? ''}>${c}</td>`).join('')}</tr>`);
-  return `<div class="wrap"><table class="cards">
-${caption ? `<caption class="visually-hidden">${html(caption)}</caption>\n` : ''}<thead><tr>${columns.map((c) => `<th scope="col">${html(c)}</th>`).join('')}</tr></thead>
+  for (const cells of rows) body.push(`<tr><td>${cells.join('</td><td>')}</td></tr>`);
+  return `<div class="wrap"><table class="cards t-${kind}">
+${caption ? `<caption class="visually-hidden">${html(caption)}</caption>\n` : ''}<thead><tr>${TABLES[kind].map((c) => `<th scope="col">${html(c)}</th>`).join('')}</tr></thead>
 <tbody>
 ${body.join('\n')}
 </tbody></table></div>`;
@@ -155,7 +178,7 @@ export function accessTable(
   if (rows.length === 0) return `<p>${html(caption)}: none.</p>`;
   const up = '../'.repeat(depth);
   return table(
-    [link === 'user' ? 'Person' : 'App', 'Access', 'Status', 'Start', 'End', 'Reason'],
+    link === 'user' ? 'access-person' : 'access-app',
     rows.map((r) => [
       link === 'user'
         ? `<a href="${up}people/${page(r.user)}">${html(r.name)}</a> <small>${html(r.user)}</small>`
@@ -173,7 +196,7 @@ export function accessTable(
 export function seatTable(seats: SeatRow[], zone: string): string {
   if (seats.length === 0) return '';
   return table(
-    ['App', 'Tier', 'Seats', 'Used', 'Free', 'Next free'],
+    'seats',
     seats.map((s) => [
       html(s.app),
       `${html(s.tier)}${s.free <= 0 ? ' <strong class="flag">full</strong>' : ''}`,

@@ -121,7 +121,7 @@ function load(key) {
   });
 }
 const page = (id) => encodeURIComponent(id).replace(/%/g, '_') + '.html';
-function cell(tr, text, label) { const td = document.createElement('td'); td.textContent = text; td.setAttribute('data-label', label); tr.append(td); return td; }
+function cell(tr, text) { const td = document.createElement('td'); td.textContent = text; tr.append(td); return td; }
 const KIND = { a: 'App', p: 'Person', e: 'Access' };
 const hrefOf = (r) => r[0] === 'a' ? 'apps/' + page(r[1]) : r[0] === 'p' ? 'people/' + page(r[1]) : 'apps/' + page(r[4]) + '#access-' + encodeURIComponent(r[1]);
 let ticket = 0;
@@ -148,9 +148,8 @@ box.addEventListener('input', async () => {
   const trs = hits.slice(0, 100).map((r) => {
     const tr = document.createElement('tr');
     tr.setAttribute('data-search', text(r));
-    cell(tr, KIND[r[0]], 'Kind');
+    cell(tr, KIND[r[0]]);
     const td = document.createElement('td');
-    td.setAttribute('data-label', 'Name');
     const a = document.createElement('a');
     a.href = hrefOf(r);
     a.textContent = r[2];
@@ -158,7 +157,7 @@ box.addEventListener('input', async () => {
     small.textContent = r[0] === 'e' ? r[4] : r[1];
     td.append(a, ' ', small);
     tr.append(td);
-    cell(tr, r[3], 'About');
+    cell(tr, r[3]);
     return tr;
   });
   results.replaceChildren(...trs);

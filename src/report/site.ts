@@ -162,18 +162,19 @@ export function writeSite(
   // One style sheet for every page, not a copy in each of 100,000.
   write('style.css', STYLE);
 
+  // How much each observed app holds that no grant gives, counted once.
+  const looseCount = new Map<string, number>();
+  for (const x of [...(observed?.drift ?? []), ...(observed?.unmanaged ?? [])])
+    looseCount.set(x.app, (looseCount.get(x.app) ?? 0) + 1);
   const appRows = (chunk: readonly string[], depth: number) => {
     const up = '../'.repeat(depth);
     return table(
-      ['App', 'Access', 'Last review', 'Next review', ...(observed ? ['Without a grant'] : [])],
+      observed ? 'apps-observed' : 'apps',
       chunk.map((id) => {
         const [last, next] = extras.reviews ? reviewCells(extras.reviews.get(id), zone) : ['', ''];
         const loose = observed
           ? observed.apps.has(id)
-            ? String(
-                observed.drift.filter((d) => d.app === id).length +
-                  observed.unmanaged.filter((u) => u.app === id).length,
-              )
+            ? String(looseCount.get(id) ?? 0)
             : 'not observed'
           : undefined;
         return [
@@ -190,7 +191,7 @@ export function writeSite(
   const soonRows = (chunk: readonly (typeof soon)[number][], depth: number) => {
     const up = '../'.repeat(depth);
     return table(
-      ['When', 'What', 'Person', 'App', 'Access'],
+      'soon',
       chunk.map((e) => [
         when(e.at, zone),
         e.kind,
@@ -208,7 +209,7 @@ export function writeSite(
       `<section aria-labelledby="find"><h2 id="find">Find an app, a person or access</h2>
 <label for="search">Search apps, people and access</label>
 <input id="search" type="search" autocomplete="off" placeholder="a name, an id, an email or an entitlement"> <span id="shown" aria-live="polite"></span>
-<div class="wrap"><table class="cards"><caption class="visually-hidden">Search results</caption><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">About</th></tr></thead>
+<div class="wrap"><table class="cards t-found"><caption class="visually-hidden">Search results</caption><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">About</th></tr></thead>
 <tbody id="results"></tbody></table></div>
 <p>${holders.length.toLocaleString('en')} people have access or have it scheduled, in ${apps.length.toLocaleString('en')} apps.</p></section>
 <section aria-labelledby="apps"><h2 id="apps">Apps</h2>
@@ -312,7 +313,7 @@ ${seatCharts(repo, id, zone, at)}`,
         )}${
           loose.length
             ? `\n<h2>Held without a grant</h2>\n${table(
-                ['App', 'Account', 'Access', 'Why'],
+                'loose-person',
                 loose.map((d) => [
                   `<a href="../apps/${page(d.app)}">${html(d.app)}</a>`,
                   html(d.account),
