@@ -46,7 +46,7 @@ export const STYLE = `
 * { box-sizing: border-box; }
 body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; padding: 1rem; max-width: 72rem; }
 a { color: var(--accent); }
-h1, h2, h3, p, td, th, li, figcaption, code, small { overflow-wrap: anywhere; }
+h1, h2, h3, p, td, th, li, figcaption, code, small { overflow-wrap: break-word; }
 header p, footer { color: var(--muted); font-size: 0.9rem; }
 table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; }
 th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -56,6 +56,7 @@ th { font-weight: 600; }
 label { display: block; font-weight: 600; margin: 0.5rem 0 0.25rem; }
 input[type=search] { font: inherit; width: 100%; max-width: 30rem; padding: 0.4rem; border: 1px solid var(--muted); border-radius: 4px; background: var(--bg); color: var(--fg); }
 .flag { font-weight: 600; color: var(--limit); }
+.when { white-space: nowrap; }
 .note { color: var(--muted); }
 .chart h3 { font-size: 1.05rem; margin: 1.25rem 0 0.25rem; }
 figure { margin: 0 0 1.5rem; }
@@ -135,7 +136,7 @@ export const when = (iso: string | undefined, zone: string): string => {
   let text = shown.get(key);
   if (text === undefined) {
     if (shown.size > 100_000) shown.clear();
-    text = html(shownTime(Date.parse(iso), zone));
+    text = `<span class="when">${html(shownTime(Date.parse(iso), zone))}</span>`;
     shown.set(key, text);
   }
   return text;
