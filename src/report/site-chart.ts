@@ -91,8 +91,13 @@ export function seatChart(
   const grid = ticks
     .map((v) => `<line class="grid" x1="0" x2="${W}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`)
     .join('');
+  // Wide enough for the longest count at 12 px (a digit is at most 7.5 px wide).
+  const axis = Math.ceil(14 + 7.5 * String(ticks.at(-1) ?? 0).length);
   const yLabels = ticks
-    .map((v) => `<text class="tick" x="38" y="${(TOP + y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`)
+    .map(
+      (v) =>
+        `<text class="tick" x="${axis - 6}" y="${(TOP + y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`,
+    )
     .join('');
   const xLabels = monthStarts(from, to, zone)
     .map((t) => {
@@ -117,7 +122,7 @@ export function seatChart(
 <h3 id="${html(heading.id)}">${html(heading.text)}</h3>
 <figure>
 <div class="plot" role="img" aria-label="${html(`${heading.text}. ${said}`)}">
-<svg class="y-axis" width="44" height="${HEIGHT}" aria-hidden="true">${yLabels}</svg>
+<svg class="y-axis" width="${axis}" height="${HEIGHT}" aria-hidden="true">${yLabels}</svg>
 <svg class="area" height="${HEIGHT}" aria-hidden="true">
 <svg x="0" y="${TOP}" width="100%" height="${PLOT}" viewBox="0 0 ${W} ${PLOT}" preserveAspectRatio="none" class="inner">
 ${shade}${grid}
