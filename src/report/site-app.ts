@@ -52,8 +52,9 @@ export interface AppReview {
 /** What the report knows beyond the repository: the observed apps, the reviews. */
 export interface SiteExtras {
   observed?: ObservedApps;
-  /** Per app; absent: reviews were not read (not a git repository). */
+  /** Per app; absent: reviews were not read, for the reason `unread` gives. */
   reviews?: ReadonlyMap<string, AppReview>;
+  unread?: string;
 }
 
 /** The anchor of an entitlement or tier on its app's page (the search links to it). */
@@ -73,7 +74,7 @@ export function reviewCells(review: AppReview | undefined, zone: string): [last:
 /** The app's access reviews, as a short paragraph. */
 export function reviewSection(id: string, extras: SiteExtras, zone: string): string {
   if (!extras.reviews)
-    return '<p class="note">Reviews are read from git history: this is not a git repository.</p>';
+    return `<p class="note">Reviews not shown: ${html(extras.unread ?? 'they are read from git history, and this is not a git repository')}.</p>`;
   const review = extras.reviews.get(id);
   const [last, next] = reviewCells(review, zone);
   const cadence = review?.every

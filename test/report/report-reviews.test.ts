@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { git } from '../helpers/git.js';
+import { runCli } from '../helpers/cli.js';
+import { commitAll, git } from '../helpers/git.js';
+import { writeTree } from '../helpers/repo.js';
 import { files, type World, world } from '../reviews/world.js';
 
 let w: World | undefined;
@@ -59,4 +61,14 @@ describe("the report's access reviews", () => {
       /Warehouse db \d+ with access or scheduled 2026-12-11 \(q4\) 2027-03-11 /,
     );
   }, 180_000);
+
+  it('still writes the report when a campaign file does not read, saying why reviews are missing', async () => {
+    const dir = writeTree({ ...files, 'reviews/broken.yaml': 'name: [not, a, campaign\n' });
+    commitAll(dir, 'a broken campaign file');
+    const site = join(dir, 'site');
+    const made = await runCli(['report', '--repo', dir, '--out', site, '--at', '2026-12-01']);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stderr).toContain('notice: access reviews left out of the report: ');
+    expect(text(join(site, 'apps/db.html'))).toContain('Reviews not shown: the campaign files do not read (');
+  });
 });
