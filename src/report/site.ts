@@ -211,7 +211,7 @@ export function writeSite(
 <input id="search" type="search" autocomplete="off" placeholder="a name, an id, an email or an entitlement"> <span id="shown" aria-live="polite"></span>
 <div class="wrap"><table class="cards t-found"><caption class="visually-hidden">Search results</caption><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">About</th></tr></thead>
 <tbody id="results"></tbody></table></div>
-<p>${holders.length.toLocaleString('en')} people have access or have it scheduled, in ${apps.length.toLocaleString('en')} apps.</p></section>
+<p>${holders.length === 1 ? '1 person has access or has' : `${holders.length.toLocaleString('en')} people have access or have`} it scheduled, in ${apps.length === 1 ? '1 app' : `${apps.length.toLocaleString('en')} apps`}.</p></section>
 <section aria-labelledby="apps"><h2 id="apps">Apps</h2>
 ${paged(write, meta, { title: 'Apps', base: 'more/apps', hostPath: 'index.html', rows: apps }, appRows)}</section>
 <section aria-labelledby="seats"><h2 id="seats">Seats</h2>${
