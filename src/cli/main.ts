@@ -53,7 +53,7 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
 
   cli.commandsGroup('Audit and review:');
   auditCommand(cli, io, done);
-  reportCommand(cli, io, done);
+  reportCommand(cli, io, done, engine);
   reviewCommands(cli, io, done);
 
   cli.commandsGroup('Set up and run:');

@@ -1,9 +1,8 @@
-// The report's page frame and its parts: layout, tables, the seat chart.
-// Everything people wrote is escaped; charts are SVG made here with d3-scale
-// and d3-shape.
-import { scaleLinear, scaleTime } from 'd3-scale';
-import { curveStepAfter, line } from 'd3-shape';
-import { humanTime, type Instant, isoUtc } from '../model/time.js';
+// The report's page frame and its parts: layout, style, tables (the seat
+// chart is site-chart.ts). Everything people wrote is escaped. Tables become
+// one card per row on a narrow screen, each cell saying its column, so no
+// page scrolls sideways down to 320 px.
+import { humanTime, type Instant } from '../model/time.js';
 import type { AccessRow } from '../views/access.js';
 import type { SeatRow } from '../views/seats.js';
 
@@ -13,12 +12,41 @@ export const html = (text: string): string => text.replace(/[&<>"'`]/g, (c) => `
 /** A file name for an id: ids are already safe, but a page name never trusts that. */
 export const page = (id: string) => `${encodeURIComponent(id).replace(/%/g, '_')}.html`;
 
+/** Every kind of table the report writes, with its columns. */
+export const TABLES = {
+  'access-person': ['Person', 'Access', 'Status', 'Start', 'End', 'Reason'],
+  'access-app': ['App', 'Access', 'Status', 'Start', 'End', 'Reason'],
+  seats: ['App', 'Tier', 'Seats', 'Used', 'Free', 'Next free'],
+  apps: ['App', 'Access', 'Last review', 'Next review'],
+  'apps-observed': ['App', 'Access', 'Last review', 'Next review', 'Without a grant'],
+  soon: ['When', 'What', 'Person', 'App', 'Access'],
+  grantable: ['Access', 'Kind', 'What it gives', 'Rules', 'Held by'],
+  loose: ['Account', 'Person', 'Access', 'Why'],
+  'loose-person': ['App', 'Account', 'Access', 'Why'],
+  found: ['Kind', 'Name', 'About'],
+} as const;
+export type TableKind = keyof typeof TABLES;
+
+/**
+ * The style that makes each table's rows cards on a narrow screen, each cell
+ * saying its column first: from the style sheet, by column, so no cell of a
+ * million-row report carries its column's name.
+ */
+const cardLabels = Object.entries(TABLES)
+  .flatMap(([kind, columns]) =>
+    columns.map(
+      (c, i) => `  table.t-${kind} td:nth-child(${i + 1})::before { content: ${JSON.stringify(`${c}: `)}; }`,
+    ),
+  )
+  .join('\n');
+
 export const STYLE = `
-:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #30363d; --accent: #58a6ff; } }
+:root { color-scheme: light dark; --fg: #1b1f24; --bg: #ffffff; --muted: #57606a; --line: #d0d7de; --accent: #0b5cad; --limit: #b35900; --full: rgba(179, 89, 0, 0.16); }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --bg: #0d1117; --muted: #9198a1; --line: #30363d; --accent: #58a6ff; --limit: #f0883e; --full: rgba(240, 136, 62, 0.22); } }
 * { box-sizing: border-box; }
 body { font: 16px/1.5 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; padding: 1rem; max-width: 72rem; }
 a { color: var(--accent); }
+h1, h2, h3, p, td, th, li, figcaption, code, small { overflow-wrap: break-word; }
 header p, footer { color: var(--muted); font-size: 0.9rem; }
 table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.5rem; }
 th, td { text-align: left; padding: 0.35rem 0.5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
@@ -27,16 +55,40 @@ th { font-weight: 600; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 label { display: block; font-weight: 600; margin: 0.5rem 0 0.25rem; }
 input[type=search] { font: inherit; width: 100%; max-width: 30rem; padding: 0.4rem; border: 1px solid var(--muted); border-radius: 4px; background: var(--bg); color: var(--fg); }
-svg text { fill: var(--fg); font-size: 12px; }
+.flag { font-weight: 600; color: var(--limit); }
+.when { white-space: nowrap; }
+.note { color: var(--muted); }
+.chart h3 { font-size: 1.05rem; margin: 1.25rem 0 0.25rem; }
+figure { margin: 0 0 1.5rem; }
+figcaption { color: var(--muted); font-size: 0.9rem; }
+.plot { display: flex; width: 100%; }
+.plot svg.y-axis { flex: none; }
+.plot svg.area { flex: 1 1 auto; min-width: 0; width: 100%; overflow: visible; }
+.plot svg.inner { overflow: visible; }
+svg text { fill: var(--fg); font-size: 12px; font-family: system-ui, sans-serif; }
 svg .axis { stroke: var(--muted); }
-svg .used { fill: none; stroke: var(--accent); stroke-width: 2; }
-svg .limit { stroke: #b35900; stroke-dasharray: 4 3; }
+svg .grid { stroke: var(--line); vector-effect: non-scaling-stroke; }
+svg .used { fill: none; stroke: var(--accent); stroke-width: 3; }
+svg .limit { stroke: var(--limit); stroke-width: 2; stroke-dasharray: 6 4; }
+svg .full { fill: var(--full); }
+svg .full-label { fill: var(--limit); font-weight: 700; }
+@media (max-width: 40rem) {
+  body { padding: 0.75rem; }
+  .wrap { overflow-x: visible; }
+  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+  table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
+  table.cards tr { border-bottom: 1px solid var(--line); padding: 0.4rem 0; }
+  table.cards td { border: 0; padding: 0.1rem 0; }
+  table.cards td::before { font-weight: 600; }
+  table.cards td:empty { display: none; }
+${cardLabels}
+}
 `;
 
 export function layout(
   title: string,
   body: string,
-  meta: { commit: string | undefined; at: Instant; zone: string },
+  meta: { commit: string | undefined; at: Instant; zone: string; observed?: string | undefined },
   depth: number,
   script = '',
 ): string {
@@ -54,12 +106,12 @@ export function layout(
 <header>
 <nav><a href="${up}index.html">Overview</a></nav>
 <h1>${html(title)}</h1>
-<p>Generated from commit <code>${html(meta.commit ?? 'none (not a git repository)')}</code> at ${html(humanTime(meta.at, meta.zone))} (${html(meta.zone)}).</p>
+<p>Generated from commit <code>${html(meta.commit ?? 'none (not a git repository)')}</code> at ${html(shownTime(meta.at, meta.zone))} (${html(meta.zone)}).</p>
 </header>
 <main>
 ${body}
 </main>
-<footer><p>Made by iden report. What the repository says; run iden access --observed for what the apps hold.</p></footer>
+<footer><p>Made by iden report. ${meta.observed ? `What the repository says, and what the apps held when observed at ${html(shownTime(Date.parse(meta.observed), meta.zone))}.` : 'What the repository says; iden report --observed also lists what the apps hold that no grant gives.'}</p></footer>
 ${script ? `<script>${script}</script>` : ''}
 </body>
 </html>
@@ -68,6 +120,14 @@ ${script ? `<script>${script}</script>` : ''}
 
 export const access = (r: AccessRow) =>
   html([...r.permissions, ...(r.license ? [`${r.license} (tier)`] : [])].join(', '));
+
+/**
+ * An instant as people read it, to the second: a bare date at midnight, else
+ * the date-time in the zone with its offset, never milliseconds (an end
+ * written to the millisecond shows the second it falls in).
+ */
+export const shownTime = (at: Instant, zone: string): string => humanTime(Math.floor(at / 1000) * 1000, zone);
+
 /** Instants as people read them; a million rows share a few thousand dates, so each is formatted once. */
 const shown = new Map<string, string>();
 export const when = (iso: string | undefined, zone: string): string => {
@@ -76,23 +136,37 @@ export const when = (iso: string | undefined, zone: string): string => {
   let text = shown.get(key);
   if (text === undefined) {
     if (shown.size > 100_000) shown.clear();
-    text = html(humanTime(Date.parse(iso), zone));
+    text = `<span class="when">${html(shownTime(Date.parse(iso), zone))}</span>`;
     shown.set(key, text);
   }
   return text;
 };
 
+/** A table of a kind (its columns and card labels from TABLES); cells are HTML, already escaped. */
+export function table(kind: TableKind, rows: Iterable<string[]>, caption?: string): string {
+  const body: string[] = [];
+  for (const cells of rows) body.push(`<tr><td>${cells.join('</td><td>')}</td></tr>`);
+  return `<div class="wrap"><table class="cards t-${kind}">
+${caption ? `<caption class="visually-hidden">${html(caption)}</caption>\n` : ''}<thead><tr>${TABLES[kind].map((c) => `<th scope="col">${html(c)}</th>`).join('')}</tr></thead>
+<tbody>
+${body.join('\n')}
+</tbody></table></div>`;
+}
+
 /** The status cell: privileged and emergency access stand apart, as auditors read them. */
 const status = (r: AccessRow, zone: string) =>
   [
     r.status,
-    ...(r.privileged ? ['<strong>privileged</strong>'] : []),
+    ...(r.privileged ? ['<strong class="flag">privileged</strong>'] : []),
     ...(r.emergency
       ? [
-          `<strong>emergency</strong>${r.emergency.approveBy ? ` (approve by ${when(r.emergency.approveBy, zone)})` : ''}`,
+          `<strong class="flag">emergency</strong>${r.emergency.approveBy ? ` (approve by ${when(r.emergency.approveBy, zone)})` : ''}`,
         ]
       : []),
   ].join(', ');
+
+/** Why each grant file gives its access: its `reason`, when it has one. */
+export type Reasons = (file: string) => string | undefined;
 
 export function accessTable(
   rows: AccessRow[],
@@ -100,74 +174,37 @@ export function accessTable(
   depth: number,
   caption: string,
   link: 'user' | 'app',
+  reasons: Reasons,
 ): string {
   if (rows.length === 0) return `<p>${html(caption)}: none.</p>`;
   const up = '../'.repeat(depth);
-  return `<div class="wrap"><table>
-<caption class="visually-hidden">${html(caption)}</caption>
-<thead><tr><th scope="col">${link === 'user' ? 'Person' : 'App'}</th><th scope="col">Access</th><th scope="col">Status</th><th scope="col">Start</th><th scope="col">End</th></tr></thead>
-<tbody>
-${rows
-  .map(
-    (r) =>
-      `<tr><td>${link === 'user' ? `<a href="${up}people/${page(r.user)}">${html(r.name)}</a> <small>${html(r.user)}</small>` : `<a href="${up}apps/${page(r.app)}">${html(r.app)}</a>`}</td><td>${access(r)}</td><td>${status(r, zone)}</td><td>${when(r.start, zone)}</td><td>${when(r.end, zone)}</td></tr>`,
-  )
-  .join('\n')}
-</tbody></table></div>`;
+  return table(
+    link === 'user' ? 'access-person' : 'access-app',
+    rows.map((r) => [
+      link === 'user'
+        ? `<a href="${up}people/${page(r.user)}">${html(r.name)}</a> <small>${html(r.user)}</small>`
+        : `<a href="${up}apps/${page(r.app)}">${html(r.app)}</a>`,
+      access(r),
+      status(r, zone),
+      when(r.start, zone),
+      when(r.end, zone),
+      html(reasons(r.file) ?? ''),
+    ]),
+    caption,
+  );
 }
 
 export function seatTable(seats: SeatRow[], zone: string): string {
   if (seats.length === 0) return '';
-  return `<div class="wrap"><table>
-<thead><tr><th scope="col">App</th><th scope="col">Tier</th><th scope="col">Seats</th><th scope="col">Used</th><th scope="col">Free</th><th scope="col">Next free</th></tr></thead>
-<tbody>
-${seats.map((s) => `<tr><td>${html(s.app)}</td><td>${html(s.tier)}</td><td>${s.seats}</td><td>${s.used}</td><td>${s.free}</td><td>${when(s.nextFree, zone)}</td></tr>`).join('\n')}
-</tbody></table></div>`;
-}
-
-/** Seats used of a tier over the next 90 days, as a step chart with the limit drawn across. */
-export function seatChart(
-  steps: { at: Instant; used: number }[],
-  seats: number,
-  from: Instant,
-  to: Instant,
-  label: string,
-): string {
-  const width = 640;
-  const height = 180;
-  const margin = { top: 10, right: 12, bottom: 28, left: 36 };
-  const x = scaleTime()
-    .domain([new Date(from), new Date(to)])
-    .range([margin.left, width - margin.right]);
-  const most = Math.max(seats, ...steps.map((s) => s.used), 1);
-  const y = scaleLinear()
-    .domain([0, most])
-    .nice()
-    .range([height - margin.bottom, margin.top]);
-  const points: [number, number][] = [
-    ...steps.map((s): [number, number] => [s.at, s.used]),
-    [to, steps.at(-1)?.used ?? 0],
-  ];
-  const path = line<[number, number]>()
-    .x(([t]) => x(new Date(t)))
-    .y(([, used]) => y(used))
-    .curve(curveStepAfter)(points);
-  const ticks = x
-    .ticks(4)
-    .map(
-      (d) =>
-        `<text x="${x(d).toFixed(1)}" y="${height - 8}" text-anchor="middle">${html(isoUtc(d.getTime()).slice(0, 10))}</text>`,
-    );
-  const yTicks = y
-    .ticks(4)
-    .map((v) => `<text x="${margin.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${v}</text>`);
-  return `<figure>
-<svg role="img" aria-label="${html(label)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet">
-<line class="axis" x1="${margin.left}" x2="${width - margin.right}" y1="${height - margin.bottom}" y2="${height - margin.bottom}"/>
-<line class="limit" x1="${margin.left}" x2="${width - margin.right}" y1="${y(seats).toFixed(1)}" y2="${y(seats).toFixed(1)}"/>
-<path class="used" d="${path ?? ''}"/>
-${ticks.join('')}${yTicks.join('')}
-</svg>
-<figcaption>${html(label)}: seats used (line) against the ${seats} seats (dashed).</figcaption>
-</figure>`;
+  return table(
+    'seats',
+    seats.map((s) => [
+      html(s.app),
+      `${html(s.tier)}${s.free <= 0 ? ' <strong class="flag">full</strong>' : ''}`,
+      String(s.seats),
+      String(s.used),
+      String(s.free),
+      when(s.nextFree, zone),
+    ]),
+  );
 }

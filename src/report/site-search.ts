@@ -6,13 +6,15 @@
 // Script files, not fetch: a page opened from disk may load scripts beside it
 // (script-src 'self'), and nothing else.
 
-/** One thing to find: an app or a person. */
+/** One thing to find: an app, a person, or access (an entitlement or licence tier of an app). */
 export interface SearchEntry {
-  kind: 'app' | 'person';
+  kind: 'app' | 'person' | 'access';
   id: string;
   name: string;
-  /** Shown and searched beside the name: a person's email, an app's count. */
+  /** Shown and searched beside the name: a person's email, an app's count, what access gives. */
   extra: string;
+  /** Access: the app it belongs to (its page holds it, at #access-<id>). */
+  app?: string;
 }
 
 const CAP = 300;
@@ -23,14 +25,25 @@ const DEEPEST = 40;
 export const shardName = (prefix: string): string =>
   `k${[...prefix].map((c) => (/[a-z0-9]/.test(c) ? c : `_${c.codePointAt(0)!.toString(16)}_`)).join('')}.js`;
 
-/** The words an entry is found by: its id, its name's words, its extra (an email) whole. */
+/**
+ * The words an entry is found by: its id, its name's words, a person's email
+ * whole; access also by the parts of its id (platform-write: platform, write)
+ * and the words of what it gives.
+ */
 function words(entry: SearchEntry): string[] {
-  const all = [entry.id, ...entry.name.split(/\s+/), ...(entry.kind === 'person' ? [entry.extra] : [])];
+  const all = [entry.id, ...entry.name.split(/\s+/)];
+  if (entry.kind === 'person') all.push(entry.extra);
+  if (entry.kind === 'access') all.push(...entry.id.split(/[-_.:/]+/), ...entry.extra.split(/[\s,:;()]+/));
   return [...new Set(all.map((w) => w.toLowerCase()).filter((w) => w.length > 0))];
 }
 
-type Row = [kind: 'a' | 'p', id: string, name: string, extra: string];
-const row = (e: SearchEntry): Row => [e.kind === 'app' ? 'a' : 'p', e.id, e.name, e.extra];
+type Row =
+  | [kind: 'a' | 'p', id: string, name: string, extra: string]
+  | [kind: 'e', id: string, name: string, extra: string, app: string];
+const row = (e: SearchEntry): Row =>
+  e.kind === 'access'
+    ? ['e', e.id, e.name, e.extra, e.app ?? '']
+    : [e.kind === 'app' ? 'a' : 'p', e.id, e.name, e.extra];
 
 /** Every shard of the index: file name and its script text. */
 export function* searchShards(entries: readonly SearchEntry[]): Generator<[string, string]> {
@@ -109,6 +122,8 @@ function load(key) {
 }
 const page = (id) => encodeURIComponent(id).replace(/%/g, '_') + '.html';
 function cell(tr, text) { const td = document.createElement('td'); td.textContent = text; tr.append(td); return td; }
+const KIND = { a: 'App', p: 'Person', e: 'Access' };
+const hrefOf = (r) => r[0] === 'a' ? 'apps/' + page(r[1]) : r[0] === 'p' ? 'people/' + page(r[1]) : 'apps/' + page(r[4]) + '#access-' + encodeURIComponent(r[1]);
 let ticket = 0;
 box.addEventListener('input', async () => {
   const mine = ++ticket;
@@ -128,17 +143,18 @@ box.addEventListener('input', async () => {
   const rank = (s) => (s ? (s.split ? 1e9 : 0) + s.count : -1);
   const shard = found.reduce((best, s) => (best === undefined || rank(s) < rank(best) ? s : best), undefined) ?? null;
   const rows = shard ? (shard.split ? shard.sample : shard.rows) : [];
-  const hits = rows.filter((r) => (r[1] + ' ' + r[2] + ' ' + r[3]).toLowerCase().includes(q));
+  const text = (r) => (r[1] + ' ' + r[2] + ' ' + r[3] + (r[4] ? ' ' + r[4] : '')).toLowerCase();
+  const hits = rows.filter((r) => text(r).includes(q));
   const trs = hits.slice(0, 100).map((r) => {
     const tr = document.createElement('tr');
-    tr.setAttribute('data-search', (r[1] + ' ' + r[2] + ' ' + r[3]).toLowerCase());
-    cell(tr, r[0] === 'a' ? 'App' : 'Person');
+    tr.setAttribute('data-search', text(r));
+    cell(tr, KIND[r[0]]);
     const td = document.createElement('td');
     const a = document.createElement('a');
-    a.href = (r[0] === 'a' ? 'apps/' : 'people/') + page(r[1]);
+    a.href = hrefOf(r);
     a.textContent = r[2];
     const small = document.createElement('small');
-    small.textContent = r[1];
+    small.textContent = r[0] === 'e' ? r[4] : r[1];
     td.append(a, ' ', small);
     tr.append(td);
     cell(tr, r[3]);

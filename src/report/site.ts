@@ -2,20 +2,39 @@ import type { AccessRepo } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { groupBy } from '../util/group-by.js';
 import { rowsOf } from '../views/access.js';
-import { seatsAt, seatUsage } from '../views/seats.js';
+import { seatsAt } from '../views/seats.js';
 import { byUser, spellsOf } from '../views/spells.js';
 import { upcoming } from '../views/upcoming.js';
+import {
+  grantableSection,
+  observedSection,
+  reviewCells,
+  reviewSection,
+  type SiteExtras,
+  seatCharts,
+} from './site-app.js';
 import { siteFolderWriter } from './site-folder.js';
-import { accessTable, html, layout, page, STYLE, seatChart, seatTable, when } from './site-layout.js';
+import {
+  accessTable,
+  html,
+  layout,
+  page,
+  type Reasons,
+  STYLE,
+  seatTable,
+  table,
+  when,
+} from './site-layout.js';
 import { SEARCH_SCRIPT, type SearchEntry, searchShards } from './site-search.js';
 
+export type { AppReview, ObservedApps, SiteExtras } from './site-app.js';
 export { html } from './site-layout.js';
 
 const DAY = 86_400_000;
 /** Rows on a page: a list longer than this continues on pages of its own. */
 export const ROWS = 1000;
 
-type Meta = { commit: string | undefined; at: Instant; zone: string };
+type Meta = { commit: string | undefined; at: Instant; zone: string; observed?: string | undefined };
 type Write = (path: string, text: string) => void;
 
 /**
@@ -71,8 +90,10 @@ export function writeSite(
   at: Instant,
   commit: string | undefined,
   out: string,
+  extras: SiteExtras = {},
 ): { written: string[]; removed: string[] } {
-  const meta = { commit, at, zone };
+  const meta: Meta = { commit, at, zone, observed: extras.observed?.at };
+  const observed = extras.observed;
   const spells = spellsOf(repo, zone);
   const people = spells.people;
   const seats = seatsAt(repo, zone, at);
@@ -84,10 +105,23 @@ export function writeSite(
   const counts = new Map(apps.map((id) => [id, rowsOf(spells, spells.byApp.get(id) ?? [], at).length]));
   // Each person's spells, grouped once; their rows are made when their page is written.
   const users = byUser(spells);
-  const holders = [...users]
-    .filter(([, list]) => list.some((s) => s.end === undefined || at < s.end))
-    .map(([id]) => id)
-    .sort();
+  // Why each grant gives its access, shown beside it.
+  const reasonOf = new Map<string, string>();
+  for (const g of repo.grants) if (g.value?.reason) reasonOf.set(g.file, g.value.reason);
+  const reasons: Reasons = (file) => reasonOf.get(file);
+  // What known people hold in the apps without a grant (observed): they have access too.
+  const driftOf = groupBy(
+    (observed?.drift ?? []).filter((d) => people.has(d.user)),
+    (d) => d.user,
+  );
+  const holders = [
+    ...new Set([
+      ...[...users]
+        .filter(([, list]) => list.some((s) => s.end === undefined || at < s.end))
+        .map(([id]) => id),
+      ...driftOf.keys(),
+    ]),
+  ].sort();
 
   const entries: SearchEntry[] = [
     ...apps.map((id) => ({
@@ -102,33 +136,82 @@ export function writeSite(
       name: people.get(id)?.name ?? id,
       extra: people.get(id)?.email ?? '',
     })),
+    // What can be granted: found by its id and what it gives, linking to it on its app's page.
+    ...apps.flatMap((app) => {
+      const value = repo.apps.get(app)?.value;
+      const name = value?.name ?? app;
+      return [
+        ...(value?.entitlements ?? []).map((e) => ({
+          kind: 'access' as const,
+          id: e.id,
+          name: e.id,
+          extra: `${name} ${e.kind}${e.description ? `: ${e.description}` : ''}`,
+          app,
+        })),
+        ...(value?.licenses ?? []).map((t) => ({
+          kind: 'access' as const,
+          id: t.id,
+          name: t.id,
+          extra: `${name} tier, ${t.seats} seat${t.seats === 1 ? '' : 's'}${t.description ? `: ${t.description}` : ''}`,
+          app,
+        })),
+      ];
+    }),
   ];
   for (const [name, text] of searchShards(entries)) write(`search/${name}`, text);
   // One style sheet for every page, not a copy in each of 100,000.
   write('style.css', STYLE);
 
+  // How much each observed app holds that no grant gives, counted once.
+  const looseCount = new Map<string, number>();
+  for (const x of [...(observed?.drift ?? []), ...(observed?.unmanaged ?? [])])
+    looseCount.set(x.app, (looseCount.get(x.app) ?? 0) + 1);
   const appRows = (chunk: readonly string[], depth: number) => {
     const up = '../'.repeat(depth);
-    return `<div class="wrap"><table><thead><tr><th scope="col">App</th><th scope="col">Access</th></tr></thead><tbody>
-${chunk.map((id) => `<tr><td><a href="${up}apps/${page(id)}">${html(repo.apps.get(id)?.value?.name ?? id)}</a> <small>${html(id)}</small></td><td>${counts.get(id) ?? 0} with access or scheduled</td></tr>`).join('\n')}
-</tbody></table></div>`;
+    return table(
+      observed ? 'apps-observed' : 'apps',
+      chunk.map((id) => {
+        const [last, next] = extras.reviews ? reviewCells(extras.reviews.get(id), zone) : ['', ''];
+        const loose = observed
+          ? observed.apps.has(id)
+            ? String(looseCount.get(id) ?? 0)
+            : 'not observed'
+          : undefined;
+        return [
+          `<a href="${up}apps/${page(id)}">${html(repo.apps.get(id)?.value?.name ?? id)}</a> <small>${html(id)}</small>`,
+          `${counts.get(id) ?? 0} with access or scheduled`,
+          last,
+          next,
+          ...(loose !== undefined ? [loose] : []),
+        ];
+      }),
+      'Apps',
+    );
   };
   const soonRows = (chunk: readonly (typeof soon)[number][], depth: number) => {
     const up = '../'.repeat(depth);
-    return `<div class="wrap"><table><thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Person</th><th scope="col">App</th><th scope="col">Access</th></tr></thead><tbody>
-${chunk.map((e) => `<tr><td>${when(e.at, zone)}</td><td>${e.kind}</td><td><a href="${up}people/${page(e.user)}">${html(people.get(e.user)?.name ?? e.user)}</a></td><td><a href="${up}apps/${page(e.app)}">${html(e.app)}</a></td><td>${html([...e.permissions, ...(e.license ? [`${e.license} (tier)`] : [])].join(', '))}</td></tr>`).join('\n')}
-</tbody></table></div>`;
+    return table(
+      'soon',
+      chunk.map((e) => [
+        when(e.at, zone),
+        e.kind,
+        `<a href="${up}people/${page(e.user)}">${html(people.get(e.user)?.name ?? e.user)}</a>`,
+        `<a href="${up}apps/${page(e.app)}">${html(e.app)}</a>`,
+        html([...e.permissions, ...(e.license ? [`${e.license} (tier)`] : [])].join(', ')),
+      ]),
+      'Starting and ending in the next 30 days',
+    );
   };
   write(
     'index.html',
     layout(
       'Access overview',
-      `<section aria-labelledby="find"><h2 id="find">Find an app or a person</h2>
-<label for="search">Search apps and people</label>
-<input id="search" type="search" autocomplete="off" placeholder="a name, an id or an email"> <span id="shown" aria-live="polite"></span>
-<div class="wrap"><table><caption class="visually-hidden">Search results</caption><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">About</th></tr></thead>
+      `<section aria-labelledby="find"><h2 id="find">Find an app, a person or access</h2>
+<label for="search">Search apps, people and access</label>
+<input id="search" type="search" autocomplete="off" placeholder="a name, an id, an email or an entitlement"> <span id="shown" aria-live="polite"></span>
+<div class="wrap"><table class="cards t-found"><caption class="visually-hidden">Search results</caption><thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">About</th></tr></thead>
 <tbody id="results"></tbody></table></div>
-<p>${holders.length.toLocaleString('en')} people have access or have it scheduled, in ${apps.length.toLocaleString('en')} apps.</p></section>
+<p>${holders.length === 1 ? '1 person has access or has' : `${holders.length.toLocaleString('en')} people have access or have`} it scheduled, in ${apps.length === 1 ? '1 app' : `${apps.length.toLocaleString('en')} apps`}.</p></section>
 <section aria-labelledby="apps"><h2 id="apps">Apps</h2>
 ${paged(write, meta, { title: 'Apps', base: 'more/apps', hostPath: 'index.html', rows: apps }, appRows)}</section>
 <section aria-labelledby="seats"><h2 id="seats">Seats</h2>${
@@ -168,17 +251,6 @@ ${
     const path = `apps/${page(id)}`;
     const mine = rowsOf(spells, spells.byApp.get(id) ?? [], at);
     const ending = mine.filter((r) => r.end !== undefined && Date.parse(r.end) < at + 30 * DAY);
-    const charts = (app.value?.licenses ?? [])
-      .filter((t) => t.seats !== undefined)
-      .map((t) =>
-        seatChart(
-          seatUsage(repo, zone, id, t.id, at, at + 90 * DAY),
-          t.seats!,
-          at,
-          at + 90 * DAY,
-          `${t.id} over the next 90 days`,
-        ),
-      );
     const list = (title: string, part: string, rows: typeof mine) =>
       paged(
         write,
@@ -189,7 +261,7 @@ ${
           hostPath: path,
           rows,
         },
-        (chunk, depth) => accessTable([...chunk], zone, depth, title, 'user'),
+        (chunk, depth) => accessTable([...chunk], zone, depth, title, 'user', reasons),
       );
     write(
       path,
@@ -207,8 +279,11 @@ ${
           mine.filter((r) => r.status === 'scheduled'),
         )}
 <h2>Ending in the next 30 days</h2>${list('Ending soon', 'ending', ending)}
+<h2>Held without a grant</h2>${observedSection(id, extras, 1, zone, people)}
+<h2>What can be granted</h2>${grantableSection(repo, id, mine, 1)}
+<h2>Access reviews</h2>${reviewSection(id, extras, zone)}
 <h2>Seats</h2>${seatTable(seatsByApp.get(id) ?? [], zone) || '<p>No seat limit.</p>'}
-${charts.join('\n')}`,
+${seatCharts(repo, id, zone, at)}`,
         meta,
         1,
       ),
@@ -219,6 +294,7 @@ ${charts.join('\n')}`,
     const p = people.get(id);
     const path = `people/${page(id)}`;
     const rows = rowsOf(spells, users.get(id) ?? [], at);
+    const loose = driftOf.get(id) ?? [];
     write(
       path,
       layout(
@@ -233,8 +309,23 @@ ${charts.join('\n')}`,
             hostPath: path,
             rows,
           },
-          (chunk, depth) => accessTable([...chunk], zone, depth, 'Access', 'app'),
-        )}`,
+          (chunk, depth) => accessTable([...chunk], zone, depth, 'Access', 'app', reasons),
+        )}${
+          loose.length
+            ? `\n<h2>Held without a grant</h2>\n${table(
+                'loose-person',
+                loose.map((d) => [
+                  `<a href="../apps/${page(d.app)}">${html(d.app)}</a>`,
+                  html(d.account),
+                  html(d.entitlement ?? `${d.license} (tier)`),
+                  d.removed
+                    ? 'no grant gives it: removed at the next apply'
+                    : 'no grant gives it: drift, kept',
+                ]),
+                'Held without a grant',
+              )}`
+            : ''
+        }`,
         meta,
         1,
       ),

@@ -85,19 +85,28 @@ describe('the access report, in a real browser', () => {
     expect(await results()).toEqual([]);
     // Every app is listed on the overview itself.
     expect(await page.locator('#apps ~ div a, section[aria-labelledby=apps] a').count()).toBeGreaterThan(2);
-    await page.getByLabel('Search apps and people').fill('grace');
+    await page.getByLabel('Search apps, people and access').fill('grace');
     await shown(page, '1 shown');
     expect(await results()).toEqual([expect.stringContaining('Grace Kim')]);
-    await page.getByLabel('Search apps and people').fill('salesforce');
+    // The app, then what can be granted in it (found by its app's name too).
+    await page.getByLabel('Search apps, people and access').fill('salesforce');
+    await shown(page, '7 shown');
+    expect((await results()).map((t) => t.split(' ')[0])).toEqual([
+      'AppSalesforce',
+      'Accesssales-rep',
+      'Accesssales-manager',
+      'Accesssales-team',
+      'Accessreports-export',
+      'Accesssalesforce',
+      'Accessplatform',
+    ]);
+    await page.getByLabel('Search apps, people and access').fill('grace@example.com');
     await shown(page, '1 shown');
-    expect((await results()).map((t) => t.split(' ')[0])).toEqual(['AppSalesforce']);
-    await page.getByLabel('Search apps and people').fill('grace@example.com');
-    await shown(page, '1 shown');
-    await page.getByLabel('Search apps and people').fill('nobody-here');
+    await page.getByLabel('Search apps, people and access').fill('nobody-here');
     await shown(page, '0 shown');
     // One small file per first letter here: g, s, n (the example is far under a split).
     expect(loaded.sort()).toEqual(['kg.js', 'kn.js', 'ks.js']);
-    await page.getByLabel('Search apps and people').fill('');
+    await page.getByLabel('Search apps, people and access').fill('');
     await shown(page, '');
     expect(await results()).toEqual([]);
     expect(errors).toEqual([]);
@@ -112,7 +121,7 @@ describe('the access report, in a real browser', () => {
     expect(await page.locator('main img, header img').count()).toBe(0);
     expect(errors).toEqual([]);
     const index = await open('index.html');
-    await index.page.getByLabel('Search apps and people').fill('ivan');
+    await index.page.getByLabel('Search apps, people and access').fill('ivan');
     await shown(index.page, '1 shown');
     expect(await index.page.textContent('#results a')).toBe(HOSTILE);
     expect(await index.page.evaluate('window.pwned')).toBeUndefined();
