@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import { EXIT, type Io } from './io.js';
 import { choice } from './options.js';
@@ -96,24 +97,25 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .description(
       'merge each campaign pull request as it stands, rebased on the protected branch (at or after the due date)',
     )
-    .argument('<campaign>', 'the campaign name')
+    .argument('[campaign]', 'the campaign name (or --all)')
+    .option('--all', 'every open campaign past its due date (what the schedule runs)')
     .option('--at <iso>', 'close as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string, options) => {
+    .action(async (name: string | undefined, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
-      const { closeCampaign, counts } = await import('../reviews/close.js');
+      const { closeCampaign } = await import('../reviews/close.js');
+      const { printClose, printDuties } = await import('../reviews/print.js');
+      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
       const ws = await openWorkspace(io.cwd, options.repo, io.env);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      const result = await closeCampaign(ws, name, at);
-      for (const r of result.reviewers) {
-        const pr = r.pr !== undefined ? ` #${r.pr}` : '';
-        if (r.outcome === 'merged') io.stdout(`${r.person}${pr}: merged (${counts(r.decisions)}).\n`);
-        else if (r.outcome === 'merged-already')
-          io.stdout(`${r.person}${pr}: merged already; left as it is.\n`);
-        else io.stdout(`${r.person}: no pull request to merge (its branch was pushed without GitHub).\n`);
+      if (name) {
+        io.stdout(printClose(await closeCampaign(ws, name, at)));
+        return done(EXIT.ok);
       }
-      io.stdout(`${result.calls} GitHub requests.\n`);
-      done(EXIT.ok);
+      const { runDuties } = await import('../reviews/duties.js');
+      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: true, remind: false }));
+      io.stdout(text || 'No campaign past its due date.\n');
+      done(failed ? EXIT.failed : EXIT.ok);
     });
 
   review
@@ -203,21 +205,25 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .description(
       'remind reviewers with items not answered, at the lead times before the due date (a PR comment and the notify webhook)',
     )
-    .argument('<campaign>', 'the campaign name')
+    .argument('[campaign]', 'the campaign name (or --all)')
+    .option('--all', 'every open campaign whose lead time is reached (what the schedule runs)')
     .option('--at <iso>', 'as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string, options) => {
+    .action(async (name: string | undefined, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { remindCampaign } = await import('../reviews/remind.js');
+      const { printDuties, printReminders } = await import('../reviews/print.js');
+      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
       const ws = await openWorkspace(io.cwd, options.repo, io.env);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
-      if (reminders.length === 0) io.stdout('No reminder due.\n');
-      for (const r of reminders)
-        io.stdout(
-          `Reminded ${r.person} on #${r.pr} (${r.lead} before): ${r.notAnswered} not answered; webhook ${r.webhook}.\n`,
-        );
-      io.stdout(`${calls} GitHub requests.\n`);
-      done(EXIT.ok);
+      if (name) {
+        const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
+        io.stdout(printReminders(reminders, calls));
+        return done(EXIT.ok);
+      }
+      const { runDuties } = await import('../reviews/duties.js');
+      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: false, remind: true }));
+      io.stdout(text || 'No reminder due.\n');
+      done(failed ? EXIT.failed : EXIT.ok);
     });
 }
