@@ -87,4 +87,33 @@ describe('iden serve and access reviews, on its clock', () => {
     expect(lines.filter((l) => l.msg === 'review closed')).toHaveLength(1);
     expect(w.server.errors).toEqual([]);
   }, 180_000);
+
+  it("runs the scheduled workflow's commands: remind --all and close --all act on what is owed, then on nothing", async () => {
+    w = await world();
+    await w.iden(['review', 'start', '--due', '2026-12-11', '--remind', '7d', '--name', 'q4'], 'alice');
+    const count = async (args: string[], at: string) => {
+      const before = w!.server.requests.length;
+      const run = await w!.iden([...args, '--at', at], 'alice', at);
+      return { ...run, requests: w!.server.requests.length - before };
+    };
+    expect((await count(['review', 'remind', '--all'], '2026-12-01T00:00:00Z')).stdout).toBe(
+      'No reminder due.\n',
+    );
+    const remind = await count(['review', 'remind', '--all'], '2026-12-05T00:00:00Z');
+    expect(remind.stdout).toContain('q4: 7d before its due date\n  Reminded bob on #1 (7d before)');
+    expect(remind.requests).toBe(12); // per reviewer: comments, the pull request, reviews, one comment
+    // Reminded already: one request per reviewer (its comments carry the marker).
+    expect((await count(['review', 'remind', '--all'], '2026-12-06T00:00:00Z')).requests).toBe(3);
+    const early = await count(['review', 'close', '--all'], '2026-12-10T00:00:00Z');
+    expect([early.stdout, early.requests]).toEqual(['No campaign past its due date.\n', 0]);
+    const close = await count(['review', 'close', '--all'], '2026-12-11T00:00:00Z');
+    expect(close.code).toBe(0);
+    expect(close.stdout).toMatch(/^q4: closed\n {2}bob #1: merged/);
+    // Closed on the protected branch: nothing owed, nothing asked.
+    const again = await count(['review', 'close', '--all'], '2026-12-12T00:00:00Z');
+    expect([again.stdout, again.requests]).toEqual(['No campaign past its due date.\n', 0]);
+    const neither = await w.iden(['review', 'close'], 'alice');
+    expect([neither.code, neither.stderr]).toEqual([2, 'iden: name a campaign, or give --all\n']);
+    expect(w.server.errors).toEqual([]);
+  }, 180_000);
 });
