@@ -1,8 +1,10 @@
 import { OperatorError, UsageError } from '../errors.js';
 import { readBlobs } from '../git/blobs.js';
-import { additions, blobsAt, commitOnto, pushCommits } from '../git/review.js';
+import { readRecords } from '../git/notes.js';
+import { additions, blobsAt, commitOnto, fetchNotes, pushCommits } from '../git/review.js';
 import { openPull, requestReviewers } from '../github/client.js';
 import { isoUtc } from '../model/time.js';
+import { lastGrantApplied } from './applied.js';
 import {
   CAMPAIGN_NAME,
   type Campaign,
@@ -105,6 +107,9 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
   );
   const texts = await readBlobs(ws.root, blobs.values());
   const added = await additions(ws.root, ws.tip, 'grants/');
+  // The records the remote has, as the report reads them: when each item's access was last applied.
+  await fetchNotes(ws.root, ws.remote);
+  const lastApplied = lastGrantApplied(await readRecords(ws.root));
 
   const reviewers: CampaignReviewer[] = [];
   const pushes: { commit: string; branch: string; lease: string }[] = [];
@@ -152,7 +157,13 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
         head: reviewer.branch,
         base: ws.branch,
         title: `Access review ${name}: ${nameOf(ws.repo, reviewer.person)}, ${mine.length} grant${mine.length === 1 ? '' : 's'} (due ${due.text})`,
-        body: pullBody(ws, name, due.text, end.text, reviewer.person, mine, added),
+        body: pullBody(
+          ws,
+          { name, due: due.text, end: end.text, person: reviewer.person },
+          mine,
+          added,
+          lastApplied,
+        ),
       });
       calls++;
       reviewer.pr = pull.number;
@@ -201,12 +212,10 @@ const BODY_LIMIT = 60_000;
 
 function pullBody(
   ws: ReviewWorkspace,
-  name: string,
-  due: string,
-  end: string,
-  person: string,
+  { name, due, end, person }: { name: string; due: string; end: string; person: string },
   items: ScopedItem[],
   added: Map<string, { commit: string; date: string; author: string }>,
+  lastApplied: Map<string, string>,
 ): string {
   const esc = (t: string) => t.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
   const head = [
@@ -215,8 +224,8 @@ function pullBody(
     '',
     `Every grant below ends **${end}** when this pull request is merged, unless you keep it: remove its proposed \`end\` line (or run \`iden review keep ${name} --user <person> --app <app> --reason "…"\`), then approve. What you do not keep ends by default; the pull request is merged as it stands at the due date.`,
     '',
-    '| person | app | access | since | granted by | why | privileged | used |',
-    '|---|---|---|---|---|---|---|---|',
+    '| person | app | access | since | granted by | why | last applied | privileged | used |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const rows: string[] = [];
   let size = head.join('\n').length;
@@ -224,9 +233,9 @@ function pullBody(
     const by = added.get(item.file);
     const access =
       [...item.permissions, ...(item.license ? [`license ${item.license}`] : [])].join(', ') || '(none)';
-    const row = `| ${esc(nameOf(ws.repo, item.user))} (${item.user}) | ${item.app} | ${esc(access)} | ${item.start ?? by?.date.slice(0, 10) ?? '?'} | ${esc(by?.author ?? '?')} | ${esc(item.reason ?? '')} | ${item.privileged ? 'yes' : 'no'} | ${item.used} |`;
+    const row = `| ${esc(nameOf(ws.repo, item.user))} (${item.user}) | ${item.app} | ${esc(access)} | ${item.start ?? by?.date.slice(0, 10) ?? '?'} | ${esc(by?.author ?? '?')} | ${esc(item.reason ?? '')} | ${lastApplied.get(`${item.app}\u0000${item.user}`)?.replace(/\.000Z$/, 'Z') ?? 'not recorded'} | ${item.privileged ? 'yes' : 'no'} | ${item.used} |`;
     if (size + row.length > BODY_LIMIT) {
-      rows.push(`| … and ${items.length - i} more: see the files changed |||||||| `);
+      rows.push(`| … and ${items.length - i} more: see the files changed ||||||||| `);
       break;
     }
     size += row.length + 1;
