@@ -39,7 +39,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { startCampaign } = await import('../reviews/start.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const result = await startCampaign(ws, {
         ...(options.name ? { name: options.name } : {}),
         apps: options.app,
@@ -78,7 +78,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { keepItem } = await import('../reviews/keep.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const result = await keepItem(ws, {
         campaign: name,
         user: options.user,
@@ -106,7 +106,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       const { closeCampaign } = await import('../reviews/close.js');
       const { printClose, printDuties } = await import('../reviews/print.js');
       if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
       if (name) {
         io.stdout(printClose(await closeCampaign(ws, name, at)));
@@ -127,7 +127,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string | undefined, options) => {
       const { openWorkspace, campaignNames } = await import('../reviews/workspace.js');
       const { campaignStatus } = await import('../reviews/status.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const names = name ? [name] : await campaignNames(ws);
       const all = [];
       for (const n of names) all.push(await campaignStatus(ws, n));
@@ -169,7 +169,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { buildReport, formatReport } = await import('../reviews/report.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at =
         options.at === undefined ? undefined : instantOption('--at', options.at, ws.zone, io.clock.now());
       io.stdout(formatReport(await buildReport(ws, name, at), options.format));
@@ -187,7 +187,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { dueReviews } = await import('../reviews/due.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
       const rows = await dueReviews(ws, at);
       if (options.format === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
@@ -214,7 +214,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       const { remindCampaign } = await import('../reviews/remind.js');
       const { printDuties, printReminders } = await import('../reviews/print.js');
       if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
       if (name) {
         const { reminders, calls } = await remindCampaign(ws, name, at, io.env);

@@ -72,7 +72,7 @@ export function reviewDuties(options: {
           warned = true;
         } else if (owed) {
           // Acting reads the remote's protected branch afresh, as the commands do.
-          const ws = await openWorkspace(options.root, undefined, options.env);
+          const ws = await openWorkspace(options.root, undefined, options.env, clock);
           const outcomes = await runDuties(ws, now, options.env, {
             close: true,
             remind: true,
