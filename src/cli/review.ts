@@ -50,6 +50,8 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
         ...(options.grace ? { grace: options.grace } : {}),
         reminders: options.remind,
         now: io.clock.now(),
+        env: io.env,
+        clock: io.clock,
       });
       const c = result.campaign;
       const total = c.reviewers.reduce((n, r) => n + r.items.length, 0);

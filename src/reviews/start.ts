@@ -1,8 +1,10 @@
+import { connectors, type Registry } from '../connectors/catalog.js';
 import { OperatorError, UsageError } from '../errors.js';
 import { readBlobs } from '../git/blobs.js';
 import { readRecords } from '../git/notes.js';
 import { additions, blobsAt, commitOnto, fetchNotes, pushCommits } from '../git/review.js';
 import { openPull, requestReviewers } from '../github/client.js';
+import { type Clock, systemClock } from '../model/clock.js';
 import { isoUtc } from '../model/time.js';
 import { lastGrantApplied } from './applied.js';
 import {
@@ -16,6 +18,7 @@ import {
 import { dueDate, endAfter, parseSpan } from './dates.js';
 import { proposeEnd } from './propose.js';
 import { type ScopedItem, selectItems } from './scope.js';
+import { type AppUsage, readUsage } from './usage.js';
 import { loginOf, nameOf, type ReviewWorkspace } from './workspace.js';
 
 export interface StartOptions {
@@ -28,6 +31,10 @@ export interface StartOptions {
   grace?: string;
   reminders?: string[];
   now: number;
+  /** For --not-used-since: the environment holding the apps' credentials, the clock and the connectors it asks. */
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  registry?: Registry;
 }
 
 export interface StartResult {
@@ -83,21 +90,37 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
   if ((await blobsAt(ws.root, ws.tip, [path])).has(path))
     throw new OperatorError(`${path} exists on ${ws.branch} already: pick another --name`);
 
-  const { items, problems } = selectItems(ws.repo, ws.zone, options.now, end.at, {
+  const notes: string[] = [];
+  let usage: Map<string, AppUsage> | undefined;
+  if (notUsed !== undefined) {
+    const inScope =
+      options.apps.length > 0 ? options.apps.filter((a) => ws.repo.apps.has(a)) : [...ws.repo.apps.keys()];
+    usage = await readUsage(ws.repo, inScope.sort(), {
+      env: options.env ?? {},
+      clock: options.clock ?? systemClock,
+      registry: options.registry ?? connectors,
+    });
+    for (const u of usage.values())
+      notes.push(
+        u.source
+          ? `${u.app}: last use from ${u.source}`
+          : `${u.app}: usage not known (${u.why}): its grants stay in the campaign`,
+      );
+  }
+  const { items, problems, usedRecently } = selectItems(ws.repo, ws.zone, options.now, end.at, {
     apps: options.apps,
     privileged: options.privileged,
     ...(notUsed !== undefined ? { notUsedSince: notUsed } : {}),
+    ...(usage ? { usage: (app: string, user: string) => usage.get(app)!.use(user) } : {}),
     reviewer: options.reviewer,
   });
   if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\nnothing was changed`);
+  if (usedRecently > 0)
+    notes.push(
+      `${usedRecently} grant${usedRecently === 1 ? '' : 's'} used within ${options.notUsedSince} left out of the campaign`,
+    );
   if (items.length === 0)
     throw new OperatorError("no grant in scope outlasts the campaign's end: nothing to review");
-
-  const notes: string[] = [];
-  if (options.notUsedSince !== undefined)
-    notes.push(
-      'no connector reports when access was last used: every grant in scope is reviewed (used: unknown)',
-    );
   const byReviewer = new Map<string, ScopedItem[]>();
   for (const item of items) byReviewer.set(item.reviewer, [...(byReviewer.get(item.reviewer) ?? []), item]);
   const blobs = await blobsAt(

@@ -56,10 +56,10 @@ describe('iden review start', () => {
     const body = (n: number) => w!.server.pulls.get(n)!.body!;
     expect(body(2)).toContain('| since | granted by | why | last applied | privileged | used |');
     expect(body(2)).toMatch(
-      /\| Alice \(alice\) \| db \| readonly \| 2026-10-01 \| [^|]+ \| On call, OPS-1 \| 2026-11-20T10:00:00Z \| no \| unknown \|/,
+      /\| Alice \(alice\) \| db \| readonly \| 2026-10-01 \| [^|]+ \| On call, OPS-1 \| 2026-11-20T10:00:00Z \| no \| not asked \|/,
     );
     expect(body(3)).toMatch(
-      /\| Bob \(bob\) \| wh \| readonly \| 2026-10-01 \| [^|]+ \| {2}\| not recorded \| no \| unknown \|/,
+      /\| Bob \(bob\) \| wh \| readonly \| 2026-10-01 \| [^|]+ \| {2}\| not recorded \| no \| not asked \|/,
     );
   }, 180_000);
 

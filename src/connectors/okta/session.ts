@@ -4,7 +4,15 @@ import type { OktaClient } from './client.js';
 import { Directory } from './directory.js';
 import { type CredentialHint, translate } from './errors.js';
 import { changeKey, keyOf, type Mapping } from './mapping.js';
-import { emptyState, heldOf, type OrgState, readOrg, rulesFeeding, SettingsError } from './observe.js';
+import {
+  emptyState,
+  heldOf,
+  lastLogins,
+  type OrgState,
+  readOrg,
+  rulesFeeding,
+  SettingsError,
+} from './observe.js';
 import { Writer } from './writes.js';
 
 /**
@@ -15,6 +23,7 @@ export class OktaSession implements Session {
   /** Requests overlap a little; the pacer keeps each bucket within iden's share. */
   readonly concurrency = 4;
   readonly notices: string[] = [];
+  lastUsed: ReadonlyMap<string, string | null> = new Map();
   private state: OrgState = emptyState();
   private readonly byKey: Map<string, Mapping>;
 
@@ -44,6 +53,7 @@ export class OktaSession implements Session {
       throw new ObserveError(error.message, { cause: e });
     }
     this.state = state;
+    this.lastUsed = lastLogins(state);
     this.found = undefined;
     this.tellRules();
     return heldOf(state, this.mappings);
