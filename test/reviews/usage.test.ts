@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_NOW } from '../helpers/cli.js';
+import { OktaServer } from '../helpers/okta-server.js';
+import { NO_VERIFY } from '../helpers/repo.js';
+import { RunningClock } from '../helpers/running-clock.js';
+import { type World, world } from './world.js';
+
+let w: World | undefined;
+let okta: OktaServer | undefined;
+afterEach(async () => {
+  await w?.stop();
+  await okta?.stop();
+  w = undefined;
+  okta = undefined;
+});
+
+const PEOPLE = ['alice', 'bob', 'carol', 'dave', 'erin'];
+
+describe('iden review start --not-used-since', () => {
+  it('leaves out what Okta says was used within the span, keeps the rest, and keeps what a connector cannot tell', async () => {
+    okta = new OktaServer(new RunningClock(TEST_NOW));
+    // bob signed in a week ago, carol last January, erin never (lastLogin null).
+    const group = okta.addGroup('engineering');
+    for (const [id, lastLogin] of [
+      ['bob', '2026-11-20T08:30:00.000Z'],
+      ['carol', '2026-01-05T10:00:00.000Z'],
+      ['erin', undefined],
+    ] as const)
+      group.members.push(okta.addUser(`${id}@example.com`, lastLogin ? { lastLogin } : {}).id);
+    await okta.start();
+    w = await world({
+      '.gitignore': '.iden/\n',
+      'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}`,
+      'grants/_people.yaml': `people:\n${PEOPLE.map((id) => `  - { id: ${id}, name: ${id[0]!.toUpperCase()}${id.slice(1)}, email: ${id}@example.com, accounts: { github: ${id}-gh } }\n`).join('')}`,
+      'grants/okta/_app.yaml': `name: Okta\nconnector: { type: okta, orgUrl: '${okta.url}', timeoutMs: 2000 }\nentitlements:\n  - { id: eng, kind: group, group: engineering }\napprovers: [dave]\n`,
+      'grants/okta/bob.yaml': 'user: bob\napp: okta\npermissions: [eng]\n',
+      'grants/okta/carol.yaml': 'user: carol\napp: okta\npermissions: [eng]\n',
+      'grants/okta/erin.yaml': 'user: erin\napp: okta\npermissions: [eng]\n',
+      'grants/db/_app.yaml':
+        'name: Warehouse\nconnector: { type: postgres }\nentitlements:\n  - { id: readonly, kind: role, role: db_read }\napprovers: [carol]\n',
+      'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\n',
+    });
+    // Without the app's credentials nothing can be known: every grant stays in the campaign.
+    const blind = await w.iden(
+      [
+        'review',
+        'start',
+        '--app',
+        'okta',
+        '--not-used-since',
+        '90d',
+        '--due',
+        '2026-12-11',
+        '--name',
+        'blind',
+      ],
+      'alice',
+    );
+    expect(blind.stderr).toBe(
+      'iden: okta: usage not known (cannot ask okta (OKTA_API_TOKEN is not set)): its grants stay in the campaign\n',
+    );
+    expect(blind.stdout).toContain('Started blind: 3 grants end 2026-12-11 unless kept');
+    expect(w.server.pulls.get(1)!.body).toContain('| Bob (bob) | okta | eng |');
+    expect(okta.requests).toEqual([]);
+
+    w.env.OKTA_API_TOKEN = okta.apiToken;
+    const run = await w.iden(
+      ['review', 'start', '--not-used-since', '90d', '--due', '2026-12-11', '--name', 'stale'],
+      'alice',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.split('\n').filter(Boolean)).toEqual([
+      'iden: db: usage not known (the postgres connector does not report when access was last used): its grants stay in the campaign',
+      "iden: okta: last use from the Okta user's lastLogin",
+      'iden: 1 grant used within 90d left out of the campaign',
+    ]);
+    expect(run.stdout).toContain('Started stale: 3 grants end 2026-12-11 unless kept');
+    // Only reads: observing the org changes nothing in it.
+    expect(okta.requests.filter((r) => !r.startsWith('GET'))).toEqual([]);
+    const body = (n: number) => w!.server.pulls.get(n)!.body!;
+    const rows = (n: number) =>
+      body(n)
+        .split('\n')
+        .filter((l) => /^\| [A-Z]/.test(l));
+    // carol reviews db (alice's), dave reviews okta: bob's recent use took his grant out.
+    expect(rows(2).map((r) => r.split(' | ').slice(0, 2).concat(r.split(' | ').at(-1)!))).toEqual([
+      ['| Alice (alice)', 'db', 'usage not known |'],
+    ]);
+    expect(rows(3).map((r) => r.split(' | ').slice(0, 2).concat(r.split(' | ').at(-1)!))).toEqual([
+      ['| Carol (carol)', 'okta', 'last 2026-01-05T10:00:00Z |'],
+      ['| Erin (erin)', 'okta', 'never |'],
+    ]);
+    expect(w.server.errors).toEqual([]);
+    expect(okta.errors).toEqual([]);
+  }, 120_000);
+});
