@@ -65,12 +65,14 @@ export interface Session {
   /** What observe found held by accounts iden leaves alone: listed by status, access --observed and the plan. */
   readonly unmanaged?: readonly Unmanaged[];
   /**
-   * When each account observe read last used the service, where the service
-   * says (an Okta user's lastLogin): account to an ISO 8601 instant, or null
-   * for never. Absent: the connector cannot tell (ConnectorMeta.usage is
-   * unset). An account it read but left out is not known either.
+   * When each account last used the service, where the service says (an
+   * Okta user's lastLogin): account to an ISO 8601 instant, or null for
+   * never; an account left out is not known. Called after observe, only by
+   * `iden review start --not-used-since` (it may ask the service more, and
+   * need a permission plan and apply do not). Absent: the connector cannot
+   * tell (ConnectorMeta.usage is unset).
    */
-  readonly lastUsed?: ReadonlyMap<string, string | null>;
+  lastUsed?(): Promise<ReadonlyMap<string, string | null>>;
   /**
    * Groups changes into steps the connector can run at once (a batch, a
    * transaction per account). Every step is idempotent: granting what exists

@@ -55,7 +55,7 @@ export async function readUsage(
       );
       try {
         await session.observe();
-        last = session.lastUsed;
+        last = await session.lastUsed?.();
       } finally {
         await session.close();
       }

@@ -57,8 +57,8 @@ describe('GitHub use of a 500-item campaign', () => {
     expect(status).toHaveLength(10); // per reviewer: the pull request, its reviews
     const remind = await count(['review', 'remind', 'big', '--at', '2026-12-05']);
     expect(remind).toHaveLength(20); // per reviewer: comments, the pull request, reviews, one comment
-    const again = await count(['review', 'remind', 'big', '--at', '2026-12-06']);
-    expect(again).toHaveLength(5); // per reviewer: comments, which say it was reminded at this lead
+    const remindAgain = await count(['review', 'remind', 'big', '--at', '2026-12-06']);
+    expect(remindAgain).toHaveLength(5); // per reviewer: comments, which say it was reminded at this lead
     const close = await count(['review', 'close', 'big', '--at', '2026-12-11'], '2026-12-11T00:00:00Z');
     expect(close).toHaveLength(20); // per reviewer: the pull request, reviews, the merge, one comment
     expect(w.clock.now() - Date.parse('2026-12-11T00:00:00Z')).toBeGreaterThanOrEqual(9 * WRITE_INTERVAL_MS);

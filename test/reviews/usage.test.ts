@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_NOW } from '../helpers/cli.js';
+import { EntraServer } from '../helpers/entra-server.js';
+import { connector, SECRET } from '../helpers/entra-world.js';
 import { OktaServer } from '../helpers/okta-server.js';
 import { NO_VERIFY } from '../helpers/repo.js';
 import { RunningClock } from '../helpers/running-clock.js';
@@ -7,9 +9,11 @@ import { type World, world } from './world.js';
 
 let w: World | undefined;
 let okta: OktaServer | undefined;
+const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await w?.stop();
   await okta?.stop();
+  for (const stop of stops.splice(0)) await stop();
   w = undefined;
   okta = undefined;
 });
@@ -92,5 +96,53 @@ describe('iden review start --not-used-since', () => {
     ]);
     expect(w.server.errors).toEqual([]);
     expect(okta.errors).toEqual([]);
+  }, 120_000);
+
+  it("asks Entra for each user's last successful sign-in, and only with --not-used-since", async () => {
+    const entra = await new EntraServer().start();
+    stops.push(() => entra.stop());
+    const t = entra.tenant;
+    t.addUser('bob@contoso.com', { lastSuccessfulSignIn: '2026-11-25T07:00:00Z' });
+    t.addUser('carol@contoso.com', { lastSuccessfulSignIn: '2025-12-01T07:00:00Z' });
+    t.addUser('erin@contoso.com');
+    t.addGroup('VPN Users');
+    w = await world({
+      '.gitignore': '.iden/\n',
+      'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}`,
+      'grants/_people.yaml': `people:\n${PEOPLE.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com, accounts: { github: ${id}-gh, m365: ${id}@contoso.com } }\n`).join('')}`,
+      'grants/m365/_app.yaml': `name: Microsoft 365\nconnector: ${connector(entra)}\nentitlements:\n  - { id: vpn, kind: group, group: VPN Users }\napprovers: [dave]\n`,
+      ...Object.fromEntries(
+        ['bob', 'carol', 'erin'].map((id) => [
+          `grants/m365/${id}.yaml`,
+          `user: ${id}\napp: m365\npermissions: [vpn]\n`,
+        ]),
+      ),
+    });
+    w.env.ENTRA_SECRET = SECRET;
+    // Without the flag nothing is asked of the app: the items say so.
+    const plain = await w.iden(['review', 'start', '--due', '2026-12-11', '--name', 'plain'], 'alice');
+    expect([plain.code, plain.stderr]).toEqual([0, '']);
+    expect(entra.graphCalls + entra.tokenCalls).toBe(0);
+    expect(w.server.pulls.get(1)!.body).toContain('| bob (bob) | m365 | vpn |');
+    expect(w.server.pulls.get(1)!.body).toContain('| no | not asked |');
+    const run = await w.iden(
+      ['review', 'start', '--not-used-since', '30d', '--due', '2026-12-11', '--name', 'stale'],
+      'alice',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe(
+      "iden: m365: last use from the user's signInActivity.lastSuccessfulSignInDateTime (needs AuditLog.Read.All)\niden: 1 grant used within 30d left out of the campaign\n",
+    );
+    expect(entra.operations).toContain('GET /users');
+    const rows = w.server.pulls
+      .get(2)!
+      .body!.split('\n')
+      .filter((l) => /^\| [a-z]+ \(/.test(l))
+      .map((r) => [r.split(' | ')[0], r.split(' | ').at(-1)]);
+    expect(rows).toEqual([
+      ['| carol (carol)', 'last 2025-12-01T07:00:00Z |'],
+      ['| erin (erin)', 'never |'],
+    ]);
+    expect(entra.errors).toEqual([]);
   }, 120_000);
 });

@@ -23,7 +23,6 @@ export class OktaSession implements Session {
   /** Requests overlap a little; the pacer keeps each bucket within iden's share. */
   readonly concurrency = 4;
   readonly notices: string[] = [];
-  lastUsed: ReadonlyMap<string, string | null> = new Map();
   private state: OrgState = emptyState();
   private readonly byKey: Map<string, Mapping>;
 
@@ -53,10 +52,14 @@ export class OktaSession implements Session {
       throw new ObserveError(error.message, { cause: e });
     }
     this.state = state;
-    this.lastUsed = lastLogins(state);
     this.found = undefined;
     this.tellRules();
     return heldOf(state, this.mappings);
+  }
+
+  /** The lastLogin of each user observe read: no request of its own. */
+  async lastUsed(): Promise<ReadonlyMap<string, string | null>> {
+    return lastLogins(this.state);
   }
 
   /** Says once which managed groups a group rule feeds, and what iden then leaves alone. */
