@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_NOW } from '../helpers/cli.js';
 import { EntraServer } from '../helpers/entra-server.js';
 import { connector, SECRET } from '../helpers/entra-world.js';
+import { google } from '../helpers/google-setup.js';
 import { OktaServer } from '../helpers/okta-server.js';
 import { NO_VERIFY } from '../helpers/repo.js';
 import { RunningClock } from '../helpers/running-clock.js';
@@ -144,5 +145,54 @@ describe('iden review start --not-used-since', () => {
       ['| erin (erin)', 'never |'],
     ]);
     expect(entra.errors).toEqual([]);
+  }, 120_000);
+
+  it("asks Google Workspace for each user's lastLoginTime with a token of its own scope", async () => {
+    const g = await google();
+    stops.push(() => g.server.stop());
+    g.server.workspace.addUser('bob@acme.com', [], '2026-11-26T09:00:00.000Z');
+    g.server.workspace.addUser('carol@acme.com', [], '2026-03-01T09:00:00.000Z');
+    w = await world({
+      '.gitignore': '.iden/\n',
+      'grants/_settings.yaml': `timezone: UTC\nroles:\n  super-admin: [alice]\n${NO_VERIFY}`,
+      'grants/_people.yaml': `people:\n${PEOPLE.map((id) => `  - { id: ${id}, name: ${id}, email: ${id}@example.com, accounts: { github: ${id}-gh, gw: ${id}@acme.com } }\n`).join('')}`,
+      'grants/gw/_app.yaml': `name: Google Workspace\nconnector:\n  type: google-workspace\n  adminEmail: iden-admin@acme.com\n  customer: C0iden42\n  tokenUri: ${g.server.urls.token}\n  directoryUrl: ${g.server.urls.directory}\n  licensingUrl: ${g.server.urls.licensing}\nentitlements:\n  - { id: oncall, kind: group, group: eng-oncall@acme.com }\napprovers: [dave]\n`,
+      ...Object.fromEntries(
+        ['alice', 'bob', 'carol', 'erin'].map((id) => [
+          `grants/gw/${id}.yaml`,
+          `user: ${id}\napp: gw\npermissions: [oncall]\n`,
+        ]),
+      ),
+    });
+    Object.assign(w.env, g.env);
+    const start = (name: string) =>
+      w!.iden(['review', 'start', '--not-used-since', '30d', '--due', '2026-12-11', '--name', name], 'alice');
+    // Domain-wide delegation without the users' scope: Google refuses the token, so nothing is known.
+    const refused = await start('refused');
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stderr).toMatch(
+      /^iden: gw: usage not known \(cannot read gw: .+\): its grants stay in the campaign\n$/,
+    );
+    expect(refused.stdout).toContain('Started refused: 4 grants');
+
+    g.server.delegated.add('https://www.googleapis.com/auth/admin.directory.user.readonly');
+    const run = await start('stale');
+    expect(run.stderr).toBe(
+      "iden: gw: last use from the user's lastLoginTime (needs the admin.directory.user.readonly scope delegated)\niden: 1 grant used within 30d left out of the campaign\n",
+    );
+    const rows = w.server.pulls
+      .get(2)!
+      .body!.split('\n')
+      .filter((l) => /^\| [a-z]+ \(/.test(l))
+      .map((r) => [r.split(' | ')[0], r.split(' | ').at(-1)]);
+    expect(rows).toEqual([
+      ['| alice (alice)', 'never |'],
+      ['| carol (carol)', 'last 2026-03-01T09:00:00Z |'],
+      ['| erin (erin)', 'usage not known |'],
+    ]);
+    // Only reads, and the users' list with a token of its own scope.
+    expect(g.server.requests.filter((r) => !r.startsWith('GET'))).toEqual([]);
+    expect(g.server.requests).toContain('GET /admin/directory/v1/users');
+    expect(g.server.errors).toEqual([]);
   }, 120_000);
 });
