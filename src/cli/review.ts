@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import { EXIT, type Io } from './io.js';
 import { choice } from './options.js';
@@ -38,7 +39,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { startCampaign } = await import('../reviews/start.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const result = await startCampaign(ws, {
         ...(options.name ? { name: options.name } : {}),
         apps: options.app,
@@ -49,6 +50,8 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
         ...(options.grace ? { grace: options.grace } : {}),
         reminders: options.remind,
         now: io.clock.now(),
+        env: io.env,
+        clock: io.clock,
       });
       const c = result.campaign;
       const total = c.reviewers.reduce((n, r) => n + r.items.length, 0);
@@ -77,7 +80,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { keepItem } = await import('../reviews/keep.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const result = await keepItem(ws, {
         campaign: name,
         user: options.user,
@@ -96,24 +99,25 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .description(
       'merge each campaign pull request as it stands, rebased on the protected branch (at or after the due date)',
     )
-    .argument('<campaign>', 'the campaign name')
+    .argument('[campaign]', 'the campaign name (or --all)')
+    .option('--all', 'every open campaign past its due date (what the schedule runs)')
     .option('--at <iso>', 'close as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string, options) => {
+    .action(async (name: string | undefined, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
-      const { closeCampaign, counts } = await import('../reviews/close.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const { closeCampaign } = await import('../reviews/close.js');
+      const { printClose, printDuties } = await import('../reviews/print.js');
+      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      const result = await closeCampaign(ws, name, at);
-      for (const r of result.reviewers) {
-        const pr = r.pr !== undefined ? ` #${r.pr}` : '';
-        if (r.outcome === 'merged') io.stdout(`${r.person}${pr}: merged (${counts(r.decisions)}).\n`);
-        else if (r.outcome === 'merged-already')
-          io.stdout(`${r.person}${pr}: merged already; left as it is.\n`);
-        else io.stdout(`${r.person}: no pull request to merge (its branch was pushed without GitHub).\n`);
+      if (name) {
+        io.stdout(printClose(await closeCampaign(ws, name, at)));
+        return done(EXIT.ok);
       }
-      io.stdout(`${result.calls} GitHub requests.\n`);
-      done(EXIT.ok);
+      const { runDuties } = await import('../reviews/duties.js');
+      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: true, remind: false }));
+      io.stdout(text || 'No campaign past its due date.\n');
+      done(failed ? EXIT.failed : EXIT.ok);
     });
 
   review
@@ -125,7 +129,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string | undefined, options) => {
       const { openWorkspace, campaignNames } = await import('../reviews/workspace.js');
       const { campaignStatus } = await import('../reviews/status.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const names = name ? [name] : await campaignNames(ws);
       const all = [];
       for (const n of names) all.push(await campaignStatus(ws, n));
@@ -167,7 +171,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (name: string, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { buildReport, formatReport } = await import('../reviews/report.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at =
         options.at === undefined ? undefined : instantOption('--at', options.at, ws.zone, io.clock.now());
       io.stdout(formatReport(await buildReport(ws, name, at), options.format));
@@ -185,7 +189,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .action(async (options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { dueReviews } = await import('../reviews/due.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
       const rows = await dueReviews(ws, at);
       if (options.format === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
@@ -203,21 +207,25 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
     .description(
       'remind reviewers with items not answered, at the lead times before the due date (a PR comment and the notify webhook)',
     )
-    .argument('<campaign>', 'the campaign name')
+    .argument('[campaign]', 'the campaign name (or --all)')
+    .option('--all', 'every open campaign whose lead time is reached (what the schedule runs)')
     .option('--at <iso>', 'as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string, options) => {
+    .action(async (name: string | undefined, options) => {
       const { openWorkspace } = await import('../reviews/workspace.js');
       const { remindCampaign } = await import('../reviews/remind.js');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env);
+      const { printDuties, printReminders } = await import('../reviews/print.js');
+      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
+      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
       const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
-      if (reminders.length === 0) io.stdout('No reminder due.\n');
-      for (const r of reminders)
-        io.stdout(
-          `Reminded ${r.person} on #${r.pr} (${r.lead} before): ${r.notAnswered} not answered; webhook ${r.webhook}.\n`,
-        );
-      io.stdout(`${calls} GitHub requests.\n`);
-      done(EXIT.ok);
+      if (name) {
+        const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
+        io.stdout(printReminders(reminders, calls));
+        return done(EXIT.ok);
+      }
+      const { runDuties } = await import('../reviews/duties.js');
+      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: false, remind: true }));
+      io.stdout(text || 'No reminder due.\n');
+      done(failed ? EXIT.failed : EXIT.ok);
     });
 }

@@ -65,6 +65,15 @@ export interface Session {
   /** What observe found held by accounts iden leaves alone: listed by status, access --observed and the plan. */
   readonly unmanaged?: readonly Unmanaged[];
   /**
+   * When each account last used the service, where the service says (an
+   * Okta user's lastLogin): account to an ISO 8601 instant, or null for
+   * never; an account left out is not known. Called after observe, only by
+   * `iden review start --not-used-since` (it may ask the service more, and
+   * need a permission plan and apply do not). Absent: the connector cannot
+   * tell (ConnectorMeta.usage is unset).
+   */
+  lastUsed?(): Promise<ReadonlyMap<string, string | null>>;
+  /**
    * Groups changes into steps the connector can run at once (a batch, a
    * transaction per account). Every step is idempotent: granting what exists
    * and revoking what is gone succeed.
@@ -136,6 +145,8 @@ export interface ConnectorMeta {
   readonly schema: { $id: string };
   /** What is missing from the environment to reach the app, or undefined when nothing is. */
   missingCredentials(app: AppSpec, env: NodeJS.ProcessEnv): string | undefined;
+  /** What the service reports as an account's last use, when its sessions give Session.lastUsed (the Okta user's lastLogin). */
+  readonly usage?: string;
   /** Checks of the repository beyond the schema that only this kind of app needs (name limits, say). */
   readonly rules?: readonly ConnectorRule[];
   /** What several apps of this type share, such as a database cluster's logins: apps with the same key are one target. */

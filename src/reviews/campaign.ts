@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { stringify } from 'yaml';
 import { OperatorError } from '../errors.js';
 import { locate, OTHER_FILE_LIMIT, parseYaml } from '../load/parse-yaml.js';
+import type { AccessRepo } from '../model/repo.js';
 import { AJV_OPTIONS } from '../schema/options.js';
 import { packageRoot } from '../util/package-root.js';
 
@@ -128,4 +129,10 @@ export function formatCampaign(campaign: Campaign): string {
 /** Every item of the campaign with its reviewer. */
 export function campaignItems(campaign: Campaign): { reviewer: CampaignReviewer; item: CampaignItem }[] {
   return campaign.reviewers.flatMap((reviewer) => reviewer.items.map((item) => ({ reviewer, item })));
+}
+
+/** The campaign's reminder lead times: its own, else the settings' reviews.remind, else notify.before. */
+export function leadTimes(campaign: Campaign, repo: AccessRepo): string[] {
+  const settings = repo.settings?.value;
+  return campaign.reminders ?? settings?.reviews?.remind ?? settings?.notify?.before ?? [];
 }

@@ -2,6 +2,7 @@ import { OperatorError } from '../errors.js';
 import { fetchBranches } from '../git/review.js';
 import { commentBodies, commentOn, pullReviews, pullState } from '../github/pulls.js';
 import { parseTime } from '../model/time.js';
+import { leadTimes } from './campaign.js';
 import { parseSpan } from './dates.js';
 import { approvalOf, gather } from './gather.js';
 import { nameOf, type ReviewWorkspace, readCampaign } from './workspace.js';
@@ -30,7 +31,7 @@ export async function remindCampaign(
   if (!ws.github)
     throw new OperatorError('reminders are pull-request comments: set GITHUB_TOKEN (and GITHUB_REPOSITORY)');
   const settings = ws.repo.settings?.value;
-  const leads = campaign.reminders ?? settings?.reviews?.remind ?? settings?.notify?.before ?? [];
+  const leads = leadTimes(campaign, ws.repo);
   const due = parseTime(campaign.due, ws.zone);
   if (!due.ok || now >= due.at) return { reminders: [], calls: 0 };
   const reached = leads
@@ -49,18 +50,20 @@ export async function remindCampaign(
   for (const reviewer of campaign.reviewers) {
     if (reviewer.pr === undefined) continue;
     const head = heads.get(reviewer.branch);
+    if (!head) continue;
+    // The marker first: a reviewer reminded at this lead already costs one request, however often this runs.
+    const marker = `<!-- iden-review-remind ${name} ${reached.text} -->`;
+    const bodies = await commentBodies(ws.github, reviewer.pr);
+    calls++;
+    if (bodies.some((b) => b.includes(marker))) continue;
     const state = await pullState(ws.github, reviewer.pr);
     calls++;
-    if (state.merged || !head) continue;
+    if (state.merged) continue;
     const approved = approvalOf(await pullReviews(ws.github, reviewer.pr), reviewer.login, head);
     calls++;
     const got = await gather(ws.root, campaign, reviewer, head, ws.tip, approved, false, ws.zone);
     const open = got.decisions.filter((d) => d.decision === 'not-answered').length;
     if (open === 0) continue;
-    const marker = `<!-- iden-review-remind ${name} ${reached.text} -->`;
-    const bodies = await commentBodies(ws.github, reviewer.pr);
-    calls++;
-    if (bodies.some((b) => b.includes(marker))) continue;
     const who = reviewer.login ? `@${reviewer.login}` : nameOf(ws.repo, reviewer.person);
     const text = `${who}: access review ${name} is due ${campaign.due}; ${open} grant${open === 1 ? '' : 's'} not answered here end ${campaign.end} unless kept (remove the proposed end, or iden review keep ${name} --user <person> --app <app> --reason "…"), then approve.`;
     await commentOn(ws.github, reviewer.pr, `${marker}\n${text}`);

@@ -5,6 +5,7 @@ import { readRecords } from '../git/notes.js';
 import { commitDate, fetchNotes, lastChange } from '../git/review.js';
 import { isoUtc } from '../model/time.js';
 import { idenVersion } from '../util/package-root.js';
+import { appliedRevocations } from './applied.js';
 import { campaignPath } from './campaign.js';
 import { closesOf } from './history.js';
 import { nameOf, type ReviewWorkspace, readCampaign } from './workspace.js';
@@ -132,24 +133,6 @@ export async function buildReport(ws: ReviewWorkspace, name: string, asOfText?: 
     },
     rows,
   };
-}
-
-/** When each app's user had a revocation applied, per the records (instants the runs evaluated, sorted). */
-function appliedRevocations(records: Map<string, unknown[]>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const list of records.values())
-    for (const r of list as {
-      at?: string;
-      changes?: { action: string; app: string; user: string; outcome: string }[];
-    }[]) {
-      if (typeof r?.at !== 'string' || !Array.isArray(r.changes)) continue;
-      for (const c of r.changes) {
-        if (c.action !== 'revoke' || c.outcome === 'failed') continue;
-        const key = `${c.app}\u0000${c.user}`;
-        out.set(key, [...(out.get(key) ?? []), isoUtc(Date.parse(r.at))].sort());
-      }
-    }
-  return out;
 }
 
 function rowsJson(rows: ReportRow[]): string {

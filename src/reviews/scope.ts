@@ -1,12 +1,15 @@
 import type { AccessRepo } from '../model/repo.js';
 import { grantWindow } from '../model/window.js';
 import type { ReviewerKind } from './campaign.js';
+import { type Use, usedText } from './usage.js';
 
 export interface ScopeOptions {
   apps: string[];
   privileged: boolean;
   /** With --not-used-since: items whose use a connector reports within it leave the scope. */
   notUsedSince?: number;
+  /** When each grantee last used each app, where a connector says (reviews/usage.ts). */
+  usage?: (app: string, user: string) => Use;
   reviewer: ReviewerKind;
 }
 
@@ -21,8 +24,12 @@ export interface ScopedItem {
   license?: string;
   reason?: string;
   privileged: boolean;
-  /** Whether it was used since --not-used-since: no connector reports use yet, so 'unknown'. */
-  used: 'unknown';
+  /**
+   * Its last use, as the pull request says it: `last <instant>`, `never`,
+   * `usage not known` (the connector cannot tell: the item stays in scope),
+   * or `not asked` without --not-used-since.
+   */
+  used: string;
   reviewer: string;
   /** Why this reviewer, when it is not the first choice (the grantee is never their own reviewer). */
   fallback?: string;
@@ -90,8 +97,9 @@ export function selectItems(
   now: number,
   endAt: number,
   options: ScopeOptions,
-): { items: ScopedItem[]; problems: string[] } {
+): { items: ScopedItem[]; problems: string[]; usedRecently: number } {
   const problems: string[] = [];
+  let usedRecently = 0;
   const apps = options.apps.length > 0 ? options.apps : [...repo.apps.keys()].sort();
   for (const app of apps)
     if (!repo.apps.has(app)) problems.push(`--app ${app}: no app of that id in grants/`);
@@ -108,6 +116,17 @@ export function selectItems(
     const permissions = value.permissions ?? [];
     const privileged = isPrivileged(repo, value.app, permissions, value.license);
     if (options.privileged && !privileged) continue;
+    const use = options.usage?.(value.app, value.user);
+    // Only a use the service reports within the span takes an item out; not knowing keeps it in.
+    if (
+      options.notUsedSince !== undefined &&
+      use?.known &&
+      use.last !== null &&
+      use.last > now - options.notUsedSince
+    ) {
+      usedRecently++;
+      continue;
+    }
     const first = reviewerCandidates(repo, options.reviewer, value.app, value.user);
     const chosen = first.find((p) => p !== value.user);
     const admin = admins.find((p) => p !== value.user);
@@ -128,7 +147,7 @@ export function selectItems(
       ...(value.license !== undefined ? { license: value.license } : {}),
       ...(value.reason !== undefined ? { reason: value.reason } : {}),
       privileged,
-      used: 'unknown',
+      used: options.notUsedSince === undefined ? 'not asked' : usedText(use),
       reviewer,
       ...(chosen
         ? {}
@@ -140,5 +159,5 @@ export function selectItems(
           }),
     });
   }
-  return { items, problems };
+  return { items, problems, usedRecently };
 }

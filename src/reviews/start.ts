@@ -1,8 +1,12 @@
+import { connectors, type Registry } from '../connectors/catalog.js';
 import { OperatorError, UsageError } from '../errors.js';
 import { readBlobs } from '../git/blobs.js';
-import { additions, blobsAt, commitOnto, pushCommits } from '../git/review.js';
+import { readRecords } from '../git/notes.js';
+import { additions, blobsAt, commitOnto, fetchNotes, pushCommits } from '../git/review.js';
 import { openPull, requestReviewers } from '../github/client.js';
+import { type Clock, systemClock } from '../model/clock.js';
 import { isoUtc } from '../model/time.js';
+import { lastGrantApplied } from './applied.js';
 import {
   CAMPAIGN_NAME,
   type Campaign,
@@ -14,6 +18,7 @@ import {
 import { dueDate, endAfter, parseSpan } from './dates.js';
 import { proposeEnd } from './propose.js';
 import { type ScopedItem, selectItems } from './scope.js';
+import { type AppUsage, readUsage } from './usage.js';
 import { loginOf, nameOf, type ReviewWorkspace } from './workspace.js';
 
 export interface StartOptions {
@@ -26,6 +31,10 @@ export interface StartOptions {
   grace?: string;
   reminders?: string[];
   now: number;
+  /** For --not-used-since: the environment holding the apps' credentials, the clock and the connectors it asks. */
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  registry?: Registry;
 }
 
 export interface StartResult {
@@ -81,21 +90,37 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
   if ((await blobsAt(ws.root, ws.tip, [path])).has(path))
     throw new OperatorError(`${path} exists on ${ws.branch} already: pick another --name`);
 
-  const { items, problems } = selectItems(ws.repo, ws.zone, options.now, end.at, {
+  const notes: string[] = [];
+  let usage: Map<string, AppUsage> | undefined;
+  if (notUsed !== undefined) {
+    const inScope =
+      options.apps.length > 0 ? options.apps.filter((a) => ws.repo.apps.has(a)) : [...ws.repo.apps.keys()];
+    usage = await readUsage(ws.repo, inScope.sort(), {
+      env: options.env ?? {},
+      clock: options.clock ?? systemClock,
+      registry: options.registry ?? connectors,
+    });
+    for (const u of usage.values())
+      notes.push(
+        u.source
+          ? `${u.app}: last use from ${u.source}`
+          : `${u.app}: usage not known (${u.why}): its grants stay in the campaign`,
+      );
+  }
+  const { items, problems, usedRecently } = selectItems(ws.repo, ws.zone, options.now, end.at, {
     apps: options.apps,
     privileged: options.privileged,
     ...(notUsed !== undefined ? { notUsedSince: notUsed } : {}),
+    ...(usage ? { usage: (app: string, user: string) => usage.get(app)!.use(user) } : {}),
     reviewer: options.reviewer,
   });
   if (problems.length > 0) throw new UsageError(`${problems.join('\n')}\nnothing was changed`);
+  if (usedRecently > 0)
+    notes.push(
+      `${usedRecently} grant${usedRecently === 1 ? '' : 's'} used within ${options.notUsedSince} left out of the campaign`,
+    );
   if (items.length === 0)
     throw new OperatorError("no grant in scope outlasts the campaign's end: nothing to review");
-
-  const notes: string[] = [];
-  if (options.notUsedSince !== undefined)
-    notes.push(
-      'no connector reports when access was last used: every grant in scope is reviewed (used: unknown)',
-    );
   const byReviewer = new Map<string, ScopedItem[]>();
   for (const item of items) byReviewer.set(item.reviewer, [...(byReviewer.get(item.reviewer) ?? []), item]);
   const blobs = await blobsAt(
@@ -105,6 +130,9 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
   );
   const texts = await readBlobs(ws.root, blobs.values());
   const added = await additions(ws.root, ws.tip, 'grants/');
+  // The records the remote has, as the report reads them: when each item's access was last applied.
+  await fetchNotes(ws.root, ws.remote);
+  const lastApplied = lastGrantApplied(await readRecords(ws.root));
 
   const reviewers: CampaignReviewer[] = [];
   const pushes: { commit: string; branch: string; lease: string }[] = [];
@@ -152,7 +180,13 @@ export async function startCampaign(ws: ReviewWorkspace, options: StartOptions):
         head: reviewer.branch,
         base: ws.branch,
         title: `Access review ${name}: ${nameOf(ws.repo, reviewer.person)}, ${mine.length} grant${mine.length === 1 ? '' : 's'} (due ${due.text})`,
-        body: pullBody(ws, name, due.text, end.text, reviewer.person, mine, added),
+        body: pullBody(
+          ws,
+          { name, due: due.text, end: end.text, person: reviewer.person },
+          mine,
+          added,
+          lastApplied,
+        ),
       });
       calls++;
       reviewer.pr = pull.number;
@@ -201,12 +235,10 @@ const BODY_LIMIT = 60_000;
 
 function pullBody(
   ws: ReviewWorkspace,
-  name: string,
-  due: string,
-  end: string,
-  person: string,
+  { name, due, end, person }: { name: string; due: string; end: string; person: string },
   items: ScopedItem[],
   added: Map<string, { commit: string; date: string; author: string }>,
+  lastApplied: Map<string, string>,
 ): string {
   const esc = (t: string) => t.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
   const head = [
@@ -215,8 +247,8 @@ function pullBody(
     '',
     `Every grant below ends **${end}** when this pull request is merged, unless you keep it: remove its proposed \`end\` line (or run \`iden review keep ${name} --user <person> --app <app> --reason "…"\`), then approve. What you do not keep ends by default; the pull request is merged as it stands at the due date.`,
     '',
-    '| person | app | access | since | granted by | why | privileged | used |',
-    '|---|---|---|---|---|---|---|---|',
+    '| person | app | access | since | granted by | why | last applied | privileged | used |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const rows: string[] = [];
   let size = head.join('\n').length;
@@ -224,9 +256,9 @@ function pullBody(
     const by = added.get(item.file);
     const access =
       [...item.permissions, ...(item.license ? [`license ${item.license}`] : [])].join(', ') || '(none)';
-    const row = `| ${esc(nameOf(ws.repo, item.user))} (${item.user}) | ${item.app} | ${esc(access)} | ${item.start ?? by?.date.slice(0, 10) ?? '?'} | ${esc(by?.author ?? '?')} | ${esc(item.reason ?? '')} | ${item.privileged ? 'yes' : 'no'} | ${item.used} |`;
+    const row = `| ${esc(nameOf(ws.repo, item.user))} (${item.user}) | ${item.app} | ${esc(access)} | ${item.start ?? by?.date.slice(0, 10) ?? '?'} | ${esc(by?.author ?? '?')} | ${esc(item.reason ?? '')} | ${lastApplied.get(`${item.app}\u0000${item.user}`)?.replace(/\.000Z$/, 'Z') ?? 'not recorded'} | ${item.privileged ? 'yes' : 'no'} | ${item.used} |`;
     if (size + row.length > BODY_LIMIT) {
-      rows.push(`| … and ${items.length - i} more: see the files changed |||||||| `);
+      rows.push(`| … and ${items.length - i} more: see the files changed ||||||||| `);
       break;
     }
     size += row.length + 1;

@@ -9,9 +9,11 @@ import { CommitTree, listPaths } from '../git/tree.js';
 import type { PullContext } from '../github/client.js';
 import { reviewSource, sourceContext } from '../github/repository.js';
 import { loadTree } from '../load/repo.js';
+import { type Clock, systemClock } from '../model/clock.js';
 import type { AccessRepo } from '../model/repo.js';
 import { zoneOf } from '../model/time.js';
 import { type Campaign, campaignPath, parseCampaign } from './campaign.js';
+import { paced } from './pace.js';
 
 /** Where a review command works: the protected branch as origin has it, and who is running it. */
 export interface ReviewWorkspace {
@@ -38,6 +40,7 @@ export async function openWorkspace(
   cwd: string,
   repoDir: string | undefined,
   env: NodeJS.ProcessEnv,
+  clock: Pick<Clock, 'now' | 'sleep'> = systemClock,
 ): Promise<ReviewWorkspace> {
   const root = await repositoryRoot(cwd, repoDir);
   const remote = await pushRemote(root);
@@ -78,7 +81,7 @@ export async function openWorkspace(
     zone: zoneOf(repo),
     me,
     email,
-    github: source ? sourceContext(source, env) : undefined,
+    github: source ? paced(sourceContext(source, env), clock) : undefined,
   };
 }
 

@@ -14,6 +14,7 @@ import { acquireLock } from '../util/lock.js';
 import { address, listen, send } from './http.js';
 import type { Logger } from './log.js';
 import { sendNotices } from './notices.js';
+import { reviewDuties } from './reviews.js';
 import { type RunReport, runOnce } from './run-once.js';
 import { appsDue, nextChange } from './schedule.js';
 import { type DaemonState, health, metrics, newState } from './status.js';
@@ -78,6 +79,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let running: Promise<void> | undefined;
   let pulling: Promise<void> | undefined;
   let server: Server | undefined;
+  const reviews = reviewDuties({
+    root,
+    env: options.env,
+    clock,
+    log,
+    wake: (why) => request(why, 'all', true),
+  });
 
   /** Fetches and fast-forwards; the apps a move changed ('all' when it touched what every app reads). */
   const pull = async (): Promise<string[] | 'all' | undefined> => {
@@ -154,6 +162,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       }
       committed ??= await loadCommitted(root).catch(() => undefined);
       if (committed) await sendNotices(root, committed.repo, clock.now(), options.env, log);
+      await reviews.run(committed);
       arm();
     }
   };
@@ -290,6 +299,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       timer?.cancel();
       scheduleTimer?.cancel();
       pullTimer?.cancel();
+      reviews.stop();
       while (running || pulling) await (running ?? pulling);
       await closeWarm();
       await new Promise((r) => server?.close(r));

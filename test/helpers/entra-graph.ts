@@ -59,6 +59,8 @@ export class Pager {
         'Request_BadRequest',
         `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`,
       );
+    if (top > 120 && query.get('$select')?.split(',').includes('signInActivity'))
+      return odataError(400, 'Request_BadRequest', 'Invalid page size: at most 120 with signInActivity.');
     const rest = [...query].filter(([k]) => k !== '$skiptoken');
     const key = `${path}?${rest.map(([k, v]) => `${k}=${v}`).join('&')}`;
     let offset = 0;
@@ -107,6 +109,19 @@ function parseFilter(text: string | null, filterable: readonly string[]): Filter
     return (item) => (item.assignedLicenses as { skuId: string }[]).some((l) => l.skuId === skuId);
   }
   throw new Misuse(`$filter ${JSON.stringify(text)}: not a filter this server (or the connector) uses`);
+}
+
+/** A user's signInActivity as Graph describes it: null fields where no sign-in is recorded. */
+function signInActivity(user: User): Record<string, unknown> {
+  const at = user.lastSuccessfulSignIn ?? null;
+  return {
+    lastSignInDateTime: at,
+    lastSignInRequestId: null,
+    lastNonInteractiveSignInDateTime: null,
+    lastNonInteractiveSignInRequestId: null,
+    lastSuccessfulSignInDateTime: at,
+    lastSuccessfulSignInRequestId: null,
+  };
 }
 
 function project(item: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
@@ -195,7 +210,8 @@ export class GraphOperations {
         return this.list(
           path,
           query,
-          [...t.users.values()].map((u) => this.userJson(u)),
+          // signInActivity only when selected, as Graph gives it, at most 120 a page with it.
+          [...t.users.values()].map((u) => ({ ...this.userJson(u), signInActivity: signInActivity(u) })),
           ['id', 'userPrincipalName', 'mail', 'assignedLicenses'],
         );
       case 'GET /groups':

@@ -7,6 +7,8 @@ export interface User {
   usageLocation: string | null;
   /** Products assigned directly (skuIds). */
   licenses: Set<string>;
+  /** signInActivity.lastSuccessfulSignInDateTime; absent: none recorded. */
+  lastSuccessfulSignIn?: string;
 }
 
 export interface Group {
@@ -64,13 +66,17 @@ export class Tenant {
   readonly apps = new Map<string, App>();
   readonly skus = new Map<string, Sku>();
 
-  addUser(upn: string, options: { mail?: string | null; usageLocation?: string | null } = {}): User {
+  addUser(
+    upn: string,
+    options: { mail?: string | null; usageLocation?: string | null; lastSuccessfulSignIn?: string } = {},
+  ): User {
     const user: User = {
       id: randomUUID(),
       userPrincipalName: upn,
       mail: options.mail === undefined ? upn : options.mail,
       usageLocation: options.usageLocation === undefined ? 'DE' : options.usageLocation,
       licenses: new Set(),
+      ...(options.lastSuccessfulSignIn ? { lastSuccessfulSignIn: options.lastSuccessfulSignIn } : {}),
     };
     this.users.set(user.id, user);
     return user;

@@ -43,15 +43,20 @@ export class Workspace {
   readonly customerId = 'C0iden42';
   readonly domains = ['acme.com'];
   /** Users by lower-case primary address. */
-  readonly users = new Map<string, { primaryEmail: string; aliases: string[] }>();
+  readonly users = new Map<string, { primaryEmail: string; aliases: string[]; lastLoginTime?: string }>();
   /** Groups by lower-case address: members by lower-case address. */
   readonly groups = new Map<string, Map<string, { email: string; role: Role; type: string; id: string }>>();
   /** SKUs by `product/sku`: licences bought, and the holders by lower-case address. */
   readonly skus = new Map<string, { bought: number; holders: Map<string, string> }>();
   private nextId = 1000;
 
-  addUser(email: string, aliases: string[] = []): void {
-    this.users.set(email.toLowerCase(), { primaryEmail: email, aliases });
+  /** A user; `lastLoginTime` absent: never signed in (Google then says the epoch). */
+  addUser(email: string, aliases: string[] = [], lastLoginTime?: string): void {
+    this.users.set(email.toLowerCase(), {
+      primaryEmail: email,
+      aliases,
+      ...(lastLoginTime ? { lastLoginTime } : {}),
+    });
   }
 
   addGroup(email: string): Map<string, { email: string; role: Role; type: string; id: string }> {
@@ -127,6 +132,41 @@ export class Workspace {
       return group!.get((user?.primaryEmail ?? key).toLowerCase());
     };
     switch (id) {
+      case 'directory.users.list': {
+        // Google requires customer or domain; the connector names the customer id or the admin's domain.
+        const customer = query.get('customer');
+        const domain = query.get('domain');
+        if (customer === null && domain === null)
+          return googleError(400, 'badRequest', 'Bad Request: customer or domain', 'INVALID_ARGUMENT');
+        if (
+          (customer !== null && customer !== this.customerId && customer !== 'my_customer') ||
+          (domain !== null && !this.domains.includes(domain.toLowerCase()))
+        )
+          return notFound('customer');
+        const max = Math.min(500, Number(query.get('maxResults') ?? 100));
+        const offset = offsetOf(query.get('pageToken'));
+        if (offset < 0) return googleError(400, 'invalid', 'Invalid Input: pageToken', 'INVALID_ARGUMENT');
+        const all = [...this.users.values()];
+        const page = all.slice(offset, offset + max).map((u) => ({
+          kind: 'admin#directory#user',
+          id: `1${String(all.indexOf(u)).padStart(20, '0')}`,
+          primaryEmail: u.primaryEmail,
+          ...(u.aliases.length > 0 ? { aliases: u.aliases } : {}),
+          isAdmin: false,
+          suspended: false,
+          lastLoginTime: u.lastLoginTime ?? '1970-01-01T00:00:00.000Z',
+          customerId: this.customerId,
+        }));
+        return {
+          status: 200,
+          body: {
+            kind: 'admin#directory#users',
+            etag: `"users-${offset}"`,
+            ...(page.length > 0 ? { users: page } : {}),
+            ...(offset + max < all.length ? { nextPageToken: token(offset + max) } : {}),
+          },
+        };
+      }
       case 'directory.members.list': {
         const max = Math.min(200, Number(query.get('maxResults') ?? 200));
         const offset = offsetOf(query.get('pageToken'));

@@ -6,6 +6,8 @@ export interface UserRecord {
   status: 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED' | 'STAGED';
   /** False until Okta's search index has the user (search lags behind; a lookup by login does not). */
   indexed: boolean;
+  /** When the user last signed in (Okta's lastLogin, date-time); absent: never (null). */
+  lastLogin?: string;
 }
 export interface GroupRecord {
   id: string;
@@ -78,7 +80,7 @@ export function userJson(u: UserRecord, url: string) {
     created: STAMP,
     activated: STAMP,
     statusChanged: STAMP,
-    lastLogin: null,
+    lastLogin: u.lastLogin ?? null,
     lastUpdated: STAMP,
     passwordChanged: null,
     type: { id: 'oty1testtype' },

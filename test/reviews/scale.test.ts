@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { WRITE_INTERVAL_MS } from '../../src/reviews/pace.js';
+import { TEST_NOW } from '../helpers/cli.js';
 import { NO_VERIFY } from '../helpers/repo.js';
 import { type World, world } from './world.js';
 
@@ -39,6 +41,12 @@ describe('GitHub use of a 500-item campaign', () => {
     };
     const start = await count(['review', 'start', '--due', '2026-12-11', '--remind', '7d', '--name', 'big']);
     expect(start).toHaveLength(10); // per reviewer: open the pull request, request the review
+    // One pull request per reviewer, never per item.
+    expect(start.filter((r) => r === 'POST /repos/acme/access/pulls')).toHaveLength(5);
+    expect(w.server.pulls.size).toBe(5);
+    // Paced as the github connector's writes: each write at least a second after the one before (virtual time).
+    const writes = start.filter((r) => !r.startsWith('GET')).length;
+    expect(w.clock.now() - TEST_NOW).toBeGreaterThanOrEqual((writes - 1) * WRITE_INTERVAL_MS);
     expect(
       w.server.pulls
         .get(1)!
@@ -48,9 +56,13 @@ describe('GitHub use of a 500-item campaign', () => {
     const status = await count(['review', 'status', 'big']);
     expect(status).toHaveLength(10); // per reviewer: the pull request, its reviews
     const remind = await count(['review', 'remind', 'big', '--at', '2026-12-05']);
-    expect(remind).toHaveLength(20); // per reviewer: the pull request, reviews, comments, one comment
+    expect(remind).toHaveLength(20); // per reviewer: comments, the pull request, reviews, one comment
+    const remindAgain = await count(['review', 'remind', 'big', '--at', '2026-12-06']);
+    expect(remindAgain).toHaveLength(5); // per reviewer: comments, which say it was reminded at this lead
     const close = await count(['review', 'close', 'big', '--at', '2026-12-11'], '2026-12-11T00:00:00Z');
     expect(close).toHaveLength(20); // per reviewer: the pull request, reviews, the merge, one comment
+    expect(w.clock.now() - Date.parse('2026-12-11T00:00:00Z')).toBeGreaterThanOrEqual(9 * WRITE_INTERVAL_MS);
+    expect([...w.server.pulls.values()].every((p) => p.merged)).toBe(true);
     const again = await count(['review', 'close', 'big'], '2026-12-12T00:00:00Z');
     expect(again).toHaveLength(5); // per reviewer: the pull request, merged already
     expect(w.server.errors).toEqual([]);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { git } from '../helpers/git.js';
 import { type World, world } from './world.js';
 
@@ -34,6 +35,33 @@ describe('iden review start', () => {
     expect(campaign).toContain('pr: 2');
     expect(w.server.pulls.get(2)!.body).toContain('| Erin (erin) | db | writer |');
   });
+
+  it("lists each item's last applied instant from the apply records the remote has", async () => {
+    w = await world();
+    // A run over db only, pushing its record as CI's does; wh was never applied.
+    const alice = w.clone('alice');
+    const run = await runCli([
+      'reconcile',
+      '--repo',
+      alice,
+      '--app',
+      'db',
+      '--at',
+      '2026-11-20T10:00:00Z',
+      '--yes',
+    ]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const start = await w.iden(['review', 'start', '--due', '2026-12-11', '--name', 'q4'], 'alice');
+    expect(start.stderr).toBe('');
+    const body = (n: number) => w!.server.pulls.get(n)!.body!;
+    expect(body(2)).toContain('| since | granted by | why | last applied | privileged | used |');
+    expect(body(2)).toMatch(
+      /\| Alice \(alice\) \| db \| readonly \| 2026-10-01 \| [^|]+ \| On call, OPS-1 \| 2026-11-20T10:00:00Z \| no \| not asked \|/,
+    );
+    expect(body(3)).toMatch(
+      /\| Bob \(bob\) \| wh \| readonly \| 2026-10-01 \| [^|]+ \| {2}\| not recorded \| no \| not asked \|/,
+    );
+  }, 180_000);
 
   it('refuses anyone but a Super Admin or a role the settings name, changing nothing', async () => {
     w = await world();

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/model/clock.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubPullServer } from '../helpers/github-server.js';
 import { NO_VERIFY, writeTree } from '../helpers/repo.js';
@@ -39,6 +39,8 @@ export interface World {
   clone(person: string): string;
   env: NodeJS.ProcessEnv;
   iden(args: string[], as: string, at?: string): ReturnType<typeof runCli>;
+  /** The clock of the last iden run: how long its paced GitHub writes took, in virtual time. */
+  clock: ManualClock;
   stop(): Promise<void>;
 }
 
@@ -63,18 +65,19 @@ export async function world(tree: Record<string, string> = files): Promise<World
     clones.set(person, dir);
     return dir;
   };
-  return {
+  const w: World = {
     remote,
     server,
     clone,
     env,
-    iden: (args, as, at) => {
+    iden(args, as, at) {
       if (at) server.now = () => Date.parse(at);
-      return runCli([...args, '--repo', clone(as)], {
-        env,
-        ...(at ? { clock: new ManualClock(Date.parse(at), { sleeps: 'advance' }) } : {}),
-      });
+      // Virtual time, as runCli's own: a paced write moves this clock on at once.
+      w.clock = new ManualClock(at ? Date.parse(at) : TEST_NOW, { sleeps: 'advance' });
+      return runCli([...args, '--repo', clone(as)], { env, clock: w.clock });
     },
+    clock: new ManualClock(TEST_NOW),
     stop: () => server.stop(),
   };
+  return w;
 }

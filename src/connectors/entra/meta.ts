@@ -8,6 +8,7 @@ const meta: ConnectorMeta = {
   type: 'entra',
   accountDefault: 'email',
   caseInsensitiveAccounts: true,
+  usage: "the user's signInActivity.lastSuccessfulSignInDateTime (needs AuditLog.Read.All)",
   schema,
   missingCredentials(app, env) {
     const { connector } = typed<EntraConnector, unknown, unknown>(app);

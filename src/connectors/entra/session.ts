@@ -16,6 +16,7 @@ import { ReadRefused } from './crawl.js';
 import type { Directory } from './directory.js';
 import { BATCH_LIMIT, type Graph, passing, said } from './graph.js';
 import { type Mapping, observeScope, type Scope } from './observe.js';
+import { lastSignIns } from './usage.js';
 import { groupJob, type Job, licenceJob, type Prepared, roleJob, type WriteContext } from './writes.js';
 
 /**
@@ -59,6 +60,11 @@ export class EntraSession implements Session {
       if (e instanceof TransientError) throw e;
       throw new ObserveError((e as Error).message, { cause: e });
     }
+  }
+
+  /** Each user's last successful sign-in, read now (review start only: it needs AuditLog.Read.All). */
+  lastUsed(): Promise<ReadonlyMap<string, string | null>> {
+    return lastSignIns(this.graph);
   }
 
   private mappingOf = (c: Change): Mapping =>

@@ -17,6 +17,8 @@ import { type Api, GoogleClient } from './transport.js';
 export const SCOPES = {
   members: 'https://www.googleapis.com/auth/admin.directory.group.member',
   licences: 'https://www.googleapis.com/auth/apps.licensing',
+  /** Only for access reviews' last sign-ins, with a token of its own. */
+  users: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
 } as const;
 
 /** The Directory API's published default quota: 2,400 queries a minute per user. */
@@ -40,17 +42,20 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     ...(entitlements.length > 0 ? [SCOPES.members] : []),
     ...(licenses.length > 0 ? [SCOPES.licences] : []),
   ];
-  const tokens = new TokenSource(key, {
-    subject: connector.adminEmail,
-    scopes,
-    tokenUri: connector.tokenUri ?? key.tokenUri ?? GOOGLE_TOKEN_URI,
-    timeoutMs,
-    clock,
-    variable,
-  });
+  const tokensFor = (wanted: string[]) =>
+    new TokenSource(key, {
+      subject: connector.adminEmail,
+      scopes: wanted,
+      tokenUri: connector.tokenUri ?? key.tokenUri ?? GOOGLE_TOKEN_URI,
+      timeoutMs,
+      clock,
+      variable,
+    });
   // A batch larger than a minute's quota could never be sent within it.
   const batchSize = Math.min(connector.batchSize ?? MAX_BATCH, MAX_BATCH, perMinute);
-  const client = new GoogleClient(tokens, batchSize, timeoutMs, () => clock.now());
+  const client = new GoogleClient(tokensFor(scopes), batchSize, timeoutMs, () => clock.now());
+  // Asks for its token only when used (review start): plan and apply never need the scope.
+  const users = new GoogleClient(tokensFor([SCOPES.users]), batchSize, timeoutMs, () => clock.now());
   const notice = (text: string) => context.onNotice?.(text);
   const api = (root: string, label: string): Api => ({
     root: withSlash(root),
@@ -72,6 +77,7 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
       grantedTo: context.grantedTo ?? (() => new Set()),
       moved: new Set(),
       notice,
+      users,
     },
     connector.customer,
   );

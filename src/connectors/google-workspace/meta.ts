@@ -11,6 +11,7 @@ const meta: ConnectorMeta = {
   type: 'google-workspace',
   accountDefault: 'email',
   caseInsensitiveAccounts: true,
+  usage: "the user's lastLoginTime (needs the admin.directory.user.readonly scope delegated)",
   schema,
   missingCredentials(app, env) {
     const variable =

@@ -22,6 +22,8 @@ export interface OpContext {
   moved: Set<string>;
   /** Said while applying, once. */
   notice: (text: string) => void;
+  /** A client whose token carries only the users' read-only scope: asked for last sign-ins, by review start alone. */
+  users?: GoogleClient;
 }
 
 /** Every change of a step with one outcome. */

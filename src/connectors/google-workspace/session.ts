@@ -12,7 +12,7 @@ import { grantMembership, revokeMembership } from './groups.js';
 import { ambiguities, groupOf, heldOf } from './held.js';
 import { grantLicence, revokeLicence } from './licences.js';
 import type { OpContext } from './ops.js';
-import { type GroupMember, listAssignments, listMembers } from './read.js';
+import { type GroupMember, listAssignments, listLastLogins, listMembers } from './read.js';
 
 /**
  * A Google Workspace as one app: the members of the groups its entitlements
@@ -34,6 +34,23 @@ export class GoogleWorkspaceSession implements Session {
     private readonly ctx: OpContext,
     private readonly customer: string | undefined,
   ) {}
+
+  /**
+   * Each user's last sign-in, read now with a token of its own scope
+   * (admin.directory.user.readonly, which domain-wide delegation must
+   * allow): asked by review start alone, never by plan or apply.
+   */
+  async lastUsed(): Promise<ReadonlyMap<string, string | null>> {
+    const { ctx } = this;
+    if (!ctx.users) return new Map();
+    const adminDomain = ctx.adminEmail.slice(ctx.adminEmail.lastIndexOf('@') + 1);
+    return listLastLogins(
+      ctx.users,
+      ctx.directory,
+      this.customer !== undefined ? { customer: this.customer } : { domain: adminDomain },
+      ctx.adminEmail,
+    );
+  }
 
   private notice(text: string): void {
     if (!this.notices.includes(text)) this.notices.push(text);

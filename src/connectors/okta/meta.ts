@@ -9,6 +9,7 @@ const meta: ConnectorMeta = {
   // An Okta login is usually the person's email; accounts.<app> names it where it differs.
   accountDefault: 'email',
   caseInsensitiveAccounts: true,
+  usage: "the Okta user's lastLogin",
   schema,
   missingCredentials(app, env) {
     const { connector } = typed<OktaConnector, unknown, unknown>(app);

@@ -226,3 +226,17 @@ export function heldOf(state: OrgState, mappings: readonly Mapping[]): Held[] {
   }
   return held;
 }
+
+/**
+ * Each user's lastLogin by login, as the lists observe read carry it (a
+ * group's members, an app's embedded users): null when Okta says never; a
+ * user whose object lacks the field is left out, so not known.
+ */
+export function lastLogins(state: OrgState): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const u of state.users.values()) {
+    const login = loginOf(u);
+    if (login && u.lastLogin !== undefined) out.set(login, u.lastLogin);
+  }
+  return out;
+}

@@ -4,6 +4,8 @@ import type { OktaClient } from './client.js';
 export interface OktaUser {
   id: string;
   status?: string;
+  /** When the user last signed in to Okta; null: never. */
+  lastLogin?: string | null;
   profile?: { login?: string };
 }
 

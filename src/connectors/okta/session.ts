@@ -4,7 +4,15 @@ import type { OktaClient } from './client.js';
 import { Directory } from './directory.js';
 import { type CredentialHint, translate } from './errors.js';
 import { changeKey, keyOf, type Mapping } from './mapping.js';
-import { emptyState, heldOf, type OrgState, readOrg, rulesFeeding, SettingsError } from './observe.js';
+import {
+  emptyState,
+  heldOf,
+  lastLogins,
+  type OrgState,
+  readOrg,
+  rulesFeeding,
+  SettingsError,
+} from './observe.js';
 import { Writer } from './writes.js';
 
 /**
@@ -47,6 +55,11 @@ export class OktaSession implements Session {
     this.found = undefined;
     this.tellRules();
     return heldOf(state, this.mappings);
+  }
+
+  /** The lastLogin of each user observe read: no request of its own. */
+  async lastUsed(): Promise<ReadonlyMap<string, string | null>> {
+    return lastLogins(this.state);
   }
 
   /** Says once which managed groups a group rule feeds, and what iden then leaves alone. */
