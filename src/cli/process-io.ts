@@ -21,6 +21,7 @@ export function processIo(clock: Clock): Io {
     env: process.env,
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    terminal: { stdout: Boolean(process.stdout.isTTY), stderr: Boolean(process.stderr.isTTY) },
     ask: (question: string, fallback: string | undefined) =>
       line(fallback ? `${question} [${fallback}]: ` : `${question}: `),
     confirm: async (question: string) => /^y(es)?$/i.test((await line(`${question} [y/N] `)).trim()),

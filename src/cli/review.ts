@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { instantOption } from '../model/instant.js';
+import { count } from '../util/plural.js';
 import { EXIT, type Io } from './io.js';
 import { choice } from './options.js';
 
@@ -58,7 +59,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
       for (const r of c.reviewers)
         io.stdout(`  ${r.person}: ${r.items.length} on ${r.branch}${r.pr ? ` (#${r.pr})` : ''}\n`);
       io.stdout(
-        `Committed ${`reviews/${c.name}.yaml`} on ${ws.branch} (${result.commit.slice(0, 12)}); ${result.calls} GitHub requests.\n`,
+        `Committed ${`reviews/${c.name}.yaml`} on ${ws.branch} (${result.commit.slice(0, 12)}); ${count(result.calls, 'GitHub request')}.\n`,
       );
       for (const note of result.notes) io.stderr(`iden: ${note}\n`);
       done(EXIT.ok);
@@ -112,7 +113,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
           io.stdout(`${r.person}${pr}: merged already; left as it is.\n`);
         else io.stdout(`${r.person}: no pull request to merge (its branch was pushed without GitHub).\n`);
       }
-      io.stdout(`${result.calls} GitHub requests.\n`);
+      io.stdout(`${count(result.calls, 'GitHub request')}.\n`);
       done(EXIT.ok);
     });
 
@@ -217,7 +218,7 @@ export function reviewCommands(cli: Command, io: Io, done: (code: number) => voi
         io.stdout(
           `Reminded ${r.person} on #${r.pr} (${r.lead} before): ${r.notAnswered} not answered; webhook ${r.webhook}.\n`,
         );
-      io.stdout(`${calls} GitHub requests.\n`);
+      io.stdout(`${count(calls, 'GitHub request')}.\n`);
       done(EXIT.ok);
     });
 }

@@ -23,8 +23,16 @@ export class EmbeddedStoppedError extends Error {
 
 /** The PGlite the template was made with: a new version makes a new template. */
 const PGLITE_VERSION = '0.5.14';
+/**
+ * 16 MB of shared buffers instead of initdb's 128 MB: PGlite touches them all
+ * at start, about 115 MB of memory per database, and iden's few role tables
+ * fit many times over. Written by initdb, and given at every start so folders
+ * made before (whose postgresql.conf says 128 MB) get it too.
+ */
+const SHARED_BUFFERS = 'shared_buffers=16MB';
 /** WAL in 1 MB segments: each embedded database takes about 30 MB instead of 40. */
-const INITDB_ARGS = ['--wal-segsize=1'];
+const INITDB_ARGS = ['--wal-segsize=1', `--set=${SHARED_BUFFERS}`];
+const START_ARGS = ['-c', SHARED_BUFFERS];
 /** Room the database needs to write safely: more than one WAL segment and its checkpoints. */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
@@ -197,7 +205,7 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
   };
   try {
     await call(
-      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, modules: await compiled() },
+      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, startArgs: START_ARGS, modules: await compiled() },
       options.initTimeoutMs ?? 300_000,
     );
   } catch (e) {
