@@ -31,6 +31,7 @@ async function onIo(args: string[], terminal: boolean, env: NodeJS.ProcessEnv = 
   return { code, stdout, stderr };
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour sequences
 const strip = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
 
 describe('colours', () => {
