@@ -12,6 +12,7 @@ import {
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../../util/package-root.js';
 import type { Database, Query, Script } from './database.js';
@@ -98,10 +99,11 @@ function ensureTemplate(template: string, options: EmbeddedOptions): Promise<voi
   if (!made) {
     made = (async () => {
       rmSync(template, { recursive: true, force: true });
-      const db = await startWorker(join(template, 'data'), {
-        ...options,
-        timeoutMs: options.initTimeoutMs ?? 300_000,
-      });
+      const db = await startWorker(
+        join(template, 'data'),
+        { ...options, timeoutMs: options.initTimeoutMs ?? 300_000 },
+        false,
+      );
       await db.close();
       writeFileSync(join(template, '.complete'), '');
     })().finally(() => making.delete(template));
@@ -115,9 +117,16 @@ let modules: Promise<{ pglite: unknown; initdb: unknown; bundle: Uint8Array }> |
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } })
   .WebAssembly;
 
-/** PGlite's WebAssembly, compiled once per process and shared by every database's thread. */
-function compiled() {
+/**
+ * PGlite's WebAssembly, compiled once per process and shared by every
+ * database's thread. `lean`: by V8's baseline compiler only, as iden's
+ * statements are few and small and optimising PostgreSQL's hot functions a
+ * second time costs about 70 MB a process; not when the process first makes
+ * the template, which initdb would take more than twice as long to do.
+ */
+function compiled(lean: boolean) {
   modules ??= (async () => {
+    if (lean) setFlagsFromString('--liftoff-only');
     const dist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
     const [pglite, initdb] = await Promise.all(
       ['pglite.wasm', 'initdb.wasm'].map(async (name) => wasm.compile(await readFile(join(dist, name)))),
@@ -135,10 +144,10 @@ function compiled() {
 export async function embeddedDatabase(dataDir: string, options: EmbeddedOptions): Promise<Database> {
   preflight(dataDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await fromTemplate(dataDir, options);
-  return startWorker(dataDir, options);
+  return startWorker(dataDir, options, true);
 }
 
-async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<Database> {
+async function startWorker(dataDir: string, options: EmbeddedOptions, lean: boolean): Promise<Database> {
   mkdirSync(dirname(dataDir), { recursive: true });
   const worker = new Worker(
     join(packageRoot(), 'dist', 'src', 'connectors', 'postgres', 'embedded-worker.js'),
@@ -205,7 +214,7 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
   };
   try {
     await call(
-      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, startArgs: START_ARGS, modules: await compiled() },
+      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, startArgs: START_ARGS, modules: await compiled(lean) },
       options.initTimeoutMs ?? 300_000,
     );
   } catch (e) {
