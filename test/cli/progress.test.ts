@@ -1,25 +1,18 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
 import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll } from '../helpers/git.js';
 import { onTerminal } from '../helpers/pty.js';
 
-/**
- * The example repository, its embedded databases' template already made (as
- * a clone's first run leaves it), so creating analytics' database is a copy.
- */
+/** A fresh clone of the example repository: its embedded database is made from the template built with iden. */
 function example(): string {
   const dir = mkdtempSync(join(tmpdir(), 'iden-progress-'));
   cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
   writeFileSync(join(dir, '.gitignore'), '.iden/\n');
   commitAll(dir, 'example');
-  const template = join(dir, '.iden', 'pglite', '.template-0.5.14');
-  mkdirSync(template, { recursive: true });
-  cpSync(inject('pgliteTemplate'), join(template, 'data'), { recursive: true });
-  writeFileSync(join(template, '.complete'), '');
   return dir;
 }
 
