@@ -6,12 +6,13 @@ import { main } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/model/clock.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { TEST_NOW } from '../helpers/cli.js';
-import { commitAll } from '../helpers/git.js';
+import { commitAll, git } from '../helpers/git.js';
+import { baseRepo, writeTree } from '../helpers/repo.js';
 
 const ESC = '\u001b[';
 
 /** Runs iden in-process with an Io that says whether stdout and stderr are a terminal. */
-async function onIo(args: string[], terminal: boolean, env: NodeJS.ProcessEnv = {}) {
+async function onIo(args: string[], terminal: boolean, env: NodeJS.ProcessEnv = {}, cwd = process.cwd()) {
   let stdout = '';
   let stderr = '';
   const code = await main(args, {
@@ -23,7 +24,7 @@ async function onIo(args: string[], terminal: boolean, env: NodeJS.ProcessEnv = 
       stderr += text;
     },
     env,
-    cwd: process.cwd(),
+    cwd,
     interactive: false,
     confirm: async () => false,
     terminal: { stdout: terminal, stderr: terminal },
@@ -68,6 +69,22 @@ describe('colours', () => {
       expect((await onIo(args, true, { FORCE_COLOR: '0' })).stdout).toBe(piped.stdout);
       expect((await onIo(args, false, { FORCE_COLOR: '1' })).stdout).toBe(shown.stdout);
     }, 30_000);
+
+  it('check-pr: its verdicts coloured on a terminal only', async () => {
+    const work = writeTree(baseRepo, join(mkdtempSync(join(tmpdir(), 'iden-colour-pr-')), 'work'));
+    commitAll(work, 'the access repository');
+    git(work, ['checkout', '-q', '-b', 'grant/db/carol']);
+    writeFileSync(join(work, 'grants/db/carol.yaml'), 'user: carol\napp: db\npermissions: [readonly]\n');
+    commitAll(work, 'grant: carol → db');
+    git(work, ['config', 'user.email', 'Bob@example.com']);
+    const piped = await onIo(['check-pr'], false, {}, work);
+    expect(piped.stdout).toContain('The pull request may be merged.');
+    expect(piped.stdout).not.toContain(ESC);
+    const shown = await onIo(['check-pr'], true, {}, work);
+    expect(shown.stdout).toContain(`${ESC}32mThe pull request may be merged.`);
+    expect(strip(shown.stdout)).toBe(piped.stdout);
+    expect((await onIo(['check-pr'], true, { NO_COLOR: '1' }, work)).stdout).toBe(piped.stdout);
+  });
 
   it('never colours JSON', async () => {
     const json = await onIo(['status', '--repo', dir, '--format', 'json'], true, { FORCE_COLOR: '1' });
