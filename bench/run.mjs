@@ -1,6 +1,6 @@
 // npm run bench: each figure beside its floor and the target its issue names.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateRepo } from './generate.mjs';
@@ -240,6 +240,10 @@ if (!only || only === 'plan' || only === 'embedded') {
     embedded: true,
   });
   rmSync(join(dir, '.iden'), { recursive: true, force: true });
+  // Not a git repository: without the opt-out apply-time verification would hold every grant and apply nothing.
+  const settings = join(dir, 'grants', '_settings.yaml');
+  if (!readFileSync(settings, 'utf8').includes('verifyMerges'))
+    appendFileSync(settings, 'policy: { verifyMerges: false }\n');
   console.log('plan: 200 apps, each an embedded PostgreSQL, 4,000 grants');
   const first = child('embedded-child.mjs', dir, 'plan');
   const apply = child('embedded-child.mjs', dir, 'apply');

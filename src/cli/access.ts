@@ -1,7 +1,8 @@
 // iden access: who has access now (or at --at), and the seats left.
 import type { Command } from 'commander';
+import { paint } from '../report/paint.js';
 import type { AccessRow } from '../views/access.js';
-import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
+import { colourOn, DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
 import { examples } from './options.js';
 import { type ViewOptions, viewFormat } from './view-options.js';
 
@@ -66,6 +67,8 @@ export async function runAccess(
       },
       io,
       engine,
+      undefined,
+      options.format === 'json',
     );
     try {
       if (reportFatal(run, io)) return EXIT.failed;
@@ -101,6 +104,8 @@ export async function runAccess(
       await run.close();
     }
   }
-  io.stdout(formatAccess(view, options.format, zone, width(io)));
+  io.stdout(
+    formatAccess(view, options.format, zone, width(io), paint(colourOn(io) && options.format === 'text')),
+  );
   return EXIT.ok;
 }

@@ -1,7 +1,8 @@
 // iden audit: who had what, when, granted and approved by whom.
 import type { Command } from 'commander';
 import type { AuditFormat } from '../report/audit.js';
-import { EXIT, type Io, UsageError } from './io.js';
+import { paint } from '../report/paint.js';
+import { colourOn, EXIT, type Io, UsageError } from './io.js';
 import { choice, examples } from './options.js';
 
 export interface AuditOptions {
@@ -130,9 +131,9 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       },
       review,
     );
-    out = formatEvents(events, data.source, data.warnings, options.format);
+    out = formatEvents(events, data.source, data.warnings, options.format, paint(colourOn(io)));
   }
   io.stdout(out);
-  if (options.format !== 'json') io.stderr(formatWarnings(data.warnings));
+  if (options.format !== 'json') io.stderr(formatWarnings(data.warnings, paint(colourOn(io, 'stderr'))));
   return data.warnings.some((w) => TAMPERED.has(w.code)) ? EXIT.failed : EXIT.ok;
 }

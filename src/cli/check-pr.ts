@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CheckResult } from '../policy/check-pr.js';
 import type { CheckFormat } from '../report/check-pr.js';
-import { EXIT, type Io, UsageError } from './io.js';
+import { colourOn, EXIT, type Io, UsageError } from './io.js';
 import { choice, examples } from './options.js';
 
 export interface CheckPrOptions {
@@ -140,7 +140,10 @@ export async function runCheckPr(options: CheckPrOptions, io: Io): Promise<numbe
 async function report(result: CheckResult, options: CheckPrOptions, io: Io): Promise<number> {
   const { webLinks } = await import('../github/repository.js');
   const { checkMarkdown, formatCheck } = await import('../report/check-pr.js');
-  io.stdout(formatCheck(result, options.format, webLinks(io.env)));
+  const { paint } = await import('../report/paint.js');
+  io.stdout(
+    formatCheck(result, options.format, webLinks(io.env), paint(colourOn(io) && options.format === 'text')),
+  );
   if (io.env.GITHUB_STEP_SUMMARY)
     appendFileSync(io.env.GITHUB_STEP_SUMMARY, `${checkMarkdown(result, webLinks(io.env))}\n`);
   return result.ok ? EXIT.ok : EXIT.failed;

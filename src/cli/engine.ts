@@ -17,10 +17,12 @@ import { endedGrants } from '../reconcile/expiry.js';
 import type { Plan } from '../reconcile/plan.js';
 import { type Run, startRun } from '../reconcile/run.js';
 import { formatDiagnostics } from '../report/diagnostics.js';
+import { paint } from '../report/paint.js';
 import { formatPlan, formatResults, type Style } from '../report/plan.js';
 import { count } from '../util/plural.js';
 import type { RunOptions } from './engine-options.js';
-import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
+import { colourOn, DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io, UsageError } from './io.js';
+import { progress } from './progress.js';
 
 export async function begin(
   command: string,
@@ -28,6 +30,8 @@ export async function begin(
   io: Io,
   engine: Engine,
   at?: string,
+  /** The command's output is JSON: no progress lines, even on a terminal. */
+  quiet = false,
 ): Promise<{ run: Run; style: Style }> {
   const root = await repositoryRoot(io.cwd, options.repo);
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT);
@@ -53,8 +57,9 @@ export async function begin(
         throw new UsageError(`--app ${options.app}: no such app (apps: ${[...repo.apps.keys()].join(', ')})`);
     },
     onNotice: (text) => io.stderr(`notice: ${text}\n`),
+    onProgress: progress(io, quiet).step,
   });
-  return { run, style: { color: io.interactive && !io.env.NO_COLOR, zone: run.zone } };
+  return { run, style: { color: colourOn(io), zone: run.zone } };
 }
 
 /** In GitHub Actions the plan also goes to the job's summary page (built only then). */
@@ -64,7 +69,7 @@ export function summary(text: () => string, io: Io): void {
 
 export function reportFatal(run: Run, io: Io): boolean {
   if (run.prepared.fatal.length === 0) return false;
-  io.stderr(formatDiagnostics(run.prepared.fatal, 'text'));
+  io.stderr(formatDiagnostics(run.prepared.fatal, 'text', paint(colourOn(io, 'stderr'))));
   io.stderr(
     'iden: _settings.yaml and _people.yaml must validate before anything is planned; nothing was changed\n',
   );
@@ -129,7 +134,7 @@ export async function executeAndSay(
   options: RunOptions,
   io: Io,
 ): Promise<{ results: ChangeResult[]; complete: boolean }> {
-  const live = io.interactive && !io.env.CI;
+  const shown = progress(io);
   const outcome = await execute(run, plan, {
     command,
     started: io.clock.now(),
@@ -140,13 +145,10 @@ export async function executeAndSay(
     env: io.env,
     onAppWait: (app, ms, e) =>
       io.stderr(`notice: ${app}: waiting ${formatDuration(ms)} before trying again: ${e.message}\n`),
-    onProgress: (app, count, total) => {
-      if (live) io.stderr(`\r${app}: ${count}/${total}${count === total ? '\n' : ''}`);
-      else if (count === total) io.stderr(`${app}: ${count}/${total} done\n`);
-    },
+    onProgress: shown.applied,
   });
   if (outcome.stopped) io.stderr(`iden: ${outcome.stopped}; the run stopped\n`);
-  if (plan.changes.length > 0) io.stdout(formatResults(outcome.results));
+  if (plan.changes.length > 0) io.stdout(formatResults(outcome.results, colourOn(io)));
   for (const n of outcome.emergency ?? [])
     io.stderr(
       `${n.sent ? 'notice' : 'warning'}: emergency access ${n.file} ${n.sent ? 'notified' : `NOT notified (${n.why})`}: ${n.text}\n`,

@@ -18,6 +18,31 @@ export interface Io {
    * every command (src/cli/prompts.ts); on stderr where stdout carries JSON.
    */
   questions: (toStderr: boolean) => Promise<Questions>;
+  /**
+   * Which output streams are a terminal: colours go to stdout only when it is
+   * one, progress lines to stderr only when it is one. Absent: neither (piped,
+   * or a test's captured output).
+   */
+  terminal?: { stdout: boolean; stderr: boolean };
+}
+
+/** Whether the run is in CI: CI set to anything but "" or "false" (what GitHub Actions and most CI systems set). */
+export function inCi(env: NodeJS.ProcessEnv): boolean {
+  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
+}
+
+/**
+ * Whether human output on `stream` is coloured: FORCE_COLOR (anything but
+ * 0 or false) turns colours on even when piped, NO_COLOR (any value but "") turns
+ * them off, TERM=dumb too; else only on a terminal.
+ * See https://no-color.org and https://force-color.org.
+ */
+export function colourOn(io: Io, stream: 'stdout' | 'stderr' = 'stdout'): boolean {
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.TERM === 'dumb') return false;
+  return io.terminal?.[stream] === true;
 }
 
 /**

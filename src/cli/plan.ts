@@ -41,7 +41,7 @@ export async function runPlan(options: PlanOptions, io: Io, engine: Engine = {})
   );
   const { idenVersion } = await import('../util/package-root.js');
   const { batched, jsonChunks } = await import('../util/json-stream.js');
-  const { run, style } = await begin('plan', options, io, engine);
+  const { run, style } = await begin('plan', options, io, engine, undefined, options.format === 'json');
   try {
     if (reportFatal(run, io)) return EXIT.failed;
     const { plan } = run.prepared;

@@ -10,6 +10,7 @@ export function processIo(clock: Clock): Io {
     env: process.env,
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    terminal: { stdout: Boolean(process.stdout.isTTY), stderr: Boolean(process.stderr.isTTY) },
     // The prompt library is loaded only when someone is asked something.
     questions: async (toStderr: boolean) => (await import('./prompts.js')).terminalQuestions(toStderr),
   };

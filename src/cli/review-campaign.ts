@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
+import { count } from '../util/plural.js';
 import { EXIT, type Io } from './io.js';
 import { choice } from './options.js';
 
@@ -58,7 +59,7 @@ export function campaignCommands(review: Command, io: Io, done: (code: number) =
       for (const r of c.reviewers)
         io.stdout(`  ${r.person}: ${r.items.length} on ${r.branch}${r.pr ? ` (#${r.pr})` : ''}\n`);
       io.stdout(
-        `Committed ${`reviews/${c.name}.yaml`} on ${ws.branch} (${result.commit.slice(0, 12)}); ${result.calls} GitHub requests.\n`,
+        `Committed ${`reviews/${c.name}.yaml`} on ${ws.branch} (${result.commit.slice(0, 12)}); ${count(result.calls, 'GitHub request')}.\n`,
       );
       for (const note of result.notes) io.stderr(`iden: ${note}\n`);
       done(EXIT.ok);

@@ -1,7 +1,8 @@
 // iden upcoming: what starts and ends soon.
 import type { Command } from 'commander';
 import { parseDuration } from '../model/duration.js';
-import { EXIT, type Io, UsageError } from './io.js';
+import { paint } from '../report/paint.js';
+import { colourOn, EXIT, type Io, UsageError } from './io.js';
 import { examples } from './options.js';
 import { type ViewOptions, viewFormat } from './view-options.js';
 
@@ -34,7 +35,13 @@ export async function runUpcoming(options: ViewOptions & { within?: string }, io
   const { repo, zone, at, filter } = await read(options, io);
   const events = upcoming(repo, zone, at, at + within, filter);
   io.stdout(
-    formatUpcoming({ from: isoUtc(at), to: isoUtc(at + within), events }, options.format, zone, width(io)),
+    formatUpcoming(
+      { from: isoUtc(at), to: isoUtc(at + within), events },
+      options.format,
+      zone,
+      width(io),
+      paint(colourOn(io) && options.format === 'text'),
+    ),
   );
   return EXIT.ok;
 }

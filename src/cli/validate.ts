@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { DiagnosticFormat } from '../report/diagnostics.js';
-import { EXIT, type Io } from './io.js';
+import { colourOn, EXIT, type Io } from './io.js';
 import { choice, examples } from './options.js';
 
 export interface ValidateOptions {
@@ -56,6 +56,7 @@ export async function runValidate(options: ValidateOptions, io: Io): Promise<num
     }),
   );
   const diagnostics = [...result.diagnostics, ...tracked];
-  io.stdout(formatDiagnostics(diagnostics, options.format));
+  const { paint } = await import('../report/paint.js');
+  io.stdout(formatDiagnostics(diagnostics, options.format, paint(colourOn(io) && options.format === 'text')));
   return result.ok && tracked.length === 0 ? EXIT.ok : EXIT.failed;
 }

@@ -19,6 +19,8 @@ export interface ConnectorContext {
   /** How long one embedded-database statement may take before it is taken to have stopped. */
   embeddedTimeoutMs?: number;
   onNotice?: (text: string) => void;
+  /** A slow step begins (creating an embedded database): a progress line on a terminal, nothing elsewhere. */
+  onProgress?: (text: string) => void;
   /**
    * Accounts the app's `_app.yaml` lets iden take over (`adopt:`): only these,
    * of the accounts iden did not create, may it mark as its own.

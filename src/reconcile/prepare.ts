@@ -51,6 +51,8 @@ export interface PrepareOptions {
   /** Removals the repository asks for across every app since the last recorded run (for --app runs). */
   repositoryRemovals?: { count: number; since: string };
   onNotice?: (text: string) => void;
+  /** A slow step of an app begins (observing, creating its embedded database): for progress on a terminal. */
+  onProgress?: (app: string, text: string) => void;
   /** Where connectors read the time and wait (rate-limit resets): the run's clock. */
   clock?: Clock;
   /** Apps may keep what is slow to open for the next run of this process (iden serve). */
@@ -168,6 +170,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           return { ...input, skip: { reason: `no credentials: ${missing}`, error: options.strict } };
         const file = app.value;
         let session: Session | undefined;
+        options.onProgress?.(app.id, 'observing');
         // Said with the app: a wait of ten seconds or more, and why.
         const retry: RetryOptions = {
           ...options.retryOptions,
@@ -189,6 +192,9 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
                     : {}),
                   ...(options.onNotice
                     ? { onNotice: (text: string) => options.onNotice?.(`${app.id}: ${text}`) }
+                    : {}),
+                  ...(options.onProgress
+                    ? { onProgress: (text: string) => options.onProgress?.(app.id, text) }
                     : {}),
                   stillGranted: (account) => sharing.stillGranted(app.id, account),
                   adopt: new Set(file.adopt ?? []),

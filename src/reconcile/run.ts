@@ -35,6 +35,8 @@ export interface RunRequest {
   /** Checked once the repository is read: throws to refuse the run (an unknown --app). */
   check?: (repo: AccessRepo) => void;
   onNotice: (text: string) => void;
+  /** A slow step of an app begins (observing, creating its embedded database): for progress on a terminal. */
+  onProgress?: (app: string, text: string) => void;
   /** The run's clock, which connectors wait on. */
   clock?: Clock;
   /**
@@ -126,6 +128,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(removals ? { repositoryRemovals: removals } : {}),
       retryOptions: retry,
       onNotice: request.onNotice,
+      ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.clock ? { clock: request.clock } : {}),
       ...(request.daemon ? { keepWarm: true } : {}),
     });

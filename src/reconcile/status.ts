@@ -1,3 +1,4 @@
+import type { Change } from '../model/access.js';
 import type { Plan } from './plan.js';
 
 export type AppState = 'in-sync' | 'pending' | 'held' | 'drift' | 'skipped' | 'unreachable';
@@ -13,6 +14,12 @@ export interface AppStatus {
   reason?: string;
   /** Access held by accounts iden leaves alone (listed, never changed). */
   unmanaged?: { account: string; entitlement?: string; license?: string; why: string }[];
+  /**
+   * The drift itself: access the app holds that no grant gives, by whom
+   * (`user` is the account when no person has it). `removed`: the next apply
+   * takes it away (prune: true); else it is kept and only reported.
+   */
+  drifted?: { user: string; account: string; entitlement?: string; license?: string; removed: boolean }[];
 }
 
 /**
@@ -40,6 +47,14 @@ export function appStatuses(plan: Plan, apps: readonly string[]): AppStatus[] {
             ? 'drift'
             : 'in-sync';
     const unmanaged = (plan.unmanaged ?? []).filter((u) => u.app === app).map(({ app: _, ...u }) => u);
+    const drifted = plan.drift
+      .filter((d) => d.app === app)
+      .map((d) => ({
+        user: d.user,
+        account: d.account,
+        ...(d.entitlement !== undefined ? { entitlement: d.entitlement } : { license: d.license! }),
+        removed: plan.changes.some((c) => sameAccess(c, d)),
+      }));
     return {
       app,
       state,
@@ -49,6 +64,13 @@ export function appStatuses(plan: Plan, apps: readonly string[]): AppStatus[] {
       held,
       ...(skipped ? { reason: skipped.reason } : {}),
       ...(unmanaged.length > 0 ? { unmanaged } : {}),
+      ...(drifted.length > 0 ? { drifted } : {}),
     };
   });
+}
+
+function sameAccess(a: Change, b: Change): boolean {
+  return (
+    a.app === b.app && a.account === b.account && a.entitlement === b.entitlement && a.license === b.license
+  );
 }

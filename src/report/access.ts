@@ -3,6 +3,16 @@ import { humanTime } from '../model/time.js';
 import type { AccessRow } from '../views/access.js';
 import type { SeatRow } from '../views/seats.js';
 import type { UpcomingEvent } from '../views/upcoming.js';
+import { type Hue, type Paint, plain } from './paint.js';
+
+/** Colours of the access table's cells: what is in force, what is not yet, what differs from the app. */
+const accessTint: Tint = (column, text) => {
+  if (column === 'status')
+    return text.includes('EMERGENCY') ? 'red' : text.startsWith('scheduled') ? 'cyan' : 'green';
+  if (column === 'observed')
+    return text === 'in-sync' ? 'green' : text === 'pending' ? 'yellow' : text === 'missing' ? 'red' : 'dim';
+  return undefined;
+};
 
 export type ViewFormat = 'text' | 'json' | 'csv' | 'markdown';
 
@@ -16,17 +26,35 @@ const mdCell = (value: string) =>
     .replace(/@/g, '@\u200b')
     .replace(/\n/g, ' ');
 
-function table(header: string[], rows: string[][], format: ViewFormat, width: number): string {
+/** A cell's colour on a terminal, by its column's header and its text. */
+type Tint = (column: string, text: string) => Hue | undefined;
+
+function table(
+  header: string[],
+  rows: string[][],
+  format: ViewFormat,
+  width: number,
+  p: Paint = plain,
+  tint: Tint = () => undefined,
+): string {
   if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
   if (format === 'markdown')
     return `${[`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n')}\n`;
   // Text: columns as wide as their widest cell, the last one cut to the terminal.
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => {
-    const text = cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-    return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  const line = (cells: string[], head = false) => {
+    const padded = cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)));
+    const text = padded.join('  ');
+    if (text.length > width) return `${text.slice(0, width - 1)}…`;
+    if (head) return p('bold', text);
+    return padded
+      .map((c, i) => {
+        const hue = tint(header[i]!, cells[i]!);
+        return hue ? p(hue, c) : c;
+      })
+      .join('  ');
   };
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  return `${[line(header, true), ...rows.map((r) => line(r))].join('\n')}\n`;
 }
 
 export function formatAccess(
@@ -41,6 +69,7 @@ export function formatAccess(
   format: ViewFormat,
   zone: string,
   width = 120,
+  p: Paint = plain,
 ): string {
   if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
   const when = (iso: string | undefined) => (iso ? humanTime(Date.parse(iso), zone) : '');
@@ -71,7 +100,7 @@ export function formatAccess(
     when(r.end),
     ...(observed ? [r.observed ?? 'not observed'] : []),
   ]);
-  let out = table(header, rows, format, width);
+  let out = table(header, rows, format, width, p, accessTint);
   if (format === 'csv') return out;
   if (view.seats.length > 0) {
     out += '\n';
@@ -87,13 +116,15 @@ export function formatAccess(
       ]),
       format,
       width,
+      p,
+      (column, text) => (column === 'free' ? (text === '0' ? 'red' : 'green') : undefined),
     );
   }
   for (const d of view.drift ?? [])
-    out += `drift: ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
+    out += `${p('yellow', 'drift:')} ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
   for (const u of view.unmanaged ?? [])
-    out += `unmanaged: ${u.account} holds ${u.entitlement ?? u.license} in ${u.app}, left alone by iden (${u.why})\n`;
-  for (const s of view.skipped ?? []) out += `not observed: ${s.app}: ${s.reason}\n`;
+    out += `${p('cyan', 'unmanaged:')} ${u.account} holds ${u.entitlement ?? u.license} in ${u.app}, left alone by iden (${u.why})\n`;
+  for (const s of view.skipped ?? []) out += `${p('yellow', 'not observed:')} ${s.app}: ${s.reason}\n`;
   return out;
 }
 
@@ -102,6 +133,7 @@ export function formatUpcoming(
   format: ViewFormat,
   zone: string,
   width = 120,
+  p: Paint = plain,
 ): string {
   if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
   const rows = view.events.map((e) => [
@@ -123,7 +155,7 @@ export function formatUpcoming(
   return [...days]
     .map(
       ([day, dayRows]) =>
-        `${day}\n${table(['time', 'kind', 'user', 'app', 'access'], dayRows, 'text', width).replace(/^/gm, '  ')}`,
+        `${p('bold', day)}\n${table(['time', 'kind', 'user', 'app', 'access'], dayRows, 'text', width, p, (column, text) => (column === 'kind' ? (text === 'start' ? 'green' : 'yellow') : undefined)).replace(/^/gm, '  ')}`,
     )
     .join('\n')
     .replace(/ +$/gm, '');

@@ -3,6 +3,7 @@ import type { AuditSource } from '../audit/audit.js';
 import type { AuditEvent } from '../audit/events.js';
 import type { Warning } from '../audit/records.js';
 import type { ReviewRow } from '../audit/review.js';
+import { type Hue, type Paint, plain } from './paint.js';
 
 export type AuditFormat = 'text' | 'json' | 'csv';
 
@@ -77,6 +78,7 @@ export function formatEvents(
   source: AuditSource,
   warnings: Warning[],
   format: AuditFormat,
+  p: Paint = plain,
 ): string {
   if (format === 'json')
     return `${JSON.stringify({ source, warnings, events: events.map(eventJson) }, null, 2)}\n`;
@@ -96,22 +98,26 @@ export function formatEvents(
     return csv([[...EVENT_COLUMNS], ...rows]);
   }
   if (events.length === 0) return 'no events\n';
+  // Each field made safe on its own, then coloured: the colours are iden's, never a field's.
+  const s = (text: string, hue?: Hue) => (hue ? p(hue, safe(text)) : safe(text));
   return `${events
     .map((e) => {
       const by = e.author ? `by ${e.author}` : 'by no run yet';
       const pr =
         e.pr !== undefined ? ` in #${e.pr}${e.prSource === 'subject' ? ' (from the subject)' : ''}` : '';
       const parts = [
-        `${e.date}  ${e.kind.padEnd(8)} ${e.app}/${e.user}  ${by}${pr}  ${e.commit.slice(0, 10)}`,
+        `${s(e.date)}  ${s(e.kind.padEnd(8), KIND_HUE[e.kind])} ${s(`${e.app}/${e.user}`, 'bold')}  ${s(`${by}${pr}`)}  ${s(e.commit.slice(0, 10), 'dim')}`,
       ];
       const changes = changesText(e);
-      if (changes) parts.push(`    ${changes}`);
+      if (changes) parts.push(`    ${s(changes)}`);
       if (e.approval) {
         const who = e.approvers?.length ? `approved by ${e.approvers.join(', ')}` : 'no approval counted';
-        parts.push(`    ${e.approval.ok ? 'policy met' : 'POLICY NOT MET'}: ${e.approval.reason} (${who})`);
+        parts.push(
+          `    ${e.approval.ok ? s('policy met', 'green') : s('POLICY NOT MET', 'red')}: ${s(`${e.approval.reason} (${who})`)}`,
+        );
       }
-      if (e.applied) parts.push(`    applied: ${appliedText(e)}`);
-      return parts.map(safe).join('\n');
+      if (e.applied) parts.push(`    applied: ${s(appliedText(e))}`);
+      return parts.join('\n');
     })
     .join('\n')}\n`;
 }
@@ -201,9 +207,20 @@ export function formatReview(
 }
 
 /** Warnings, one a line, for standard error. */
-export function formatWarnings(warnings: Warning[]): string {
-  return warnings.map((w) => `warning: ${safe(w.message)}\n`).join('');
+export function formatWarnings(warnings: Warning[], p: Paint = plain): string {
+  return warnings.map((w) => `${p('yellow', 'warning:')} ${safe(w.message)}\n`).join('');
 }
+
+const KIND_HUE: Partial<Record<AuditEvent['kind'], Hue>> = {
+  granted: 'green',
+  changed: 'cyan',
+  revoked: 'yellow',
+  expired: 'yellow',
+  'drift-removed': 'yellow',
+  retired: 'yellow',
+  'apply-failed': 'red',
+  'applied-unmatched': 'red',
+};
 
 function changesText(e: AuditEvent): string {
   if (e.review)

@@ -1,6 +1,7 @@
 import { humanTime } from '../model/time.js';
 import type { CheckResult, Effect } from '../policy/check-pr.js';
 import type { FileVerdict } from '../policy/classify.js';
+import { type Paint, plain } from './paint.js';
 import { escapeMarkdown as e } from './plan.js';
 
 export type CheckFormat = 'text' | 'json' | 'markdown';
@@ -16,18 +17,24 @@ export function formatCheck(
   result: CheckResult,
   format: CheckFormat,
   links?: { server: string; repo: string },
+  paint: Paint = plain,
 ): string {
+  const c = paint;
   if (format === 'json') {
     const { ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone, preview } = result;
     return `${JSON.stringify({ ok, files, head, base, problems, diagnostics, effect, scheduled, grants, zone, ...(preview ? { preview } : {}) }, null, 2)}\n`;
   }
   if (format === 'markdown') return checkMarkdown(result, links);
   const lines: string[] = [];
-  for (const p of result.problems) lines.push(`NO  ${p}`);
+  for (const p of result.problems) lines.push(`${c('red', 'NO ')} ${p}`);
   for (const f of result.files) {
-    lines.push(`${f.ok ? 'ok ' : 'NO '} ${f.file}  ${f.change}  ${f.classification}: ${f.reason}`);
-    for (const r of f.reviews) lines.push(`      ${r.counted ? '+' : '-'} ${reviewer(r)}: ${r.why}`);
-    for (const r of f.rules ?? []) lines.push(`      rule ${r.met ? 'met' : 'NOT met'}: ${r.rule}: ${r.why}`);
+    lines.push(
+      `${f.ok ? c('green', 'ok ') : c('red', 'NO ')} ${c('bold', f.file)}  ${f.change}  ${f.classification}: ${f.reason}`,
+    );
+    for (const r of f.reviews)
+      lines.push(`      ${r.counted ? c('green', '+') : c('dim', '-')} ${reviewer(r)}: ${r.why}`);
+    for (const r of f.rules ?? [])
+      lines.push(`      rule ${r.met ? c('green', 'met') : c('red', 'NOT met')}: ${r.rule}: ${r.why}`);
   }
   if (result.preview) {
     lines.push(`rule change: ${result.preview.summary}`);
@@ -37,7 +44,11 @@ export function formatCheck(
   for (const g of result.grants) lines.push(`grant ${g.file}: ${grantLine(g, result.zone)}`);
   for (const d of result.diagnostics)
     lines.push(`${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}: ${d.message}`);
-  lines.push(result.ok ? 'The pull request may be merged.' : 'The pull request may not be merged yet.');
+  lines.push(
+    result.ok
+      ? c('green', 'The pull request may be merged.')
+      : c('red', 'The pull request may not be merged yet.'),
+  );
   return `${lines.join('\n')}\n`;
 }
 

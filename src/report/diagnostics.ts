@@ -1,15 +1,26 @@
 import type { Diagnostic } from '../model/diagnostics.js';
+import { count } from '../util/plural.js';
+import { type Paint, plain } from './paint.js';
 
 export type DiagnosticFormat = 'text' | 'json' | 'github';
 
-export function formatDiagnostics(diagnostics: Diagnostic[], format: DiagnosticFormat): string {
+/** Diagnostics as text (`p` colours it on a terminal), JSON or GitHub annotations. */
+export function formatDiagnostics(
+  diagnostics: Diagnostic[],
+  format: DiagnosticFormat,
+  p: Paint = plain,
+): string {
   const ok = !diagnostics.some((d) => d.severity === 'error');
   if (format === 'json') return `${JSON.stringify({ ok, diagnostics }, null, 2)}\n`;
   if (format === 'github') return diagnostics.map(githubAnnotation).join('');
   const lines = diagnostics.map(
-    (d) => `${d.file}:${d.line}:${d.column} ${d.severity} ${d.code}: ${d.message}\n`,
+    (d) =>
+      `${p('bold', `${d.file}:${d.line}:${d.column}`)} ${p(d.severity === 'error' ? 'red' : 'yellow', d.severity)} ${p('dim', `${d.code}:`)} ${d.message}\n`,
   );
-  return lines.join('') + summary(diagnostics);
+  const total = summary(diagnostics);
+  return (
+    lines.join('') + p(diagnostics.length === 0 ? 'green' : ok ? 'yellow' : 'red', total.slice(0, -1)) + '\n'
+  );
 }
 
 export function summary(diagnostics: Diagnostic[]): string {
@@ -17,7 +28,7 @@ export function summary(diagnostics: Diagnostic[]): string {
   const warnings = diagnostics.length - errors;
   if (diagnostics.length === 0) return 'valid: no problems found\n';
   const files = new Set(diagnostics.map((d) => d.file)).size;
-  return `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'} in ${files} file${files === 1 ? '' : 's'}\n`;
+  return `${count(errors, 'error')}, ${count(warnings, 'warning')} in ${count(files, 'file')}\n`;
 }
 
 /** A workflow command; GitHub requires %, CR and LF escaped in data, and also : and , in properties. */

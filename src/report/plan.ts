@@ -2,6 +2,8 @@ import type { Change } from '../model/access.js';
 import { humanTime } from '../model/time.js';
 import type { ChangeResult } from '../reconcile/apply.js';
 import type { Plan } from '../reconcile/plan.js';
+import { count } from '../util/plural.js';
+import { paint } from './paint.js';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -11,7 +13,7 @@ export interface Style {
 }
 
 const SIGN = { grant: '+', revoke: '-', drift: '~' } as const;
-const COLOR = { '+': '\u001b[32m', '-': '\u001b[31m', '~': '\u001b[33m' } as const;
+const COLOR = { '+': '\u001b[32m', '-': '\u001b[31m', '~': '\u001b[33m', '!': '\u001b[36m' } as const;
 
 export function formatPlan(plan: Plan, format: PlanFormat, style: Style): string {
   if (format === 'json') return `${JSON.stringify(plan, null, 2)}\n`;
@@ -95,24 +97,30 @@ function planText(plan: Plan, style: Style): string {
       '',
     );
   }
-  for (const h of plan.held) out.push(`held: ${h.user} in ${h.app} is left as it is: ${h.reason}`);
-  for (const s of plan.skipped) out.push(`${s.error ? 'error' : 'notice'}: ${s.app} skipped: ${s.reason}`);
+  const p = paint(style.color);
+  for (const h of plan.held)
+    out.push(`${p('red', 'held:')} ${h.user} in ${h.app} is left as it is: ${h.reason}`);
+  for (const s of plan.skipped)
+    out.push(`${s.error ? p('red', 'error:') : p('yellow', 'notice:')} ${s.app} skipped: ${s.reason}`);
   if (plan.held.length + plan.skipped.length > 0) out.push('');
-  for (const b of plan.blocked) out.push(`blocked: ${b}`);
+  for (const b of plan.blocked) out.push(`${p('red', 'blocked:')} ${b}`);
   if (plan.blocked.length > 0)
     out.push('Nothing will be changed. Check the plan, then run again with --allow-mass-removal.', '');
-  out.push(summaryLine(plan));
+  out.push(p('bold', summaryLine(plan)));
   return `${out.join('\n')}\n`;
 }
 
 export function summaryLine(plan: Plan): string {
   const grants = plan.changes.filter((c) => c.action === 'grant').length;
   const skipped = plan.skipped.length;
-  // Drift kept (prune off) and access iden leaves alone are counted too, when there are any.
+  // Drift removed (prune on) is said among the revocations; drift kept (prune
+  // off) and access iden leaves alone are counted too, when there are any.
+  const removed = plan.changes.filter((c) => c.reason === 'drift').length;
   const kept = plan.drift.filter((d) => !plan.changes.some((c) => same(c, d))).length;
   const unmanaged = plan.unmanaged?.length ?? 0;
+  const revokes = `${plan.changes.length - grants} to revoke${removed > 0 ? ` (${removed} drift)` : ''}`;
   const extra = `${kept > 0 ? `, ${kept} drift kept` : ''}${unmanaged > 0 ? `, ${unmanaged} unmanaged` : ''}`;
-  return `Plan: ${grants} to grant, ${plan.changes.length - grants} to revoke, ${plan.held.length} held${extra}, ${skipped} app${skipped === 1 ? '' : 's'} skipped.`;
+  return `Plan: ${grants} to grant, ${revokes}, ${plan.held.length} held${extra}, ${count(skipped, 'app')} skipped.`;
 }
 
 function same(a: Change, b: Change): boolean {
@@ -154,7 +162,7 @@ function planMarkdown(plan: Plan, style: Style): string {
   return `${out.join('\n')}\n`;
 }
 
-export function formatResults(results: ChangeResult[]): string {
+export function formatResults(results: ChangeResult[], color = false): string {
   const rows = results.map((r) => [
     r.outcome,
     r.user,
@@ -162,10 +170,27 @@ export function formatResults(results: ChangeResult[]): string {
     what(r),
     r.outcome === 'failed' ? (r.error ?? '') : '',
   ]);
-  const lines = results.length > 0 ? [table(rows, { color: false, zone: 'UTC' }).replace(/ +$/gm, '')] : [];
-  const count = (o: string) => results.filter((r) => r.outcome === o).length;
+  const p = paint(color);
+  const hue = { granted: 'green', revoked: 'red', unchanged: 'dim', failed: 'red' } as const;
+  const lines =
+    results.length > 0
+      ? [
+          table(rows, { color: false, zone: 'UTC' })
+            .replace(/ +$/gm, '')
+            .split('\n')
+            .map((line, i) => {
+              const outcome = results[i]!.outcome;
+              return outcome === 'failed' ? p('bold', p('red', line)) : p(hue[outcome], line);
+            })
+            .join('\n'),
+        ]
+      : [];
+  const n = (o: string) => results.filter((r) => r.outcome === o).length;
   lines.push(
-    `Applied: ${count('granted')} granted, ${count('revoked')} revoked, ${count('unchanged')} unchanged, ${count('failed')} failed.`,
+    p(
+      'bold',
+      `Applied: ${n('granted')} granted, ${n('revoked')} revoked, ${n('unchanged')} unchanged, ${n('failed')} failed.`,
+    ),
   );
   return `${lines.join('\n')}\n`;
 }

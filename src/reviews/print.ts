@@ -1,3 +1,4 @@
+import { count } from '../util/plural.js';
 import { type CloseResult, counts } from './close.js';
 import type { DutyOutcome } from './duties.js';
 import type { Reminder } from './remind.js';
@@ -10,7 +11,7 @@ export function printClose(result: CloseResult, prefix = ''): string {
     if (r.outcome === 'merged-already') return `${prefix}${r.person}${pr}: merged already; left as it is.`;
     return `${prefix}${r.person}: no pull request to merge (its branch was pushed without GitHub).`;
   });
-  return `${[...lines, `${prefix}${result.calls} GitHub requests.`].join('\n')}\n`;
+  return `${[...lines, `${prefix}${count(result.calls, 'GitHub request')}.`].join('\n')}\n`;
 }
 
 /** What `iden review remind` prints for one campaign. */
@@ -20,7 +21,7 @@ export function printReminders(reminders: readonly Reminder[], calls: number, pr
       `${prefix}Reminded ${r.person} on #${r.pr} (${r.lead} before): ${r.notAnswered} not answered; webhook ${r.webhook}.`,
   );
   if (reminders.length === 0) lines.push(`${prefix}No reminder due.`);
-  return `${[...lines, `${prefix}${calls} GitHub requests.`].join('\n')}\n`;
+  return `${[...lines, `${prefix}${count(calls, 'GitHub request')}.`].join('\n')}\n`;
 }
 
 /** What `--all` prints: each campaign acted on, then what it did; failed when one could not be done. */

@@ -1,4 +1,5 @@
 import { groupBy } from '../../util/group-by.js';
+import { count } from '../../util/plural.js';
 import {
   AppStoppedError,
   type Change,
@@ -140,7 +141,7 @@ export class EntraSession implements Session {
           if (again.length > 0) {
             const waits = again.map((r) => this.graph.retryAfter(r) ?? 0);
             throw new TransientError(
-              `${again.length} of ${sending.length} requests to Graph were not served (${said(again[0]!)}); ${settled.size} of ${changes.length} changes are settled`,
+              `${again.length} of ${count(sending.length, 'request')} to Graph ${again.length === 1 ? 'was' : 'were'} not served (${said(again[0]!)}); ${settled.size} of ${count(changes.length, 'change')} ${settled.size === 1 ? 'is' : 'are'} settled`,
               Math.max(...waits) || undefined,
             );
           }

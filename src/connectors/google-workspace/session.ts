@@ -1,4 +1,5 @@
 import { groupBy } from '../../util/group-by.js';
+import { count } from '../../util/plural.js';
 import {
   type Change,
   type Held,
@@ -85,7 +86,7 @@ export class GoogleWorkspaceSession implements Session {
         ctx.state.tiers.set(tier.id, new Map(users.map((u) => [u.toLowerCase(), u])));
         if (users.length > tier.seats)
           this.notice(
-            `tier ${tier.id}: ${users.length} licences of ${tier.productId}/${tier.skuId} are assigned in Google Workspace, more than its ${tier.seats} seats`,
+            `tier ${tier.id}: ${count(users.length, 'licence')} of ${tier.productId}/${tier.skuId} ${users.length === 1 ? 'is' : 'are'} assigned in Google Workspace, more than its ${count(tier.seats, 'seat')}`,
           );
       });
     } catch (e) {

@@ -1,3 +1,4 @@
+import { count } from '../../util/plural.js';
 import { fetchWithDeadline, retryAfterMs } from '../http.js';
 import { TransientError } from '../types.js';
 import type { TokenSource } from './auth.js';
@@ -101,7 +102,7 @@ export class GoogleClient {
     headers: Record<string, string>,
   ): Promise<(Answer | Error)[]> {
     const boundary = `batch_iden_${calls.length}_${(this.counts.get(api.label)?.http ?? 0).toString(36)}`;
-    const what = `a batch of ${calls.length} ${api.label} requests`;
+    const what = `a batch of ${count(calls.length, `${api.label} request`)}`;
     const { response, text } = await fetchWithDeadline(
       `${api.root}batch`,
       {

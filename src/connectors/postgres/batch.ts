@@ -1,3 +1,4 @@
+import { count } from '../../util/plural.js';
 import type { Change, Outcome, StepResult } from '../types.js';
 import { type Query, quoteIdent, type Script } from './database.js';
 import { BatchFailed, statementFailed } from './errors.js';
@@ -57,125 +58,132 @@ const key = (role: string, account: string) => `${role}\u0000${account}`;
 
 /** Grants to many accounts in one transaction; `groups` holds each account's changes. */
 export function grantMany(context: StepContext, groups: Change[][]): Promise<Map<string, AccountResult>> {
-  return context.inTransaction(`granting roles to ${groups.length} accounts`, async (query, script) => {
-    const results = new Map<string, AccountResult>();
-    const roles = [...new Set(groups.flat().map((c) => context.roleOf(c)))];
-    const accounts = groups.map((g) => g[0]!.account);
-    const absent = await absentRoles(query, roles);
-    const { facts, memberships } = await read(query, accounts, roles);
-    const statements: string[] = [];
-    /** Per group role, the accounts it goes to: one GRANT names them all. */
-    const grants = new Map<string, string[]>();
-    for (const batch of groups) {
-      const account = batch[0]!.account;
-      const name = quoteIdent(account);
-      if (context.managed.has(account)) {
-        results.set(account, { error: `${account} is a group role this app manages, not a person` });
-        continue;
+  return context.inTransaction(
+    `granting roles to ${count(groups.length, 'account')}`,
+    async (query, script) => {
+      const results = new Map<string, AccountResult>();
+      const roles = [...new Set(groups.flat().map((c) => context.roleOf(c)))];
+      const accounts = groups.map((g) => g[0]!.account);
+      const absent = await absentRoles(query, roles);
+      const { facts, memberships } = await read(query, accounts, roles);
+      const statements: string[] = [];
+      /** Per group role, the accounts it goes to: one GRANT names them all. */
+      const grants = new Map<string, string[]>();
+      for (const batch of groups) {
+        const account = batch[0]!.account;
+        const name = quoteIdent(account);
+        if (context.managed.has(account)) {
+          results.set(account, { error: `${account} is a group role this app manages, not a person` });
+          continue;
+        }
+        const mine = [...new Set(batch.map((c) => context.roleOf(c)))];
+        const missing = mine.filter((r) => absent.has(r));
+        if (missing.length > 0) {
+          results.set(account, {
+            error: `group role ${missing.join(', ')} does not exist in the database; create it or set createRoles: true`,
+          });
+          continue;
+        }
+        const found = facts.get(account);
+        const own: string[] = [];
+        let reopened = false;
+        if (!found) own.push(`CREATE ROLE ${name} LOGIN`, `COMMENT ON ROLE ${name} IS '${OWNED}'`);
+        else {
+          let is = standing(found, context.managed, context.adopt);
+          if (is.kind === 'unowned' && context.adopt.has(account)) {
+            own.push(`COMMENT ON ROLE ${name} IS '${OWNED}'`);
+            is = { kind: 'owned' };
+          }
+          if (is.kind === 'untouchable') {
+            results.set(account, { error: untouchable(account, is.why).message });
+            continue;
+          }
+          if (is.kind === 'owned' && !found.canlogin) {
+            own.push(`ALTER ROLE ${name} LOGIN`);
+            reopened = true;
+          }
+        }
+        const outcomes: Outcome[] = [];
+        for (const change of batch) {
+          const role = context.roleOf(change);
+          if (memberships.has(key(role, account))) outcomes.push(reopened ? 'granted' : 'unchanged');
+          else {
+            grants.set(role, [...(grants.get(role) ?? []), name]);
+            memberships.add(key(role, account));
+            outcomes.push('granted');
+          }
+        }
+        statements.push(...own);
+        results.set(account, { outcomes });
       }
-      const mine = [...new Set(batch.map((c) => context.roleOf(c)))];
-      const missing = mine.filter((r) => absent.has(r));
-      if (missing.length > 0) {
-        results.set(account, {
-          error: `group role ${missing.join(', ')} does not exist in the database; create it or set createRoles: true`,
-        });
-        continue;
-      }
-      const found = facts.get(account);
-      const own: string[] = [];
-      let reopened = false;
-      if (!found) own.push(`CREATE ROLE ${name} LOGIN`, `COMMENT ON ROLE ${name} IS '${OWNED}'`);
-      else {
+      for (const [role, names] of grants)
+        for (let i = 0; i < names.length; i += GRANTEES)
+          statements.push(`GRANT ${quoteIdent(role)} TO ${names.slice(i, i + GRANTEES).join(', ')}`);
+      await send(script, statements);
+      return results;
+    },
+  );
+}
+
+/** Revocations from many accounts in one transaction; logins iden owns shut when nothing on the cluster grants them anything. */
+export function revokeMany(context: StepContext, groups: Change[][]): Promise<Map<string, AccountResult>> {
+  return context.inTransaction(
+    `revoking roles from ${count(groups.length, 'account')}`,
+    async (query, script) => {
+      const results = new Map<string, AccountResult>();
+      const roles = [...new Set(groups.flat().map((c) => context.roleOf(c)))];
+      const accounts = groups.map((g) => g[0]!.account);
+      const { facts, memberships } = await read(query, accounts, roles);
+      const statements: string[] = [];
+      const revoked: [string, string][] = [];
+      const mayShut: string[] = [];
+      for (const batch of groups) {
+        const account = batch[0]!.account;
+        const found = facts.get(account);
+        if (!found) {
+          results.set(account, { outcomes: batch.map(() => 'unchanged') });
+          continue;
+        }
         let is = standing(found, context.managed, context.adopt);
         if (is.kind === 'unowned' && context.adopt.has(account)) {
-          own.push(`COMMENT ON ROLE ${name} IS '${OWNED}'`);
+          statements.push(`COMMENT ON ROLE ${quoteIdent(account)} IS '${OWNED}'`);
           is = { kind: 'owned' };
         }
         if (is.kind === 'untouchable') {
           results.set(account, { error: untouchable(account, is.why).message });
           continue;
         }
-        if (is.kind === 'owned' && !found.canlogin) {
-          own.push(`ALTER ROLE ${name} LOGIN`);
-          reopened = true;
+        const outcomes: Outcome[] = [];
+        for (const change of batch) {
+          const role = context.roleOf(change);
+          if (!memberships.delete(key(role, account))) {
+            outcomes.push('unchanged');
+            continue;
+          }
+          statements.push(`REVOKE ${quoteIdent(role)} FROM ${quoteIdent(account)}`);
+          revoked.push([role, account]);
+          outcomes.push('revoked');
         }
+        if (is.kind === 'owned' && found.canlogin) mayShut.push(account);
+        results.set(account, { outcomes });
       }
-      const outcomes: Outcome[] = [];
-      for (const change of batch) {
-        const role = context.roleOf(change);
-        if (memberships.has(key(role, account))) outcomes.push(reopened ? 'granted' : 'unchanged');
-        else {
-          grants.set(role, [...(grants.get(role) ?? []), name]);
-          memberships.add(key(role, account));
-          outcomes.push('granted');
-        }
-      }
-      statements.push(...own);
-      results.set(account, { outcomes });
-    }
-    for (const [role, names] of grants)
-      for (let i = 0; i < names.length; i += GRANTEES)
-        statements.push(`GRANT ${quoteIdent(role)} TO ${names.slice(i, i + GRANTEES).join(', ')}`);
-    await send(script, statements);
-    return results;
-  });
-}
-
-/** Revocations from many accounts in one transaction; logins iden owns shut when nothing on the cluster grants them anything. */
-export function revokeMany(context: StepContext, groups: Change[][]): Promise<Map<string, AccountResult>> {
-  return context.inTransaction(`revoking roles from ${groups.length} accounts`, async (query, script) => {
-    const results = new Map<string, AccountResult>();
-    const roles = [...new Set(groups.flat().map((c) => context.roleOf(c)))];
-    const accounts = groups.map((g) => g[0]!.account);
-    const { facts, memberships } = await read(query, accounts, roles);
-    const statements: string[] = [];
-    const revoked: [string, string][] = [];
-    const mayShut: string[] = [];
-    for (const batch of groups) {
-      const account = batch[0]!.account;
-      const found = facts.get(account);
-      if (!found) {
-        results.set(account, { outcomes: batch.map(() => 'unchanged') });
-        continue;
-      }
-      let is = standing(found, context.managed, context.adopt);
-      if (is.kind === 'unowned' && context.adopt.has(account)) {
-        statements.push(`COMMENT ON ROLE ${quoteIdent(account)} IS '${OWNED}'`);
-        is = { kind: 'owned' };
-      }
-      if (is.kind === 'untouchable') {
-        results.set(account, { error: untouchable(account, is.why).message });
-        continue;
-      }
-      const outcomes: Outcome[] = [];
-      for (const change of batch) {
-        const role = context.roleOf(change);
-        if (!memberships.delete(key(role, account))) {
-          outcomes.push('unchanged');
-          continue;
-        }
-        statements.push(`REVOKE ${quoteIdent(role)} FROM ${quoteIdent(account)}`);
-        revoked.push([role, account]);
-        outcomes.push('revoked');
-      }
-      if (is.kind === 'owned' && found.canlogin) mayShut.push(account);
-      results.set(account, { outcomes });
-    }
-    await send(script, statements);
-    if (revoked.length === 0 && mayShut.length === 0) return results;
-    // A membership another role granted survives REVOKE: that account is sorted out on its own.
-    const after = await read(query, accounts, [...context.managed]);
-    if (revoked.some(([role, account]) => after.memberships.has(key(role, account)))) throw new BatchFailed();
-    const left = new Set([...after.memberships].map((m) => m.slice(m.indexOf('\u0000') + 1)));
-    // Login is cluster-wide: it goes only when no app on this cluster grants the person anything any more.
-    await send(
-      script,
-      mayShut
-        .filter((account) => !left.has(account) && !context.stillGranted?.(account))
-        .map((account) => `ALTER ROLE ${quoteIdent(account)} NOLOGIN`),
-    );
-    return results;
-  });
+      await send(script, statements);
+      if (revoked.length === 0 && mayShut.length === 0) return results;
+      // A membership another role granted survives REVOKE: that account is sorted out on its own.
+      const after = await read(query, accounts, [...context.managed]);
+      if (revoked.some(([role, account]) => after.memberships.has(key(role, account))))
+        throw new BatchFailed();
+      const left = new Set([...after.memberships].map((m) => m.slice(m.indexOf('\u0000') + 1)));
+      // Login is cluster-wide: it goes only when no app on this cluster grants the person anything any more.
+      await send(
+        script,
+        mayShut
+          .filter((account) => !left.has(account) && !context.stillGranted?.(account))
+          .map((account) => `ALTER ROLE ${quoteIdent(account)} NOLOGIN`),
+      );
+      return results;
+    },
+  );
 }
 
 /** Accounts one GRANT names at most. */

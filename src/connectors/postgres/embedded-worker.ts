@@ -12,6 +12,8 @@ type Request =
       op: 'open';
       dataDir: string;
       initdbArgs: string[];
+      /** Settings for every start, over what the folder's postgresql.conf says. */
+      startArgs: string[];
       /** Compiled once by the main thread and shared by every database's thread. */
       modules: { pglite: unknown; initdb: unknown; bundle: Uint8Array };
     }
@@ -26,6 +28,7 @@ parentPort?.on('message', async (request: Request) => {
       const { pglite, initdb, bundle } = request.modules;
       db = await PGlite.create(request.dataDir, {
         initDbStartParams: request.initdbArgs,
+        startParams: [...PGlite.defaultStartParams, ...request.startArgs],
         pgliteWasmModule: pglite as never,
         initdbWasmModule: initdb as never,
         fsBundle: new Blob([bundle]),

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  renameSync,
   rmSync,
   statfsSync,
   writeFileSync,
@@ -12,9 +13,11 @@ import {
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../../util/package-root.js';
 import type { Database, Query, Script } from './database.js';
+import { shippedTemplate, unpack } from './template.js';
 
 /** The embedded database stopped answering, or cannot write: nothing more is tried in it this run. */
 export class EmbeddedStoppedError extends Error {
@@ -22,9 +25,17 @@ export class EmbeddedStoppedError extends Error {
 }
 
 /** The PGlite the template was made with: a new version makes a new template. */
-const PGLITE_VERSION = '0.5.14';
+export const PGLITE_VERSION = '0.5.14';
+/**
+ * 16 MB of shared buffers instead of initdb's 128 MB: PGlite touches them all
+ * at start, about 115 MB of memory per database, and iden's few role tables
+ * fit many times over. Written by initdb, and given at every start so folders
+ * made before (whose postgresql.conf says 128 MB) get it too.
+ */
+const SHARED_BUFFERS = 'shared_buffers=16MB';
 /** WAL in 1 MB segments: each embedded database takes about 30 MB instead of 40. */
-const INITDB_ARGS = ['--wal-segsize=1'];
+export const INITDB_ARGS = ['--wal-segsize=1', `--set=${SHARED_BUFFERS}`];
+const START_ARGS = ['-c', SHARED_BUFFERS];
 /** Room the database needs to write safely: more than one WAL segment and its checkpoints. */
 const MIN_FREE_BYTES = 64 * 1024 * 1024;
 
@@ -72,10 +83,21 @@ export function preflight(dataDir: string): void {
 }
 
 /**
- * A fresh database is a copy of a template initialised once per machine
- * (initdb takes seconds; a copy takes a fraction of one).
+ * A fresh database is a copy of a template: the one built with iden, else
+ * one initialised once per clone (initdb takes seconds and about 700 MB of
+ * memory; a copy takes a fraction of a second).
  */
 async function fromTemplate(dataDir: string, options: EmbeddedOptions): Promise<void> {
+  // The template built with iden: unpacked beside, then renamed, so a folder with PG_VERSION is always whole.
+  const shipped = shippedTemplate(PGLITE_VERSION);
+  if (shipped) {
+    const partial = `${dataDir}.unpacking`;
+    rmSync(partial, { recursive: true, force: true });
+    unpack(shipped, partial);
+    rmSync(dataDir, { recursive: true, force: true });
+    renameSync(partial, dataDir);
+    return;
+  }
   const template = join(dirname(dataDir), `.template-${PGLITE_VERSION}`);
   await ensureTemplate(template, options);
   cpSync(join(template, 'data'), dataDir, { recursive: true });
@@ -90,10 +112,11 @@ function ensureTemplate(template: string, options: EmbeddedOptions): Promise<voi
   if (!made) {
     made = (async () => {
       rmSync(template, { recursive: true, force: true });
-      const db = await startWorker(join(template, 'data'), {
-        ...options,
-        timeoutMs: options.initTimeoutMs ?? 300_000,
-      });
+      const db = await startWorker(
+        join(template, 'data'),
+        { ...options, timeoutMs: options.initTimeoutMs ?? 300_000 },
+        false,
+      );
       await db.close();
       writeFileSync(join(template, '.complete'), '');
     })().finally(() => making.delete(template));
@@ -107,9 +130,16 @@ let modules: Promise<{ pglite: unknown; initdb: unknown; bundle: Uint8Array }> |
 const wasm = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<unknown> } })
   .WebAssembly;
 
-/** PGlite's WebAssembly, compiled once per process and shared by every database's thread. */
-function compiled() {
+/**
+ * PGlite's WebAssembly, compiled once per process and shared by every
+ * database's thread. `lean`: by V8's baseline compiler only, as iden's
+ * statements are few and small and optimising PostgreSQL's hot functions a
+ * second time costs about 70 MB a process; not when the process first makes
+ * the template, which initdb would take more than twice as long to do.
+ */
+function compiled(lean: boolean) {
   modules ??= (async () => {
+    if (lean) setFlagsFromString('--liftoff-only');
     const dist = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
     const [pglite, initdb] = await Promise.all(
       ['pglite.wasm', 'initdb.wasm'].map(async (name) => wasm.compile(await readFile(join(dist, name)))),
@@ -127,10 +157,10 @@ function compiled() {
 export async function embeddedDatabase(dataDir: string, options: EmbeddedOptions): Promise<Database> {
   preflight(dataDir);
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await fromTemplate(dataDir, options);
-  return startWorker(dataDir, options);
+  return startWorker(dataDir, options, true);
 }
 
-async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<Database> {
+async function startWorker(dataDir: string, options: EmbeddedOptions, lean: boolean): Promise<Database> {
   mkdirSync(dirname(dataDir), { recursive: true });
   const worker = new Worker(
     join(packageRoot(), 'dist', 'src', 'connectors', 'postgres', 'embedded-worker.js'),
@@ -197,7 +227,7 @@ async function startWorker(dataDir: string, options: EmbeddedOptions): Promise<D
   };
   try {
     await call(
-      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, modules: await compiled() },
+      { op: 'open', dataDir, initdbArgs: INITDB_ARGS, startArgs: START_ARGS, modules: await compiled(lean) },
       options.initTimeoutMs ?? 300_000,
     );
   } catch (e) {

@@ -64,7 +64,9 @@ async function openEmbedded(app: AppSpec, context: ConnectorContext, createRoles
   let db: Database | undefined;
   const connect = async (create: boolean): Promise<Database | undefined> => {
     if (db) return db;
-    if (!create && !existsSync(join(dataDir, 'PG_VERSION'))) return undefined;
+    const exists = existsSync(join(dataDir, 'PG_VERSION'));
+    if (!create && !exists) return undefined;
+    if (!exists) context.onProgress?.('creating the embedded database');
     try {
       db =
         (context.keepWarm ? takeWarm<Database>(dataDir) : undefined) ??

@@ -1,4 +1,5 @@
 import { groupBy } from '../../util/group-by.js';
+import { count } from '../../util/plural.js';
 import type { Change, StepResult } from '../types.js';
 import type { UserPlan } from './decide.js';
 import type { ScimGroup, ScimUser } from './read.js';
@@ -146,7 +147,7 @@ export async function runBulk(
   try {
     response = (await client.call<typeof response>('POST', '/Bulk', body)).data;
   } catch (e) {
-    throw translate(e, `sending ${ops.length} operations in one bulk request`);
+    throw translate(e, `sending ${count(ops.length, 'operation')} in one bulk request`);
   }
   const results = new Map<Change, StepResult>();
   const ids = new Map<string, string>();
