@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
-import { TEST_NOW } from '../helpers/cli.js';
+import { runCli, TEST_NOW } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { GithubPullServer } from '../helpers/github-server.js';
 import { onTerminal } from '../helpers/pty.js';
@@ -106,4 +106,24 @@ describe('iden grant on a terminal, under access rules', () => {
     expect(session.code, session.screen).toBe(1);
     expect(session.screen).toMatch(/- Payments \(payments\) \(not eligible: for department finance\)/);
   }, 30_000);
+
+  it('scripted: a request under the app’s rule asks its approvers, not the Super Admins; an end past the cap is refused', async () => {
+    const { dir, remote } = repository();
+    server.remote = remote;
+    server.tokens.set('erin-token', { login: 'erin-b', kind: 'user' });
+    const env = { GITHUB_TOKEN: 'erin-token', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: server.url };
+    const args = ['grant', '--repo', dir, '--app', 'payments', '--user', 'frank', '--permission', 'submit'];
+    const long = await runCli([...args, '--end', '2027-06-01', '--yes'], { env });
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain('the longest end allowed is 2027-02-25T13:00:00+01:00');
+    const out = await runCli([...args, '--end', '30d', '--yes', '--format', 'json'], { env });
+    expect(out.code, out.stderr).toBe(0);
+    const result = JSON.parse(out.stdout) as { approvers: string[]; pr: { number: number } };
+    expect(result.approvers).toEqual(['alice', 'carol']);
+    expect(out.stderr).toContain(
+      'grants/payments/frank.yaml: access request: needs 1 approval under the rule of payments, from carol or alice',
+    );
+    expect(server.pulls.get(result.pr.number)!.requested).toEqual(['Carol-N']);
+    expect(server.errors).toEqual([]);
+  });
 });
