@@ -51,7 +51,7 @@ describe('what the grant flow offers under access rules', () => {
     const none = new AppOffer(
       'x',
       'x',
-      { ...app, rule: undefined, entitlements: [], licenses: [] } as AppFile,
+      { ...app, rule: undefined, entitlements: [], licenses: [] } as unknown as AppFile,
       undefined,
     );
     expect(none.any).toBe(false);
