@@ -6,6 +6,8 @@ export interface UserRecord {
   status: 'ACTIVE' | 'SUSPENDED' | 'DEPROVISIONED' | 'STAGED';
   /** False until Okta's search index has the user (search lags behind; a lookup by login does not). */
   indexed: boolean;
+  /** More of the user's profile (department, title, managerId…), as Okta's UserProfile names them. */
+  profile?: Record<string, string>;
 }
 export interface GroupRecord {
   id: string;
@@ -89,6 +91,7 @@ export function userJson(u: UserRecord, url: string) {
       lastName: 'Test',
       mobilePhone: null,
       secondEmail: null,
+      ...u.profile,
     },
     credentials: { provider: { type: 'OKTA', name: 'OKTA' } },
     _links: { self: { href: `${url}/api/v1/users/${u.id}` } },

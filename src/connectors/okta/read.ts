@@ -4,7 +4,16 @@ import type { OktaClient } from './client.js';
 export interface OktaUser {
   id: string;
   status?: string;
-  profile?: { login?: string };
+  profile?: {
+    login?: string;
+    email?: string;
+    firstName?: string | null;
+    lastName?: string | null;
+    department?: string | null;
+    title?: string | null;
+    /** Okta's free-text id of the user's manager: another user's id, where an org sets it so. */
+    managerId?: string | null;
+  };
 }
 
 export interface OktaGroup {

@@ -23,6 +23,8 @@ export class OktaSession implements Session {
     private readonly mappings: Mapping[],
     private readonly appId: string,
     private readonly hint: CredentialHint,
+    /** iden import: each account's profile (name, email, department, title, manager) comes with it. */
+    private readonly importing = false,
   ) {
     this.byKey = new Map(mappings.map((m) => [keyOf(m), m]));
   }
@@ -46,7 +48,7 @@ export class OktaSession implements Session {
     this.state = state;
     this.found = undefined;
     this.tellRules();
-    return heldOf(state, this.mappings);
+    return heldOf(state, this.mappings, this.importing);
   }
 
   /** Says once which managed groups a group rule feeds, and what iden then leaves alone. */

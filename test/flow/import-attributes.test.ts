@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runCli } from '../helpers/cli.js';
+import { commitAll } from '../helpers/git.js';
+import { cli, NOW, org } from '../helpers/okta-org.js';
+import { NO_VERIFY, writeTree } from '../helpers/repo.js';
+
+/** iden import fills people's attributes from what the connector reads (here Okta's user profiles, on the loopback org). */
+
+describe('iden import fills attributes the app knows', () => {
+  it('Okta: department, title and the manager (a user of the org) into _people.yaml, never over what is there', async () => {
+    const o = await org();
+    const { server } = o;
+    try {
+      const boss = server.addUser('vera@example.com', {
+        profile: { firstName: 'Vera', lastName: 'Stone', department: 'Finance', title: 'CFO' },
+      });
+      server.addUser('tom@example.com', {
+        profile: {
+          firstName: 'Tom',
+          lastName: 'Hale',
+          department: 'Finance',
+          title: 'Analyst',
+          managerId: boss.id,
+        },
+      });
+      server.addUser('una@example.com', {
+        profile: { department: 'Sales', title: 'Rep', managerId: boss.id },
+      });
+      const ledger = server.addGroup('ledger');
+      for (const login of ['vera@example.com', 'tom@example.com', 'una@example.com'])
+        ledger.members.push(server.user(login).id);
+      const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
+        'grants/_people.yaml':
+          'people:\n  # the finance team\n  - { id: vera, name: Vera Stone, email: vera@example.com }\n  - id: una\n    name: Una\n    email: una@example.com\n    attributes: { department: sales-emea }\n',
+        'grants/okta/_app.yaml': `name: Okta\nconnector: { type: okta, orgUrl: '${server.url}', timeoutMs: 2000 }\nentitlements:\n  - { id: ledger, kind: group, group: ledger }\n`,
+      });
+      commitAll(dir, 'people, no grants');
+      const out = await cli(o, [
+        ...['import', '--repo', dir, '--app', 'okta', '--at', NOW, '--add-people', '--format', 'json'],
+      ]);
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({
+        peopleAdded: ['tom'],
+        attributesFilled: ['una', 'vera'],
+      });
+      const text = readFileSync(join(dir, 'grants/_people.yaml'), 'utf8');
+      expect(text).toContain('# the finance team');
+      const people = (parse(text) as { people: { id: string; name: string; attributes?: unknown }[] }).people;
+      const of = (id: string) => people.find((p) => p.id === id)!;
+      expect(of('vera').attributes).toEqual({ department: 'Finance', title: 'CFO' });
+      // What _people.yaml says stays; what it lacks is filled, the manager as a person id.
+      expect(of('una').attributes).toEqual({ department: 'sales-emea', title: 'Rep', manager: 'vera' });
+      expect(of('tom')).toMatchObject({
+        name: 'Tom Hale',
+        attributes: { department: 'Finance', title: 'Analyst', manager: 'vera' },
+      });
+      // The directory still validates, and the attributes are there for rules and iden grant.
+      commitAll(dir, 'imported');
+      expect((await runCli(['validate', '--repo', dir, '--at', NOW])).code).toBe(0);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
