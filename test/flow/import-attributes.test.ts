@@ -67,3 +67,49 @@ describe('iden import fills attributes the app knows', () => {
     }
   });
 });
+
+describe('SCIM Users as the import reads them', () => {
+  it('give the name, primary email, title, the enterprise extension’s department, and the manager’s userName', async () => {
+    const { heldOf } = await import('../../src/connectors/scim/held.js');
+    const { ENTERPRISE } = await import('../../src/connectors/scim/read.js');
+    const users = [
+      {
+        id: 'u1',
+        userName: 'vera@example.com',
+        name: { givenName: 'Vera', familyName: 'Stone' },
+        roles: [{ value: 'Ledger' }],
+      },
+      {
+        id: 'u2',
+        userName: 'tom',
+        name: { formatted: 'Tom Hale' },
+        emails: [{ value: 'tom.work@example.com' }, { value: 'tom@example.com', primary: true }],
+        title: 'Analyst',
+        roles: [{ value: 'Ledger' }],
+        [ENTERPRISE]: { department: 'Finance', manager: { value: 'u1' } },
+      },
+    ];
+    const input = {
+      users: users.values(),
+      groups: new Map(),
+      mappings: [{ id: 'ledger', license: false, role: 'Ledger' }],
+      ownership: () => ({ marked: false, owned: false }),
+      isAccount: () => true,
+    };
+    const imported = heldOf({ ...input, importing: true }).held;
+    expect(imported.map((h) => h.profile)).toEqual([
+      { name: 'Vera Stone' },
+      {
+        name: 'Tom Hale',
+        email: 'tom@example.com',
+        attributes: { department: 'Finance', title: 'Analyst' },
+        managerAccount: 'vera@example.com',
+      },
+    ]);
+    // A plan's observe carries none of it.
+    expect(heldOf({ ...input, users: users.values(), importing: false }).held.map((h) => h.profile)).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+});
