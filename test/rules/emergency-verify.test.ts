@@ -91,7 +91,7 @@ describe('emergency access verified at apply against GitHub reviews', () => {
       ...rulesRepo,
       '.gitignore': '.iden/\n',
       'grants/_settings.yaml': settings,
-      'grants/_people.yaml': `${rulesRepo['grants/_people.yaml']}  - { id: gina, name: Gina Hart, email: gina@example.com, accounts: { github: gina-h }, attributes: { department: finance } }\n`,
+      'grants/_people.yaml': `${rulesRepo['grants/_people.yaml']}  - { id: gina, name: Gina Hart, email: gina@example.com, accounts: { github: gina-h }, attributes: { department: finance } }\n  - { id: hal, name: Hal Ames, email: hal@example.com, accounts: { github: hal-a }, attributes: { department: finance } }\n`,
       'grants/gh/_app.yaml': null,
       'grants/gh/bob.yaml': null,
       'grants/db/_app.yaml': null,
@@ -110,15 +110,16 @@ describe('emergency access verified at apply against GitHub reviews', () => {
     merged(dir, 1, { 'grants/payments/dave.yaml': emergency('dave') }, 'bob-o', [], '2026-11-27T12:00:00Z');
     merged(dir, 2, { 'grants/payments/frank.yaml': emergency('frank') }, 'bob-o', [], '2026-11-27T12:00:00Z');
     // A third by dave, whom the rule does not let use it: verification holds it.
+    merged(dir, 5, { 'grants/payments/hal.yaml': emergency('hal') }, 'bob-o', [], '2026-11-27T12:00:00Z');
     merged(dir, 3, { 'grants/payments/gina.yaml': emergency('gina') }, 'dave-i', [], '2026-11-27T12:00:00Z');
     const apply = (at: string) => runCli(['apply', '--repo', dir, '--at', at, '--yes', '--no-push'], { env });
 
     const first_ = await apply('2026-11-27T12:05:00Z');
-    expect(first_.stdout).toContain('Applied: 2 granted');
+    expect(first_.stdout).toContain('Applied: 3 granted');
     expect(first_.stdout).toMatch(
       /held: gina in payments[^\n]*not granted: [^\n]*emergency: true is allowed only to super-admin, users-read-write/,
     );
-    expect(await readers(dir)).toEqual(['dave', 'frank']);
+    expect(await readers(dir)).toEqual(['dave', 'frank', 'hal']);
 
     // dave's is approved after the fact: a pull request removing emergency: true, reviewed by carol in time.
     merged(
@@ -129,6 +130,8 @@ describe('emergency access verified at apply against GitHub reviews', () => {
       ['Carol-N'],
       '2026-11-27T12:40:00Z',
     );
+    // hal's flag is removed by a pull request no one approved: that is no approval after the fact.
+    merged(dir, 6, { 'grants/payments/hal.yaml': approved('hal') }, 'bob-o', [], '2026-11-27T12:45:00Z');
 
     const rows = async (asOf: string) => {
       const out = await runCli(
@@ -141,12 +144,14 @@ describe('emergency access verified at apply against GitHub reviews', () => {
     const flagged = await rows('2026-11-27T13:10:00Z');
     expect(flagged.find((r) => r.user === 'frank')!.flags).toContain('emergency-unapproved');
     expect(flagged.find((r) => r.user === 'dave')!.flags).not.toContain('emergency-unapproved');
+    expect(flagged.find((r) => r.user === 'hal')!.flags).toContain('emergency-unapproved');
 
     // Past the window (12:00 + PT1H): frank's is removed, dave's stays.
     const later = await apply('2026-11-27T13:10:00Z');
     expect(later.stdout).toMatch(/- frank\s+payments\s+read/);
     expect(later.stdout).toContain('Applied: 0 granted, 1 revoked');
-    expect(await readers(dir)).toEqual(['dave']);
+    // hal's stays: apply verifies grant changes, and removing the flag changes no access (docs/rules.md, not done).
+    expect(await readers(dir)).toEqual(['dave', 'hal']);
     expect(server.errors).toEqual([]);
   }, 120_000);
 });
