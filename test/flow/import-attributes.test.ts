@@ -113,3 +113,53 @@ describe('SCIM Users as the import reads them', () => {
     ]);
   });
 });
+
+describe('LDAP entries as the import reads them', () => {
+  it('fill department (departmentNumber), title and manager (a DN) from a real OpenLDAP slapd', async () => {
+    const { startSlapd, person, SERVICE, SUFFIX } = await import('../helpers/slapd.js');
+    const slapd = await startSlapd();
+    try {
+      const P = (uid: string) => `uid=${uid},ou=people,${SUFFIX}`;
+      await slapd.add([
+        person('vera', { displayName: 'Vera Stone', departmentNumber: 'finance', title: 'CFO' }),
+        person('tom', {
+          displayName: 'Tom Hale',
+          departmentNumber: 'finance',
+          title: 'Analyst',
+          manager: P('vera'),
+        }),
+        [
+          `cn=ledger,ou=groups,${SUFFIX}`,
+          { objectClass: 'groupOfNames', cn: 'ledger', member: [P('vera'), P('tom')] },
+        ],
+      ]);
+      const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
+        'grants/_people.yaml': 'people:\n  - { id: vera, name: Vera, email: vera@example.com }\n',
+        'grants/dir/_app.yaml': `name: Directory\nconnector: { type: ldap, flavor: openldap, url: ${slapd.url}, baseDn: "${SUFFIX}", peopleBaseDn: "ou=people,${SUFFIX}" }\nentitlements:\n  - { id: ledger, kind: group, name: ledger }\n`,
+      });
+      commitAll(dir, 'directory');
+      const out = await runCli(
+        ['import', '--repo', dir, '--app', 'dir', '--at', NOW, '--add-people', '--format', 'json'],
+        { env: { LDAP_BIND_DN: SERVICE.dn, LDAP_BIND_PASSWORD: SERVICE.password } },
+      );
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ peopleAdded: ['tom'], attributesFilled: ['vera'] });
+      const people = (
+        parse(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')) as {
+          people: { id: string; name: string; email: string; attributes?: unknown }[];
+        }
+      ).people;
+      expect(people.find((p) => p.id === 'vera')!.attributes).toEqual({
+        department: 'finance',
+        title: 'CFO',
+      });
+      expect(people.find((p) => p.id === 'tom')).toMatchObject({
+        name: 'Tom Hale',
+        attributes: { department: 'finance', title: 'Analyst', manager: 'vera' },
+      });
+    } finally {
+      await slapd.remove();
+    }
+  }, 60_000);
+});
