@@ -146,12 +146,17 @@ describe('emergency access verified at apply against GitHub reviews', () => {
     expect(flagged.find((r) => r.user === 'dave')!.flags).not.toContain('emergency-unapproved');
     expect(flagged.find((r) => r.user === 'hal')!.flags).toContain('emergency-unapproved');
 
-    // Past the window (12:00 + PT1H): frank's is removed, dave's stays.
+    // Past the window (12:00 + PT1H): frank's is removed; so is hal's, whose flag no approved pull request
+    // removed (apply asks GitHub of the change that removed it); dave's stays, its approval verified.
     const later = await apply('2026-11-27T13:10:00Z');
     expect(later.stdout).toMatch(/- frank\s+payments\s+read/);
-    expect(later.stdout).toContain('Applied: 0 granted, 1 revoked');
-    // hal's stays: apply verifies grant changes, and removing the flag changes no access (docs/rules.md, not done).
-    expect(await readers(dir)).toEqual(['dave', 'hal']);
+    expect(later.stdout).toMatch(/- hal\s+payments\s+read/);
+    expect(later.stdout).toContain('Applied: 0 granted, 2 revoked');
+    expect(await readers(dir)).toEqual(['dave']);
+    // A later run past the window keeps dave's.
+    const again = await apply('2026-11-27T13:20:00Z');
+    expect(again.stdout).toContain('Plan: 0 to grant, 0 to revoke');
+    expect(await readers(dir)).toEqual(['dave']);
     expect(server.errors).toEqual([]);
   }, 120_000);
 });
