@@ -22,10 +22,12 @@ export async function unapprovedEmergency(
   at: Instant,
 ): Promise<{ files: Set<string>; verified: VerifiedFile[] }> {
   const duration = emergencyWindow(repo.settings?.value);
-  // Only grants the cut would end by now are looked at: cheap, with no git or GitHub for the rest.
+  // Only grants with an earlier version that the cut would end by now are looked at: a map lookup for
+  // the rest, and no git or GitHub.
   const candidates = repo.grants.filter((g) => {
     const value = g.value;
     if (!value || value.emergency === true || value.start === undefined) return false;
+    if ((past.branch.versions.get(g.file)?.length ?? 0) < 2) return false;
     const window = grantWindow(value, zone);
     const cut = emergencyCut({ emergency: true }, window, duration, zone);
     return cut?.end !== undefined && cut.end !== window?.end && cut.end <= at;
