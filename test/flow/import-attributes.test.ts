@@ -163,3 +163,48 @@ describe('LDAP entries as the import reads them', () => {
     }
   }, 60_000);
 });
+
+describe('Entra users as the import reads them', () => {
+  it('fill department and jobTitle (as title) from Microsoft Graph, and a new person’s displayName', async () => {
+    const { EntraServer } = await import('../helpers/entra-server.js');
+    const { connector, env, FAST } = await import('../helpers/entra-world.js');
+    const server = await new EntraServer().start();
+    try {
+      const t = server.tenant;
+      const finance = t.addGroup('Finance');
+      const licensed = t.addSku('SPE_E3', 10);
+      const vera = t.addUser('vera@contoso.com', { department: 'Finance', jobTitle: 'CFO' });
+      const tom = t.addUser('tom@contoso.com', { displayName: 'Tom Hale', department: 'Finance' });
+      finance.members.add(vera.id);
+      tom.licenses.add(licensed.skuId);
+      const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
+        'grants/_people.yaml': 'people:\n  - { id: vera, name: Vera, email: vera@contoso.com }\n',
+        'grants/all/_app.yaml': `name: Entra\nconnector: ${connector(server)}\nentitlements:\n  - { id: finance, kind: group, group: Finance }\nlicenses:\n  - { id: e3, seats: 10, sku: SPE_E3 }\n`,
+      });
+      commitAll(dir, 'the directory');
+      const out = await runCli(
+        ['import', '--repo', dir, '--app', 'all', '--at', NOW, '--add-people', '--format', 'json'],
+        { env, retry: FAST },
+      );
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ peopleAdded: ['tom'], attributesFilled: ['vera'] });
+      const people = (
+        parse(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')) as {
+          people: { id: string; name: string; attributes?: unknown }[];
+        }
+      ).people;
+      expect(people.find((p) => p.id === 'vera')!.attributes).toEqual({
+        department: 'Finance',
+        title: 'CFO',
+      });
+      expect(people.find((p) => p.id === 'tom')).toMatchObject({
+        name: 'Tom Hale',
+        attributes: { department: 'Finance' },
+      });
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});

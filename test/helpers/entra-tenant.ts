@@ -7,6 +7,10 @@ export interface User {
   usageLocation: string | null;
   /** Products assigned directly (skuIds). */
   licenses: Set<string>;
+  /** Graph's displayName (default the UPN's local part), department and jobTitle. */
+  displayName?: string;
+  department?: string;
+  jobTitle?: string;
 }
 
 export interface Group {
@@ -64,13 +68,25 @@ export class Tenant {
   readonly apps = new Map<string, App>();
   readonly skus = new Map<string, Sku>();
 
-  addUser(upn: string, options: { mail?: string | null; usageLocation?: string | null } = {}): User {
+  addUser(
+    upn: string,
+    options: {
+      mail?: string | null;
+      usageLocation?: string | null;
+      displayName?: string;
+      department?: string;
+      jobTitle?: string;
+    } = {},
+  ): User {
     const user: User = {
       id: randomUUID(),
       userPrincipalName: upn,
       mail: options.mail === undefined ? upn : options.mail,
       usageLocation: options.usageLocation === undefined ? 'DE' : options.usageLocation,
       licenses: new Set(),
+      ...(options.displayName ? { displayName: options.displayName } : {}),
+      ...(options.department ? { department: options.department } : {}),
+      ...(options.jobTitle ? { jobTitle: options.jobTitle } : {}),
     };
     this.users.set(user.id, user);
     return user;
