@@ -82,7 +82,16 @@ export interface AuditEvent {
   fields?: Fields;
 }
 
-export const FIELDS = ['user', 'app', 'permissions', 'license', 'start', 'end', 'reason'] as const;
+export const FIELDS = [
+  'user',
+  'app',
+  'permissions',
+  'license',
+  'start',
+  'end',
+  'reason',
+  'emergency',
+] as const;
 export type Fields = Partial<Record<(typeof FIELDS)[number], unknown>>;
 
 /** The pull request a subject names: GitHub's merge subject, or a squash's trailing "(#N)". Only a fallback. */

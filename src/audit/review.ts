@@ -75,6 +75,16 @@ export function reviewRows(
       .map(pair),
     ...view.unexpected.map((u: Unexpected) => pair(u)),
   ]);
+  // Emergency access stays unapproved until an approved change to its file replaces it (approval after the fact).
+  const unapproved = new Set<string>();
+  for (const e of events) {
+    if (!e.file || Date.parse(e.date) > Date.parse(view.asOf)) continue;
+    if (e.kind === 'revoked' || e.kind === 'expired') unapproved.delete(e.file);
+    else if ((e.kind === 'granted' || e.kind === 'changed') && e.approval) {
+      if (e.approval.emergency) unapproved.add(e.file);
+      else if (e.approval.ok) unapproved.delete(e.file);
+    }
+  }
   const kept = new Map<string, { campaign: string; at: string }>();
   for (const e of events)
     if (
@@ -104,7 +114,7 @@ export function reviewRows(
     if (drift.has(pair(item))) flags.push('drift');
     if (approval?.privileged) flags.push('privileged');
     // Its content came in as emergency access and no approved change has replaced it since.
-    if (approval?.emergency) flags.push('emergency-unapproved');
+    if (approval?.emergency && unapproved.has(item.file)) flags.push('emergency-unapproved');
     return {
       user: item.user,
       name: people.names.get(item.user) ?? '',

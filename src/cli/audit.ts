@@ -87,12 +87,18 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
     const at = options.asOf === undefined ? now : atOption(options.asOf, repo, now, '--as-of');
     const view = await auditAsOf(root, data, at, options.app);
     const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
+    // A later change to emergency: true (approval after the fact) decides whether emergency access is still unapproved.
+    const files = new Set(view.intended.map((i) => i.file));
     const events = await auditEvents(
       root,
       data,
       { app: options.app, now, until: at + 1 },
       review,
-      (e) => keys.has(`${e.commit}\u0000${e.file}`) || e.kind === 'drift-removed' || e.kind === 'reviewed',
+      (e) =>
+        keys.has(`${e.commit}\u0000${e.file}`) ||
+        (e.changes?.emergency !== undefined && files.has(e.file ?? '')) ||
+        e.kind === 'drift-removed' ||
+        e.kind === 'reviewed',
     );
     out = formatReview(
       view.asOf,

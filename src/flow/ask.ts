@@ -9,7 +9,9 @@ import type { AccessRepo, GrantFile, Person } from '../model/repo.js';
 import { humanTime, type Instant, parseTime } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { appName } from '../report/flow.js';
+import type { Cap } from '../rules/offer.js';
 import { type TierChoice, tierChoices } from '../views/seats.js';
+import { askCappedEnd } from './ask-end.js';
 import type { ChangeEdit } from './files.js';
 import type { CheckChoice, Questions } from './questions.js';
 import { holders, personOrFail, type Workspace, writtenEnd } from './workspace.js';
@@ -27,6 +29,8 @@ export async function pickApp(
   ask: Questions | undefined,
   flag: string,
   person?: string,
+  /** Why the person may hold nothing in an app under its rules (then it cannot be picked). */
+  closed?: (app: string) => string | undefined,
 ): Promise<string> {
   if (!ask) throw missing(flag, [...ws.repo.apps.keys()]);
   const apps = [...ws.repo.apps.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -41,6 +45,7 @@ export async function pickApp(
     pageSize: 12,
     choices: apps.map((a) => {
       const held = person !== undefined && holders(ws, a.id).has(person);
+      const shut = !held && a.value ? closed?.(a.id) : undefined;
       return {
         value: a.id,
         name: `${a.value?.name ?? a.id} (${a.id})`,
@@ -50,7 +55,9 @@ export async function pickApp(
           ? { disabled: `already has access: iden change --app ${a.id} --user ${person}` }
           : !a.value
             ? { disabled: 'does not validate' }
-            : {}),
+            : shut
+              ? { disabled: `(${shut})` }
+              : {}),
       };
     }),
   });
@@ -62,6 +69,8 @@ export async function pickPerson(
   app: string,
   people: Map<string, Person>,
   say: (text: string) => void,
+  /** Why a person may not hold what is asked under the app's rules (eligible): shown, and not pickable. */
+  closed?: (person: Person) => string | undefined,
 ): Promise<string> {
   if (!ask) throw missing('--user', []);
   const taken = holders(ws, app);
@@ -75,29 +84,60 @@ export async function pickPerson(
     throw new OperatorError(
       `everyone in grants/_people.yaml has access to ${app} already: add the person first, or change someone's access with iden change`,
     );
+  // Eligible people first; the others are shown with the rule that keeps them out, and cannot be picked.
+  const why = new Map(offered.flatMap((p) => (closed?.(p) ? [[p.id, closed(p)!] as const] : [])));
+  if (why.size === offered.length)
+    throw new OperatorError(
+      `no one without access to ${app} may hold it under its rules (${[...why.values()][0]}): change the rule, or add the person's attributes to grants/_people.yaml`,
+    );
+  if (why.size > 0)
+    say(
+      `${why.size} ${why.size === 1 ? 'person is' : 'people are'} not eligible for ${app} under its rules and cannot be picked.\n`,
+    );
+  const example = offered.flatMap((p) => Object.entries(p.attributes ?? {}))[0];
+  if (example)
+    say(
+      `Search by attribute too: typing ${[example[1]].flat()[0]} finds people whose ${example[0]} is ${[example[1]].flat()[0]}.\n`,
+    );
+  const ordered = [...offered.filter((p) => !why.has(p.id)), ...offered.filter((p) => why.has(p.id))];
+  const haystack = new Map(ordered.map((p) => [p.id, searchText(p)]));
   return ask.search({
     message: `Who should get access to ${appName(ws, app)}? (search by name, email or id)`,
     pageSize: 10,
     source: (term) => {
       const t = (term ?? '').trim().toLowerCase();
-      return offered
-        .filter(
-          (p) =>
-            t === '' ||
-            p.name.toLowerCase().includes(t) ||
-            p.email.toLowerCase().includes(t) ||
-            p.id.includes(t),
-        )
+      return ordered
+        .filter((p) => t === '' || haystack.get(p.id)!.includes(t))
         .slice(0, 50)
-        .map((p) => ({
-          value: p.id,
-          name: `${p.name} <${p.email}>`,
-          short: `${p.name} (${p.id})`,
-          description: `id ${p.id}`,
-        }));
+        .map((p) => {
+          const attrs = attributeText(p);
+          return {
+            value: p.id,
+            name: `${p.name} <${p.email}>${attrs ? `  ${attrs}` : ''}`,
+            short: `${p.name} (${p.id})`,
+            description: `id ${p.id}`,
+            ...(why.has(p.id) ? { disabled: `(${why.get(p.id)})` } : {}),
+          };
+        });
     },
-    validate: (id) => (people.has(id) ? true : 'pick a person'),
+    validate: (id) => (!people.has(id) ? 'pick a person' : (why.get(id) ?? true)),
   });
+}
+
+/** A person's attributes as the choice shows them: `department: finance · manager: carol`. */
+export function attributeText(p: Person): string {
+  return Object.entries(p.attributes ?? {})
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
+    .join(' · ');
+}
+
+/** What a search term is looked for in: name, email, id and every attribute (key and value). */
+function searchText(p: Person): string {
+  const attrs = Object.entries(p.attributes ?? {}).map(
+    ([k, v]) =>
+      `${k}: ${Array.isArray(v) ? v.join(', ') : v}\u0000${k}=${Array.isArray(v) ? v.join(',') : v}`,
+  );
+  return [p.name, p.email, p.id, ...attrs].join('\u0000').toLowerCase();
 }
 
 export function pickPermissions(
@@ -105,6 +145,8 @@ export function pickPermissions(
   app: AppValue,
   checked: string[],
   required: boolean,
+  /** Why the person may not hold an entitlement under its rule (then it cannot be picked). */
+  blocked?: (id: string) => string | undefined,
 ): Promise<string[]> {
   const kinds = ['group', 'role', 'permission', 'app', 'app-role', 'permission-set'] as const;
   const groups: { title: string; choices: CheckChoice<string>[] }[] = [];
@@ -118,6 +160,7 @@ export function pickPermissions(
         name: e.description ? `${e.id}: ${e.description}` : e.id,
         short: e.id,
         checked: checked.includes(e.id),
+        ...(blocked?.(e.id) ? { disabled: `(${blocked(e.id)})` } : {}),
       })),
     });
   }
@@ -129,7 +172,12 @@ export function pickPermissions(
   });
 }
 
-export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ start?: string; end?: string }> {
+export async function pickSchedule(
+  ask: Questions,
+  ws: Workspace,
+  /** The cap the rules put on a grant starting then (maxDuration): only ends within it are offered. */
+  capAt?: (from: Instant) => Cap | undefined,
+): Promise<{ start?: string; end?: string }> {
   const when = await ask.select({
     message: 'When?',
     choices: [
@@ -138,7 +186,10 @@ export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ sta
     ],
   });
   if (when === 'now') {
-    const end = await askEnd(ask, ws, ws.now, undefined, undefined);
+    const cap = capAt?.(ws.now);
+    const end = cap
+      ? await askCappedEnd(ask, ws, ws.now, undefined, cap)
+      : await askEnd(ask, ws, ws.now, undefined, undefined);
     return end ? { end } : {};
   }
   const start = await ask.input({
@@ -149,7 +200,10 @@ export async function pickSchedule(ask: Questions, ws: Workspace): Promise<{ sta
     },
   });
   const from = (parseTime(start.trim(), ws.zone) as { at: Instant }).at;
-  const end = await askEnd(ask, ws, from, start.trim(), undefined);
+  const cap = capAt?.(from);
+  const end = cap
+    ? await askCappedEnd(ask, ws, from, start.trim(), cap)
+    : await askEnd(ask, ws, from, start.trim(), undefined);
   return { start: start.trim(), ...(end ? { end } : {}) };
 }
 
@@ -190,8 +244,17 @@ export async function pickTier(
   ws: Workspace,
   choices: TierChoice[],
   current?: string,
+  /** Why a tier is closed under its rule (not eligible, or shorter than the window): not pickable. */
+  blocked?: (tier: string) => string | undefined,
 ): Promise<string> {
-  if (current === undefined && choices.every((c) => c.full))
+  const shut = new Map(
+    choices.flatMap((c) => (blocked?.(c.tier) ? [[c.tier, blocked(c.tier)!] as const] : [])),
+  );
+  if (current === undefined && shut.size === choices.length)
+    throw new OperatorError(
+      `no license tier may be picked under the rules (${choices.map((c) => `${c.tier}: ${shut.get(c.tier)}`).join('; ')}): nothing was changed`,
+    );
+  if (current === undefined && choices.every((c) => c.full || shut.has(c.tier)))
     throw new OperatorError(
       `every license tier is full for that window (${choices.map((c) => `${c.tier}${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ''}`).join('; ')}): start later, or end another grant first; nothing was changed`,
     );
@@ -210,7 +273,9 @@ export async function pickTier(
         ? {
             disabled: `(full${c.nextFree !== undefined ? `: a seat frees up ${humanTime(c.nextFree, ws.zone)}` : ' for that window'})`,
           }
-        : {}),
+        : shut.has(c.tier) && c.tier !== current
+          ? { disabled: `(${shut.get(c.tier)})` }
+          : {}),
     })),
   });
 }

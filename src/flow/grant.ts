@@ -1,15 +1,17 @@
 // `iden grant`: a new grant file, from the app (then who) or from the person
 // (then which app), as the product's Grant Access page asks it.
 
-import { UsageError } from '../errors.js';
+import { OperatorError, UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import type { GrantFile } from '../model/repo.js';
 import { peopleById } from '../model/repo.js';
 import { describeGrant, type Proposal } from '../report/flow.js';
 import { emergencySchedule } from '../rules/emergency.js';
+import { AppOffer } from '../rules/offer.js';
 import { rulesFor } from '../rules/resolve.js';
 import { tierChoices } from '../views/seats.js';
 import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
+import { askCappedEnd } from './ask-end.js';
 import { grantText } from './files.js';
 import type { Questions } from './questions.js';
 import {
@@ -44,18 +46,50 @@ export async function proposeGrant(
   const people = peopleById(ws.repo);
   let app = given.app !== undefined ? appOrFail(ws, given.app) : undefined;
   let person = given.user !== undefined ? personOrFail(ws, given.user) : undefined;
+  // The access rules say who may hold what, and for how long: only that is offered (src/rules/offer.ts).
+  const settings = ws.repo.settings?.value;
+  const offerOf = (id: string) =>
+    new AppOffer(id, ws.repo.apps.get(id)?.file ?? '', ws.repo.apps.get(id)?.value, settings);
   // Like the product: from an app, pick the person; from a person, pick the app; else the app first.
-  if (!app) app = await pickApp(ws, ask, '--app', person);
+  if (!app) {
+    const who = person;
+    app = await pickApp(
+      ws,
+      ask,
+      '--app',
+      who,
+      who === undefined ? undefined : (id) => offerOf(id).closedTo(who, people.get(who), given.permission),
+    );
+  }
   await focus(ws, [app]);
   if (person) refuseHolder(ws, app, person);
-  if (!person) person = await pickPerson(ws, ask, app, people, say);
+  const offer = offerOf(app);
+  if (!person)
+    person = await pickPerson(
+      ws,
+      ask,
+      app,
+      people,
+      say,
+      offer.any ? (p) => offer.closedTo(p.id, p, given.permission) : undefined,
+    );
+  const user = person;
+  const grantee = people.get(user);
 
   const entry = ws.repo.apps.get(app)!.value!;
   let permissions = given.permission;
   if (permissions === undefined) {
-    if (entry.entitlements.length === 0) permissions = [];
-    else if (ask) permissions = await pickPermissions(ask, entry, [], (entry.licenses ?? []).length === 0);
-    else if ((entry.licenses ?? []).length > 0) permissions = [];
+    const blocked = (id: string) => offer.entitlement(id, user, grantee);
+    const open = entry.entitlements.filter((e) => !blocked(e.id));
+    const tiered = (entry.licenses ?? []).length > 0;
+    if (ask && open.length === 0 && entry.entitlements.length > 0 && !tiered)
+      throw new OperatorError(
+        `${user} may hold nothing in ${app} under its rules (${blocked(entry.entitlements[0]!.id)}); nothing was changed`,
+      );
+    if (entry.entitlements.length === 0 || (ask && open.length === 0 && tiered)) permissions = [];
+    else if (ask)
+      permissions = await pickPermissions(ask, entry, [], !tiered, offer.any ? blocked : undefined);
+    else if (tiered) permissions = [];
     else
       throw missing(
         '--permission',
@@ -66,14 +100,30 @@ export async function proposeGrant(
   let start = given.start;
   let end = writtenEnd(ws, given.end, given.start);
   if (given.emergency) ({ start, end } = emergencyOf(ws, app, permissions, start, end));
-  if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws));
+  const capAt = offer.any
+    ? (from: number) => offer.scheduleCap(permissions, user, grantee, from, ws.zone)
+    : undefined;
+  if (start === undefined && end === undefined && ask) ({ start, end } = await pickSchedule(ask, ws, capAt));
+  else if (end === undefined && ask && !given.emergency) {
+    // A start given and no end: under a cap, the end is asked (no end is not allowed).
+    const from = windowOf(ws, start, undefined).from;
+    const cap = capAt?.(from);
+    if (cap) end = await askCappedEnd(ask, ws, from, start === 'now' ? undefined : start, cap);
+  }
   const window = windowOf(ws, start, end);
 
   let license = given.license;
   const tiers = entry.licenses ?? [];
   if (license === undefined && tiers.length > 0) {
     const choices = tierChoices(ws.repo, ws.zone, app, window.from, window.to);
-    if (ask) license = await pickTier(ask, ws, choices);
+    if (ask)
+      license = await pickTier(
+        ask,
+        ws,
+        choices,
+        undefined,
+        offer.any ? (tier) => offer.tier(tier, user, grantee, window, ws.zone) : undefined,
+      );
     else
       throw missing(
         '--license',

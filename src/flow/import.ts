@@ -3,8 +3,9 @@
 // never commits.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument, type YAMLSeq } from 'yaml';
+import { parseDocument, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { ConnectorMeta, Held } from '../connectors/types.js';
+import type { HeldProfile } from '../model/access.js';
 import { accountFor } from '../model/accounts.js';
 import type { AccessRepo, Person } from '../model/repo.js';
 
@@ -19,6 +20,8 @@ export interface ImportResult {
   unowned: string[];
   /** With --adopt, those of them added to the app's `adopt:`, for iden to take over once the change is merged. */
   adopt: string[];
+  /** People whose attributes (department, title, manager…) the app knew and _people.yaml did not: filled in. Absent when none. */
+  attributesFilled?: string[];
 }
 
 interface Holding {
@@ -29,6 +32,8 @@ interface Holding {
   disabled: boolean;
   /** Why iden does not own the account, when it does not. */
   unowned?: string | undefined;
+  /** What the app knows of its person, when it says (importing). */
+  profile?: HeldProfile | undefined;
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
@@ -62,6 +67,8 @@ export interface ImportPlan {
   files: Map<string, string>;
   /** People to add to the directory. */
   added: Person[];
+  /** Attributes to add to people already in the directory, by id (only keys they do not have). */
+  filled: Map<string, Record<string, string | string[]>>;
 }
 
 /** The files that describe what the app holds; conflicts, unmatched and unowned accounts said. */
@@ -84,6 +91,7 @@ export function planImport(input: ImportInput): ImportPlan {
     if (h.license) holding.licenses.add(h.license);
     holding.disabled &&= h.disabled === true;
     holding.unowned ??= h.unowned;
+    holding.profile ??= h.profile;
     holdings.set(key, holding);
   }
 
@@ -104,11 +112,19 @@ export function planImport(input: ImportInput): ImportPlan {
   };
   const files = new Map<string, string>();
   const added: Person[] = [];
+  const personOf = new Map<string, Person>();
 
   for (const [key, holding] of [...holdings].sort(([a], [b]) => a.localeCompare(b))) {
     let person = byAccount.get(key);
     if (!person && options.addPeople) {
-      person = newPerson(holding.account, app.id, connector.type, connector.accountDefault === 'email', ids);
+      person = newPerson(
+        holding.account,
+        app.id,
+        connector.type,
+        connector.accountDefault === 'email',
+        ids,
+        holding.profile,
+      );
       ids.add(person.id);
       added.push(person);
       result.peopleAdded.push(person.id);
@@ -117,6 +133,7 @@ export function planImport(input: ImportInput): ImportPlan {
       result.unmatched.push(holding.account);
       continue;
     }
+    personOf.set(key, person);
     const file = `grants/${app.id}/${person.id}.yaml`;
     const permissions = [...holding.entitlements].sort();
     const licenses = [...holding.licenses].sort();
@@ -157,7 +174,38 @@ export function planImport(input: ImportInput): ImportPlan {
     }
   }
 
-  return { result, files, added };
+  const filled = fillAttributes(holdings, personOf, new Set(added), fold);
+  if (filled.size > 0) result.attributesFilled = [...filled.keys()].sort();
+  return { result, files, added, filled };
+}
+
+/**
+ * The attributes the app knows (department, title, the manager as a person
+ * id) that _people.yaml does not have: set on people being added, and
+ * returned for people already there (only keys they lack; never changed).
+ */
+function fillAttributes(
+  holdings: Map<string, Holding>,
+  personOf: Map<string, Person>,
+  added: Set<Person>,
+  fold: (account: string) => string,
+): Map<string, Record<string, string | string[]>> {
+  const filled = new Map<string, Record<string, string | string[]>>();
+  for (const [key, holding] of holdings) {
+    const person = personOf.get(key);
+    const profile = holding.profile;
+    if (!person || !profile) continue;
+    const known: Record<string, string | string[]> = { ...(profile.attributes ?? {}) };
+    const manager = profile.managerAccount && personOf.get(fold(profile.managerAccount));
+    if (manager && manager.id !== person.id) known.manager = manager.id;
+    const had = person.attributes ?? {};
+    const missing = Object.fromEntries(Object.entries(known).filter(([k]) => had[k] === undefined));
+    if (Object.keys(missing).length === 0) continue;
+    if (added.has(person))
+      (person as { attributes?: Person['attributes'] }).attributes = { ...had, ...missing };
+    else filled.set(person.id, missing);
+  }
+  return filled;
 }
 
 /** Writes what planImport found: new files only (never over one), people and adopted accounts kept in place. */
@@ -167,7 +215,8 @@ export function writeImport(root: string, app: { id: string; file: string }, pla
     mkdirSync(join(root, 'grants', app.id), { recursive: true });
     writeFileSync(join(root, file), text, { flag: 'wx' });
   }
-  if (added.length > 0) addPeople(join(root, 'grants', '_people.yaml'), added);
+  if (added.length > 0 || plan.filled.size > 0)
+    addPeople(join(root, 'grants', '_people.yaml'), added, plan.filled);
   if (result.adopt.length > 0) addAdopted(join(root, app.file), result.adopt);
 }
 
@@ -181,11 +230,13 @@ function newPerson(
   type: string,
   byEmail: boolean,
   taken: ReadonlySet<string>,
+  profile?: HeldProfile,
 ): Person {
+  const known = profile?.email && EMAIL.test(profile.email) ? profile.email : undefined;
   const base = idFrom(account);
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
-  const email = EMAIL.test(account) ? account : `${id}@unknown.invalid`;
+  const email = EMAIL.test(account) ? account : (known ?? `${id}@unknown.invalid`);
   const accounts: Record<string, string> =
     type === 'github'
       ? { github: account }
@@ -194,7 +245,12 @@ function newPerson(
         : id === account
           ? {}
           : { [app]: account };
-  return { id, name: account, email, ...(Object.keys(accounts).length > 0 ? { accounts } : {}) } as Person;
+  return {
+    id,
+    name: profile?.name || account,
+    email,
+    ...(Object.keys(accounts).length > 0 ? { accounts } : {}),
+  } as Person;
 }
 
 /** Appends accounts to the app's `adopt:` list, keeping the file's comments and layout. */
@@ -206,10 +262,25 @@ function addAdopted(path: string, accounts: string[]): void {
   writeFileSync(path, doc.toString());
 }
 
-/** Appends people to the directory, keeping its comments and layout. */
-function addPeople(path: string, people: Person[]): void {
+/** Appends people to the directory and fills attributes of people in it, keeping its comments and layout. */
+function addPeople(
+  path: string,
+  people: Person[],
+  filled: Map<string, Record<string, string | string[]>>,
+): void {
   const doc = parseDocument(readFileSync(path, 'utf8'));
   const list = doc.get('people') as YAMLSeq;
+  for (const item of list.items as YAMLMap[]) {
+    const attributes = filled.get(String(item.get('id')));
+    if (!attributes) continue;
+    const node = item.get('attributes', true) as YAMLMap | undefined;
+    if (node) for (const [k, v] of Object.entries(attributes)) node.set(k, doc.createNode(v));
+    else {
+      const created = doc.createNode(attributes) as YAMLMap;
+      created.flow = item.flow === true;
+      item.set('attributes', created);
+    }
+  }
   for (const person of people) {
     const node = doc.createNode(person);
     const accounts = (node as unknown as { get(k: string, keep: true): { flow: boolean } | undefined }).get(

@@ -45,6 +45,18 @@ export interface Held {
   incomplete?: string;
   /** Only when importing: the account is not iden's (why), so iden will not change it. */
   unowned?: string;
+  /** Only when importing, where the app knows it: the account's person, for _people.yaml. */
+  profile?: HeldProfile;
+}
+
+/** What an app knows of the person behind an account: for `iden import` to fill _people.yaml. */
+export interface HeldProfile {
+  name?: string;
+  email?: string;
+  /** Attributes such as department and title, as _people.yaml's `attributes:` holds them. */
+  attributes?: Record<string, string | string[]>;
+  /** The manager's account in the same app: the import makes it a person id (`manager:`). */
+  managerAccount?: string;
 }
 
 export type ChangeReason =

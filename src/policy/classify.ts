@@ -91,6 +91,8 @@ export interface RuleVerdict {
   met: boolean;
   /** Why it is or is not met, in words for the pull request. */
   why: string;
+  /** While unmet: the people (ids) who may still give the approvals missing, for the review requests. */
+  from?: string[];
 }
 
 export interface PolicyInput {

@@ -84,6 +84,15 @@ export async function forecast(p: Proposed): Promise<Forecast> {
   const asked = new Set<string>();
   for (const v of needs) {
     const app = GRANT_PATH.exec(v.file)?.[1];
+    const unmet = (v.rules ?? []).filter((r) => !r.met && r.from);
+    if (unmet.length > 0) {
+      // Under access rules: each unmet rule's own people, the app's approvers first when they are enough.
+      for (const r of unmet) {
+        const own = app ? r.from!.filter((id) => policy.approvers.get(app)?.has(id)) : [];
+        for (const id of own.length >= r.needed - r.counted.length ? own : r.from!) asked.add(id);
+      }
+      continue;
+    }
     const own =
       app && v.classification !== 'policy'
         ? v.approvers.filter((id) => policy.approvers.get(app)?.has(id))

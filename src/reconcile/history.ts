@@ -236,3 +236,29 @@ function parsed(text: string | undefined): Record<string, unknown> | undefined {
 function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
+
+/** Of these grant files, those an earlier version on the branch marked `emergency: true`. */
+export async function onceEmergency(
+  root: string,
+  past: Past,
+  files: readonly string[],
+): Promise<Set<string>> {
+  const byFile = new Map(files.map((f) => [f, versions(past, f).map((v) => v.blob)]));
+  const blobs = await readBlobs(
+    root,
+    [...byFile.values()].flatMap((v) => v.slice(1)),
+  );
+  const out = new Set<string>();
+  for (const [file, list] of byFile)
+    for (const blob of list.slice(1)) {
+      const text = blobs.get(blob);
+      const value = (text === undefined ? undefined : (fastYaml(text) ?? parsed(text))) as
+        | { emergency?: unknown }
+        | undefined;
+      if (value?.emergency === true) {
+        out.add(file);
+        break;
+      }
+    }
+  return out;
+}

@@ -17,6 +17,7 @@ import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
 import { type BranchLog, EMPTY_BRANCH, readBranchLog } from './branch.js';
 import { desired, type GrantSpec } from './desired.js';
+import { unapprovedEmergency } from './emergency.js';
 import {
   grantHistories,
   grantPaths,
@@ -125,6 +126,14 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     if (d.severity === 'error' && !firstError.has(d.file)) firstError.set(d.file, d);
   const grantsByApp = groupBy(repo.grants, (g) => g.folder);
   const zone = zoneOf(repo);
+  // Emergency access whose flag was removed without an approved pull request is still cut at its window.
+  const emergency = await unapprovedEmergency(
+    repo,
+    past,
+    { head: options.commit, branch, env: options.env },
+    zone,
+    at,
+  );
 
   const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
   const sharing = targetSharing(repo, at, registry, options.env, validation);
@@ -152,6 +161,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           ]),
           retired,
           emergencyWindow: emergencyWindow(repo.settings?.value),
+          unapproved: emergency.files,
           at,
         });
         const fold = (account: string) =>
@@ -267,7 +277,15 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   if (unmanaged.length > 0) plan.unmanaged = unmanaged;
   const digest = createHash('sha256').update(wanted.sort().join('\n')).digest('hex');
   const held = new Map(inputs.flatMap((i) => (i.observed ? [[i.id, i.observed] as [string, Held[]]] : [])));
-  return { validation, plan, sessions, fatal, desired: digest, held, verified: verification.verified };
+  return {
+    validation,
+    plan,
+    sessions,
+    fatal,
+    desired: digest,
+    held,
+    verified: [...emergency.verified, ...verification.verified],
+  };
 }
 
 /** Takes the grants that failed verification out of the plan, into what it holds back, once per person and app. */
@@ -307,6 +325,8 @@ interface AppContext {
   retired: Retired[];
   /** How long emergency access may stay unapproved (rules.emergencyWindow). */
   emergencyWindow: string;
+  /** Grant files once marked emergency whose flag was removed without an approved pull request. */
+  unapproved: ReadonlySet<string>;
   /** The instant planned for. */
   at: Instant;
 }
@@ -322,10 +342,11 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
     const problem = firstError.get(grant.file);
     const person = grant.value && byId.get(grant.value.user);
     const account = person && accountOf(person);
+    const cut = grant.value && context.unapproved.has(grant.file) ? { emergency: true } : grant.value;
     const window =
-      grant.value && emergencyCut(grant.value, grantWindow(grant.value, zone), context.emergencyWindow, zone);
+      grant.value && emergencyCut(cut!, grantWindow(grant.value, zone), context.emergencyWindow, zone);
     // Emergency access past its window is removed even when its file no longer validates: never held in force.
-    const overdue = grant.value?.emergency === true && window?.end !== undefined && window.end <= context.at;
+    const overdue = cut?.emergency === true && window?.end !== undefined && window.end <= context.at;
     if ((problem && !overdue) || !grant.value || !account || !window) {
       const reason = `${grant.file} does not validate${problem ? `: ${problem.message}` : ''}`;
       held.push({ user: grant.name, file: grant.file, reason });

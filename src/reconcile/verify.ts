@@ -97,6 +97,36 @@ export async function verifyGrants(input: VerifyInput): Promise<Verification> {
   return out;
 }
 
+/**
+ * Whether each file's current content came through an approved pull request,
+ * by the same gate as grant changes: the paths that did not, with why. With
+ * verification off (policy.verifyMerges: false), none fails.
+ */
+export async function unverifiedFiles(
+  input: Omit<VerifyInput, 'changes'>,
+  paths: readonly string[],
+): Promise<{ failed: Map<string, string>; verified: VerifiedFile[] }> {
+  const out: Verification = { held: [], verified: [] };
+  const failed = new Map<string, string>();
+  if (paths.length === 0) return { failed, verified: [] };
+  const policy = input.repo.settings?.value?.policy;
+  if (policy?.verifyMerges === false) return { failed, verified: [] };
+  const source = await reviewSource(input.root, input.env);
+  const ctx = source && sourceContext(source, input.env);
+  const gate = new Gate(
+    { ...input, changes: [] },
+    ctx,
+    await remembered(input.root, input.env.IDEN_RECORD_KEY || undefined),
+    out,
+  );
+  await gate.start(policy?.verifyFrom);
+  for (const path of paths) {
+    const verdict = await gate.check(path);
+    if (!verdict.ok) failed.set(path, verdict.reason);
+  }
+  return { failed, verified: out.verified };
+}
+
 type Verdict = { ok: true; commit: string } | { ok: false; commit: string; reason: string };
 
 /** One run's verification: the branch's history read once, each landing asked of GitHub and judged once. */

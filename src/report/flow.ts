@@ -7,6 +7,7 @@ import { grantWindow } from '../model/window.js';
 import type { FileVerdict } from '../policy/classify.js';
 import { GRANT_PATH } from '../policy/classify.js';
 import type { Action, Forecast, ProposalClassification } from '../policy/predict.js';
+import { approvalsNeeded } from '../rules/needs.js';
 import { escapeMarkdown } from './plan.js';
 
 /** What one command proposes: the files, the commit, and words for people. */
@@ -57,6 +58,9 @@ function verdictLine(v: FileVerdict): string {
     policy: 'a policy change',
   };
   const what = label[v.classification] ?? v.classification;
+  // Under access rules: how many approvals, under which rule, from whom.
+  const needs = approvalsNeeded(v.rules);
+  if (needs) return `${what}: ${needs}`;
   return v.approvers.length > 0
     ? `${what}: needs an approval from ${orList([...v.approvers].sort())}`
     : `${what}: ${v.reason.replace(/^[^:]*: /, '')}`;

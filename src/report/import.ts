@@ -15,6 +15,10 @@ export function importReport(result: ImportResult, dryRun: boolean, files: Map<s
       );
   for (const id of result.peopleAdded)
     lines.push(`${dryRun ? 'would add' : 'added'} ${id} to grants/_people.yaml (check the name and email)`);
+  if (result.attributesFilled)
+    lines.push(
+      `${dryRun ? 'would fill' : 'filled'} attributes ${result.app} knows (department, title, manager) of ${result.attributesFilled.join(', ')} in grants/_people.yaml`,
+    );
   for (const account of result.unowned)
     lines.push(
       result.adopt.includes(account)

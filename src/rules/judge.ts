@@ -117,11 +117,13 @@ export function judgeRules(verdicts: FileVerdict[], input: RulesInput): FileVerd
       note(judged);
       const missing = rule.approvals - judged.by.length;
       const met = missing <= 0;
+      const left = judged.could.filter((p) => !judged.by.includes(p));
       results.push({
         rule: rule.name,
         needed: rule.approvals,
         counted: judged.by,
         met,
+        ...(met ? {} : { from: left }),
         why: met
           ? `approved by ${judged.by.join(', ')} (${rule.approvals} needed)`
           : `needs ${missing} more approval${missing === 1 ? '' : 's'} from ${rule.approversName}${judged.could.length > 0 ? ` (${judged.could.filter((p) => !judged.by.includes(p)).join(', ')})` : ': no one left who may give it'}${direct ? ' (directGrant: false: even an admin’s grant needs it)' : ''}`,
@@ -138,6 +140,7 @@ export function judgeRules(verdicts: FileVerdict[], input: RulesInput): FileVerd
         needed: 1,
         counted: judged.by,
         met: judged.by.length > 0,
+        ...(judged.by.length > 0 ? {} : { from: judged.could }),
         why:
           judged.by.length > 0
             ? `exception approved by Super Admin ${judged.by.join(', ')}`
@@ -151,6 +154,8 @@ export function judgeRules(verdicts: FileVerdict[], input: RulesInput): FileVerd
     const unmet = results.filter((r) => !r.met);
     if (unmet.length > 0) {
       verdict.ok = false;
+      // Who could approve is who the unmet rules count, not any app approver.
+      verdict.approvers = [...new Set(unmet.flatMap((r) => r.from ?? []))];
       const why = unmet.map((r) => `${r.rule}: ${r.why}`).join('; ');
       verdict.reason = direct ? `a direct grant, but ${why}` : why;
     } else if (!direct) {

@@ -145,9 +145,11 @@ export class GraphOperations {
     const states = this.tenant.licenceStates(user);
     return {
       id: user.id,
-      displayName: user.userPrincipalName.split('@')[0],
+      displayName: user.displayName ?? user.userPrincipalName.split('@')[0],
       userPrincipalName: user.userPrincipalName,
       mail: user.mail,
+      department: user.department ?? null,
+      jobTitle: user.jobTitle ?? null,
       usageLocation: user.usageLocation,
       accountEnabled: true,
       assignedLicenses: [...new Set(states.map((s) => s.skuId))].map((skuId) => ({

@@ -9,6 +9,10 @@ export interface User {
   licenses: Set<string>;
   /** signInActivity.lastSuccessfulSignInDateTime; absent: none recorded. */
   lastSuccessfulSignIn?: string;
+  /** Graph's displayName (default the UPN's local part), department and jobTitle. */
+  displayName?: string;
+  department?: string;
+  jobTitle?: string;
 }
 
 export interface Group {
@@ -68,7 +72,14 @@ export class Tenant {
 
   addUser(
     upn: string,
-    options: { mail?: string | null; usageLocation?: string | null; lastSuccessfulSignIn?: string } = {},
+    options: {
+      mail?: string | null;
+      usageLocation?: string | null;
+      lastSuccessfulSignIn?: string;
+      displayName?: string;
+      department?: string;
+      jobTitle?: string;
+    } = {},
   ): User {
     const user: User = {
       id: randomUUID(),
@@ -77,6 +88,9 @@ export class Tenant {
       usageLocation: options.usageLocation === undefined ? 'DE' : options.usageLocation,
       licenses: new Set(),
       ...(options.lastSuccessfulSignIn ? { lastSuccessfulSignIn: options.lastSuccessfulSignIn } : {}),
+      ...(options.displayName ? { displayName: options.displayName } : {}),
+      ...(options.department ? { department: options.department } : {}),
+      ...(options.jobTitle ? { jobTitle: options.jobTitle } : {}),
     };
     this.users.set(user.id, user);
     return user;

@@ -8,6 +8,8 @@ export interface UserRecord {
   indexed: boolean;
   /** When the user last signed in (Okta's lastLogin, date-time); absent: never (null). */
   lastLogin?: string;
+  /** More of the user's profile (department, title, managerId…), as Okta's UserProfile names them. */
+  profile?: Record<string, string>;
 }
 export interface GroupRecord {
   id: string;
@@ -91,6 +93,7 @@ export function userJson(u: UserRecord, url: string) {
       lastName: 'Test',
       mobilePhone: null,
       secondEmail: null,
+      ...u.profile,
     },
     credentials: { provider: { type: 'OKTA', name: 'OKTA' } },
     _links: { self: { href: `${url}/api/v1/users/${u.id}` } },

@@ -1,3 +1,4 @@
+import type { HeldProfile } from '../../model/access.js';
 import { crawl, literal, pages, query, type Read } from './crawl.js';
 import { BATCH_LIMIT, type Graph } from './graph.js';
 
@@ -5,10 +6,16 @@ export interface EntraUser {
   id: string;
   userPrincipalName?: string | null;
   mail?: string | null;
+  /** Read only by iden import, for _people.yaml. */
+  displayName?: string | null;
+  department?: string | null;
+  jobTitle?: string | null;
 }
 
 /** What iden reads of a user: enough to name them. */
 export const USER_FIELDS = 'id,userPrincipalName,mail';
+/** What iden import also reads: the person's name, department and job title. */
+export const PROFILE_FIELDS = `${USER_FIELDS},displayName,department,jobTitle`;
 
 /** Values one `in` filter may hold: Graph allows 15 by default. */
 const IN_LIMIT = 15;
@@ -25,8 +32,30 @@ export class Directory {
   private readonly byAccount = new Map<string, EntraUser>();
   private readonly absent = new Map<string, string>();
 
+  /** The user properties read (more when importing). */
+  readonly fields: string;
+
   /** `accounts`: every person's account in this app, as the repository names them (lowercase). */
-  constructor(private readonly accounts: ReadonlySet<string>) {}
+  constructor(
+    private readonly accounts: ReadonlySet<string>,
+    readonly importing = false,
+  ) {
+    this.fields = importing ? PROFILE_FIELDS : USER_FIELDS;
+  }
+
+  /** What the directory knows of a user's person, when importing. */
+  profileOf(user: EntraUser | undefined): HeldProfile | undefined {
+    if (!this.importing || !user) return undefined;
+    const attributes: Record<string, string> = {};
+    if (user.department) attributes.department = user.department;
+    if (user.jobTitle) attributes.title = user.jobTitle;
+    const profile: HeldProfile = {
+      ...(user.displayName ? { name: user.displayName } : {}),
+      ...(user.mail ? { email: user.mail } : {}),
+      ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    };
+    return Object.keys(profile).length > 0 ? profile : undefined;
+  }
 
   remember(user: EntraUser): void {
     this.byId.set(user.id, user);
@@ -115,7 +144,7 @@ export class Directory {
       reads.push(
         pages<EntraUser>(
           graph,
-          `/users${query({ $filter: filter, $select: USER_FIELDS })}`,
+          `/users${query({ $filter: filter, $select: this.fields })}`,
           `looking up ${some.length} user${some.length === 1 ? '' : 's'} by ${property}`,
           (users) => {
             for (const user of users) {

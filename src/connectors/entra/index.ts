@@ -42,5 +42,11 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     if (account) accounts.add(account.toLowerCase());
   }
   const graph = new Graph(graphUrl, new TokenSource(credentials, clock, timeoutMs), timeoutMs, clock);
-  return new EntraSession(graph, new Directory(accounts), mappings, app.id, context);
+  return new EntraSession(
+    graph,
+    new Directory(accounts, context.importing === true),
+    mappings,
+    app.id,
+    context,
+  );
 }

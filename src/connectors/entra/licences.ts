@@ -34,6 +34,7 @@ export function skuReads(
   settings: readonly string[],
   found: (setting: string, sku: SubscribedSku) => void,
   holders: (skuId: string, users: LicensedUser[]) => void,
+  fields = USER_FIELDS,
 ): Read[] {
   const permission = 'LicenseAssignment.Read.All';
   const holderPages = (skuId: string) =>
@@ -41,7 +42,7 @@ export function skuReads(
       graph,
       `/users${query({
         $filter: `assignedLicenses/any(x:x/skuId eq ${skuId.toLowerCase()})`,
-        $select: `${USER_FIELDS},licenseAssignmentStates`,
+        $select: `${fields},licenseAssignmentStates`,
         $top: PAGE,
       })}`,
       `reading who holds licence ${skuId}`,
@@ -103,11 +104,18 @@ export function licenceHolders(
     const states = (user.licenseAssignmentStates ?? []).filter((s) => s.skuId?.toLowerCase() === skuId);
     const groups = states.flatMap((s) => (s.assignedByGroup ? [s.assignedByGroup] : []));
     const account = directory.accountOf(user);
+    const profile = directory.profileOf(user);
+    const also = profile ? { profile } : {};
     if (states.length === 0 || groups.length < states.length) {
       direct.add(user.id);
-      held.push({ account, license: m.id });
+      held.push({ account, license: m.id, ...also });
     } else
-      held.push({ account, license: m.id, external: `group-based licensing (group ${groups.join(', ')})` });
+      held.push({
+        account,
+        license: m.id,
+        external: `group-based licensing (group ${groups.join(', ')})`,
+        ...also,
+      });
   }
   return held;
 }

@@ -88,6 +88,7 @@ export async function observeScope(
         },
         // Members of a group named by id may come in before the group itself.
         (users) => (id ? remember(users, memberIds(id)) : early.push(...users)),
+        directory.fields,
       );
     }),
     ...unique((m) => m.app).flatMap((setting) =>
@@ -112,6 +113,7 @@ export async function observeScope(
           unique((m) => m.sku),
           (setting, sku) => scope.skus.set(setting, seats(sku)),
           (skuId, users) => holders.set(skuId, [...(holders.get(skuId) ?? []), ...users]),
+          directory.fields,
         )),
   ]);
 
@@ -150,15 +152,24 @@ export async function observeScope(
   for (const m of mappings) {
     if (m.group !== undefined) {
       const group = scope.groups.get(m.group)!;
-      for (const id of scope.members.get(group.id) ?? [])
-        held.push({ account: directory.accountOf(directory.byObjectId(id)!), entitlement: m.id });
+      for (const id of scope.members.get(group.id) ?? []) {
+        const user = directory.byObjectId(id)!;
+        const profile = directory.profileOf(user);
+        held.push({ account: directory.accountOf(user), entitlement: m.id, ...(profile ? { profile } : {}) });
+      }
     }
     if (m.role !== undefined) {
       for (const a of assignments.get(scope.apps.get(m.app!)!.id) ?? []) {
         const user = a.principalType === 'User' ? directory.byObjectId(a.principalId) : undefined;
         // A user deleted since (still listed for a while) holds nothing.
-        if (user && a.appRoleId.toLowerCase() === scope.roles.get(m.id))
-          held.push({ account: directory.accountOf(user), entitlement: m.id });
+        if (user && a.appRoleId.toLowerCase() === scope.roles.get(m.id)) {
+          const profile = directory.profileOf(user);
+          held.push({
+            account: directory.accountOf(user),
+            entitlement: m.id,
+            ...(profile ? { profile } : {}),
+          });
+        }
       }
     }
     if (m.sku !== undefined) held.push(...licenceHolders(scope, directory, m, holders));

@@ -74,6 +74,7 @@ export function groupReads(
   setting: string,
   found: (group: EntraGroup) => void,
   members: (users: EntraUser[]) => void,
+  fields = USER_FIELDS,
 ): Read[] {
   const what = `reading group ${JSON.stringify(setting)}`;
   const permission = 'GroupMember.Read.All';
@@ -85,7 +86,7 @@ export function groupReads(
   const memberPages = (id: string) =>
     pages<EntraUser>(
       graph,
-      `/groups/${id}/members/microsoft.graph.user${query({ $select: USER_FIELDS, $top: PAGE })}`,
+      `/groups/${id}/members/microsoft.graph.user${query({ $select: fields, $top: PAGE })}`,
       `reading the members of group ${JSON.stringify(setting)}`,
       members,
       { permission },

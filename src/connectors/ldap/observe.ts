@@ -1,3 +1,4 @@
+import type { HeldProfile } from '../../model/access.js';
 import type { Held } from '../types.js';
 import type { Directory } from './client.js';
 import { type Config, type Mapping, mappingKey } from './config.js';
@@ -38,6 +39,8 @@ export async function observeDirectory(
   config: Config,
   mappings: Mapping[],
   known: ReadonlySet<string>,
+  /** iden import: each person's profile (name, mail, department, title, manager) comes with what they hold. */
+  importing = false,
 ): Promise<Observed> {
   const groups = new Map<string, GroupState>();
   const owners = new Map<string, string>();
@@ -53,7 +56,7 @@ export async function observeDirectory(
     owners.set(dnKey(group.dn), mapping.id);
     groups.set(mappingKey(mapping), group);
   }
-  const people = await readPeople(directory, config);
+  const people = await readPeople(directory, config, importing);
   const placeholder = config.placeholderMember && dnKey(config.placeholderMember);
   const held: Held[] = [];
   const strangers = new Map<GroupState, string[]>();
@@ -65,7 +68,13 @@ export async function observeDirectory(
       const person = group.attribute === 'memberUid' ? people.byUid.get(key) : people.byDn.get(key);
       if (person) {
         const disabled = disablable(config, person) && ((person.control ?? 0) & ACCOUNT_DISABLED) !== 0;
-        held.push({ account: accountOf(person, known), ...target, ...(disabled ? { disabled: true } : {}) });
+        const profile = importing ? profileOf(person, people, known) : undefined;
+        held.push({
+          account: accountOf(person, known),
+          ...target,
+          ...(disabled ? { disabled: true } : {}),
+          ...(profile ? { profile } : {}),
+        });
       } else if (group.attribute === 'memberUid') {
         // A uid with no entry is still a login that holds the group; where accounts are uids it is one.
         if (config.accountAttribute === 'uid') held.push({ account: value, ...target });
@@ -125,4 +134,20 @@ function describeStrangers(
       `${label(group)} has ${unknown.length} more member(s) that are no people iden reads: left alone`,
     );
   return out;
+}
+
+/** A person's entry as _people.yaml keeps it; the manager's DN made their account, when they are read too. */
+function profileOf(person: Person, people: People, known: ReadonlySet<string>): HeldProfile | undefined {
+  const p = person.profile;
+  if (!p) return undefined;
+  const attributes: Record<string, string> = {};
+  if (p.department) attributes.department = p.department;
+  if (p.title) attributes.title = p.title;
+  const boss = p.manager ? people.byDn.get(dnKey(p.manager)) : undefined;
+  return {
+    ...(p.name ? { name: p.name } : {}),
+    ...(p.email ? { email: p.email } : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    ...(boss ? { managerAccount: accountOf(boss, known) } : {}),
+  };
 }

@@ -14,6 +14,8 @@ export interface Person {
   uid: string | undefined;
   /** Active Directory's userAccountControl, when read. */
   control: number | undefined;
+  /** Only when importing: the entry's name, mail, department, title and manager (a DN), for _people.yaml. */
+  profile?: { name?: string; email?: string; department?: string; title?: string; manager?: string };
 }
 
 export interface People {
@@ -36,21 +38,38 @@ export function personFilter(config: Config, account?: string): string {
   return `(&${user}${has}${config.peopleFilter ?? ''})`;
 }
 
-function attributes(config: Config): string[] {
+/** What iden import also reads of a person: inetOrgPerson's and Active Directory's names for them. */
+const PROFILE = ['displayName', 'cn', 'mail', 'department', 'departmentNumber', 'title', 'manager'];
+
+function attributes(config: Config, importing = false): string[] {
   return [
     config.accountAttribute,
     'uid',
     ...(config.flavor === 'active-directory' ? ['userAccountControl'] : []),
+    ...(importing ? PROFILE : []),
   ];
 }
 
-function toPerson(entry: LdapEntry, config: Config): Person {
+function toPerson(entry: LdapEntry, config: Config, importing = false): Person {
   const control = valuesOf(entry, 'userAccountControl')[0];
+  const first = (name: string) => valuesOf(entry, name)[0];
+  const profile = importing
+    ? Object.fromEntries(
+        Object.entries({
+          name: first('displayName') ?? first('cn'),
+          email: first('mail'),
+          department: first('department') ?? first('departmentNumber'),
+          title: first('title'),
+          manager: first('manager'),
+        }).filter(([, v]) => v !== undefined && v !== ''),
+      )
+    : undefined;
   return {
     dn: entry.dn,
     accounts: valuesOf(entry, config.accountAttribute),
     uid: valuesOf(entry, 'uid')[0],
     control: control === undefined ? undefined : Number(control),
+    ...(profile ? { profile } : {}),
   };
 }
 
@@ -71,16 +90,16 @@ export function addPerson(people: People, person: Person): void {
 }
 
 /** Every person under peopleBaseDn, page by page: how member DNs become accounts. */
-export async function readPeople(directory: Directory, config: Config): Promise<People> {
+export async function readPeople(directory: Directory, config: Config, importing = false): Promise<People> {
   const people = emptyPeople();
   const entries = await directory.search({
     base: config.peopleBaseDn,
     scope: 'sub',
     filter: personFilter(config),
-    attributes: attributes(config),
+    attributes: attributes(config, importing),
     paged: true,
   });
-  for (const entry of entries) addPerson(people, toPerson(entry, config));
+  for (const entry of entries) addPerson(people, toPerson(entry, config, importing));
   return people;
 }
 

@@ -55,7 +55,13 @@ export class LdapSession implements Session {
 
   async observe(): Promise<Held[]> {
     try {
-      const observed = await observeDirectory(this.directory, this.config, this.mappings, this.known);
+      const observed = await observeDirectory(
+        this.directory,
+        this.config,
+        this.mappings,
+        this.known,
+        this.context.importing === true,
+      );
       for (const text of observed.notices) this.notice(text);
       this.observed = observed;
       return observed.held;

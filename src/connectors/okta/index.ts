@@ -50,5 +50,5 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
     };
   }
   const client = new OktaClient(connector.orgUrl, auth, rates, timeoutMs);
-  return new OktaSession(client, mappings, app.id, hint);
+  return new OktaSession(client, mappings, app.id, hint, context.importing === true);
 }

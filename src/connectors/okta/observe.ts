@@ -1,3 +1,4 @@
+import type { HeldProfile } from '../../model/access.js';
 import type { Held } from '../types.js';
 import type { OktaClient } from './client.js';
 import { OktaError } from './errors.js';
@@ -175,9 +176,14 @@ export function rulesFeeding(group: GroupState, userId: string): GroupRule[] {
 }
 
 /** What the org holds of the mappings, as Helds: rule-fed members and group-assigned apps are external. */
-export function heldOf(state: OrgState, mappings: readonly Mapping[]): Held[] {
+export function heldOf(state: OrgState, mappings: readonly Mapping[], importing = false): Held[] {
   const held: Held[] = [];
   const loginById = new Map([...state.users.values()].map((u) => [u.id, loginOf(u)]));
+  const byId = new Map([...state.users.values()].map((u) => [u.id, u]));
+  const push = (h: Held, u: OktaUser | undefined) => {
+    const profile = importing && u ? profileOf(u, loginById) : undefined;
+    held.push(profile ? { ...h, profile } : h);
+  };
   for (const m of mappings) {
     const target = state.targets.get(keyOf(m));
     if (m.kind === 'group' && target) {
@@ -187,13 +193,16 @@ export function heldOf(state: OrgState, mappings: readonly Mapping[]): Held[] {
         if (!login) continue;
         const rules = rulesFeeding(group, u.id);
         const names = rules.map((r) => r.name ?? r.id);
-        held.push({
-          account: login,
-          ...targetOf(m),
-          ...(rules.length > 0
-            ? { external: `group rule${names.length > 1 ? 's' : ''} ${names.join(', ')}` }
-            : {}),
-        });
+        push(
+          {
+            account: login,
+            ...targetOf(m),
+            ...(rules.length > 0
+              ? { external: `group rule${names.length > 1 ? 's' : ''} ${names.join(', ')}` }
+              : {}),
+          },
+          u,
+        );
       }
     }
     if (m.kind === 'app' && target) {
@@ -201,13 +210,16 @@ export function heldOf(state: OrgState, mappings: readonly Mapping[]): Held[] {
         const login = loginOf(au._embedded?.user) ?? loginById.get(au.id);
         if (!login || !profileMatches(au.profile, m.profile)) continue;
         const through = au._links?.group?.name;
-        held.push({
-          account: login,
-          ...targetOf(m),
-          ...(au.scope === 'GROUP'
-            ? { external: `a group assignment${through ? ` (${through})` : ''} of the app` }
-            : {}),
-        });
+        push(
+          {
+            account: login,
+            ...targetOf(m),
+            ...(au.scope === 'GROUP'
+              ? { external: `a group assignment${through ? ` (${through})` : ''} of the app` }
+              : {}),
+          },
+          au._embedded?.user ?? byId.get(au.id),
+        );
       }
     }
     if (m.kind === 'role') {
@@ -216,11 +228,10 @@ export function heldOf(state: OrgState, mappings: readonly Mapping[]): Held[] {
         const mine = roles.filter((r) => r.type === m.role);
         if (!login || mine.length === 0) continue;
         const direct = mine.some((r) => r.assignmentType !== 'GROUP');
-        held.push({
-          account: login,
-          ...targetOf(m),
-          ...(direct ? {} : { external: 'an admin role of a group' }),
-        });
+        push(
+          { account: login, ...targetOf(m), ...(direct ? {} : { external: 'an admin role of a group' }) },
+          byId.get(id),
+        );
       }
     }
   }
@@ -239,4 +250,21 @@ export function lastLogins(state: OrgState): Map<string, string | null> {
     if (login && u.lastLogin !== undefined) out.set(login, u.lastLogin);
   }
   return out;
+}
+
+/** The profile fields _people.yaml keeps: name, email, department, title, and the manager (a user of the org). */
+function profileOf(u: OktaUser, loginById: Map<string, string | undefined>): HeldProfile | undefined {
+  const p = u.profile;
+  if (!p) return undefined;
+  const name = [p.firstName, p.lastName].filter(Boolean).join(' ');
+  const attributes: Record<string, string> = {};
+  if (p.department) attributes.department = p.department;
+  if (p.title) attributes.title = p.title;
+  const manager = p.managerId ? loginById.get(p.managerId) : undefined;
+  return {
+    ...(name ? { name } : {}),
+    ...(p.email ? { email: p.email } : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    ...(manager ? { managerAccount: manager } : {}),
+  };
 }

@@ -6,7 +6,16 @@ export interface OktaUser {
   status?: string;
   /** When the user last signed in to Okta; null: never. */
   lastLogin?: string | null;
-  profile?: { login?: string };
+  profile?: {
+    login?: string;
+    email?: string;
+    firstName?: string | null;
+    lastName?: string | null;
+    department?: string | null;
+    title?: string | null;
+    /** Okta's free-text id of the user's manager: another user's id, where an org sets it so. */
+    managerId?: string | null;
+  };
 }
 
 export interface OktaGroup {

@@ -31,6 +31,8 @@ export class OktaSession implements Session {
     private readonly mappings: Mapping[],
     private readonly appId: string,
     private readonly hint: CredentialHint,
+    /** iden import: each account's profile (name, email, department, title, manager) comes with it. */
+    private readonly importing = false,
   ) {
     this.byKey = new Map(mappings.map((m) => [keyOf(m), m]));
   }
@@ -54,7 +56,7 @@ export class OktaSession implements Session {
     this.state = state;
     this.found = undefined;
     this.tellRules();
-    return heldOf(state, this.mappings);
+    return heldOf(state, this.mappings, this.importing);
   }
 
   /** The lastLogin of each user observe read: no request of its own. */

@@ -1,7 +1,8 @@
+import type { HeldProfile } from '../../model/access.js';
 import type { Held } from '../types.js';
 import type { Ownership } from './decide.js';
 import { unownedReason } from './decide.js';
-import type { ScimGroup, ScimUser } from './read.js';
+import { ENTERPRISE, type ScimGroup, type ScimUser } from './read.js';
 import type { Mapping } from './users.js';
 
 export interface HeldInput {
@@ -35,16 +36,18 @@ export function heldOf(input: HeldInput): { held: Held[]; strangers: string[] } 
       strangers.add(user.userName);
       return;
     }
+    const profile = input.importing ? profileOf(user, byId) : undefined;
     held.push({
       account: user.userName,
       ...(m.license ? { license: m.id } : { entitlement: m.id }),
       ...(user.active === false ? { disabled: true } : {}),
       ...(input.importing && !marked ? { unowned: unownedReason(user) } : {}),
+      ...(profile ? { profile } : {}),
     });
   };
-  const byId = new Map<string, ScimUser>();
-  for (const user of input.users) {
-    byId.set(user.id, user);
+  const users = [...input.users];
+  const byId = new Map(users.map((u) => [u.id, u]));
+  for (const user of users) {
     const roles = new Set((user.roles ?? []).map((r) => r.value));
     const entitlements = new Set((user.entitlements ?? []).map((e) => e.value));
     for (const m of input.mappings)
@@ -62,4 +65,24 @@ export function heldOf(input: HeldInput): { held: Held[]; strangers: string[] } 
     }
   }
   return { held, strangers: [...strangers] };
+}
+
+/** The person behind a User, as _people.yaml keeps it: name, email, title, department, and the manager's userName. */
+function profileOf(user: ScimUser, byId: ReadonlyMap<string, ScimUser>): HeldProfile | undefined {
+  const name =
+    user.name?.formatted ??
+    ([user.name?.givenName, user.name?.familyName].filter(Boolean).join(' ') || user.displayName);
+  const email = (user.emails ?? []).find((e) => e.primary)?.value ?? user.emails?.[0]?.value;
+  const enterprise = user[ENTERPRISE];
+  const attributes: Record<string, string> = {};
+  if (enterprise?.department) attributes.department = enterprise.department;
+  if (user.title) attributes.title = user.title;
+  const manager = enterprise?.manager?.value ? byId.get(enterprise.manager.value)?.userName : undefined;
+  const profile: HeldProfile = {
+    ...(name ? { name } : {}),
+    ...(email ? { email } : {}),
+    ...(Object.keys(attributes).length > 0 ? { attributes } : {}),
+    ...(manager ? { managerAccount: manager } : {}),
+  };
+  return Object.keys(profile).length > 0 ? profile : undefined;
 }

@@ -10,7 +10,16 @@ export interface ScimUser {
   /** The groups the User is in, where the service says so (RFC 7643 §4.1.2: read-only, and often left out). */
   groups?: { value: string; display?: string }[];
   meta?: { version?: string };
+  /** What the service knows of the person (RFC 7643 §4.1.1, §4.3), read only by iden import. */
+  name?: { formatted?: string; givenName?: string; familyName?: string };
+  displayName?: string;
+  emails?: { value: string; primary?: boolean }[];
+  title?: string;
+  [ENTERPRISE]?: { department?: string; manager?: { value?: string } };
 }
+
+/** The enterprise User extension's schema URI (RFC 7643 §4.3). */
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
 export interface ScimGroup {
   id: string;
