@@ -2,8 +2,9 @@
 // from the flags and, on a terminal, answers to what they left out.
 import type { Command } from 'commander';
 import type { InitOptions } from '../flow/init.js';
+import { paint } from '../report/paint.js';
 import { idenVersion } from '../util/package-root.js';
-import { EXIT, type Io } from './io.js';
+import { colourOn, EXIT, type Io } from './io.js';
 
 export function initCommand(cli: Command, io: Io, done: (code: number) => void): void {
   cli
@@ -40,8 +41,9 @@ export async function runInit(dir: string | undefined, options: InitOptions, io:
   const answers = await initAnswers(options, io.cwd, ask);
   const made = await createAccessRepository(root, answers, options, { cwd: io.cwd, env: io.env });
   for (const notice of made.notices) io.stderr(`notice: ${notice}\n`);
+  const hue = paint(colourOn(io));
   io.stdout(
-    `Created an access repository in ${root} on branch ${made.branch}: ${answers.id} is its Super Admin, dates are in ${answers.timezone}, iden ${idenVersion()} is vendor/${made.tarball}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
+    `${hue('green', 'Created')} an access repository in ${root} on branch ${made.branch}: ${answers.id} is its Super Admin, dates are in ${answers.timezone}, iden ${idenVersion()} is vendor/${made.tarball}.\nNext: add an app (grants/<app>/_app.yaml), then iden import --app <app> for the access it already holds; see README.md.\n`,
   );
   if (made.installed === 'skipped') {
     io.stdout('Then run npm install and commit package-lock.json: CI installs with npm ci.\n');

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { CancelledError, OperatorError, UsageError } from '../errors.js';
+import { paint } from '../report/paint.js';
 import { idenVersion } from '../util/package-root.js';
 import { accessCommand } from './access.js';
 import { applyCommand } from './apply.js';
@@ -11,7 +12,7 @@ import { completionCommand } from './completion.js';
 import { grantCommand } from './grant.js';
 import { importCommand } from './import.js';
 import { initCommand } from './init.js';
-import { type Engine, EXIT, type Io } from './io.js';
+import { colourOn, type Engine, EXIT, type Io } from './io.js';
 import { offboardCommand } from './offboard.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
@@ -66,7 +67,8 @@ export function program(io: Io, done: (code: number) => void, engine: Engine = {
 }
 
 /** Runs iden with arguments (without node and script) and returns the exit code. Never throws. */
-export async function main(args: string[], io: Io, engine: Engine = {}): Promise<number> {
+export async function main(args: string[], given: Io, engine: Engine = {}): Promise<number> {
+  const io = withColouredPrefixes(given);
   let code: number = EXIT.ok;
   try {
     await program(
@@ -82,6 +84,24 @@ export async function main(args: string[], io: Io, engine: Engine = {}): Promise
     // With --detailed-exitcode, 2 means changes: every error, usage and internal ones too, is 1.
     return code === EXIT.usage && args.includes('--detailed-exitcode') ? EXIT.failed : code;
   }
+}
+
+/**
+ * Every command's errors and notices in colour where stderr is a terminal:
+ * the `iden:` that starts an error red, `notice:` and `warning:` yellow.
+ */
+function withColouredPrefixes(io: Io): Io {
+  if (!colourOn(io, 'stderr')) return io;
+  const hue = paint(true);
+  return {
+    ...io,
+    stderr: (text) =>
+      io.stderr(
+        text.replace(/^(iden:|notice:|warning:)/gm, (prefix) =>
+          hue(prefix === 'iden:' ? 'red' : 'yellow', prefix),
+        ),
+      ),
+  };
 }
 
 function exitCodeFor(e: unknown, io: Io): number {

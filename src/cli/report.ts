@@ -1,8 +1,9 @@
 // iden report: the access report, a static site.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { paint } from '../report/paint.js';
 import { count } from '../util/plural.js';
-import { DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
+import { colourOn, DEFAULT_LOCK_TIMEOUT, type Engine, EXIT, type Io } from './io.js';
 import { examples } from './options.js';
 
 type ReportOptions = { repo?: string; out: string; at?: string; observed?: boolean; lockTimeout?: string };
@@ -57,7 +58,9 @@ export async function runReport(options: ReportOptions, io: Io, engine: Engine =
   }
   const { written, removed } = writeSite(repo, zone, at, commit, out, extras);
   const stale = removed.length ? `, removed ${count(removed.length, 'page')} of an earlier report` : '';
-  io.stdout(`Wrote ${count(written.length, 'page')} to ${out}${stale}; open ${resolve(out, 'index.html')}\n`);
+  io.stdout(
+    `${paint(colourOn(io))('green', 'Wrote')} ${count(written.length, 'page')} to ${out}${stale}; open ${resolve(out, 'index.html')}\n`,
+  );
   return EXIT.ok;
 }
 

@@ -92,3 +92,25 @@ describe('colours', () => {
     JSON.parse(json.stdout);
   });
 });
+
+describe('errors and notices of every command', () => {
+  it('start red (iden:) or yellow (notice:) on a terminal, and plain when piped or with NO_COLOR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iden-colour-errors-'));
+    cpSync(join(packageRoot(), 'grants'), join(dir, 'grants'), { recursive: true });
+    commitAll(dir, 'example');
+    for (const args of [
+      ['access', '--repo', dir, '--user', 'nobody'],
+      ['upcoming', '--repo', dir, '--user', 'nobody'],
+      ['audit', '--repo', dir, '--app', 'nope'],
+    ]) {
+      const piped = await onIo(args, false);
+      expect(piped.stderr).toMatch(/^iden: /m);
+      expect(piped.stderr).not.toContain(ESC);
+      const shown = await onIo(args, true);
+      expect(shown.code).toBe(piped.code);
+      expect(shown.stderr).toMatch(/^\u001b\[31miden:\u001b\[39m /m);
+      expect(strip(shown.stderr)).toBe(piped.stderr);
+      expect((await onIo(args, true, { NO_COLOR: '1' })).stderr).toBe(piped.stderr);
+    }
+  }, 30_000);
+});
