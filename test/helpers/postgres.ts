@@ -14,7 +14,7 @@ export function seedEmbedded(repo: string, app: string): string {
 /** A PGlite copy served over the PostgreSQL wire protocol on loopback, for the pg (server) path. */
 export async function startServer(
   dataDir: string,
-): Promise<{ url: string; db: PGlite; stop: () => Promise<void> }> {
+): Promise<{ url: string; db: PGlite; connections: () => number; stop: () => Promise<void> }> {
   cpSync(inject('pgliteTemplate'), dataDir, { recursive: true });
   const db = await PGlite.create(dataDir);
   const server = new PGLiteSocketServer({ db, port: 0, host: '127.0.0.1', maxConnections: 8 });
@@ -22,6 +22,8 @@ export async function startServer(
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres`,
     db,
+    /** Sessions open on the wire: a killed client's is closed, and its transaction rolled back, once this drops. */
+    connections: () => server.getStats().activeConnections,
     stop: async () => {
       await server.stop();
       await db.close();

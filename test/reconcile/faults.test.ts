@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectors } from '../../src/connectors/catalog.js';
 import { type Connector, TerminalError, TransientError } from '../../src/connectors/types.js';
 import { loadRepo } from '../../src/load/repo.js';
@@ -202,7 +202,8 @@ describe('a run killed mid-apply', () => {
     while ((await count()) < 510 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     expect(await exited).toBeNull();
-    await new Promise((r) => setTimeout(r, 200));
+    // The server has closed the killed run's sessions, rolling back what they had open.
+    await vi.waitFor(() => expect(server.connections()).toBe(0), { timeout: 10_000 });
     const present = await count();
     // PGlite behind pglite-socket is one session: the count above may have seen the killed
     // run's open transaction, which the kill rolled back. What committed before it stays.
