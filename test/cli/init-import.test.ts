@@ -218,7 +218,9 @@ describe('iden init', () => {
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString('utf8');
+      // The words, without the colours a terminal gets.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
+      output += chunk.toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(next).toBe(answers.length);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -41,7 +41,7 @@ describe('the embedded database template built with iden', () => {
     }
   });
 
-  it('makes a fresh clone’s database without initdb: no template of the clone’s own', async () => {
+  const repository = () => {
     const dir = writeTree({
       '.gitignore': '.iden/\n',
       'grants/_settings.yaml': `timezone: UTC\n${NO_VERIFY}`,
@@ -51,11 +51,51 @@ describe('the embedded database template built with iden', () => {
       'grants/db/alice.yaml': 'user: alice\napp: db\npermissions: [readonly]\n',
     });
     commitAll(dir, 'access');
-    const run = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push', '--at', NOW]);
-    expect(run.stdout).toContain('Applied: 1 granted, 0 revoked, 0 unchanged, 0 failed.');
-    const made = readdirSync(join(dir, '.iden', 'pglite'));
-    expect(made).toContain('db');
-    expect(made.filter((f) => f.startsWith('.template') || f.endsWith('.unpacking'))).toEqual([]);
+    return dir;
+  };
+  const withCache = async <T>(cache: string, work: () => Promise<T>): Promise<T> => {
+    const before = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      return await work();
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = before;
+    }
+  };
+
+  it('makes a clone’s database without initdb, from one template per machine in the user’s cache', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'iden-cache-'));
+    const template = join(cache, 'iden', `pglite-template-${PGLITE_VERSION}`);
+    await withCache(cache, async () => {
+      const first = repository();
+      const run = await runCli(['reconcile', '--repo', first, '--yes', '--no-push', '--at', NOW]);
+      expect(run.stdout).toContain('Applied: 1 granted, 0 revoked, 0 unchanged, 0 failed.');
+      expect(readdirSync(join(first, '.iden', 'pglite'))).toEqual(['db']);
+      expect(existsSync(join(template, '.complete'))).toBe(true);
+      // A second clone copies the same template: it is not made again.
+      const made = statSync(join(template, '.complete')).mtimeMs;
+      const second = repository();
+      const again = await runCli(['reconcile', '--repo', second, '--yes', '--no-push', '--at', NOW]);
+      expect(again.stdout).toContain('Applied: 1 granted');
+      expect(statSync(join(template, '.complete')).mtimeMs).toBe(made);
+      expect(readdirSync(join(cache, 'iden'))).toEqual([`pglite-template-${PGLITE_VERSION}`]);
+    });
+  });
+
+  it('keeps the template beside the databases when the user’s cache cannot be written', async () => {
+    // The cache "folder" is a file: nothing can be made under it.
+    const cache = join(mkdtempSync(join(tmpdir(), 'iden-cache-')), 'a-file');
+    writeFileSync(cache, '');
+    await withCache(cache, async () => {
+      const dir = repository();
+      const run = await runCli(['reconcile', '--repo', dir, '--yes', '--no-push', '--at', NOW]);
+      expect(run.stdout).toContain('Applied: 1 granted');
+      expect(readdirSync(join(dir, '.iden', 'pglite')).sort()).toEqual([
+        `.pglite-template-${PGLITE_VERSION}`,
+        'db',
+      ]);
+    });
   });
 
   it('refuses an archive entry outside the folder it unpacks into', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   closeSync,
   cpSync,
@@ -15,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
+import { userCacheDir } from '../../util/cache-dir.js';
 import { packageRoot } from '../../util/package-root.js';
 import type { Database, Query, Script } from './database.js';
 import { shippedTemplate, unpack } from './template.js';
@@ -83,42 +85,68 @@ export function preflight(dataDir: string): void {
 }
 
 /**
- * A fresh database is a copy of a template: the one built with iden, else
- * one initialised once per clone (initdb takes seconds and about 700 MB of
- * memory; a copy takes a fraction of a second).
+ * A fresh database is a copy of a template made once per machine in the
+ * user's cache (else once per clone, beside its databases): unpacked from the
+ * one built with iden, or, without it, initialised (initdb takes seconds and
+ * about 700 MB of memory). A copy takes a fraction of a second, less than
+ * unpacking; it is made beside, then renamed, so a folder with PG_VERSION is
+ * always whole.
  */
 async function fromTemplate(dataDir: string, options: EmbeddedOptions): Promise<void> {
-  // The template built with iden: unpacked beside, then renamed, so a folder with PG_VERSION is always whole.
-  const shipped = shippedTemplate(PGLITE_VERSION);
-  if (shipped) {
-    const partial = `${dataDir}.unpacking`;
-    rmSync(partial, { recursive: true, force: true });
-    unpack(shipped, partial);
-    rmSync(dataDir, { recursive: true, force: true });
-    renameSync(partial, dataDir);
-    return;
+  const name = `pglite-template-${PGLITE_VERSION}`;
+  let template: string;
+  try {
+    template = await ensureTemplate(join(userCacheDir(), name), options);
+  } catch {
+    template = await ensureTemplate(join(dirname(dataDir), `.${name}`), options);
   }
-  const template = join(dirname(dataDir), `.template-${PGLITE_VERSION}`);
-  await ensureTemplate(template, options);
-  cpSync(join(template, 'data'), dataDir, { recursive: true });
+  const partial = `${dataDir}.copying`;
+  rmSync(partial, { recursive: true, force: true });
+  cpSync(join(template, 'data'), partial, { recursive: true });
+  rmSync(dataDir, { recursive: true, force: true });
+  renameSync(partial, dataDir);
 }
 
-/** Templates being made in this process: apps opened side by side wait for the one initdb. */
-const making = new Map<string, Promise<void>>();
+/** Templates being made in this process: apps opened side by side wait for the one template. */
+const making = new Map<string, Promise<string>>();
 
-function ensureTemplate(template: string, options: EmbeddedOptions): Promise<void> {
-  if (existsSync(join(template, '.complete'))) return Promise.resolve();
+/**
+ * The template at `template`, made if missing in a folder of this process's
+ * own and renamed into place: runs making it at once (two clones, two CI jobs
+ * on one runner) never see a half-made one.
+ */
+function ensureTemplate(template: string, options: EmbeddedOptions): Promise<string> {
+  if (existsSync(join(template, '.complete'))) return Promise.resolve(template);
   let made = making.get(template);
   if (!made) {
     made = (async () => {
-      rmSync(template, { recursive: true, force: true });
-      const db = await startWorker(
-        join(template, 'data'),
-        { ...options, timeoutMs: options.initTimeoutMs ?? 300_000 },
-        false,
-      );
-      await db.close();
-      writeFileSync(join(template, '.complete'), '');
+      const building = `${template}.${process.pid}-${randomUUID()}`;
+      try {
+        mkdirSync(building, { recursive: true });
+        const shipped = shippedTemplate(PGLITE_VERSION);
+        if (shipped) unpack(shipped, join(building, 'data'));
+        else {
+          const db = await startWorker(
+            join(building, 'data'),
+            { ...options, timeoutMs: options.initTimeoutMs ?? 300_000 },
+            false,
+          );
+          await db.close();
+        }
+        writeFileSync(join(building, '.complete'), '');
+        // A folder left by a run killed before the rename is never complete: this one replaces it.
+        if (existsSync(template) && !existsSync(join(template, '.complete')))
+          rmSync(template, { recursive: true, force: true });
+        try {
+          renameSync(building, template);
+        } catch (e) {
+          // Another run renamed its own into place first: the same template.
+          if (!existsSync(join(template, '.complete'))) throw e;
+        }
+        return template;
+      } finally {
+        rmSync(building, { recursive: true, force: true });
+      }
     })().finally(() => making.delete(template));
     making.set(template, made);
   }
