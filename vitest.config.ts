@@ -6,5 +6,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // Two files at a time on any machine (vitest's default is one fewer than the cores: one here).
+    // Much of a test's time is spent in processes it waits on (git, PostgreSQL, slapd, Chromium),
+    // so two overlap well on two cores; every server a test starts takes a free port and a folder of its own.
+    maxWorkers: 2,
   },
 });
