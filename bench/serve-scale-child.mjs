@@ -4,7 +4,8 @@
 // figure is iden's own cost, not a database's). argv: <repository made by generate.mjs,
 // committed on main>. Prints JSON {lateness: [ms...], timerRuns: [{ms, cpuMs}...], pulled}.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../dist/src/serve/daemon.js';
@@ -67,9 +68,29 @@ let allRemoved;
 const removed = new Promise((resolve) => {
   allRemoved = resolve;
 });
+// IDEN_BENCH_PROFILE=<folder>: a CPU profile of each timer run, from its timer to the next timer set.
+const profiles = process.env.IDEN_BENCH_PROFILE;
+const inspector = profiles ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+}
+let profiling = false;
+let profiled = 0;
 const log = (_level, msg, fields = {}) => {
   const now = Date.now();
   if (process.env.IDEN_BENCH_TRACE) console.error(new Date(now).toISOString(), msg, JSON.stringify(fields));
+  if (inspector && msg === 'timer' && !profiling) {
+    profiling = true;
+    inspector.post('Profiler.start');
+  }
+  if (inspector && msg === 'timer set' && profiling) {
+    profiling = false;
+    const n = ++profiled;
+    inspector
+      .post('Profiler.stop')
+      .then(({ profile }) => writeFileSync(join(profiles, `timer-${n}.cpuprofile`), JSON.stringify(profile)));
+  }
   if (msg === 'run') current = { why: fields.why, started: performance.now(), cpu: cpu() };
   if (msg === 'run finished' && current) {
     const run = { why: current.why, ms: performance.now() - current.started, cpuMs: cpu() - current.cpu };

@@ -145,19 +145,23 @@ export async function notedCommits(root: string): Promise<string[]> {
   }
 }
 
-/** Every line of every apply-record note, as text, in note order. */
-export async function readNoteLines(root: string): Promise<NoteLine[]> {
-  const git = simpleGit({ baseDir: root });
+/** The apply-record notes: [note blob, noted commit], in note order; none when there are none. */
+export async function noteListing(root: string): Promise<[string, string][]> {
   let listing: string;
   try {
-    listing = await git.raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+    listing = await simpleGit({ baseDir: root }).raw(['notes', `--ref=${NOTES_REF}`, 'list']);
   } catch {
     return [];
   }
-  const pairs = listing
+  return listing
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' ') as [string, string]);
+}
+
+/** Every line of every apply-record note, as text, in note order. */
+export async function readNoteLines(root: string): Promise<NoteLine[]> {
+  const pairs = await noteListing(root);
   if (pairs.length === 0) return [];
   const blobs = await readBlobs(
     root,

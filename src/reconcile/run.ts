@@ -13,12 +13,15 @@ import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
 import { recoverJournals } from './records.js';
 import { type RetryOptions, type RetryPolicy, WaitBudget } from './retry.js';
+import type { Standing } from './standing.js';
 
 export interface RunRequest {
   root: string;
   /** The instant to evaluate at, given the repository's time zone. */
   at: (zone: string) => Instant;
   app?: string | undefined;
+  /** Only these apps (iden serve's timer runs); undefined: every app (or `app`). */
+  apps?: readonly string[] | undefined;
   strict: boolean;
   allowMassRemoval: boolean;
   env: NodeJS.ProcessEnv;
@@ -47,6 +50,8 @@ export interface RunRequest {
   committed?: Committed;
   /** Branch histories already read, kept by a long-lived caller so each commit's is read once. */
   branches?: BranchLogs;
+  /** What a long-lived caller keeps between runs: what each derives from the same repository, made once. */
+  standing?: Standing;
 }
 
 export interface Run {
@@ -107,9 +112,15 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.clock ? { clock: request.clock } : {}),
       budget: new WaitBudget(),
     };
+    // A run of some apps counts what the whole repository removes (the mass-removal guard).
+    const some =
+      request.app !== undefined || (request.apps !== undefined && !coversEvery(request.apps, repo));
+    const now = (request.clock ?? systemClock).now();
     const removals =
-      request.app !== undefined && commit
-        ? await repositoryRemovals(request.root, repo, at, (request.clock ?? systemClock).now(), commit)
+      some && commit
+        ? request.standing
+          ? await request.standing.removals(request.root, repo, commit, at, now)
+          : await repositoryRemovals(request.root, repo, at, now, commit)
         : undefined;
     const prepared = await preparePlan({
       repo,
@@ -117,6 +128,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(branch && commit === head ? { branch } : {}),
       at,
       app: request.app,
+      ...(request.apps ? { apps: request.apps } : {}),
       strict: request.strict,
       allowMassRemoval: request.allowMassRemoval,
       env: request.env,
@@ -128,6 +140,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       onNotice: request.onNotice,
       ...(request.clock ? { clock: request.clock } : {}),
       ...(request.daemon ? { keepWarm: true } : {}),
+      ...(request.standing ? { facts: request.standing.of(repo) } : {}),
     });
     return {
       repo,
@@ -149,6 +162,12 @@ export async function startRun(request: RunRequest): Promise<Run> {
     release();
     throw e;
   }
+}
+
+/** Whether the list names every app of the repository. */
+function coversEvery(apps: readonly string[], repo: AccessRepo): boolean {
+  const named = new Set(apps);
+  return [...repo.apps.keys()].every((app) => named.has(app));
 }
 
 /** HEAD's repository: the caller's copy when it is of HEAD's commit, else read now. */
