@@ -5,7 +5,7 @@
 // committed on main>. Prints JSON {lateness: [ms...], timerRuns: [{ms, cpuMs}...], pulled}.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../dist/src/serve/daemon.js';
@@ -73,7 +73,7 @@ const profiles = process.env.IDEN_BENCH_PROFILE;
 const inspector = profiles ? new Session() : undefined;
 if (inspector) {
   inspector.connect();
-  await inspector.post('Profiler.enable');
+  inspector.post('Profiler.enable');
 }
 let profiling = false;
 let profiled = 0;
@@ -87,9 +87,10 @@ const log = (_level, msg, fields = {}) => {
   if (inspector && msg === 'timer set' && profiling) {
     profiling = false;
     const n = ++profiled;
-    inspector
-      .post('Profiler.stop')
-      .then(({ profile }) => writeFileSync(join(profiles, `timer-${n}.cpuprofile`), JSON.stringify(profile)));
+    // The session answers in this same call: the next timer's profile starts after this one ends.
+    inspector.post('Profiler.stop', (error, result) => {
+      if (!error) writeFileSync(join(profiles, `timer-${n}.cpuprofile`), JSON.stringify(result.profile));
+    });
   }
   if (msg === 'run') current = { why: fields.why, started: performance.now(), cpu: cpu() };
   if (msg === 'run finished' && current) {

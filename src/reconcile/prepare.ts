@@ -60,6 +60,8 @@ export interface PrepareOptions {
   keepWarm?: boolean;
   /** What runs of this process derive from this same repository, kept between them (iden serve). */
   facts?: RepoFacts;
+  /** Blobs of earlier versions read by earlier runs of this process, by id (iden serve). */
+  blobs?: Map<string, string>;
 }
 
 export interface Prepared {
@@ -88,6 +90,8 @@ const OPEN_AT_ONCE = 3;
  */
 export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const { repo, at, registry, facts } = options;
+  // Kept between runs: ended-grant warnings due within the hour are placed now, in one read.
+  if (facts) await facts.validation.ready(at + 3_600_000);
   const validation = facts ? facts.validation.at(at) : validateRepo(repo, at);
   const sessions = new Map<string, Session>();
   const fatal = validation.diagnostics.filter(
@@ -156,6 +160,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     repo.root,
     past,
     new Map(apps.flatMap((a) => (a.value ? [[a.id, a.value] as [string, AppFile]] : []))),
+    options.blobs,
   );
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
@@ -256,6 +261,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
       repo.root,
       past,
       candidates.map((c) => c.file),
+      options.blobs,
     );
     for (const { input, user, file } of candidates) {
       const earlier = histories.get(file);

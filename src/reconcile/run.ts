@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
 import { OperatorError } from '../errors.js';
@@ -75,12 +76,22 @@ export interface Run {
  * repository, and plans it against freshly observed apps.
  */
 export async function startRun(request: RunRequest): Promise<Run> {
-  const tracked = await trackedState(request.root);
+  const { standing } = request;
+  // A long-lived caller holds the lock for life (only its own pulls move HEAD): what git says of the
+  // clone that only a commit changes is asked once a commit.
+  const early = standing ? await headCommit(request.root) : undefined;
+  const tracked = standing
+    ? await standing.remember(`tracked:${early}`, () => trackedState(request.root))
+    : await trackedState(request.root);
   if (tracked.length > 0)
     throw new OperatorError(
       `${tracked.length} file${tracked.length === 1 ? ' is' : 's are'} committed under .iden/ (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}): iden's local state never comes from the repository. Remove ${tracked.length === 1 ? 'it' : 'them'} from git (git rm -r --cached .iden) and commit; nothing was changed`,
     );
-  const state = await runStateDir(request.root);
+  const state = standing
+    ? await standing.remember(`state:${request.root}`, () => runStateDir(request.root))
+    : await runStateDir(request.root);
+  const journalDir = join(state, 'journal');
+  mkdirSync(journalDir, { recursive: true });
   const release = request.daemon
     ? () => undefined
     : await acquireLock(join(state, 'lock'), {
@@ -90,15 +101,16 @@ export async function startRun(request: RunRequest): Promise<Run> {
         ...(request.clock ? { clock: request.clock } : {}),
       });
   try {
-    for (const recovered of await recoverJournals(request.root, {
-      push: request.push,
-      key: request.recordKey,
-    }))
+    for (const recovered of await recoverJournals(
+      request.root,
+      { push: request.push, key: request.recordKey },
+      journalDir,
+    ))
       request.onNotice(
         `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
       );
     // The branch's history is read beside the repository (git writes it while this process loads and validates).
-    const head = await headCommit(request.root);
+    const head = early ?? (await headCommit(request.root));
     const branch = head ? (request.branches ?? new BranchLogs()).read(request.root, head) : undefined;
     branch?.catch(() => undefined);
     const { repo, commit, notices } = await committedNow(request.root, request.committed, head);
@@ -140,11 +152,11 @@ export async function startRun(request: RunRequest): Promise<Run> {
       onNotice: request.onNotice,
       ...(request.clock ? { clock: request.clock } : {}),
       ...(request.daemon ? { keepWarm: true } : {}),
-      ...(request.standing ? { facts: request.standing.of(repo) } : {}),
+      ...(standing ? { facts: standing.of(repo), blobs: standing.blobs } : {}),
     });
     return {
       repo,
-      journalDir: await runStateDir(request.root, 'journal'),
+      journalDir,
       retry,
       commit,
       zone,

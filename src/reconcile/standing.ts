@@ -1,12 +1,10 @@
-import { readBlobs } from '../git/blobs.js';
-import { noteListing } from '../git/notes.js';
 import { CommitTree } from '../git/tree.js';
 import { loadTree } from '../load/repo.js';
 import type { AccessRepo, GrantEntry, Person } from '../model/repo.js';
 import { peopleById } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { StandingValidation } from '../validate/standing.js';
-import { REMOVAL_WINDOW_MS } from './org-removals.js';
+import { runToCountFrom } from './org-removals.js';
 import { WantedIndex } from './wanted.js';
 
 /** What a run derives from one loaded repository alone, made once (and only when a run needs it). */
@@ -48,9 +46,25 @@ export class RepoFacts {
  */
 export class Standing {
   private readonly facts = new WeakMap<AccessRepo, RepoFacts>();
-  private readonly runs = new RecordRuns();
   /** The guard's indexes of recorded commits: the latest few. */
   private readonly byCommit = new Map<string, WantedIndex>();
+
+  private readonly remembered = new Map<string, Promise<unknown>>();
+
+  /** A value kept under a key that names all it depends on (a commit, a folder); the latest few. */
+  remember<T>(key: string, make: () => Promise<T>): Promise<T> {
+    let value = this.remembered.get(key) as Promise<T> | undefined;
+    if (!value) {
+      value = make();
+      this.remembered.set(key, value);
+      value.catch(() => this.remembered.delete(key));
+      while (this.remembered.size > 16) this.remembered.delete(this.remembered.keys().next().value!);
+    }
+    return value;
+  }
+
+  /** Blobs read from git, by id: a blob's content never changes (earlier versions of grant and app files). */
+  readonly blobs = new Map<string, string>();
 
   of(repo: AccessRepo): RepoFacts {
     let facts = this.facts.get(repo);
@@ -62,9 +76,9 @@ export class Standing {
   }
 
   /**
-   * repositoryRemovals (org-removals.ts), the same count: the records read
-   * once each, the repositories compared through their indexes, and only the
-   * grants that start or end between the two instants looked at.
+   * repositoryRemovals (org-removals.ts), the same count: the repositories
+   * compared through their indexes, and only the grants that start or end
+   * between the two instants looked at.
    */
   async removals(
     root: string,
@@ -73,7 +87,7 @@ export class Standing {
     at: Instant,
     now: Instant,
   ): Promise<{ count: number; since: string } | undefined> {
-    const latest = await this.runs.latestBefore(root, now - REMOVAL_WINDOW_MS);
+    const latest = await runToCountFrom(root, now);
     if (!latest) return undefined;
     const current = this.of(repo).wanted;
     this.keep(commit, current);
@@ -94,47 +108,4 @@ export class Standing {
     this.byCommit.set(commit, index);
     while (this.byCommit.size > 3) this.byCommit.delete(this.byCommit.keys().next().value!);
   }
-}
-
-/** When each recorded run started and what instant it evaluated, per note blob: a blob's content never changes. */
-class RecordRuns {
-  private known = new Map<string, { run: string; at: string }[]>();
-
-  /** The latest recorded run that started at or before `cutoff`, as repositoryRemovals picks it. */
-  async latestBefore(
-    root: string,
-    cutoff: Instant,
-  ): Promise<{ commit: string; at: string; run: string } | undefined> {
-    const listing = await noteListing(root);
-    const fresh = listing.filter(([note]) => !this.known.has(note)).map(([note]) => note);
-    const blobs = fresh.length > 0 ? await readBlobs(root, fresh) : new Map<string, string>();
-    const known = new Map<string, { run: string; at: string }[]>();
-    for (const [note] of listing) known.set(note, this.known.get(note) ?? runsOf(blobs.get(note) ?? ''));
-    this.known = known;
-    let latest: { commit: string; at: string; run: string } | undefined;
-    for (const [note, commit] of listing) {
-      for (const line of known.get(note) ?? []) {
-        const run = Date.parse(line.run);
-        if (!(run <= cutoff)) continue;
-        if (!latest || line.run > latest.run) latest = { commit, at: line.at, run: line.run };
-      }
-    }
-    return latest;
-  }
-}
-
-function runsOf(text: string): { run: string; at: string }[] {
-  const out: { run: string; at: string }[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let value: { run?: unknown; at?: unknown } | undefined;
-    try {
-      value = JSON.parse(line) as typeof value;
-    } catch {
-      continue;
-    }
-    if (typeof value?.run === 'string' && typeof value.at === 'string')
-      out.push({ run: value.run, at: value.at });
-  }
-  return out;
 }

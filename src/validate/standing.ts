@@ -25,6 +25,9 @@ export class StandingValidation {
   private readonly ending: (DateFinding & { from: Instant; placed?: Diagnostic | undefined })[];
   private readonly seatsOver: Map<string, Instant>;
   private last: { at: Instant; validation: Validation } | undefined;
+  private grantSources: Map<string, string> | undefined;
+  /** Findings of the rules that read the instant, placed: most are found again at the next instant. */
+  private readonly placedBefore = new Map<string, Diagnostic[]>();
 
   constructor(private readonly repo: AccessRepo) {
     this.ctx = buildContext(repo, 0);
@@ -46,6 +49,37 @@ export class StandingValidation {
     });
   }
 
+  /**
+   * Reads, in one batch, the grant files whose ended-grant warning holds by
+   * `until` and is not placed yet, and places it: a finding is placed on its
+   * line by parsing its file again, and a commit's file read alone is a git
+   * process. A caller awaits this before `at(t)` for t up to `until`.
+   */
+  async ready(until: Instant): Promise<void> {
+    const due: (typeof this.ending)[number][] = [];
+    for (const d of this.ending) {
+      if (d.from > until) break;
+      if (!('placed' in d)) due.push(d);
+    }
+    if (due.length === 0) return;
+    const paths = due.flatMap((d) => {
+      const source = this.sources.get(d.file);
+      return source === undefined ? [] : [source];
+    });
+    await this.repo.tree.prefetch(paths);
+    try {
+      for (const d of due) d.placed = this.placed([d.finding()])[0];
+    } finally {
+      this.repo.tree.release?.(paths);
+    }
+  }
+
+  /** Where the tree holds each grant file. */
+  private get sources(): Map<string, string> {
+    this.grantSources ??= new Map(this.repo.grants.map((g) => [g.file, g.source]));
+    return this.grantSources;
+  }
+
   /** validateRepo(repo, at). */
   at(at: Instant): Validation {
     if (this.last?.at === at) return this.last.validation;
@@ -55,8 +89,8 @@ export class StandingValidation {
       const fixed = this.fixed[i];
       if (fixed) ruleDiagnostics.push(...fixed);
       if (rule === grantDates) ruleDiagnostics.push(...this.ended(at));
-      else if (rule === seatLimits) ruleDiagnostics.push(...this.placed(seatLimits(this.seatCtx(ctx))));
-      else if (rule === accessRules) ruleDiagnostics.push(...this.placed(accessRules(ctx)));
+      else if (rule === seatLimits) ruleDiagnostics.push(...this.placedOnce(seatLimits(this.seatCtx(ctx))));
+      else if (rule === accessRules) ruleDiagnostics.push(...this.placedOnce(accessRules(ctx)));
     });
     // Sorted as validateRepo sorts; the same list in the same order, so ties fall the same way.
     const diagnostics = [...this.repo.diagnostics, ...ruleDiagnostics].sort(compareDiagnostics);
@@ -64,6 +98,19 @@ export class StandingValidation {
     const validation = { ok: filesWithErrors.size === 0, diagnostics, filesWithErrors };
     this.last = { at, validation };
     return validation;
+  }
+
+  private placedOnce(findings: Finding[]): Diagnostic[] {
+    if (this.placedBefore.size > 100_000) this.placedBefore.clear();
+    return findings.flatMap((finding) => {
+      const key = JSON.stringify(finding);
+      let placed = this.placedBefore.get(key);
+      if (!placed) {
+        placed = this.placed([finding]);
+        this.placedBefore.set(key, placed);
+      }
+      return placed;
+    });
   }
 
   private placed(findings: Finding[]): Diagnostic[] {
