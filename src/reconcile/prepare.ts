@@ -175,7 +175,6 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           firstError,
           people,
           byId: directory,
-          facts,
           removed: new Set([
             ...(removed.get(app.id) ?? []),
             ...(deletedByApp.get(app.id) ?? []).map((d) => d.user),
@@ -331,8 +330,6 @@ interface AppContext {
   people: Person[];
   /** The people by id. */
   byId: Map<string, Person>;
-  /** Where the app's index of accounts is kept between runs, if it is. */
-  facts: RepoFacts | undefined;
   /** Accounts (and person ids) whose grant file for this app git says was deleted. */
   removed: Set<string>;
   retired: Retired[];
@@ -369,17 +366,12 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
   }
   const caseInsensitive = connector?.caseInsensitiveAccounts ?? false;
   const norm = (account: string) => (caseInsensitive ? account.toLowerCase() : account);
-  const index = () => {
-    const accountIndex = new Map<string, string>();
-    for (const person of people) {
-      const account = accountOf(person);
-      if (account) accountIndex.set(norm(account), person.id);
-    }
-    return accountIndex;
-  };
-  const accountIndex = context.facts
-    ? context.facts.derived(`accounts:${app.id}:${JSON.stringify(rule ?? null)}:${caseInsensitive}`, index)
-    : index();
+  // Made for the apps a run plans only (kept between runs, one per app, it would hold every person 200 times).
+  const accountIndex = new Map<string, string>();
+  for (const person of people) {
+    const account = accountOf(person);
+    if (account) accountIndex.set(norm(account), person.id);
+  }
   return {
     id: app.id,
     prune: app.value?.prune ?? false,
