@@ -3,6 +3,9 @@
 // The daemon runs in this process on the system clock against in-process apps (so the
 // figure is iden's own cost, not a database's). argv: <repository made by generate.mjs,
 // committed on main>. Prints JSON {lateness: [ms...], timerRuns: [{ms, cpuMs}...], pulled}.
+// IDEN_BENCH_TRACE=1 prints the daemon's log; IDEN_BENCH_PROFILE=<folder> writes a CPU
+// profile of each timer run there (the profiler's start costs about a second a run, so
+// figures taken with it are not the bench's).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
