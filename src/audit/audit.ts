@@ -177,10 +177,7 @@ export async function auditEvents(
     })),
     data.warnings,
   );
-  events = sortEvents([
-    ...events,
-    ...(await campaigns),
-  ]);
+  events = sortEvents([...events, ...(await campaigns)]);
   events = events.filter((e) => {
     const at = Date.parse(e.date);
     return (
