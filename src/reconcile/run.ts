@@ -154,6 +154,8 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.daemon ? { keepWarm: true } : {}),
       ...(standing ? { facts: standing.of(repo), blobs: standing.blobs } : {}),
     });
+    // Every run of serve indexes what its commit's grants give (target sharing): kept for the guard.
+    if (standing && commit) standing.keep(commit, standing.of(repo).wanted);
     return {
       repo,
       journalDir,

@@ -103,7 +103,12 @@ export class Standing {
     return { count: current.removedSince(before, Date.parse(latest.at), at), since: latest.run };
   }
 
-  private keep(commit: string, index: WantedIndex): void {
+  /**
+   * Keeps what a commit's grants give for the guard's later runs: for a
+   * window after a pull, the run removals are counted from was on the
+   * commit before, which is then not read again.
+   */
+  keep(commit: string, index: WantedIndex): void {
     this.byCommit.delete(commit);
     this.byCommit.set(commit, index);
     while (this.byCommit.size > 3) this.byCommit.delete(this.byCommit.keys().next().value!);

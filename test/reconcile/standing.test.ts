@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Registry } from '../../src/connectors/catalog.js';
-import { loadRepo } from '../../src/load/repo.js';
+import { CommitTree } from '../../src/git/tree.js';
+import { loadRepo, loadTree } from '../../src/load/repo.js';
 import type { AccessRepo } from '../../src/model/repo.js';
 import { repositoryRemovals, wantedEverywhere } from '../../src/reconcile/org-removals.js';
 import { Standing } from '../../src/reconcile/standing.js';
@@ -194,5 +195,12 @@ describe('what iden serve keeps between runs', () => {
       for (const at of [T0, T0 + 2 * DAY, T0 + 5 * DAY]) await check(now, at);
     git(dir, ['notes', '--ref=refs/notes/iden', 'append', '-m', 'not json', second]);
     await check(T0 + DAY, T0 + DAY);
+    // The index serve keeps of the commit it ran on before a pull counts as the tree read again does.
+    const kept = new Standing();
+    kept.keep(first, new WantedIndex(await loadTree(await CommitTree.open(dir, first))));
+    for (const at of [T0, T0 + 2 * DAY])
+      expect(await kept.removals(dir, repo, second, at, T0)).toEqual(
+        await repositoryRemovals(dir, repo, at, T0, second),
+      );
   });
 });
