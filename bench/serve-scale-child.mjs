@@ -3,8 +3,12 @@
 // The daemon runs in this process on the system clock against in-process apps (so the
 // figure is iden's own cost, not a database's). argv: <repository made by generate.mjs,
 // committed on main>. Prints JSON {lateness: [ms...], timerRuns: [{ms, cpuMs}...], pulled}.
+// IDEN_BENCH_TRACE=1 prints the daemon's log; IDEN_BENCH_PROFILE=<folder> writes a CPU
+// profile of each timer run there (the profiler's start costs about a second a run, so
+// figures taken with it are not the bench's).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from '../dist/src/serve/daemon.js';
@@ -67,9 +71,32 @@ let allRemoved;
 const removed = new Promise((resolve) => {
   allRemoved = resolve;
 });
+// IDEN_BENCH_PROFILE=<folder>: a CPU profile of each timer run, from its timer to the next timer set.
+const profiles = process.env.IDEN_BENCH_PROFILE;
+const inspector = profiles ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  inspector.post('Profiler.enable');
+}
+let profiling = false;
+let profiled = 0;
 const log = (_level, msg, fields = {}) => {
   const now = Date.now();
-  if (process.env.IDEN_BENCH_TRACE) console.error(new Date(now).toISOString(), msg, JSON.stringify(fields));
+  // IDEN_BENCH_TRACE=1: the daemon's log on stderr (the first run's 240,000 grants left out).
+  if (process.env.IDEN_BENCH_TRACE && !(msg === 'change' && fields.action === 'grant'))
+    console.error(new Date(now).toISOString(), msg, JSON.stringify(fields));
+  if (inspector && msg === 'timer' && !profiling) {
+    profiling = true;
+    inspector.post('Profiler.start');
+  }
+  if (inspector && msg === 'timer set' && profiling) {
+    profiling = false;
+    const n = ++profiled;
+    // The session answers in this same call: the next timer's profile starts after this one ends.
+    inspector.post('Profiler.stop', (error, result) => {
+      if (!error) writeFileSync(join(profiles, `timer-${n}.cpuprofile`), JSON.stringify(result.profile));
+    });
+  }
   if (msg === 'run') current = { why: fields.why, started: performance.now(), cpu: cpu() };
   if (msg === 'run finished' && current) {
     const run = { why: current.why, ms: performance.now() - current.started, cpuMs: cpu() - current.cpu };

@@ -149,6 +149,9 @@ export async function auditEvents(
     );
   };
   const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
+  // The campaigns' closing commits are one more walk of the history: git makes it beside the rest.
+  const campaigns = campaignEvents(root, data.history.head, data.history.positions, wanted);
+  campaigns.catch(() => undefined);
   const [blobs] = await Promise.all([
     versionTexts(root, data, versionsOf(touched, wanted)),
     describeCommits(root, touched),
@@ -174,10 +177,7 @@ export async function auditEvents(
     })),
     data.warnings,
   );
-  events = sortEvents([
-    ...events,
-    ...(await campaignEvents(root, data.history.head, data.history.positions, wanted)),
-  ]);
+  events = sortEvents([...events, ...(await campaigns)]);
   events = events.filter((e) => {
     const at = Date.parse(e.date);
     return (

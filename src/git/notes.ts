@@ -45,7 +45,7 @@ export async function appendRecord(
   if (remote) await mergeRemoteNotes(root, git, remote).catch(() => undefined);
   let record: ApplyRecord;
   try {
-    const heads = chainHeads([...(await readRecords(root)).values()].flat());
+    const heads = chainHeads([...(await recordHeaders(root)).values()].flat());
     record = sealRecord({ ...content, prev: heads.map((h) => h.digest) }, options.key);
     // Through a file, not an argument: a record of thousands of changes is larger than an argument may be.
     const file = join(mkdtempSync(join(tmpdir(), 'iden-record-')), 'record.json');
@@ -145,19 +145,23 @@ export async function notedCommits(root: string): Promise<string[]> {
   }
 }
 
-/** Every line of every apply-record note, as text, in note order. */
-export async function readNoteLines(root: string): Promise<NoteLine[]> {
-  const git = simpleGit({ baseDir: root });
+/** The apply-record notes: [note blob, noted commit], in note order; none when there are none. */
+export async function noteListing(root: string): Promise<[string, string][]> {
   let listing: string;
   try {
-    listing = await git.raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+    listing = await simpleGit({ baseDir: root }).raw(['notes', `--ref=${NOTES_REF}`, 'list']);
   } catch {
     return [];
   }
-  const pairs = listing
+  return listing
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' ') as [string, string]);
+}
+
+/** Every line of every apply-record note, as text, in note order. */
+export async function readNoteLines(root: string): Promise<NoteLine[]> {
+  const pairs = await noteListing(root);
   if (pairs.length === 0) return [];
   const blobs = await readBlobs(
     root,
@@ -188,6 +192,45 @@ export async function readRecords(root: string): Promise<Map<string, unknown[]>>
   }
   return records;
 }
+
+/**
+ * readRecords without each record's `changes`: what the chain (digest, prev)
+ * and a run's summary (run, at, held, skipped) need. Each note blob is read
+ * and parsed once for the life of the process (a blob's content never
+ * changes), so a long-lived process (iden serve) reads only the notes its
+ * last run changed, and keeps none of the changes a large first apply made.
+ */
+export async function recordHeaders(root: string): Promise<Map<string, unknown[]>> {
+  const pairs = await noteListing(root);
+  const fresh = pairs.filter(([note]) => !headersByNote.has(note)).map(([note]) => note);
+  const blobs = fresh.length > 0 ? await readBlobs(root, fresh) : new Map<string, string>();
+  const records = new Map<string, unknown[]>();
+  const seen = new Map<string, unknown[]>();
+  for (const [note, commit] of pairs) {
+    let headers = headersByNote.get(note);
+    if (!headers) {
+      headers = [];
+      for (const text of (blobs.get(note) ?? '').split('\n')) {
+        if (text.trim() === '') continue;
+        try {
+          const value = JSON.parse(text) as unknown;
+          if (value && typeof value === 'object' && !Array.isArray(value)) {
+            const { changes: _changes, ...rest } = value as Record<string, unknown>;
+            headers.push(rest);
+          } else headers.push(value);
+        } catch {}
+      }
+    }
+    seen.set(note, headers);
+    records.set(commit, [...(records.get(commit) ?? []), ...headers]);
+  }
+  // Only the notes there now are kept: one process, one repository's notes.
+  headersByNote.clear();
+  for (const [note, headers] of seen) headersByNote.set(note, headers);
+  return records;
+}
+
+const headersByNote = new Map<string, unknown[]>();
 
 /** How this clone's apply records stand against its remote's. */
 export type RemoteNotes =

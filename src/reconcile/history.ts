@@ -127,6 +127,8 @@ export async function retiredMappings(
   root: string,
   past: Past,
   apps: ReadonlyMap<string, AppFile>,
+  /** Blobs read before, by id, kept by a long-lived caller; what this reads is added. */
+  known?: Map<string, string>,
 ): Promise<Map<string, Retired[]>> {
   const inForce = new Map<string, { all: Version[]; applied: Set<string> }>();
   for (const app of apps.keys()) {
@@ -139,9 +141,10 @@ export async function retiredMappings(
     }
     inForce.set(app, { all, applied });
   }
-  const blobs = await readBlobs(
+  const blobs = await blobsOf(
     root,
     [...inForce.values()].flatMap((v) => [...v.applied]),
+    known,
   );
   const out = new Map<string, Retired[]>();
   for (const [app, current] of apps) {
@@ -197,11 +200,14 @@ export async function grantHistories(
   root: string,
   past: Past,
   files: readonly string[],
+  /** Blobs read before, by id, kept by a long-lived caller; what this reads is added. */
+  known?: Map<string, string>,
 ): Promise<Map<string, GrantHistory>> {
   const byFile = new Map(files.map((f) => [f, versions(past, f).map((v) => v.blob)]));
-  const blobs = await readBlobs(
+  const blobs = await blobsOf(
     root,
     [...byFile.values()].flatMap((v) => v.slice(1)),
+    known,
   );
   const targets = (blob: string): Set<string> => {
     const text = blobs.get(blob);
@@ -221,6 +227,23 @@ export async function grantHistories(
     out.set(file, { previous: earlier[0], ever: new Set(earlier.flatMap((s) => [...s])) });
   }
   return out;
+}
+
+/** readBlobs, reading only what `known` lacks (a blob's content never changes) and adding it there. */
+async function blobsOf(
+  root: string,
+  ids: readonly string[],
+  known: Map<string, string> | undefined,
+): Promise<Map<string, string>> {
+  if (!known) return readBlobs(root, ids);
+  const read = await readBlobs(
+    root,
+    ids.filter((id) => !known.has(id)),
+  );
+  for (const [id, text] of read) known.set(id, text);
+  // Kept within bounds: a long-lived caller reads few blobs a run.
+  while (known.size > 50_000) known.delete(known.keys().next().value!);
+  return new Map(ids.flatMap((id) => (known.has(id) ? [[id, known.get(id)!] as [string, string]] : [])));
 }
 
 function parsed(text: string | undefined): Record<string, unknown> | undefined {

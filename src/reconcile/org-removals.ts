@@ -1,5 +1,5 @@
 import { accountDefaults } from '../connectors/catalog.js';
-import { readRecords } from '../git/notes.js';
+import { recordHeaders } from '../git/notes.js';
 import { CommitTree } from '../git/tree.js';
 import { loadTree } from '../load/repo.js';
 import { target } from '../model/access.js';
@@ -32,6 +32,23 @@ export function wantedEverywhere(repo: AccessRepo, at: Instant): Set<string> {
   return out;
 }
 
+/** The latest recorded run that started at least a window before `now`: what removals are counted since. */
+export async function runToCountFrom(
+  root: string,
+  now: Instant,
+): Promise<{ commit: string; at: string; run: string } | undefined> {
+  let latest: { commit: string; at: string; run: string } | undefined;
+  for (const [commit, lines] of await recordHeaders(root)) {
+    for (const line of lines as { run?: unknown; at?: unknown }[]) {
+      if (typeof line?.run !== 'string' || typeof line.at !== 'string') continue;
+      const run = Date.parse(line.run);
+      if (!(run <= now - REMOVAL_WINDOW_MS)) continue;
+      if (!latest || line.run > latest.run) latest = { commit, at: line.at, run: line.run };
+    }
+  }
+  return latest;
+}
+
 /**
  * What the repository asks to remove across every app since the last
  * recorded run that started at least a window before `now`: the same number
@@ -47,15 +64,7 @@ export async function repositoryRemovals(
   /** The commit `repo` was read at: a record of that same commit needs no second read of its tree. */
   commit?: string,
 ): Promise<{ count: number; since: string } | undefined> {
-  let latest: { commit: string; at: string; run: string } | undefined;
-  for (const [commit, lines] of await readRecords(root)) {
-    for (const line of lines as { run?: unknown; at?: unknown }[]) {
-      if (typeof line?.run !== 'string' || typeof line.at !== 'string') continue;
-      const run = Date.parse(line.run);
-      if (!(run <= now - REMOVAL_WINDOW_MS)) continue;
-      if (!latest || line.run > latest.run) latest = { commit, at: line.at, run: line.run };
-    }
-  }
+  const latest = await runToCountFrom(root, now);
   if (!latest) return undefined;
   let before: AccessRepo;
   try {

@@ -28,6 +28,7 @@ import {
 } from './history.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 import { GaveUp, type RetryOptions, withRetry } from './retry.js';
+import type { RepoFacts } from './standing.js';
 import { targetSharing } from './target-sharing.js';
 import { type Verification, type VerifiedFile, verifyGrants } from './verify.js';
 
@@ -40,6 +41,8 @@ export interface PrepareOptions {
   at: Instant;
   /** Only this app. */
   app?: string | undefined;
+  /** Only these apps (iden serve's timer: the apps whose grants start or end). */
+  apps?: readonly string[] | undefined;
   /** A missing credential fails the run instead of skipping the app. */
   strict: boolean;
   allowMassRemoval: boolean;
@@ -58,6 +61,10 @@ export interface PrepareOptions {
   clock?: Clock;
   /** Apps may keep what is slow to open for the next run of this process (iden serve). */
   keepWarm?: boolean;
+  /** What runs of this process derive from this same repository, kept between them (iden serve). */
+  facts?: RepoFacts;
+  /** Blobs of earlier versions read by earlier runs of this process, by id (iden serve). */
+  blobs?: Map<string, string>;
 }
 
 export interface Prepared {
@@ -85,8 +92,10 @@ const OPEN_AT_ONCE = 3;
  * and observes each app a few at a time, and hands all of it to makePlan.
  */
 export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
-  const { repo, at, registry } = options;
-  const validation = validateRepo(repo, at);
+  const { repo, at, registry, facts } = options;
+  // Kept between runs: ended-grant warnings due within the hour are placed now, in one read.
+  if (facts) await facts.validation.ready(at + 3_600_000);
+  const validation = facts ? facts.validation.at(at) : validateRepo(repo, at);
   const sessions = new Map<string, Session>();
   const fatal = validation.diagnostics.filter(
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),
@@ -107,24 +116,34 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     );
   const past = await readPast(repo.root, branch ?? EMPTY_BRANCH);
   const history = grantPaths(past);
-  const current = new Set(repo.grants.map((g) => g.file));
-  const deleted = [...history.deleted]
-    .filter((path) => !current.has(path))
-    .map((path) => path.split('/'))
-    .filter((parts) => parts.length === 3)
-    .map(([, app = '', file = '']) => ({
-      app,
-      user: file.slice(0, -'.yaml'.length),
-      rule: accountDefaults[repo.apps.get(app)?.value?.connector.type ?? ''],
-    }))
-    .filter((d) => repo.apps.has(d.app));
-  const removed = await removedAccounts(repo.root, past, deleted, people);
-  const deletedByApp = groupBy(deleted, (d) => d.app);
+  // From the repository and its history alone: the same for every run on this commit.
+  const gone = async () => {
+    const current = new Set(repo.grants.map((g) => g.file));
+    const deleted = [...history.deleted]
+      .filter((path) => !current.has(path))
+      .map((path) => path.split('/'))
+      .filter((parts) => parts.length === 3)
+      .map(([, app = '', file = '']) => ({
+        app,
+        user: file.slice(0, -'.yaml'.length),
+        rule: accountDefaults[repo.apps.get(app)?.value?.connector.type ?? ''],
+      }))
+      .filter((d) => repo.apps.has(d.app));
+    return {
+      removed: await removedAccounts(repo.root, past, deleted, people),
+      deletedByApp: groupBy(deleted, (d) => d.app),
+    };
+  };
+  const { removed, deletedByApp } = await (facts && branch
+    ? facts.derived(`gone:${branch.line.at(-1) ?? ''}`, gone)
+    : gone());
 
   const firstError = new Map<string, Diagnostic>();
   for (const d of validation.diagnostics)
     if (d.severity === 'error' && !firstError.has(d.file)) firstError.set(d.file, d);
-  const grantsByApp = groupBy(repo.grants, (g) => g.folder);
+  const grantsByApp = facts
+    ? facts.derived('grantsByApp', () => groupBy(repo.grants, (g) => g.folder))
+    : groupBy(repo.grants, (g) => g.folder);
   const zone = zoneOf(repo);
   // Emergency access whose flag was removed without an approved pull request is still cut at its window.
   const emergency = await unapprovedEmergency(
@@ -135,13 +154,24 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     at,
   );
 
-  const apps = [...repo.apps.values()].filter((a) => options.app === undefined || a.id === options.app);
-  const sharing = targetSharing(repo, at, registry, options.env, validation);
-  const directory = new Map(people.map((p) => [p.id, p]));
+  const only = options.apps && new Set(options.apps);
+  const apps = [...repo.apps.values()].filter(
+    (a) => (options.app === undefined || a.id === options.app) && (!only || only.has(a.id)),
+  );
+  const sharing = targetSharing(
+    repo,
+    at,
+    registry,
+    options.env,
+    validation,
+    facts && { wanted: facts.wanted, people: facts.people, grantsByFile: facts.grantsByFile },
+  );
+  const directory = facts?.people ?? new Map(people.map((p) => [p.id, p]));
   const retiredByApp = await retiredMappings(
     repo.root,
     past,
     new Map(apps.flatMap((a) => (a.value ? [[a.id, a.value] as [string, AppFile]] : []))),
+    options.blobs,
   );
   const limit = pLimit(OPEN_AT_ONCE);
   const wanted: string[] = [];
@@ -155,6 +185,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           zone,
           firstError,
           people,
+          byId: directory,
           removed: new Set([
             ...(removed.get(app.id) ?? []),
             ...(deletedByApp.get(app.id) ?? []).map((d) => d.user),
@@ -245,6 +276,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
       repo.root,
       past,
       candidates.map((c) => c.file),
+      options.blobs,
     );
     for (const { input, user, file } of candidates) {
       const earlier = histories.get(file);
@@ -320,6 +352,8 @@ interface AppContext {
   zone: string;
   firstError: Map<string, Diagnostic>;
   people: Person[];
+  /** The people by id. */
+  byId: Map<string, Person>;
   /** Accounts (and person ids) whose grant file for this app git says was deleted. */
   removed: Set<string>;
   retired: Retired[];
@@ -332,10 +366,9 @@ interface AppContext {
 }
 
 function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
-  const { zone, firstError, people } = context;
+  const { zone, firstError, people, byId } = context;
   const rule = accountDefaults[app.value?.connector.type ?? ''];
   const accountOf = (person: Person) => accountFor(person, app.id, rule);
-  const byId = new Map(people.map((p) => [p.id, p]));
   const grants: GrantSpec[] = [];
   const held: AppInput['held'] = [];
   for (const grant of context.grants) {
@@ -360,6 +393,7 @@ function appInput(app: AppEntry, connector: Connector | undefined, context: AppC
   }
   const caseInsensitive = connector?.caseInsensitiveAccounts ?? false;
   const norm = (account: string) => (caseInsensitive ? account.toLowerCase() : account);
+  // Made for the apps a run plans only (kept between runs, one per app, it would hold every person 200 times).
   const accountIndex = new Map<string, string>();
   for (const person of people) {
     const account = accountOf(person);

@@ -1,7 +1,7 @@
 import { appendFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { appendRecord, type RecordContent, type RecordResult, readRecords } from '../git/notes.js';
+import { appendRecord, type RecordContent, type RecordResult, recordHeaders } from '../git/notes.js';
 import { runStateDir } from '../git/state.js';
 import {
   type ApplyRecord,
@@ -109,7 +109,7 @@ function held(record: Pick<ApplyRecord, 'held' | 'skipped'>): string {
 /** Whether the grants held back and the apps skipped differ from those of the latest record. */
 async function stateChanged(root: string, header: RecordHeader): Promise<boolean> {
   const now = held(header);
-  const heads = chainHeads([...(await readRecords(root)).values()].flat());
+  const heads = chainHeads([...(await recordHeaders(root)).values()].flat());
   const latest = heads
     .map((h) => h.record)
     .sort((a, b) => (a.run < b.run ? -1 : 1))
@@ -179,8 +179,13 @@ async function writeNote(
 }
 
 /** Journals of runs that died before writing their note: each becomes its note now, marked interrupted. */
-export async function recoverJournals(root: string, options: RecordOptions): Promise<RecordResult[]> {
-  const dir = await runStateDir(root, 'journal');
+export async function recoverJournals(
+  root: string,
+  options: RecordOptions,
+  /** The journal folder, when the caller knows it (runStateDir(root, 'journal')). */
+  journals?: string,
+): Promise<RecordResult[]> {
+  const dir = journals ?? (await runStateDir(root, 'journal'));
   const results: RecordResult[] = [];
   for (const name of readdirSync(dir)
     .filter((n) => n.endsWith('.jsonl'))

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from '../connectors/catalog.js';
 import { OperatorError } from '../errors.js';
@@ -13,12 +14,15 @@ import { repositoryRemovals } from './org-removals.js';
 import { closeSessions, type Prepared, preparePlan } from './prepare.js';
 import { recoverJournals } from './records.js';
 import { type RetryOptions, type RetryPolicy, WaitBudget } from './retry.js';
+import type { Standing } from './standing.js';
 
 export interface RunRequest {
   root: string;
   /** The instant to evaluate at, given the repository's time zone. */
   at: (zone: string) => Instant;
   app?: string | undefined;
+  /** Only these apps (iden serve's timer runs); undefined: every app (or `app`). */
+  apps?: readonly string[] | undefined;
   strict: boolean;
   allowMassRemoval: boolean;
   env: NodeJS.ProcessEnv;
@@ -49,6 +53,8 @@ export interface RunRequest {
   committed?: Committed;
   /** Branch histories already read, kept by a long-lived caller so each commit's is read once. */
   branches?: BranchLogs;
+  /** What a long-lived caller keeps between runs: what each derives from the same repository, made once. */
+  standing?: Standing;
 }
 
 export interface Run {
@@ -72,12 +78,22 @@ export interface Run {
  * repository, and plans it against freshly observed apps.
  */
 export async function startRun(request: RunRequest): Promise<Run> {
-  const tracked = await trackedState(request.root);
+  const { standing } = request;
+  // A long-lived caller holds the lock for life (only its own pulls move HEAD): what git says of the
+  // clone that only a commit changes is asked once a commit.
+  const early = standing ? await headCommit(request.root) : undefined;
+  const tracked = standing
+    ? await standing.remember(`tracked:${early}`, () => trackedState(request.root))
+    : await trackedState(request.root);
   if (tracked.length > 0)
     throw new OperatorError(
       `${tracked.length} file${tracked.length === 1 ? ' is' : 's are'} committed under .iden/ (${tracked.slice(0, 3).join(', ')}${tracked.length > 3 ? ', …' : ''}): iden's local state never comes from the repository. Remove ${tracked.length === 1 ? 'it' : 'them'} from git (git rm -r --cached .iden) and commit; nothing was changed`,
     );
-  const state = await runStateDir(request.root);
+  const state = standing
+    ? await standing.remember(`state:${request.root}`, () => runStateDir(request.root))
+    : await runStateDir(request.root);
+  const journalDir = join(state, 'journal');
+  mkdirSync(journalDir, { recursive: true });
   const release = request.daemon
     ? () => undefined
     : await acquireLock(join(state, 'lock'), {
@@ -87,15 +103,16 @@ export async function startRun(request: RunRequest): Promise<Run> {
         ...(request.clock ? { clock: request.clock } : {}),
       });
   try {
-    for (const recovered of await recoverJournals(request.root, {
-      push: request.push,
-      key: request.recordKey,
-    }))
+    for (const recovered of await recoverJournals(
+      request.root,
+      { push: request.push, key: request.recordKey },
+      journalDir,
+    ))
       request.onNotice(
         `an earlier run left its journal without a record (it was killed, or its record could not be written): ${recovered.message}`,
       );
     // The branch's history is read beside the repository (git writes it while this process loads and validates).
-    const head = await headCommit(request.root);
+    const head = early ?? (await headCommit(request.root));
     const branch = head ? (request.branches ?? new BranchLogs()).read(request.root, head) : undefined;
     branch?.catch(() => undefined);
     const { repo, commit, notices } = await committedNow(request.root, request.committed, head);
@@ -109,9 +126,15 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.clock ? { clock: request.clock } : {}),
       budget: new WaitBudget(),
     };
+    // A run of some apps counts what the whole repository removes (the mass-removal guard).
+    const some =
+      request.app !== undefined || (request.apps !== undefined && !coversEvery(request.apps, repo));
+    const now = (request.clock ?? systemClock).now();
     const removals =
-      request.app !== undefined && commit
-        ? await repositoryRemovals(request.root, repo, at, (request.clock ?? systemClock).now(), commit)
+      some && commit
+        ? request.standing
+          ? await request.standing.removals(request.root, repo, commit, at, now)
+          : await repositoryRemovals(request.root, repo, at, now, commit)
         : undefined;
     const prepared = await preparePlan({
       repo,
@@ -119,6 +142,7 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(branch && commit === head ? { branch } : {}),
       at,
       app: request.app,
+      ...(request.apps ? { apps: request.apps } : {}),
       strict: request.strict,
       allowMassRemoval: request.allowMassRemoval,
       env: request.env,
@@ -131,10 +155,13 @@ export async function startRun(request: RunRequest): Promise<Run> {
       ...(request.onProgress ? { onProgress: request.onProgress } : {}),
       ...(request.clock ? { clock: request.clock } : {}),
       ...(request.daemon ? { keepWarm: true } : {}),
+      ...(standing ? { facts: standing.of(repo), blobs: standing.blobs } : {}),
     });
+    // Every run of serve indexes what its commit's grants give (target sharing): kept for the guard.
+    if (standing && commit) standing.keep(commit, standing.of(repo).wanted);
     return {
       repo,
-      journalDir: await runStateDir(request.root, 'journal'),
+      journalDir,
       retry,
       commit,
       zone,
@@ -152,6 +179,12 @@ export async function startRun(request: RunRequest): Promise<Run> {
     release();
     throw e;
   }
+}
+
+/** Whether the list names every app of the repository. */
+function coversEvery(apps: readonly string[], repo: AccessRepo): boolean {
+  const named = new Set(apps);
+  return [...repo.apps.keys()].every((app) => named.has(app));
 }
 
 /** HEAD's repository: the caller's copy when it is of HEAD's commit, else read now. */

@@ -1,10 +1,11 @@
 import type { Registry } from '../connectors/catalog.js';
 import { accountDefaults } from '../connectors/catalog.js';
 import { accountFor } from '../model/accounts.js';
-import { type AccessRepo, peopleById } from '../model/repo.js';
+import { type AccessRepo, type GrantEntry, type Person, peopleById } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import type { Validation } from '../validate/validate.js';
 import { wantedEverywhere } from './org-removals.js';
+import type { WantedIndex } from './wanted.js';
 
 /**
  * Whether an account still has access that any app on the same target (a
@@ -33,6 +34,8 @@ export function targetSharing(
   registry: Registry,
   env: NodeJS.ProcessEnv,
   validation: Validation,
+  /** What the grants give, indexed once (iden serve): asked per account instead of listed for every grant. */
+  index?: { wanted: WantedIndex; people: Map<string, Person>; grantsByFile: Map<string, GrantEntry> },
 ): TargetSharing {
   const keysOf = new Map<string, Set<string>>();
   const join = (app: string, key: string) => keysOf.set(app, (keysOf.get(app) ?? new Set()).add(key));
@@ -45,21 +48,27 @@ export function targetSharing(
   const add = (app: string, account: string | undefined) => {
     if (account !== undefined) accounts.set(app, (accounts.get(app) ?? new Set()).add(account));
   };
-  for (const key of wantedEverywhere(repo, at)) {
-    const [app = '', account = ''] = key.split('\u0000');
-    add(app, account);
-  }
-  const people = peopleById(repo);
-  for (const grant of repo.grants) {
-    if (!validation.filesWithErrors.has(grant.file)) continue;
+  if (!index)
+    for (const key of wantedEverywhere(repo, at)) {
+      const [app = '', account = ''] = key.split('\u0000');
+      add(app, account);
+    }
+  const people = index?.people ?? peopleById(repo);
+  // Accounts whose grant file does not validate keep what they have: their grants are few, the files with errors.
+  const frozen = index
+    ? [...validation.filesWithErrors].flatMap((file) => index.grantsByFile.get(file) ?? [])
+    : repo.grants.filter((grant) => validation.filesWithErrors.has(grant.file));
+  for (const grant of frozen) {
     const person = people.get(grant.name);
     const type = repo.apps.get(grant.folder)?.value?.connector.type;
     if (person && type) add(grant.folder, accountFor(person, grant.folder, accountDefaults[type]));
   }
-  let shared: Map<string, Set<string>> | undefined;
+  const holds = (app: string, account: string) =>
+    (accounts.get(app)?.has(account) ?? false) || (index?.wanted.gives(app, account, at) ?? false);
+  let groups: Map<string, string[]> | undefined;
   const learn = (app: string, key: string) => {
     join(app, key);
-    shared = undefined;
+    groups = undefined;
   };
   return {
     join: learn,
@@ -79,17 +88,14 @@ export function targetSharing(
       );
     },
     stillGranted(app, account) {
-      shared ??= sharedAccounts(keysOf, accounts);
-      return shared.get(app)?.has(account) ?? false;
+      groups ??= sharedTargets(keysOf);
+      return groups.get(app)?.some((other) => holds(other, account)) ?? false;
     },
   };
 }
 
-/** Each app's accounts joined with those of every app it shares a key with, directly or through others. */
-function sharedAccounts(
-  keysOf: Map<string, Set<string>>,
-  accounts: Map<string, Set<string>>,
-): Map<string, Set<string>> {
+/** For each app with a target, the apps on the same target as it, directly or through others (itself included). */
+function sharedTargets(keysOf: Map<string, Set<string>>): Map<string, string[]> {
   const parent = new Map<string, string>();
   const find = (app: string): string => {
     const up = parent.get(app) ?? app;
@@ -103,12 +109,12 @@ function sharedAccounts(
       else if (find(other) !== find(app)) parent.set(find(app), find(other));
     }
   }
-  const byRoot = new Map<string, Set<string>>();
+  const byRoot = new Map<string, string[]>();
   for (const app of keysOf.keys()) {
     const root = find(app);
-    const set = byRoot.get(root) ?? new Set<string>();
-    for (const account of accounts.get(app) ?? []) set.add(account);
-    byRoot.set(root, set);
+    const list = byRoot.get(root) ?? [];
+    list.push(app);
+    byRoot.set(root, list);
   }
   return new Map([...keysOf.keys()].map((app) => [app, byRoot.get(find(app))!]));
 }

@@ -10,6 +10,7 @@ import type { Clock, Timer } from '../model/clock.js';
 import { isoUtc, zoneOf } from '../model/time.js';
 import { BranchLogs } from '../reconcile/branch.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
+import { Standing } from '../reconcile/standing.js';
 import { acquireLock } from '../util/lock.js';
 import { address, listen, send } from './http.js';
 import type { Logger } from './log.js';
@@ -70,6 +71,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   let committed: Committed | undefined;
   // Kept between runs: the branch's history is read once per commit the daemon acts on.
   const branches = new BranchLogs();
+  const standing = new Standing();
   let handledUpTo = clock.now();
   let timer: Timer | undefined;
   let scheduleTimer: Timer | undefined;
@@ -136,7 +138,6 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         continue;
       }
       const apps = next.apps === 'all' ? undefined : [...next.apps];
-      const only = apps?.length === 1 ? apps[0] : undefined;
       log('info', 'run', { why: next.why, ...(apps ? { apps } : {}) });
       const started = clock.now();
       // Read once per commit and handed to every run, the timers and the notices: never once per run.
@@ -144,7 +145,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       try {
         const report = await runOnce({
           root,
-          app: only,
+          apps,
           push: options.push,
           env: options.env,
           clock,
@@ -153,6 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           retry: options.retry,
           committed,
           branches,
+          standing,
           onNotice: (text) => log('info', 'notice', { text }),
         });
         finished(next.why, report, undefined, clock.now() - started);

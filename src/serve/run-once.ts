@@ -6,11 +6,14 @@ import type { BranchLogs } from '../reconcile/branch.js';
 import { execute } from '../reconcile/execute.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 import { startRun } from '../reconcile/run.js';
+import type { Standing } from '../reconcile/standing.js';
 
 export interface RunOnceOptions {
   root: string;
-  /** Only these apps; undefined: every app. */
+  /** Only this app; undefined: every app. */
   app?: string | undefined;
+  /** Only these apps (a timer's: those whose grants start or end); undefined: every app. */
+  apps?: readonly string[] | undefined;
   push: boolean;
   env: NodeJS.ProcessEnv;
   clock: Clock;
@@ -20,6 +23,8 @@ export interface RunOnceOptions {
   committed?: Committed | undefined;
   /** The daemon's branch histories: each commit's read once, whatever the number of runs there. */
   branches?: BranchLogs | undefined;
+  /** What the daemon keeps between runs: what each run derives from the same commit, made once a pull. */
+  standing?: Standing | undefined;
   onNotice: (text: string) => void;
 }
 
@@ -48,6 +53,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunReport> {
     root: options.root,
     at: () => at,
     app: options.app,
+    ...(options.apps ? { apps: options.apps } : {}),
     strict: false,
     allowMassRemoval: false,
     env: options.env,
@@ -62,6 +68,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunReport> {
     daemon: true,
     ...(options.committed ? { committed: options.committed } : {}),
     ...(options.branches ? { branches: options.branches } : {}),
+    ...(options.standing ? { standing: options.standing } : {}),
   });
   try {
     const { plan, fatal } = run.prepared;

@@ -10,22 +10,13 @@ export function nextChange(
   zone: string,
   now: Instant,
 ): { at: Instant; apps: string[] } | undefined {
-  let at: Instant | undefined;
-  let apps = new Set<string>();
-  for (const grant of repo.grants) {
-    const g = grant.value;
-    if (!g) continue;
-    const window = grantWindow(g, zone);
-    if (!window) continue;
-    for (const t of [window.start, window.end]) {
-      if (t === undefined || t <= now) continue;
-      if (at === undefined || t < at) {
-        at = t;
-        apps = new Set([g.app]);
-      } else if (t === at) apps.add(g.app);
-    }
-  }
-  return at === undefined ? undefined : { at, apps: [...apps].sort() };
+  const { instants } = indexOf(repo, zone);
+  const first = after(instants, now, (i) => i.at);
+  const at = instants[first]?.at;
+  if (at === undefined) return undefined;
+  const apps = new Set<string>();
+  for (let i = first; i < instants.length && instants[i]!.at === at; i++) apps.add(instants[i]!.app);
+  return { at, apps: [...apps].sort() };
 }
 
 /**
@@ -34,14 +25,55 @@ export function nextChange(
  * that passed while a run was busy is never missed.
  */
 export function appsDue(repo: AccessRepo, zone: string, from: Instant, to: Instant): string[] {
+  const { instants } = indexOf(repo, zone);
   const apps = new Set<string>();
-  for (const grant of repo.grants) {
+  for (let i = after(instants, from, (x) => x.at); i < instants.length && instants[i]!.at <= to; i++)
+    apps.add(instants[i]!.app);
+  return [...apps].sort();
+}
+
+/** Every start and end, and every grant's end, each sorted once per loaded repository (iden serve keeps one a pull). */
+interface ScheduleIndex {
+  zone: string;
+  instants: { at: Instant; app: string }[];
+  /** Grants with an end, by end: [end, position in repo.grants]. */
+  ends: [Instant, number][];
+}
+
+const indexes = new WeakMap<AccessRepo, ScheduleIndex>();
+
+function indexOf(repo: AccessRepo, zone: string): ScheduleIndex {
+  const known = indexes.get(repo);
+  if (known?.zone === zone) return known;
+  const instants: ScheduleIndex['instants'] = [];
+  const ends: ScheduleIndex['ends'] = [];
+  repo.grants.forEach((grant, position) => {
     const g = grant.value;
     const window = g && grantWindow(g, zone);
-    if (!g || !window) continue;
-    for (const t of [window.start, window.end]) if (t !== undefined && t > from && t <= to) apps.add(g.app);
+    if (!g || !window) return;
+    if (window.start !== undefined) instants.push({ at: window.start, app: g.app });
+    if (window.end !== undefined) {
+      instants.push({ at: window.end, app: g.app });
+      ends.push([window.end, position]);
+    }
+  });
+  instants.sort((a, b) => a.at - b.at);
+  ends.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const index = { zone, instants, ends };
+  indexes.set(repo, index);
+  return index;
+}
+
+/** The first position in `list` (sorted by `of`) whose instant is strictly after `t`. */
+function after<T>(list: readonly T[], t: Instant, of: (item: T) => Instant): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (of(list[mid]!) <= t) lo = mid + 1;
+    else hi = mid;
   }
-  return [...apps].sort();
+  return lo;
 }
 
 export interface Notice {
@@ -61,22 +93,24 @@ export function dueNotices(
   now: Instant,
   leads: readonly { text: string; ms: number }[],
 ): Notice[] {
-  const due: Notice[] = [];
-  for (const grant of repo.grants) {
-    const g = grant.value;
-    if (!g) continue;
-    const end = grantWindow(g, zone)?.end;
-    if (end === undefined || end <= now) continue;
-    for (const lead of leads)
-      if (end - lead.ms <= now)
-        due.push({
-          key: `${grant.file}\u0000${end}\u0000${lead.text}`,
-          user: g.user,
-          app: g.app,
-          end,
-          before: lead.text,
-          file: grant.file,
-        });
-  }
-  return due;
+  const { ends } = indexOf(repo, zone);
+  // end in (now, now + lead], found among the ends sorted once; given in the grants' order, then the leads'.
+  const due: [number, number, Instant][] = [];
+  leads.forEach((lead, l) => {
+    for (let i = after(ends, now, (e) => e[0]); i < ends.length && ends[i]![0] - lead.ms <= now; i++)
+      due.push([ends[i]![1], l, ends[i]![0]]);
+  });
+  due.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return due.map(([position, l, end]) => {
+    const grant = repo.grants[position]!;
+    const lead = leads[l]!;
+    return {
+      key: `${grant.file}\u0000${end}\u0000${lead.text}`,
+      user: grant.value!.user,
+      app: grant.value!.app,
+      end,
+      before: lead.text,
+      file: grant.file,
+    };
+  });
 }

@@ -56,7 +56,7 @@ export function validateRepo(
   return { ok: filesWithErrors.size === 0, diagnostics, filesWithErrors };
 }
 
-function nodeKey(d: Diagnostic): string {
+export function nodeKey(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}`;
 }
 
@@ -66,19 +66,34 @@ function nodeKey(d: Diagnostic): string {
  * them, which keeps 100,000 documents out of memory.
  */
 export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
+  const place = placer(repo);
+  return findings.map(place);
+}
+
+/**
+ * placeFindings one finding at a time: each file a finding names is parsed
+ * once for the placer's life, and the index of grant sources is made on the
+ * first finding that needs it.
+ */
+export function placer(repo: AccessRepo): (finding: Finding) => Diagnostic {
   const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
-  // Files read without a document (grants, and any file the parse cache gave) are parsed again when a finding needs a line.
-  const sources = new Map<string, [string, FileKind]>(repo.grants.map((g) => [g.file, [g.source, 'grant']]));
-  const kinds: [FileEntry<unknown> | undefined, FileKind][] = [
-    [repo.settings, 'settings'],
-    [repo.people, 'people'],
-    ...[...repo.apps.values()].map((app): [FileEntry<unknown>, FileKind] => [app, 'app']),
-  ];
-  for (const [file, kind] of kinds) {
-    if (file?.parsed) documents.set(file.file, file.parsed);
-    else if (file?.source) sources.set(file.file, [file.source, kind]);
-  }
-  return findings.map((finding) => {
+  let sources: Map<string, [string, FileKind]> | undefined;
+  const index = () => {
+    // Files read without a document (grants, and any file the parse cache gave) are parsed again when a finding needs a line.
+    const out = new Map<string, [string, FileKind]>(repo.grants.map((g) => [g.file, [g.source, 'grant']]));
+    const kinds: [FileEntry<unknown> | undefined, FileKind][] = [
+      [repo.settings, 'settings'],
+      [repo.people, 'people'],
+      ...[...repo.apps.values()].map((app): [FileEntry<unknown>, FileKind] => [app, 'app']),
+    ];
+    for (const [file, kind] of kinds) {
+      if (file?.parsed) documents.set(file.file, file.parsed);
+      else if (file?.source) out.set(file.file, [file.source, kind]);
+    }
+    return out;
+  };
+  return (finding) => {
+    sources ??= index();
     if (!documents.has(finding.file)) {
       const source = sources.get(finding.file);
       documents.set(
@@ -90,5 +105,5 @@ export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic
     return parsed
       ? resolveFinding(parsed, finding)
       : resolveFinding({ doc: undefined, lines: undefined as never }, finding);
-  });
+  };
 }

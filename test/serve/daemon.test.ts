@@ -160,6 +160,39 @@ describe('iden serve, on its clock', () => {
     expect(d.state.nextTimer).toBeUndefined();
   });
 
+  it('runs only the apps due at an instant, and a run of some apps still counts every removal since a run a window ago', async () => {
+    const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
+    const minutes = (m: number) => m * 60;
+    const { clone } = remoteAndClone(
+      {
+        'grants/wh/_app.yaml':
+          'name: WH\nconnector: { type: postgres }\nentitlements:\n  - { id: read, kind: role, role: wh_read }\n',
+        'grants/wh/ana.yaml': `user: ana\napp: wh\npermissions: [read]\nend: ${at(minutes(20))}\n`,
+        'grants/wh/ben.yaml': `user: ben\napp: wh\npermissions: [read]\nend: ${at(minutes(20))}\n`,
+        'grants/db/cy.yaml': `user: cy\napp: db\npermissions: [read]\nend: ${at(minutes(21))}\n`,
+        'grants/db/dee.yaml': 'user: dee\napp: db\npermissions: [read]\n',
+      },
+      'limits: { maxRemovals: 2, maxRemovalShare: 1 }\n',
+    );
+    const { d, lines } = await daemon(clone, clock);
+    expect(changes(lines)).toHaveLength(4);
+
+    // Two removals in wh alone: within the limit, since the first run (20 minutes ago) too.
+    clock.set(Date.parse(at(minutes(20))));
+    await d.idle();
+    expect(lines.filter((l) => l.msg === 'run').at(-1)!.apps).toEqual(['wh']);
+    expect(changes(lines).slice(4)).toEqual(['revoke ana expired', 'revoke ben expired']);
+
+    // One more in db a minute later: the run of db alone counts three since the first run, and stops.
+    clock.set(Date.parse(at(minutes(21))));
+    await d.idle();
+    expect(lines.filter((l) => l.msg === 'run').at(-1)!.apps).toEqual(['db']);
+    expect(changes(lines)).toHaveLength(6);
+    expect(lines.filter((l) => l.msg === 'run finished').at(-1)!.problem).toMatch(
+      /^the repository removes 3 assignments across all apps since the run of .*, more than limits.maxRemovals \(2\); a run of some apps counts them all$/,
+    );
+  });
+
   it('runs the apps a pull changes at once, with no schedule or webhook', async () => {
     const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
     const { clone, work } = remoteAndClone({});

@@ -71,3 +71,48 @@ function shortList(names: string[]): string {
     ? names.join(', ')
     : `${names.slice(0, 5).join(', ')} and ${names.length - 5} more`;
 }
+
+/**
+ * For each tier with a seat limit that some instant exceeds, the instant from
+ * which it never is exceeded again (Infinity: never); tiers never over their
+ * limit are absent. seatLimits at an instant from that one on finds nothing in
+ * the tier: from any instant, the grants holding a tier at each later instant
+ * are the same whatever instant the sweep starts at.
+ */
+export function seatsOverUntil(ctx: Pick<RuleContext, 'grants' | 'zone' | 'apps'>): Map<string, Instant> {
+  const byTier = new Map<string, { at: Instant; delta: 1 | -1 }[]>();
+  for (const grant of ctx.grants) {
+    const { app, license } = grant;
+    if (license === undefined) continue;
+    const window = grantWindow(grant, ctx.zone);
+    if (!window) continue;
+    const start = window.start ?? Number.NEGATIVE_INFINITY;
+    const end = window.end ?? Number.POSITIVE_INFINITY;
+    if (end <= start) continue;
+    const key = `${app}\u0000${license}`;
+    const events = byTier.get(key) ?? [];
+    byTier.set(key, events);
+    events.push({ at: start, delta: 1 }, { at: end, delta: -1 });
+  }
+  const out = new Map<string, Instant>();
+  for (const [key, events] of byTier) {
+    const [appId, tierId] = key.split('\u0000') as [string, string];
+    const seats = ctx.apps.get(appId)?.licenses.find((l) => l.id === tierId)?.seats;
+    if (seats === undefined || seats < 0) continue;
+    events.sort((a, b) => a.at - b.at || a.delta - b.delta);
+    let held = 0;
+    let over = false;
+    let until: Instant | undefined;
+    for (const event of events) {
+      held += event.delta;
+      if (held > seats) over = true;
+      else if (over) {
+        over = false;
+        until = event.at;
+      }
+    }
+    if (over) until = Number.POSITIVE_INFINITY;
+    if (until !== undefined) out.set(key, until);
+  }
+  return out;
+}
