@@ -2,30 +2,21 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { Registry } from '../connectors/catalog.js';
 import { accountDefaults } from '../connectors/catalog.js';
-import type { Connector, Held, Session } from '../connectors/types.js';
+import type { Held, Session } from '../connectors/types.js';
 import { target } from '../model/access.js';
-import { accountFor } from '../model/accounts.js';
 import type { Clock } from '../model/clock.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { formatDuration } from '../model/duration.js';
-import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
+import type { AccessRepo, AppFile } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
-import { grantWindow } from '../model/window.js';
-import { emergencyCut } from '../rules/emergency.js';
 import { emergencyWindow } from '../rules/resolve.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
+import { appInput, withRetired } from './app-input.js';
 import { type BranchLog, EMPTY_BRANCH, readBranchLog } from './branch.js';
-import { desired, type GrantSpec } from './desired.js';
+import { desired } from './desired.js';
 import { unapprovedEmergency } from './emergency.js';
-import {
-  grantHistories,
-  grantPaths,
-  type Retired,
-  readPast,
-  removedAccounts,
-  retiredMappings,
-} from './history.js';
+import { grantHistories, grantPaths, readPast, removedAccounts, retiredMappings } from './history.js';
 import { type AppInput, emptyPlan, historyCandidates, makePlan, type Plan } from './plan.js';
 import { GaveUp, type RetryOptions, withRetry } from './retry.js';
 import type { RepoFacts } from './standing.js';
@@ -333,83 +324,6 @@ function holdUnverified(plan: Plan, verification: Verification): void {
     plan.held.push({ app: change.app, user: change.user, file, reason });
   }
   plan.held.sort((a, b) => a.app.localeCompare(b.app) || a.user.localeCompare(b.user));
-}
-
-/** The app as its connector reads it: with the mappings it no longer declares, so their holders are observed and revoked. */
-function withRetired(app: AppFile, retired: Retired[]): AppFile {
-  if (retired.length === 0) return app;
-  const of = (kind: Retired['kind']) =>
-    retired.filter((r) => r.kind === kind).map((r) => ({ ...r.item, id: r.id }));
-  return {
-    ...app,
-    entitlements: [...app.entitlements, ...(of('entitlement') as AppFile['entitlements'])],
-    licenses: [...(app.licenses ?? []), ...(of('license') as NonNullable<AppFile['licenses']>)],
-  };
-}
-
-interface AppContext {
-  grants: AccessRepo['grants'];
-  zone: string;
-  firstError: Map<string, Diagnostic>;
-  people: Person[];
-  /** The people by id. */
-  byId: Map<string, Person>;
-  /** Accounts (and person ids) whose grant file for this app git says was deleted. */
-  removed: Set<string>;
-  retired: Retired[];
-  /** How long emergency access may stay unapproved (rules.emergencyWindow). */
-  emergencyWindow: string;
-  /** Grant files once marked emergency whose flag was removed without an approved pull request. */
-  unapproved: ReadonlySet<string>;
-  /** The instant planned for. */
-  at: Instant;
-}
-
-function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
-  const { zone, firstError, people, byId } = context;
-  const rule = accountDefaults[app.value?.connector.type ?? ''];
-  const accountOf = (person: Person) => accountFor(person, app.id, rule);
-  const grants: GrantSpec[] = [];
-  const held: AppInput['held'] = [];
-  for (const grant of context.grants) {
-    const problem = firstError.get(grant.file);
-    const person = grant.value && byId.get(grant.value.user);
-    const account = person && accountOf(person);
-    const cut = grant.value && context.unapproved.has(grant.file) ? { emergency: true } : grant.value;
-    const window =
-      grant.value && emergencyCut(cut!, grantWindow(grant.value, zone), context.emergencyWindow, zone);
-    // Emergency access past its window is removed even when its file no longer validates: never held in force.
-    const overdue = cut?.emergency === true && window?.end !== undefined && window.end <= context.at;
-    if ((problem && !overdue) || !grant.value || !account || !window) {
-      const reason = `${grant.file} does not validate${problem ? `: ${problem.message}` : ''}`;
-      held.push({ user: grant.name, file: grant.file, reason });
-      const named = grant.raw?.user;
-      if (typeof named === 'string' && named !== grant.name)
-        held.push({ user: named, file: grant.file, reason });
-      continue;
-    }
-    const { user, permissions = [], license } = grant.value;
-    grants.push({ file: grant.file, app: app.id, user, account, permissions, license, window });
-  }
-  const caseInsensitive = connector?.caseInsensitiveAccounts ?? false;
-  const norm = (account: string) => (caseInsensitive ? account.toLowerCase() : account);
-  // Made for the apps a run plans only (kept between runs, one per app, it would hold every person 200 times).
-  const accountIndex = new Map<string, string>();
-  for (const person of people) {
-    const account = accountOf(person);
-    if (account) accountIndex.set(norm(account), person.id);
-  }
-  return {
-    id: app.id,
-    prune: app.value?.prune ?? false,
-    caseInsensitiveAccounts: caseInsensitive,
-    observed: undefined,
-    grants,
-    held,
-    people: accountIndex,
-    removedFromGit: new Set([...context.removed].map(norm)),
-    retired: new Set(context.retired.map((r) => r.id)),
-  };
 }
 
 export async function closeSessions(sessions: Map<string, Session>): Promise<void> {
