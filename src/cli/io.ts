@@ -26,11 +26,6 @@ export interface Io {
   terminal?: { stdout: boolean; stderr: boolean };
 }
 
-/** Whether the run is in CI: CI set to anything but "" or "false" (what GitHub Actions and most CI systems set). */
-export function inCi(env: NodeJS.ProcessEnv): boolean {
-  return env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
-}
-
 /**
  * Whether human output on `stream` is coloured: FORCE_COLOR (anything but
  * 0 or false) turns colours on even when piped, NO_COLOR (any value but "") turns

@@ -3,7 +3,8 @@
 // stderr only when stderr is a terminal and not in CI; elsewhere only the
 // line per app that says its changes are done, as before.
 import { paint } from '../report/paint.js';
-import { colourOn, type Io, inCi } from './io.js';
+import { inCi } from '../util/ci.js';
+import { colourOn, type Io } from './io.js';
 
 export interface Progress {
   /** A slow step of one app begins: observing, creating its embedded database. */

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { instantOption } from '../model/instant.js';
+import type { Instant } from '../model/time.js';
+import type { ReviewWorkspace } from '../reviews/workspace.js';
 import { count } from '../util/plural.js';
 import { EXIT, type Io } from './io.js';
 import { choice } from './options.js';
+import { type OneOrAll, oneOrAll } from './review-duties.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -101,21 +102,12 @@ export function campaignCommands(review: Command, io: Io, done: (code: number) =
     .option('--all', 'every open campaign past its due date (what the schedule runs)')
     .option('--at <iso>', 'close as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string | undefined, options) => {
-      const { openWorkspace } = await import('../reviews/workspace.js');
+    .action(async (name: string | undefined, options: OneOrAll) => {
       const { closeCampaign } = await import('../reviews/close.js');
-      const { printClose, printDuties } = await import('../reviews/print.js');
-      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
-      const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      if (name) {
-        io.stdout(printClose(await closeCampaign(ws, name, at)));
-        return done(EXIT.ok);
-      }
-      const { runDuties } = await import('../reviews/duties.js');
-      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: true, remind: false }));
-      io.stdout(text || 'No campaign past its due date.\n');
-      done(failed ? EXIT.failed : EXIT.ok);
+      const { printClose } = await import('../reviews/print.js');
+      const one = async (ws: ReviewWorkspace, n: string, at: Instant) =>
+        printClose(await closeCampaign(ws, n, at));
+      done(await oneOrAll(io, name, options, 'close', one, 'No campaign past its due date.\n'));
     });
 
   review
@@ -127,21 +119,13 @@ export function campaignCommands(review: Command, io: Io, done: (code: number) =
     .option('--all', 'every open campaign whose lead time is reached (what the schedule runs)')
     .option('--at <iso>', 'as of this instant instead of now')
     .option('--repo <dir>', 'the access repository root', '.')
-    .action(async (name: string | undefined, options) => {
-      const { openWorkspace } = await import('../reviews/workspace.js');
+    .action(async (name: string | undefined, options: OneOrAll) => {
       const { remindCampaign } = await import('../reviews/remind.js');
-      const { printDuties, printReminders } = await import('../reviews/print.js');
-      if (!name === !options.all) throw new UsageError('name a campaign, or give --all');
-      const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
-      const at = instantOption('--at', options.at, ws.zone, io.clock.now());
-      if (name) {
-        const { reminders, calls } = await remindCampaign(ws, name, at, io.env);
-        io.stdout(printReminders(reminders, calls));
-        return done(EXIT.ok);
-      }
-      const { runDuties } = await import('../reviews/duties.js');
-      const { text, failed } = printDuties(await runDuties(ws, at, io.env, { close: false, remind: true }));
-      io.stdout(text || 'No reminder due.\n');
-      done(failed ? EXIT.failed : EXIT.ok);
+      const { printReminders } = await import('../reviews/print.js');
+      const one = async (ws: ReviewWorkspace, n: string, at: Instant) => {
+        const { reminders, calls } = await remindCampaign(ws, n, at, io.env);
+        return printReminders(reminders, calls);
+      };
+      done(await oneOrAll(io, name, options, 'remind', one, 'No reminder due.\n'));
     });
 }

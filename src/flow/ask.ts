@@ -13,7 +13,7 @@ import type { Cap } from '../rules/offer.js';
 import { type TierChoice, tierChoices } from '../views/seats.js';
 import { askCappedEnd } from './ask-end.js';
 import type { ChangeEdit } from './files.js';
-import type { CheckChoice, Questions } from './questions.js';
+import type { CheckChoice, Choice, Questions } from './questions.js';
 import { holders, personOrFail, type Workspace, writtenEnd } from './workspace.js';
 
 export type AppValue = NonNullable<AccessRepo['apps'] extends Map<string, infer E> ? E : never>['value'] &
@@ -366,13 +366,7 @@ export async function pickHeld(
   const user = await ask.search({
     message: `Whose access to ${appName(ws, app)}? (search by name, email or id)`,
     pageSize: 10,
-    source: (term) => {
-      const t = (term ?? '').trim().toLowerCase();
-      return offered
-        .filter((p) => t === '' || `${p.name}\u0000${p.email}\u0000${p.id}`.toLowerCase().includes(t))
-        .slice(0, 50)
-        .map((p) => ({ value: p.id, name: `${p.name} <${p.email}>`, short: `${p.name} (${p.id})` }));
-    },
+    source: (term) => heldBy(offered, term),
   });
   return { app, user };
 }
@@ -386,12 +380,15 @@ export async function pickOffboarded(ws: Workspace, ask: Questions | undefined):
   return ask.search({
     message: 'Whom to offboard? (search by name, email or id)',
     pageSize: 10,
-    source: (term) => {
-      const t = (term ?? '').trim().toLowerCase();
-      return offered
-        .filter((p) => t === '' || `${p.name}\u0000${p.email}\u0000${p.id}`.toLowerCase().includes(t))
-        .slice(0, 50)
-        .map((p) => ({ value: p.id, name: `${p.name} <${p.email}>`, short: `${p.name} (${p.id})` }));
-    },
+    source: (term) => heldBy(offered, term),
   });
+}
+
+/** People who hold access, searched by name, email or id as the person types: at most 50 choices. */
+function heldBy(offered: Person[], term: string | undefined): Choice<string>[] {
+  const t = (term ?? '').trim().toLowerCase();
+  return offered
+    .filter((p) => t === '' || `${p.name}\u0000${p.email}\u0000${p.id}`.toLowerCase().includes(t))
+    .slice(0, 50)
+    .map((p) => ({ value: p.id, name: `${p.name} <${p.email}>`, short: `${p.name} (${p.id})` }));
 }

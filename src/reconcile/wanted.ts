@@ -4,6 +4,7 @@ import { accountFor } from '../model/accounts.js';
 import { type AccessRepo, type Person, peopleById } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { grantWindow, isActive, type Window } from '../model/window.js';
+import { firstAfter } from '../util/sorted.js';
 
 /** One valid grant as wantedEverywhere reads it: the account, what it gives, and when. */
 interface Entry {
@@ -116,15 +117,5 @@ export class WantedIndex {
 
 /** The entries of a list sorted by `of` whose instant is in (from, to]. */
 function between(list: Entry[], from: Instant, to: Instant, of: (e: Entry) => Instant): Entry[] {
-  const first = (t: Instant) => {
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (of(list[mid]!) <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
-  return list.slice(first(from), first(to));
+  return list.slice(firstAfter(list, from, of), firstAfter(list, to, of));
 }

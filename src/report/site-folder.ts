@@ -48,34 +48,33 @@ function ours(out: string, path: string, previous: Record<string, string>): bool
   }
 }
 
-/**
- * Writes `pages` (path relative to `out` → text) into `out`: nothing at all when
- * a page would replace a file this report did not write; then removes the pages
- * the last report wrote that this one does not. Returns what it removed.
- */
-export function writeSiteFolder(out: string, pages: ReadonlyMap<string, string>): { removed: string[] } {
+/** The last report's manifest in `out` (none: nothing there is ours); `out` must be a folder. */
+function previousReport(out: string): Record<string, string> {
   if (existsSync(out) && !statSync(out).isDirectory())
     throw new UsageError(`--out ${out}: a file, not a folder; give a folder for the report's pages`);
-  const previous = existsSync(out) ? readManifest(out) : {};
-  const foreign = [...pages.keys()].filter(
-    (path) => existsSync(join(out, path)) && !ours(out, path, previous),
-  );
+  return existsSync(out) ? readManifest(out) : {};
+}
+
+/** Refuses, before anything is written, to replace a file the last report did not write. */
+function refuseForeign(out: string, paths: string[], previous: Record<string, string>): void {
+  const foreign = paths.filter((path) => existsSync(join(out, path)) && !ours(out, path, previous));
   if (foreign.length > 0)
     throw new OperatorError(
       `${out} has files iden report did not write (or that changed since): ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}; nothing was written: give --out an empty or new folder, or one an earlier report wrote`,
     );
-  const files: Record<string, string> = {};
-  for (const [path, text] of pages) {
-    mkdirSync(dirname(join(out, path)), { recursive: true });
-    writeFileSync(join(out, path), text);
-    files[path] = digest(text);
-  }
+}
+
+/**
+ * Once the pages are in place: removes what the last report wrote and this
+ * one did not (a folder it emptied too; one holding anything else stays),
+ * writes the new manifest, and returns what it removed.
+ */
+function settle(out: string, previous: Record<string, string>, files: Record<string, string>): string[] {
   const removed: string[] = [];
   for (const path of Object.keys(previous).sort()) {
-    if (pages.has(path) || !ours(out, path, previous)) continue;
+    if (path in files || !ours(out, path, previous)) continue;
     rmSync(join(out, path));
     removed.push(path);
-    // A folder the report made and emptied goes too; one holding anything else stays.
     if (dirname(path) !== '.')
       try {
         rmdirSync(dirname(join(out, path)));
@@ -83,7 +82,24 @@ export function writeSiteFolder(out: string, pages: ReadonlyMap<string, string>)
   }
   const manifest: Manifest = { iden: 'report', files };
   writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { removed };
+  return removed;
+}
+
+/**
+ * Writes `pages` (path relative to `out` → text) into `out`: nothing at all when
+ * a page would replace a file this report did not write; then removes the pages
+ * the last report wrote that this one does not. Returns what it removed.
+ */
+export function writeSiteFolder(out: string, pages: ReadonlyMap<string, string>): { removed: string[] } {
+  const previous = previousReport(out);
+  refuseForeign(out, [...pages.keys()], previous);
+  const files: Record<string, string> = {};
+  for (const [path, text] of pages) {
+    mkdirSync(dirname(join(out, path)), { recursive: true });
+    writeFileSync(join(out, path), text);
+    files[path] = digest(text);
+  }
+  return { removed: settle(out, previous, files) };
 }
 
 /**
@@ -96,9 +112,7 @@ export function siteFolderWriter(out: string): {
   write: (path: string, text: string) => void;
   finish: () => { written: string[]; removed: string[] };
 } {
-  if (existsSync(out) && !statSync(out).isDirectory())
-    throw new UsageError(`--out ${out}: a file, not a folder; give a folder for the report's pages`);
-  const previous = existsSync(out) ? readManifest(out) : {};
+  const previous = previousReport(out);
   const staging = `${out.replace(/[\\/]+$/, '')}.iden-staging-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   const files: Record<string, string> = {};
@@ -113,11 +127,7 @@ export function siteFolderWriter(out: string): {
   const finish = () => {
     try {
       const written = Object.keys(files);
-      const foreign = written.filter((path) => existsSync(join(out, path)) && !ours(out, path, previous));
-      if (foreign.length > 0)
-        throw new OperatorError(
-          `${out} has files iden report did not write (or that changed since): ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}; nothing was written: give --out an empty or new folder, or one an earlier report wrote`,
-        );
+      refuseForeign(out, written, previous);
       const placed = new Set<string>();
       for (const path of written) {
         const dir = dirname(join(out, path));
@@ -125,19 +135,7 @@ export function siteFolderWriter(out: string): {
         placed.add(dir);
         renameSync(join(staging, path), join(out, path));
       }
-      const removed: string[] = [];
-      for (const path of Object.keys(previous).sort()) {
-        if (path in files || !ours(out, path, previous)) continue;
-        rmSync(join(out, path));
-        removed.push(path);
-        if (dirname(path) !== '.')
-          try {
-            rmdirSync(dirname(join(out, path)));
-          } catch {}
-      }
-      const manifest: Manifest = { iden: 'report', files };
-      writeFileSync(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-      return { written, removed };
+      return { written, removed: settle(out, previous, files) };
     } finally {
       rmSync(staging, { recursive: true, force: true });
     }

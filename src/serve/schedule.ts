@@ -1,8 +1,10 @@
 // When `iden serve` must act next, and which notices are due: pure functions
 // of the repository and the instant.
+
 import type { AccessRepo } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
+import { firstAfter } from '../util/sorted.js';
 
 /** The earliest start or end strictly after `now`, and the apps whose grants change then. */
 export function nextChange(
@@ -11,7 +13,7 @@ export function nextChange(
   now: Instant,
 ): { at: Instant; apps: string[] } | undefined {
   const { instants } = indexOf(repo, zone);
-  const first = after(instants, now, (i) => i.at);
+  const first = firstAfter(instants, now, (i) => i.at);
   const at = instants[first]?.at;
   if (at === undefined) return undefined;
   const apps = new Set<string>();
@@ -27,7 +29,7 @@ export function nextChange(
 export function appsDue(repo: AccessRepo, zone: string, from: Instant, to: Instant): string[] {
   const { instants } = indexOf(repo, zone);
   const apps = new Set<string>();
-  for (let i = after(instants, from, (x) => x.at); i < instants.length && instants[i]!.at <= to; i++)
+  for (let i = firstAfter(instants, from, (x) => x.at); i < instants.length && instants[i]!.at <= to; i++)
     apps.add(instants[i]!.app);
   return [...apps].sort();
 }
@@ -64,18 +66,6 @@ function indexOf(repo: AccessRepo, zone: string): ScheduleIndex {
   return index;
 }
 
-/** The first position in `list` (sorted by `of`) whose instant is strictly after `t`. */
-function after<T>(list: readonly T[], t: Instant, of: (item: T) => Instant): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (of(list[mid]!) <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 export interface Notice {
   /** Identifies the notice across restarts: grant file, its end, and the lead time. */
   key: string;
@@ -97,7 +87,7 @@ export function dueNotices(
   // end in (now, now + lead], found among the ends sorted once; given in the grants' order, then the leads'.
   const due: [number, number, Instant][] = [];
   leads.forEach((lead, l) => {
-    for (let i = after(ends, now, (e) => e[0]); i < ends.length && ends[i]![0] - lead.ms <= now; i++)
+    for (let i = firstAfter(ends, now, (e) => e[0]); i < ends.length && ends[i]![0] - lead.ms <= now; i++)
       due.push([ends[i]![1], l, ends[i]![0]]);
   });
   due.sort((a, b) => a[0] - b[0] || a[1] - b[1]);

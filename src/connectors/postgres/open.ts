@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inCi } from '../../util/ci.js';
 import { type AppSpec, AppStoppedError, type ConnectorContext, type Session, typed } from '../types.js';
 import { keepWarm, takeWarm } from '../warm.js';
 import { clientConfig, type Database, type ServerOptions, serverDatabase } from './database.js';
@@ -122,7 +123,7 @@ const told = new Set<string>();
  * (once a process, for iden serve).
  */
 function sayWhatEmbeddedIs(app: string, dataDir: string, context: ConnectorContext): void {
-  const ci = context.env.CI !== undefined && context.env.CI !== '' && context.env.CI !== 'false';
+  const ci = inCi(context.env);
   if (!ci && !context.keepWarm) return;
   if (context.keepWarm && told.has(dataDir)) return;
   told.add(dataDir);
