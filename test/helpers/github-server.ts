@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requiredCheckRefusal } from './github-checks.js';
 import { checkRequest, checkResponse, sampleItem, sampleResponse } from './github-spec.js';
 
 export interface PullCommitSpec {
@@ -63,6 +64,8 @@ export class GithubPullServer {
   remote: string | undefined;
   /** Logins (any case) reviews may be requested from; GitHub refuses anyone else. Unset: anyone. */
   collaborators: Set<string> | undefined;
+  /** Status contexts branch protection requires before a merge (github-checks.ts). */
+  requiredChecks: string[] = [];
   /** Answer every request with this status (a GitHub outage), when set. */
   down: number | undefined;
   /** Numeric account ids by lowercase login; any other login gets a stable one of its own. */
@@ -142,6 +145,11 @@ export class GithubPullServer {
     this.follow(pull);
     if (asked.sha && asked.sha !== pull.head) {
       fail(409, 'Head branch was modified. Review and try the merge again.');
+      return;
+    }
+    const refused = requiredCheckRefusal(this.statuses, pull.head, this.requiredChecks);
+    if (refused) {
+      fail(405, refused);
       return;
     }
     const baseRef = pull.baseRef ?? 'main';
