@@ -104,9 +104,11 @@ export function campaignCommands(review: Command, io: Io, done: (code: number) =
     .option('--repo <dir>', 'the access repository root', '.')
     .action(async (name: string | undefined, options: OneOrAll) => {
       const { closeCampaign } = await import('../reviews/close.js');
-      const { printClose } = await import('../reviews/print.js');
-      const one = async (ws: ReviewWorkspace, n: string, at: Instant) =>
-        printClose(await closeCampaign(ws, n, at));
+      const { closeRefused, printClose } = await import('../reviews/print.js');
+      const one = async (ws: ReviewWorkspace, n: string, at: Instant) => {
+        const result = await closeCampaign(ws, n, at);
+        return { text: printClose(result), failed: closeRefused(result) };
+      };
       done(await oneOrAll(io, name, options, 'close', one, 'No campaign past its due date.\n'));
     });
 
@@ -124,7 +126,7 @@ export function campaignCommands(review: Command, io: Io, done: (code: number) =
       const { printReminders } = await import('../reviews/print.js');
       const one = async (ws: ReviewWorkspace, n: string, at: Instant) => {
         const { reminders, calls } = await remindCampaign(ws, n, at, io.env);
-        return printReminders(reminders, calls);
+        return { text: printReminders(reminders, calls), failed: false };
       };
       done(await oneOrAll(io, name, options, 'remind', one, 'No reminder due.\n'));
     });

@@ -18,7 +18,7 @@ export async function oneOrAll(
   name: string | undefined,
   options: OneOrAll,
   duty: 'close' | 'remind',
-  one: (ws: ReviewWorkspace, name: string, at: Instant) => Promise<string>,
+  one: (ws: ReviewWorkspace, name: string, at: Instant) => Promise<{ text: string; failed: boolean }>,
   nothing: string,
 ): Promise<number> {
   const { openWorkspace } = await import('../reviews/workspace.js');
@@ -26,8 +26,9 @@ export async function oneOrAll(
   const ws = await openWorkspace(io.cwd, options.repo, io.env, io.clock);
   const at = instantOption('--at', options.at, ws.zone, io.clock.now());
   if (name) {
-    io.stdout(await one(ws, name, at));
-    return EXIT.ok;
+    const { text, failed } = await one(ws, name, at);
+    io.stdout(text);
+    return failed ? EXIT.failed : EXIT.ok;
   }
   const { runDuties } = await import('../reviews/duties.js');
   const { printDuties } = await import('../reviews/print.js');

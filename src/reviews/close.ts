@@ -5,14 +5,18 @@ import { isoUtc, parseTime } from '../model/time.js';
 import type { Campaign, CampaignReviewer } from './campaign.js';
 import { decisionTrailer, type ItemDecision } from './decide.js';
 import { approvalOf, gather } from './gather.js';
+import { judgeHead } from './judge-head.js';
 import { proposeEnd } from './propose.js';
 import { nameOf, type ReviewWorkspace, readCampaign } from './workspace.js';
 
 export interface ClosedReviewer {
   person: string;
   pr?: number;
-  outcome: 'merged' | 'merged-already' | 'no-pull-request';
+  /** not-merged: the rebuilt head fails the access policy (iden/policy set to failure on it). */
+  outcome: 'merged' | 'merged-already' | 'no-pull-request' | 'not-merged';
   merge?: string;
+  /** Why it was not merged: the judge's first reason, as check-pr gives it. */
+  why?: string;
   decisions: ItemDecision[];
 }
 
@@ -26,8 +30,11 @@ export interface CloseResult {
  * Closes a campaign at or after its due date: each reviewer's pull request
  * is rebuilt on the protected branch as it is now (an item whose grant
  * changed there meanwhile drops out), with what nobody kept ending, and
- * merged as it stands, if its head is still what was read. A merged pull
- * request is left as it is, so closing twice changes nothing.
+ * merged as it stands, if its head is still what was read and check-pr's
+ * judge lets it (judgeHead: the close sets iden/policy on the head it
+ * pushed, as no workflow runs for it). A merged pull request is left as it
+ * is, so closing twice changes nothing; one the judge refuses is left open,
+ * and the others still close.
  */
 export async function closeCampaign(ws: ReviewWorkspace, name: string, at: number): Promise<CloseResult> {
   const campaign = await readCampaign(ws, name);
@@ -89,6 +96,25 @@ export async function closeCampaign(ws: ReviewWorkspace, name: string, at: numbe
       throw new OperatorError(
         `could not update ${reviewer.branch} (someone pushed to it meanwhile?): ${refused}; run close again`,
       );
+    const verdict = await judgeHead(github, {
+      root: ws.root,
+      branch: ws.branch,
+      tip,
+      pr: reviewer.pr,
+      head: close,
+      at,
+    });
+    calls += verdict.calls;
+    if (!verdict.ok) {
+      out.push({
+        person: reviewer.person,
+        pr: reviewer.pr,
+        outcome: 'not-merged',
+        decisions,
+        ...(verdict.why !== undefined ? { why: verdict.why } : {}),
+      });
+      continue;
+    }
     const merge = await mergePull(
       github,
       reviewer.pr,

@@ -8,10 +8,17 @@ export function printClose(result: CloseResult, prefix = ''): string {
   const lines = result.reviewers.map((r) => {
     const pr = r.pr !== undefined ? ` #${r.pr}` : '';
     if (r.outcome === 'merged') return `${prefix}${r.person}${pr}: merged (${counts(r.decisions)}).`;
+    if (r.outcome === 'not-merged')
+      return `${prefix}${r.person}${pr}: not merged: ${r.why ?? 'the access policy refuses it'} (iden/policy failed on its head).`;
     if (r.outcome === 'merged-already') return `${prefix}${r.person}${pr}: merged already; left as it is.`;
     return `${prefix}${r.person}: no pull request to merge (its branch was pushed without GitHub).`;
   });
   return `${[...lines, `${prefix}${count(result.calls, 'GitHub request')}.`].join('\n')}\n`;
+}
+
+/** Whether the close left a pull request open because the access policy refuses its head: a failed run. */
+export function closeRefused(result: CloseResult): boolean {
+  return result.reviewers.some((r) => r.outcome === 'not-merged');
 }
 
 /** What `iden review remind` prints for one campaign. */
@@ -24,7 +31,7 @@ export function printReminders(reminders: readonly Reminder[], calls: number, pr
   return `${[...lines, `${prefix}${count(calls, 'GitHub request')}.`].join('\n')}\n`;
 }
 
-/** What `--all` prints: each campaign acted on, then what it did; failed when one could not be done. */
+/** What `--all` prints: each campaign acted on, then what it did; failed when one could not be done, or a pull request was refused. */
 export function printDuties(outcomes: readonly DutyOutcome[]): { text: string; failed: boolean } {
   let text = '';
   let failed = false;
@@ -32,8 +39,10 @@ export function printDuties(outcomes: readonly DutyOutcome[]): { text: string; f
     if ('error' in o) {
       failed = true;
       text += `${o.campaign}: could not ${o.action}: ${o.error}\n`;
-    } else if (o.action === 'close') text += `${o.campaign}: closed\n${printClose(o.result, '  ')}`;
-    else
+    } else if (o.action === 'close') {
+      failed ||= closeRefused(o.result);
+      text += `${o.campaign}: closed\n${printClose(o.result, '  ')}`;
+    } else
       text += `${o.campaign}: ${o.lead} before its due date\n${printReminders(o.reminders, o.calls, '  ')}`;
   }
   return { text, failed };

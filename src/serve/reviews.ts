@@ -85,13 +85,18 @@ export function reviewDuties(options: {
               log('error', 'review', { campaign: o.campaign, action: o.action, error: o.error });
               continue;
             }
-            if (o.action === 'close')
-              log('info', 'review closed', {
+            if (o.action === 'close') {
+              // A pull request the access policy refuses stays open: a change on the branch brings the close back.
+              const refused = o.result.reviewers.filter((r) => r.outcome === 'not-merged');
+              log(refused.length > 0 ? 'warn' : 'info', 'review closed', {
                 campaign: o.campaign,
                 merged: o.result.reviewers.filter((r) => r.outcome === 'merged').length,
+                ...(refused.length > 0
+                  ? { notMerged: refused.map((r) => `${r.person} #${r.pr}: ${r.why ?? ''}`) }
+                  : {}),
                 requests: o.result.calls,
               });
-            else {
+            } else {
               reminded.add(`${o.campaign}\u0000${o.lead}`);
               log('info', 'review reminded', {
                 campaign: o.campaign,
