@@ -210,7 +210,8 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     const job = reconcile.jobs.reviews!;
     // Its own job: it needs no app, so a repository with none still closes its campaigns.
     expect((job as { needs?: unknown }).needs).toBeUndefined();
-    expect(job.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+    // statuses: the close sets iden/policy on the head it pushed, which branch protection requires.
+    expect(job.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', statuses: 'write' });
     expect(job.environment).toBeUndefined();
     expect(JSON.stringify(job)).not.toContain('secrets.');
     const runs = job.steps.filter((s) => s.run?.includes('iden review'));
