@@ -60,8 +60,12 @@ describe('GitHub use of a 500-item campaign', () => {
     const remindAgain = await count(['review', 'remind', 'big', '--at', '2026-12-06']);
     expect(remindAgain).toHaveLength(5); // per reviewer: comments, which say it was reminded at this lead
     const close = await count(['review', 'close', 'big', '--at', '2026-12-11'], '2026-12-11T00:00:00Z');
-    expect(close).toHaveLength(20); // per reviewer: the pull request, reviews, the merge, one comment
-    expect(w.clock.now() - Date.parse('2026-12-11T00:00:00Z')).toBeGreaterThanOrEqual(9 * WRITE_INTERVAL_MS);
+    // per reviewer: the pull request, reviews, the pull request again with its reviews and commits
+    // (check-pr's facts), the iden/policy status, the merge, one comment
+    expect(close).toHaveLength(40);
+    expect(close.filter((r) => r.startsWith('POST /repos/acme/access/statuses/'))).toHaveLength(5);
+    // Three writes per reviewer (status, merge, comment), paced.
+    expect(w.clock.now() - Date.parse('2026-12-11T00:00:00Z')).toBeGreaterThanOrEqual(14 * WRITE_INTERVAL_MS);
     expect([...w.server.pulls.values()].every((p) => p.merged)).toBe(true);
     const again = await count(['review', 'close', 'big'], '2026-12-12T00:00:00Z');
     expect(again).toHaveLength(5); // per reviewer: the pull request, merged already

@@ -31,6 +31,8 @@ describe('iden serve and access reviews, on its clock', () => {
     expect(start.code, start.stderr).toBe(0);
     const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
     w.server.now = () => clock.now();
+    // Branch protection requires iden/policy: serve's close sets it on the heads it pushes.
+    w.server.requiredChecks = ['iden/policy'];
     // The daemon's own clone, on the protected branch, acting with the same GitHub token.
     const clone = w.clone('erin');
     git(clone, ['pull', '-q', '--ff-only']);
@@ -90,6 +92,8 @@ describe('iden serve and access reviews, on its clock', () => {
 
   it("runs the scheduled workflow's commands: remind --all and close --all act on what is owed, then on nothing", async () => {
     w = await world();
+    // As the scheduled workflow meets it: its job token's push starts no check-pr, and main requires iden/policy.
+    w.server.requiredChecks = ['iden/policy'];
     await w.iden(['review', 'start', '--due', '2026-12-11', '--remind', '7d', '--name', 'q4'], 'alice');
     const count = async (args: string[], at: string) => {
       const before = w!.server.requests.length;
