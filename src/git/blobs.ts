@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
+import { gitBytes } from './run.js';
 
 /**
  * Reads many git objects through one `git cat-file --batch` process: far
- * faster than a `git show` per file on a long history. simple-git has no
- * way to feed a command's stdin, so this one call is spawned directly.
+ * faster than a `git show` per file on a long history.
  */
 export async function readBlobs(root: string, ids: Iterable<string>): Promise<Map<string, string>> {
   const buffers = await readBlobBuffers(root, ids);
@@ -26,21 +25,7 @@ export async function readObjects(
   const wanted = [...new Set(ids)];
   const objects = new Map<string, { type: string; data: Buffer }>();
   if (wanted.length === 0) return objects;
-  const git = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  git.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  git.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const done = new Promise<number | null>((resolve, reject) => {
-    git.once('error', reject);
-    git.once('close', resolve);
-  });
-  git.stdin.end(`${wanted.join('\n')}\n`);
-  const code = await done;
-  if (code !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);
-  const out = Buffer.concat(chunks);
+  const out = await gitBytes(root, ['cat-file', '--batch'], `${wanted.join('\n')}\n`);
   let at = 0;
   for (const id of wanted) {
     const newline = out.indexOf(0x0a, at);

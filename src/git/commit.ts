@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
 import { identityArgs } from './identity.js';
+import { gitIn } from './run.js';
 
 /**
  * Commits every file of a folder (made a git repository on `branch`, default
@@ -9,9 +9,9 @@ import { identityArgs } from './identity.js';
  * is configured. Returns the commit.
  */
 export async function commitAll(root: string, message: string, branch = 'main'): Promise<string> {
-  const git = simpleGit({ baseDir: root });
-  if (!existsSync(join(root, '.git'))) await git.init(['-q', '-b', branch]);
-  await git.add(['-A']);
+  const git = gitIn(root);
+  if (!existsSync(join(root, '.git'))) await git.raw(['init', '-q', '-b', branch]);
+  await git.raw(['add', '-A']);
   await git.raw([...(await identityArgs(root)), 'commit', '-q', '-m', message]);
-  return (await git.revparse(['HEAD'])).trim();
+  return (await git.raw(['rev-parse', 'HEAD'])).trim();
 }

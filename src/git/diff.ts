@@ -1,16 +1,20 @@
-import { simpleGit } from 'simple-git';
 import type { ChangedFile } from '../model/change-file.js';
+import { gitOut } from './run.js';
 
 /** The commit a ref names, or undefined. */
 export async function resolveRef(root: string, ref: string): Promise<string | undefined> {
-  const sha = await simpleGit({ baseDir: root })
-    .raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`])
-    .catch(() => '');
+  const sha = await gitOut(root, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${ref}^{commit}`,
+  ]).catch(() => '');
   return sha.trim() || undefined;
 }
 
 export async function mergeBase(root: string, base: string, head: string): Promise<string> {
-  return (await simpleGit({ baseDir: root }).raw(['merge-base', base, head])).trim();
+  return (await gitOut(root, ['merge-base', base, head])).trim();
 }
 
 /**
@@ -24,7 +28,7 @@ export async function changedPaths(
   from: string,
   to: string,
 ): Promise<Omit<ChangedFile, 'affects'>[]> {
-  const out = await simpleGit({ baseDir: root }).raw([
+  const out = await gitOut(root, [
     'diff',
     '--raw',
     '-z',

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { simpleGit } from 'simple-git';
 import { count } from '../util/plural.js';
 import { identityArgs } from './identity.js';
+import { gitIn } from './run.js';
 
 export interface Expired {
   file: string;
@@ -34,7 +32,7 @@ export async function commitExpired(
   date?: string,
 ): Promise<string[]> {
   if (expired.length === 0) return [];
-  const git = simpleGit({ baseDir: root });
+  const git = gitIn(root);
   const notes: string[] = [];
   for (const e of expired) rmSync(join(root, e.file), { force: true });
   await git.raw(['add', '--all', '--', ...expired.map((e) => e.file)]);
@@ -48,17 +46,13 @@ export async function commitExpired(
     '--',
     ...expired.map((e) => e.file),
   ];
-  if (date) {
-    // simple-git will not pass these variables on: this one commit is run directly.
-    await promisify(execFile)('git', commit, {
-      cwd: root,
-      env: { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
-    });
-  } else await git.raw(commit);
+  if (date)
+    await gitIn(root, { ...process.env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date }).raw(commit);
+  else await git.raw(commit);
   notes.push(`committed the removal of ${expired.length} ended grant file${expired.length === 1 ? '' : 's'}`);
   if (!push) return notes;
-  const remotes = await git.getRemotes();
-  const remote = remotes.find((r) => r.name === 'origin')?.name ?? remotes[0]?.name;
+  const remotes = await git.remotes();
+  const remote = remotes.includes('origin') ? 'origin' : remotes[0];
   if (!remote)
     return [...notes, 'no remote to push the expiry commit to; the access was removed all the same'];
   const branch = (await git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
-import { closeSync, createReadStream, openSync, rmSync } from 'node:fs';
+import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { simpleGit } from 'simple-git';
-import { runGit } from './run.js';
+import { gitOut, runGit } from './run.js';
 
 /**
  * Reads of first-parent history: the raw log of a path, the commits in order,
@@ -19,7 +17,7 @@ export async function firstParentRaw(
   /** Also each commit's parents and committer date (`%P`, `%ct`: hex and digits, which nothing in a commit can forge into a file entry). */
   dated = false,
 ): Promise<string> {
-  return simpleGit({ baseDir: root }).raw([
+  return gitOut(root, [
     'log',
     '--first-parent',
     '--diff-merges=first-parent',
@@ -52,39 +50,20 @@ export async function streamFirstParentLog(
   onFields: (fields: string[]) => void,
 ): Promise<void> {
   const file = join(scratch, `first-parent-${process.pid}-${++logs}.log`);
-  const out = openSync(file, 'w');
   try {
-    const git = spawn(
-      'git',
-      [
-        '-c',
-        'core.quotePath=false',
-        'log',
-        '--first-parent',
-        '--diff-merges=first-parent',
-        '--raw',
-        '-z',
-        '--no-abbrev',
-        '--no-renames',
-        '--format=%x00%H',
-        head,
-        '--',
-      ],
-      {
-        cwd: root,
-        stdio: ['ignore', out, 'pipe'],
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' },
-      },
-    );
-    let stderr = '';
-    git.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      git.once('error', reject);
-      git.once('close', resolve);
-    });
-    if (code !== 0) throw new Error(`git log failed (exit ${code}): ${stderr.trim().split('\n')[0] ?? ''}`);
+    await runGit(root, [
+      'log',
+      '--first-parent',
+      '--diff-merges=first-parent',
+      '--raw',
+      '-z',
+      '--no-abbrev',
+      '--no-renames',
+      '--format=%x00%H',
+      `--output=${file}`,
+      head,
+      '--',
+    ]);
     // Each field its own string, cut from the bytes: none keeps a whole chunk of output alive.
     let rest: Buffer = Buffer.alloc(0);
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
@@ -100,7 +79,6 @@ export async function streamFirstParentLog(
     }
     if (rest.length > 0) onFields([rest.toString('utf8')]);
   } finally {
-    closeSync(out);
     rmSync(file, { force: true });
   }
 }
@@ -109,13 +87,13 @@ let logs = 0;
 
 /** Every commit of `head`'s first-parent chain, oldest first. */
 export async function firstParentCommits(root: string, head: string): Promise<string[]> {
-  const list = await simpleGit({ baseDir: root }).raw(['rev-list', '--first-parent', '--reverse', head]);
+  const list = await gitOut(root, ['rev-list', '--first-parent', '--reverse', head]);
   return list.split('\n').filter(Boolean);
 }
 
 /** Whether the clone is shallow: then history before its boundary is missing. */
 export async function isShallow(root: string): Promise<boolean> {
-  return (await simpleGit({ baseDir: root }).raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+  return (await gitOut(root, ['rev-parse', '--is-shallow-repository'])).trim() === 'true';
 }
 
 /**
@@ -149,15 +127,11 @@ export async function deletionsSince(
 
 /** The root commits `commit` descends from: what names a repository whatever its remotes. */
 export async function rootCommits(root: string, commit: string): Promise<string[]> {
-  const out = await simpleGit({ baseDir: root }).raw(['rev-list', '--max-parents=0', commit]);
+  const out = await gitOut(root, ['rev-list', '--max-parents=0', commit]);
   return out.split('\n').filter(Boolean).sort();
 }
 
 /** A remote's fetch URL, or '' when there is no such remote. */
 export async function remoteUrl(root: string, remote = 'origin'): Promise<string> {
-  return (
-    await simpleGit({ baseDir: root })
-      .raw(['config', '--get', `remote.${remote}.url`])
-      .catch(() => '')
-  ).trim();
+  return (await gitOut(root, ['config', '--get', `remote.${remote}.url`]).catch(() => '')).trim();
 }

@@ -2,10 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type SimpleGit, simpleGit } from 'simple-git';
 import { type ApplyRecord, chainHeads, sealRecord } from '../model/record.js';
 import { readBlobs } from './blobs.js';
 import { identityArgs } from './identity.js';
+import { type GitIn, gitIn, gitOut } from './run.js';
 
 export const NOTES_REF = 'refs/notes/iden';
 
@@ -39,7 +39,7 @@ export async function appendRecord(
   content: RecordContent,
   options: AppendOptions,
 ): Promise<RecordResult & { record?: ApplyRecord }> {
-  const git = simpleGit({ baseDir: root });
+  const git = gitIn(root);
   const where = content.commit.slice(0, 12);
   const remote = options.push ? await remoteOf(git) : undefined;
   if (remote) await mergeRemoteNotes(root, git, remote).catch(() => undefined);
@@ -86,13 +86,13 @@ export async function appendRecord(
   }
 }
 
-async function remoteOf(git: SimpleGit): Promise<string | undefined> {
-  const remotes = await git.getRemotes();
-  return remotes.find((r) => r.name === 'origin')?.name ?? remotes[0]?.name;
+async function remoteOf(git: GitIn): Promise<string | undefined> {
+  const remotes = await git.remotes();
+  return remotes.includes('origin') ? 'origin' : remotes[0];
 }
 
 /** Takes the remote's records, keeping both sides' lines. Fails when the remote has none (nothing to merge). */
-async function mergeRemoteNotes(root: string, git: SimpleGit, remote: string): Promise<void> {
+async function mergeRemoteNotes(root: string, git: GitIn, remote: string): Promise<void> {
   await git.raw(['fetch', '-q', remote, `+${NOTES_REF}:refs/notes/iden-remote`]);
   await git.raw([
     ...(await identityArgs(root)),
@@ -106,7 +106,7 @@ async function mergeRemoteNotes(root: string, git: SimpleGit, remote: string): P
   ]);
 }
 
-async function pushNotes(root: string, git: SimpleGit, remote: string): Promise<void> {
+async function pushNotes(root: string, git: GitIn, remote: string): Promise<void> {
   try {
     await git.raw(['push', '-q', remote, NOTES_REF]);
   } catch {
@@ -126,16 +126,14 @@ export interface NoteLine {
 
 /** Whether refs/notes/iden exists here (a clone fetches it only when asked). */
 export async function notesPresent(root: string): Promise<boolean> {
-  const out = await simpleGit({ baseDir: root })
-    .raw(['rev-parse', '--verify', '--quiet', NOTES_REF])
-    .catch(() => '');
+  const out = await gitOut(root, ['rev-parse', '--verify', '--quiet', NOTES_REF]).catch(() => '');
   return out.trim() !== '';
 }
 
 /** The commits that have an apply-record note: the listing alone, no note read. */
 export async function notedCommits(root: string): Promise<string[]> {
   try {
-    const listing = await simpleGit({ baseDir: root }).raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+    const listing = await gitOut(root, ['notes', `--ref=${NOTES_REF}`, 'list']);
     return listing
       .split('\n')
       .filter(Boolean)
@@ -149,7 +147,7 @@ export async function notedCommits(root: string): Promise<string[]> {
 export async function noteListing(root: string): Promise<[string, string][]> {
   let listing: string;
   try {
-    listing = await simpleGit({ baseDir: root }).raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+    listing = await gitOut(root, ['notes', `--ref=${NOTES_REF}`, 'list']);
   } catch {
     return [];
   }
@@ -244,7 +242,7 @@ export type RemoteNotes =
  * remote's notes commit is not in this clone's notes history.
  */
 export async function remoteNotes(root: string, timeoutMs = 15_000): Promise<RemoteNotes> {
-  const git = simpleGit({ baseDir: root });
+  const git = gitIn(root);
   const remote = await remoteOf(git).catch(() => undefined);
   if (!remote) return { state: 'no-remote' };
   let listing: string;

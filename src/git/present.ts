@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { simpleGit } from 'simple-git';
+import { gitBytes, gitOut } from './run.js';
 
 /**
  * Which of these paths name a file (a blob) in the commit, asked of one
@@ -15,25 +14,13 @@ export async function presentFiles(
   const wanted = [...new Set(paths)].filter((p) => !/[\n\r]/.test(p));
   const found = new Set<string>();
   if (wanted.length === 0) return found;
-  const git = spawn('git', ['cat-file', '--batch-check=%(objecttype)'], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let stderr = '';
-  git.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    out += chunk;
-  });
-  git.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const done = new Promise<number | null>((resolve, reject) => {
-    git.once('error', reject);
-    git.once('close', resolve);
-  });
-  git.stdin.end(wanted.map((p) => `${commit}:${p}\n`).join(''));
-  const code = await done;
-  if (code !== 0) throw new Error(`git cat-file failed: ${stderr.trim()}`);
+  const out = (
+    await gitBytes(
+      root,
+      ['cat-file', '--batch-check=%(objecttype)'],
+      wanted.map((p) => `${commit}:${p}\n`).join(''),
+    )
+  ).toString('utf8');
   // One line per path asked, in order: its type, or "<name> missing".
   const lines = out.split('\n');
   wanted.forEach((path, i) => {
@@ -44,7 +31,7 @@ export async function presentFiles(
 
 /** The folders directly inside `dir` (a path ending in /) of the commit. */
 export async function foldersIn(root: string, commit: string, dir: string): Promise<string[]> {
-  const out = await simpleGit({ baseDir: root }).raw(['ls-tree', '-z', '--full-tree', commit, '--', dir]);
+  const out = await gitOut(root, ['ls-tree', '-z', '--full-tree', commit, '--', dir]);
   const names: string[] = [];
   for (const record of out.split('\0')) {
     const tab = record.indexOf('\t');

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OperatorError } from '../errors.js';
-import { runGit } from './run.js';
+import { GitCommandError, runGit } from './run.js';
 
 /**
  * The git calls of access reviews: commits made from objects with a private
@@ -68,19 +67,12 @@ export async function commitOnto(root: string, change: OntoCommit): Promise<stri
   }
 }
 
-function gitEnv(root: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'git',
-      args,
-      { cwd: root, env: { ...env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' }, maxBuffer: 1 << 28 },
-      (error, stdout, stderr) =>
-        error ? reject(new Error(stderr.trim() || error.message)) : resolve(stdout),
-    );
-    // Only commit-tree reads its input; the others may have exited before it is written.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
+async function gitEnv(root: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  try {
+    return (await runGit(root, args, [0], { env, input: input ?? '' })).stdout;
+  } catch (e) {
+    throw e instanceof GitCommandError ? new Error(e.result.stderr.trim() || e.message) : e;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { runHelped } from './spawner.js';
 
 export interface GitResult {
   stdout: string;
@@ -22,27 +22,54 @@ export class GitCommandError extends Error {
  * merge-base --is-ancestor's 1 is "no"). Codes outside `ok` throw. No
  * pager, no prompts, no repository-configured external tools.
  */
-export function runGit(
+export async function runGit(
   root: string,
   args: readonly string[],
   ok: readonly number[] = [0],
+  options: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {},
 ): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      ['-c', 'core.quotePath=false', ...args],
-      {
-        cwd: root,
-        encoding: 'utf8',
-        maxBuffer: 1 << 30,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-        const result = { stdout, stderr, code };
-        if (!ok.includes(code)) reject(new GitCommandError(args, result));
-        else resolve(result);
-      },
-    );
-  });
+  const { exit, stdout, stderr } = await runHelped(
+    {
+      file: 'git',
+      args: ['-c', 'core.quotePath=false', ...args],
+      cwd: root,
+      env: { ...(options.env ?? process.env), GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C' },
+    },
+    options.input,
+  );
+  const code = exit.code ?? -1;
+  const result = {
+    stdout: stdout.toString('utf8'),
+    stderr: exit.error ? `${exit.error}\n${stderr}` : stderr.toString('utf8'),
+    code,
+  };
+  if (!ok.includes(code)) throw new GitCommandError(args, result);
+  return result;
+}
+
+/** What a git command prints, when it succeeds. */
+export async function gitOut(root: string, args: readonly string[]): Promise<string> {
+  return (await runGit(root, args)).stdout;
+}
+
+/** git in one folder, for the modules that run several commands there. */
+export interface GitIn {
+  raw(args: readonly string[]): Promise<string>;
+  /** The remotes' names, as `git remote` lists them. */
+  remotes(): Promise<string[]>;
+}
+
+export function gitIn(root: string, env?: NodeJS.ProcessEnv): GitIn {
+  const raw = async (args: readonly string[]) => (await runGit(root, args, [0], env ? { env } : {})).stdout;
+  return { raw, remotes: async () => (await raw(['remote'])).split('\n').filter(Boolean) };
+}
+
+/** What a git command prints, as bytes, given `input` on its stdin; fails unless it exits 0. */
+export async function gitBytes(root: string, args: readonly string[], input: string): Promise<Buffer> {
+  const { exit, stdout, stderr } = await runHelped(
+    { file: 'git', args, cwd: root, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+    input,
+  );
+  if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
+  return stdout;
 }

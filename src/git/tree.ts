@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { posix } from 'node:path';
-import { simpleGit } from 'simple-git';
 import type { EntryKind, Followed, Tree, TreeEntry } from '../model/tree.js';
 import { readBlobBuffers } from './blobs.js';
+import { gitOut } from './run.js';
 
 interface Entry {
   mode: string;
@@ -52,14 +52,7 @@ export class CommitTree implements Tree {
     folders: readonly string[],
     files: readonly string[] = [],
   ): Promise<CommitTree> {
-    const top = await simpleGit({ baseDir: root }).raw([
-      'ls-tree',
-      '-z',
-      '--full-tree',
-      commit,
-      '--',
-      'grants/',
-    ]);
+    const top = await gitOut(root, ['ls-tree', '-z', '--full-tree', commit, '--', 'grants/']);
     const specs = ['grants/_settings.yaml', 'grants/_people.yaml'];
     for (const record of top.split('\0')) {
       if (!record) continue;
@@ -73,7 +66,7 @@ export class CommitTree implements Tree {
   }
 
   private async add(pathspecs: readonly string[]): Promise<void> {
-    const out = await simpleGit({ baseDir: this.root }).raw([
+    const out = await gitOut(this.root, [
       'ls-tree',
       '-r',
       '-t',
@@ -194,14 +187,6 @@ function kindOf(entry: Entry): EntryKind {
 
 /** Every path under a folder of a commit (files only, recursively), read NUL-separated. */
 export async function listPaths(root: string, commit: string, folder: string): Promise<string[]> {
-  const out = await simpleGit({ baseDir: root }).raw([
-    'ls-tree',
-    '-r',
-    '-z',
-    '--name-only',
-    commit,
-    '--',
-    folder,
-  ]);
+  const out = await gitOut(root, ['ls-tree', '-r', '-z', '--name-only', commit, '--', folder]);
   return out.split('\0').filter(Boolean);
 }

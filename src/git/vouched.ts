@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gitOut } from './run.js';
 
 /**
  * The blob id of each file under grants/ that git vouches is unchanged in the
@@ -10,12 +10,7 @@ import { join, resolve } from 'node:path';
  * not even be read. Undefined outside a git work tree.
  */
 export async function vouchedByGit(root: string): Promise<Map<string, string> | undefined> {
-  const git = (args: string[]) =>
-    new Promise<string>((resolve, reject) =>
-      execFile('git', args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 30 }, (e, out) =>
-        e ? reject(e) : resolve(out),
-      ),
-    );
+  const git = (args: string[]) => gitOut(root, args);
   try {
     const [listed, changed, where, attributesFile] = await Promise.all([
       git(['ls-files', '-s', '-v', '-z', '--', 'grants']),
