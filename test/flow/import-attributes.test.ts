@@ -165,7 +165,7 @@ describe('LDAP entries as the import reads them', () => {
 });
 
 describe('Entra users as the import reads them', () => {
-  it('fill department and jobTitle (as title) from Microsoft Graph, and a new person’s displayName', async () => {
+  it('fill department, jobTitle (as title), employeeType (as employment) and the manager from Microsoft Graph, and a new person’s displayName', async () => {
     const { EntraServer } = await import('../helpers/entra-server.js');
     const { connector, env, FAST } = await import('../helpers/entra-world.js');
     const server = await new EntraServer().start();
@@ -173,8 +173,15 @@ describe('Entra users as the import reads them', () => {
       const t = server.tenant;
       const finance = t.addGroup('Finance');
       const licensed = t.addSku('SPE_E3', 10);
-      const vera = t.addUser('vera@contoso.com', { department: 'Finance', jobTitle: 'CFO' });
-      const tom = t.addUser('tom@contoso.com', { displayName: 'Tom Hale', department: 'Finance' });
+      // The CEO manages vera but holds nothing and is nobody in _people.yaml: no manager for vera.
+      const ceo = t.addUser('ceo@contoso.com', { jobTitle: 'CEO' });
+      const vera = t.addUser('vera@contoso.com', { department: 'Finance', jobTitle: 'CFO', manager: ceo.id });
+      const tom = t.addUser('tom@contoso.com', {
+        displayName: 'Tom Hale',
+        department: 'Finance',
+        employeeType: 'Contractor',
+        manager: vera.id,
+      });
       finance.members.add(vera.id);
       tom.licenses.add(licensed.skuId);
       const dir = writeTree({
@@ -200,11 +207,27 @@ describe('Entra users as the import reads them', () => {
       });
       expect(people.find((p) => p.id === 'tom')).toMatchObject({
         name: 'Tom Hale',
-        attributes: { department: 'Finance' },
+        attributes: { department: 'Finance', employment: 'Contractor', manager: 'vera' },
       });
+      // The managers come from one list of the holders with $expand=manager, not one call per user.
+      expect(server.operations.filter((o) => o === 'GET /users/{user-id}/manager')).toEqual([]);
       expect(server.errors).toEqual([]);
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('the loopback Graph checks $expand against the description', () => {
+  it('takes a relation of the entity with a $select of its type, and nothing else', async () => {
+    const { checkRequest, route } = await import('../helpers/graph-spec.js');
+    const users = route('GET', '/users')!;
+    const check = (expand: string) =>
+      checkRequest('GET', users, new URLSearchParams({ $select: 'id', $expand: expand }), {}, undefined);
+    expect(() => check('manager($select=id,userPrincipalName,mail)')).not.toThrow();
+    expect(() => check('manager')).not.toThrow();
+    expect(() => check('boss')).toThrow('$expand names boss, not a relation of microsoft.graph.user');
+    expect(() => check('department')).toThrow('not a relation');
+    expect(() => check('manager($select=id,shoeSize)')).toThrow('$expand manager selects shoeSize');
   });
 });
