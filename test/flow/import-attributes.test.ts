@@ -231,3 +231,88 @@ describe('the loopback Graph checks $expand against the description', () => {
     expect(() => check('manager($select=id,shoeSize)')).toThrow('$expand manager selects shoeSize');
   });
 });
+
+describe('Google Workspace users as the import reads them', () => {
+  it('fill department, title, employee type, organizational unit and the manager from one users.list pass', async () => {
+    const { google, appYaml } = await import('../helpers/google-setup.js');
+    const { server, env } = await google();
+    try {
+      const w = server.workspace;
+      w.setProfile('alice@acme.com', {
+        fullName: 'Alice Wong',
+        orgUnitPath: '/Engineering',
+        organizations: [
+          { name: 'Acme', type: 'work', department: 'Old team', title: 'Intern' },
+          {
+            name: 'Acme',
+            type: 'work',
+            primary: true,
+            department: 'Engineering',
+            title: 'SRE',
+            description: 'Employee',
+          },
+        ],
+        relations: [{ type: 'manager', value: 'carol@acme.com' }],
+      });
+      w.setProfile('bob@acme.com', {
+        fullName: 'Bob Stone',
+        organizations: [{ department: 'Design', title: 'Designer', description: 'Contractor' }],
+        relations: [
+          { type: 'assistant', value: 'dave@acme.com' },
+          { type: 'manager', value: 'alice@acme.com' },
+        ],
+      });
+      // Dave's manager is nobody in _people.yaml: no manager for dave.
+      w.setProfile('dave@acme.com', { relations: [{ type: 'manager', value: 'iden-admin@acme.com' }] });
+      const { STARTER } = await import('../helpers/google-setup.js');
+      for (const u of ['alice', 'bob', 'dave']) {
+        w.setMember('eng-oncall@acme.com', `${u}@acme.com`);
+        w.skus.get(`Google-Apps/${STARTER}`)!.holders.set(`${u}@acme.com`, `${u}@acme.com`);
+      }
+      const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
+        'grants/_people.yaml':
+          'people:\n  - { id: alice, name: Alice, email: alice@acme.com }\n  - { id: carol, name: Carol, email: carol@acme.com }\n  - id: dave\n    name: Dave\n    email: dave@acme.com\n    attributes: { department: ops }\n',
+        'grants/gws/_app.yaml': appYaml(server),
+      });
+      commitAll(dir, 'people, no grants');
+      const args = ['import', '--repo', dir, '--app', 'gws', '--at', NOW, '--add-people', '--format', 'json'];
+
+      // Without the users' read-only scope allowed by domain-wide delegation: the import goes on, said.
+      const without = await runCli([...args, '--dry-run'], { env });
+      expect(without.code, without.stderr).toBe(0);
+      expect(without.stderr).toContain("notice: gws: people's attributes are not filled:");
+      expect(JSON.parse(without.stdout).attributesFilled).toBeUndefined();
+
+      server.delegated.add('https://www.googleapis.com/auth/admin.directory.user.readonly');
+      const out = await runCli(args, { env });
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ peopleAdded: ['bob'], attributesFilled: ['alice'] });
+      const people = (
+        parse(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')) as {
+          people: { id: string; name: string; attributes?: unknown }[];
+        }
+      ).people;
+      const of = (id: string) => people.find((p) => p.id === id)!;
+      // The primary organization, not the first.
+      expect(of('alice').attributes).toEqual({
+        department: 'Engineering',
+        title: 'SRE',
+        employment: 'Employee',
+        orgUnit: '/Engineering',
+        manager: 'carol',
+      });
+      expect(of('bob')).toMatchObject({
+        name: 'Bob Stone',
+        attributes: { department: 'Design', title: 'Designer', employment: 'Contractor', manager: 'alice' },
+      });
+      expect(of('dave').attributes).toEqual({ department: 'ops' });
+      commitAll(dir, 'imported');
+      const valid = await runCli(['validate', '--repo', dir, '--at', NOW]);
+      expect(valid.code, valid.stdout + valid.stderr).toBe(0);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
