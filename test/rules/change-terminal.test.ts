@@ -90,4 +90,42 @@ describe('iden change on a terminal, under access rules', () => {
       'user: frank\napp: payments\npermissions: [read, submit]\nend: 2026-12-04\nreason: FIN-14\n',
     );
   }, 30_000);
+
+  it('a tier the person is not eligible for cannot be moved to; one with a cap has the end asked within it', async () => {
+    const { dir } = changeRepo({
+      'grants/tools/_app.yaml':
+        'name: Tools\nconnector: { type: github, org: acme }\nentitlements:\n  - { id: engineering, kind: group, team: engineering }\nlicenses:\n  - { id: seat, seats: 5 }\n  - id: enterprise\n    seats: 5\n    rule: { name: the enterprise seats, eligible: { people: [frank] }, maxDuration: P30D }\napprovers: [carol]\n',
+      'grants/tools/dave.yaml': 'user: dave\napp: tools\nlicense: seat\nend: 2027-01-20\n',
+      'grants/tools/frank.yaml': 'user: frank\napp: tools\nlicense: seat\nend: 2027-01-20\n',
+    });
+    const dave = await onTerminal(
+      `${iden} change --app tools --user dave --no-pr --as bob-o`,
+      [
+        { see: /Which groups, roles or permissions\?[\s\S]*engineering/, type: '\r' },
+        { see: /Which license tier\?/, type: '\x03' },
+      ],
+      { cwd: dir },
+    );
+    expect(dave.screen).toMatch(/enterprise[^\n]*\(not eligible: for only frank\)/);
+    const frank = await onTerminal(
+      `${iden} change --app tools --user frank --no-pr --as bob-o`,
+      [
+        { see: /Which groups, roles or permissions\?[\s\S]*engineering/, type: '\r' },
+        { see: /Which license tier\?[\s\S]*enterprise/, type: `${DOWN}\r` },
+        {
+          see: /Until when\? \(the enterprise seats allows at most P30D\)[\s\S]*Another end/,
+          type: `${DOWN.repeat(3)}\r`,
+        },
+        { see: /Reason/, type: 'ENT-1\r' },
+        { see: /Commit it on the branch\?/, type: '\r' },
+      ],
+      { cwd: dir },
+    );
+    expect(frank.code, frank.screen).toBe(0);
+    // The current end is past the enterprise cap: it is not offered.
+    expect(frank.screen.slice(frank.screen.indexOf('Until when?'))).not.toContain('Keep the current end');
+    expect(git(dir, ['show', 'change/tools/frank:grants/tools/frank.yaml'])).toBe(
+      'user: frank\napp: tools\nlicense: enterprise\nend: 2026-12-04\nreason: ENT-1\n',
+    );
+  }, 40_000);
 });

@@ -64,7 +64,7 @@ export function rulesRepoWith(changes: FileTree): string {
  * The rules repository where two people hold payments' read: approve (the
  * payments owners, privileged) is for dave only, submit for frank only.
  */
-export function changeRepo(): { dir: string; root: string } {
+export function changeRepo(more: FileTree = {}): { dir: string; root: string } {
   const root = mkdtempSync(join(tmpdir(), 'iden-rules-change-'));
   const app = String(rulesRepo['grants/payments/_app.yaml'])
     .replace('      directGrant: false\n', '      directGrant: false\n      eligible: { people: [dave] }\n')
@@ -79,6 +79,7 @@ export function changeRepo(): { dir: string; root: string } {
       'grants/payments/_app.yaml': app,
       'grants/payments/dave.yaml': 'user: dave\napp: payments\npermissions: [read]\nend: 2027-01-20\n',
       'grants/payments/frank.yaml': 'user: frank\napp: payments\npermissions: [read]\nend: 2026-12-20\n',
+      ...more,
     },
     join(root, 'work'),
   );
