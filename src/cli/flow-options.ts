@@ -27,6 +27,8 @@ export interface ActionResult {
   approvers: string[];
   /** Whether it changes files other than grants (offboard --remove-person): a policy change. */
   policy: boolean;
+  /** A rule marks the access privileged (docs/rules.md); absent otherwise. */
+  privileged?: true;
   pr?: { number: number; url: string };
 }
 

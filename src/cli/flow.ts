@@ -70,6 +70,7 @@ export async function finish(
     classification: prepared.forecast.classification,
     approvers: prepared.forecast.approvers,
     policy: prepared.forecast.policy,
+    ...(prepared.forecast.verdicts.some((v) => v.privileged) ? { privileged: true as const } : {}),
     ...(done.pr ? { pr: done.pr } : {}),
   };
   out(`Committed ${done.commit.slice(0, 12)} on ${branch} (${into ?? 'HEAD'} is still checked out).\n`);

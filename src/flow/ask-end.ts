@@ -54,12 +54,23 @@ export async function askCappedEnd(
   /** The start as the file says it; undefined: when applied. */
   start: string | undefined,
   cap: Cap,
+  /** A change's end as its file says it: kept as the first choice while within the cap. */
+  current?: string,
 ): Promise<string> {
   const after = Math.max(from, ws.now);
   const choices: Choice<string>[] = [];
+  const kept = current === undefined ? undefined : endOf(ws, current, start);
+  if (kept !== undefined && typeof kept !== 'string' && kept.at > after && kept.at <= cap.longest)
+    choices.push({
+      value: kept.end,
+      name: 'Keep the current end',
+      short: `until ${kept.end}`,
+      description: `until ${kept.end}`,
+    });
   for (const [text, label] of PRESETS) {
     const end = endOf(ws, text, start);
     if (typeof end === 'string' || end.at > cap.longest || end.at <= after) continue;
+    if (choices.some((c) => c.value === end.end)) continue;
     choices.push({
       value: end.end,
       name: label,

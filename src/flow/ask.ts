@@ -5,14 +5,12 @@
 import { DateTime } from 'luxon';
 import { OperatorError, UsageError } from '../errors.js';
 import { parseDuration } from '../model/duration.js';
-import type { AccessRepo, GrantFile, Person } from '../model/repo.js';
+import type { AccessRepo, Person } from '../model/repo.js';
 import { humanTime, type Instant, parseTime } from '../model/time.js';
-import { grantWindow } from '../model/window.js';
 import { appName } from '../report/flow.js';
 import type { Cap } from '../rules/offer.js';
-import { type TierChoice, tierChoices } from '../views/seats.js';
+import type { TierChoice } from '../views/seats.js';
 import { askCappedEnd } from './ask-end.js';
-import type { ChangeEdit } from './files.js';
 import type { CheckChoice, Choice, Questions } from './questions.js';
 import { holders, personOrFail, type Workspace, writtenEnd } from './workspace.js';
 
@@ -291,38 +289,6 @@ export async function askReason(ask: Questions, current: string | undefined): Pr
     ...(current !== undefined ? { default: current } : {}),
   });
   return text.trim() || undefined;
-}
-
-/** A change asked on a terminal: permissions pre-checked, the current tier, end and reason offered. */
-export async function askChange(
-  ask: Questions,
-  ws: Workspace,
-  app: AppValue,
-  was: GrantFile,
-  file: string,
-): Promise<ChangeEdit> {
-  const before = was.permissions ?? [];
-  const permissions =
-    app.entitlements.length > 0
-      ? await pickPermissions(ask, app, before, (app.licenses ?? []).length === 0)
-      : before;
-  const edit: ChangeEdit = {
-    add: permissions.filter((p) => !before.includes(p)),
-    remove: before.filter((p) => !permissions.includes(p)),
-  };
-  const window = grantWindow(was, ws.zone);
-  // The part of the grant still to come: seats are counted, and the end asked, from there.
-  const from = Math.max(window?.start ?? ws.now, ws.now);
-  if ((app.licenses ?? []).length > 0) {
-    const choices = tierChoices(ws.repo, ws.zone, was.app, from, window?.end, file);
-    const license = await pickTier(ask, ws, choices, was.license);
-    if (license !== was.license) edit.license = license;
-  }
-  const end = await askEnd(ask, ws, from, from > ws.now ? was.start : undefined, was.end);
-  if (end !== was.end) edit.end = end ?? null;
-  const reason = await askReason(ask, was.reason);
-  if (reason !== was.reason) edit.reason = reason ?? null;
-  return edit;
 }
 
 /**

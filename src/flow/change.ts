@@ -3,10 +3,11 @@
 import { OperatorError, UsageError } from '../errors.js';
 import { instantOption } from '../model/instant.js';
 import { appName, describeGrant, describePerson, type Proposal } from '../report/flow.js';
-import { askChange, askReason, pickHeld } from './ask.js';
+import { askReason, pickHeld } from './ask.js';
+import { askChange, cappedEnd } from './ask-change.js';
 import { type ChangeEdit, editFor } from './files.js';
 import type { Questions } from './questions.js';
-import { heldGrant, type Workspace, windowOf, writtenEnd } from './workspace.js';
+import { heldGrant, offerFor, type Workspace, windowOf, writtenEnd } from './workspace.js';
 
 export interface ChangeAnswers {
   app?: string;
@@ -42,6 +43,9 @@ export async function proposeChange(
       : writtenEnd(ws, given.end, given.start ?? (startsLater ? was.start : undefined));
   windowOf(ws, given.start, end === false ? undefined : end);
   const entry = ws.repo.apps.get(app)!.value!;
+  // The access rules, as iden grant applies them (src/rules/offer.ts): validate refuses what they forbid.
+  const offer = offerFor(ws, app);
+  const grantee = ws.people.find((p) => p.id === person);
 
   let edit: ChangeEdit = {
     add: given.addPermission ?? [],
@@ -58,7 +62,22 @@ export async function proposeChange(
       throw new UsageError(
         'nothing to change: give --add-permission, --remove-permission, --license, --start, --end, --no-end or --reason',
       );
-    edit = await askChange(ask, ws, entry, was, file);
+    edit = await askChange(ask, ws, entry, was, file, offer, grantee);
+  } else if (ask && given.end === undefined && offer.any) {
+    // Flags that leave no end, or one past the cap of the access as changed: the end is asked within it.
+    const start = given.start !== undefined ? given.start : was.start;
+    const written = start === undefined || start === 'now' ? undefined : start;
+    const at = written === undefined ? ws.now : instantOption('--start', written, ws.zone, ws.now);
+    const permissions = [
+      ...(was.permissions ?? []).filter((p) => !edit.remove.includes(p)),
+      ...edit.add.filter((p) => !(was.permissions ?? []).includes(p)),
+    ];
+    const cap = offer.grantCap({ permissions, license: given.license ?? was.license }, at, ws.zone);
+    const until = was.end === undefined ? undefined : instantOption('end', was.end, ws.zone, ws.now);
+    if (cap && (until === undefined || until > cap.longest)) {
+      const from = Math.max(at, ws.now);
+      edit.end = await cappedEnd(ask, ws, from, from > ws.now ? written : undefined, cap);
+    }
   }
   for (const id of edit.remove)
     if (!(was.permissions ?? []).includes(id))

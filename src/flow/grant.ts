@@ -7,7 +7,6 @@ import type { GrantFile } from '../model/repo.js';
 import { peopleById } from '../model/repo.js';
 import { describeGrant, type Proposal } from '../report/flow.js';
 import { emergencySchedule } from '../rules/emergency.js';
-import { AppOffer } from '../rules/offer.js';
 import { rulesFor } from '../rules/resolve.js';
 import { tierChoices } from '../views/seats.js';
 import { askReason, missing, pickApp, pickPermissions, pickPerson, pickSchedule, pickTier } from './ask.js';
@@ -17,6 +16,7 @@ import type { Questions } from './questions.js';
 import {
   appOrFail,
   focus,
+  offerFor,
   personOrFail,
   refuseHolder,
   type Workspace,
@@ -47,9 +47,7 @@ export async function proposeGrant(
   let app = given.app !== undefined ? appOrFail(ws, given.app) : undefined;
   let person = given.user !== undefined ? personOrFail(ws, given.user) : undefined;
   // The access rules say who may hold what, and for how long: only that is offered (src/rules/offer.ts).
-  const settings = ws.repo.settings?.value;
-  const offerOf = (id: string) =>
-    new AppOffer(id, ws.repo.apps.get(id)?.file ?? '', ws.repo.apps.get(id)?.value, settings);
+  const offerOf = (id: string) => offerFor(ws, id);
   // Like the product: from an app, pick the person; from a person, pick the app; else the app first.
   if (!app) {
     const who = person;

@@ -174,7 +174,7 @@ export function planImport(input: ImportInput): ImportPlan {
     }
   }
 
-  const filled = fillAttributes(holdings, personOf, new Set(added), fold);
+  const filled = fillAttributes(holdings, personOf, new Set(added), fold, byAccount);
   if (filled.size > 0) result.attributesFilled = [...filled.keys()].sort();
   return { result, files, added, filled };
 }
@@ -189,6 +189,8 @@ function fillAttributes(
   personOf: Map<string, Person>,
   added: Set<Person>,
   fold: (account: string) => string,
+  /** Everyone in _people.yaml by their account in the app: a manager need not hold anything in it. */
+  byAccount: ReadonlyMap<string, Person>,
 ): Map<string, Record<string, string | string[]>> {
   const filled = new Map<string, Record<string, string | string[]>>();
   for (const [key, holding] of holdings) {
@@ -196,7 +198,8 @@ function fillAttributes(
     const profile = holding.profile;
     if (!person || !profile) continue;
     const known: Record<string, string | string[]> = { ...(profile.attributes ?? {}) };
-    const manager = profile.managerAccount && personOf.get(fold(profile.managerAccount));
+    const boss = profile.managerAccount && fold(profile.managerAccount);
+    const manager = boss && (personOf.get(boss) ?? byAccount.get(boss));
     if (manager && manager.id !== person.id) known.manager = manager.id;
     const had = person.attributes ?? {};
     const missing = Object.fromEntries(Object.entries(known).filter(([k]) => had[k] === undefined));

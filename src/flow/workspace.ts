@@ -15,6 +15,7 @@ import { humanTime, type Instant, zoneOf } from '../model/time.js';
 import type { Tree } from '../model/tree.js';
 import { grantWindow } from '../model/window.js';
 import { GRANT_PATH } from '../policy/classify.js';
+import { AppOffer } from '../rules/offer.js';
 
 /**
  * The repository as HEAD has it. Its tree is listed whole, but `repo` holds
@@ -82,6 +83,12 @@ export async function focus(ws: Workspace, folders: readonly string[]): Promise<
   ws.tree = await CommitTree.openSome(ws.root, ws.head, folders);
   ws.repo = await loadScope(ws.tree, folders, ws.memo);
   ws.focused = [...folders];
+}
+
+/** What the access rules let an app offer (src/rules/offer.ts): the grant flow's and the change flow's one source. */
+export function offerFor(ws: Workspace, app: string): AppOffer {
+  const entry = ws.repo.apps.get(app);
+  return new AppOffer(app, entry?.file ?? '', entry?.value, ws.repo.settings?.value);
 }
 
 /** The grant file of an app and a person, read (undefined `current` when there is none). */

@@ -43,9 +43,12 @@ export function describeGrant(ws: Names, grant: GrantFile): string[] {
   ];
 }
 
-/** One line per file: what check-pr will decide. */
+/** One line per file: what check-pr will decide, and whether a rule marks the access privileged. */
 export function forecastLines(forecast: Forecast): string[] {
-  return forecast.verdicts.map((v) => `${v.file}: ${verdictLine(v)}`);
+  return forecast.verdicts.map(
+    (v) =>
+      `${v.file}: ${verdictLine(v)}${v.privileged ? ' (privileged access: listed apart in iden access, the report and the audit)' : ''}`,
+  );
 }
 
 /** What check-pr will say of the file, without the commit it does not know yet. */

@@ -95,6 +95,25 @@ export class AppOffer {
       : undefined;
   }
 
+  /** Why a person may not add an entitlement to those they hold (a held one can always be kept); undefined: they may. */
+  added(id: string, held: readonly string[], user: string, person: Person | undefined): string | undefined {
+    return held.includes(id) ? undefined : this.entitlement(id, user, person);
+  }
+
+  /** Why a person may not move to a tier (eligibility alone: the end is asked after, under its cap); undefined: they may. */
+  tierOpen(id: string, user: string, person: Person | undefined): string | undefined {
+    return notEligible(this.rulesOf({ license: id }), user, person);
+  }
+
+  /** The cap of a grant of these entitlements and tier counted from `from` (its start, else now). */
+  grantCap(
+    grant: { permissions?: readonly string[] | undefined; license?: string | undefined },
+    from: Instant,
+    zone: string,
+  ): Cap | undefined {
+    return capOf(this.rulesOf(grant), from, zone);
+  }
+
   /**
    * Why a person may hold nothing in the app, when every entitlement and tier
    * (or the ones `permissions` names) is closed to them; undefined: something is open.

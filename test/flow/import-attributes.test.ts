@@ -165,7 +165,7 @@ describe('LDAP entries as the import reads them', () => {
 });
 
 describe('Entra users as the import reads them', () => {
-  it('fill department and jobTitle (as title) from Microsoft Graph, and a new person’s displayName', async () => {
+  it('fill department, jobTitle (as title), employeeType (as employment) and the manager from Microsoft Graph, and a new person’s displayName', async () => {
     const { EntraServer } = await import('../helpers/entra-server.js');
     const { connector, env, FAST } = await import('../helpers/entra-world.js');
     const server = await new EntraServer().start();
@@ -173,8 +173,15 @@ describe('Entra users as the import reads them', () => {
       const t = server.tenant;
       const finance = t.addGroup('Finance');
       const licensed = t.addSku('SPE_E3', 10);
-      const vera = t.addUser('vera@contoso.com', { department: 'Finance', jobTitle: 'CFO' });
-      const tom = t.addUser('tom@contoso.com', { displayName: 'Tom Hale', department: 'Finance' });
+      // The CEO manages vera but holds nothing and is nobody in _people.yaml: no manager for vera.
+      const ceo = t.addUser('ceo@contoso.com', { jobTitle: 'CEO' });
+      const vera = t.addUser('vera@contoso.com', { department: 'Finance', jobTitle: 'CFO', manager: ceo.id });
+      const tom = t.addUser('tom@contoso.com', {
+        displayName: 'Tom Hale',
+        department: 'Finance',
+        employeeType: 'Contractor',
+        manager: vera.id,
+      });
       finance.members.add(vera.id);
       tom.licenses.add(licensed.skuId);
       const dir = writeTree({
@@ -200,8 +207,109 @@ describe('Entra users as the import reads them', () => {
       });
       expect(people.find((p) => p.id === 'tom')).toMatchObject({
         name: 'Tom Hale',
-        attributes: { department: 'Finance' },
+        attributes: { department: 'Finance', employment: 'Contractor', manager: 'vera' },
       });
+      // The managers come from one list of the holders with $expand=manager, not one call per user.
+      expect(server.operations.filter((o) => o === 'GET /users/{user-id}/manager')).toEqual([]);
+      expect(server.errors).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('the loopback Graph checks $expand against the description', () => {
+  it('takes a relation of the entity with a $select of its type, and nothing else', async () => {
+    const { checkRequest, route } = await import('../helpers/graph-spec.js');
+    const users = route('GET', '/users')!;
+    const check = (expand: string) =>
+      checkRequest('GET', users, new URLSearchParams({ $select: 'id', $expand: expand }), {}, undefined);
+    expect(() => check('manager($select=id,userPrincipalName,mail)')).not.toThrow();
+    expect(() => check('manager')).not.toThrow();
+    expect(() => check('boss')).toThrow('$expand names boss, not a relation of microsoft.graph.user');
+    expect(() => check('department')).toThrow('not a relation');
+    expect(() => check('manager($select=id,shoeSize)')).toThrow('$expand manager selects shoeSize');
+  });
+});
+
+describe('Google Workspace users as the import reads them', () => {
+  it('fill department, title, employee type, organizational unit and the manager from one users.list pass', async () => {
+    const { google, appYaml } = await import('../helpers/google-setup.js');
+    const { server, env } = await google();
+    try {
+      const w = server.workspace;
+      w.setProfile('alice@acme.com', {
+        fullName: 'Alice Wong',
+        orgUnitPath: '/Engineering',
+        organizations: [
+          { name: 'Acme', type: 'work', department: 'Old team', title: 'Intern' },
+          {
+            name: 'Acme',
+            type: 'work',
+            primary: true,
+            department: 'Engineering',
+            title: 'SRE',
+            description: 'Employee',
+          },
+        ],
+        relations: [{ type: 'manager', value: 'carol@acme.com' }],
+      });
+      w.setProfile('bob@acme.com', {
+        fullName: 'Bob Stone',
+        organizations: [{ department: 'Design', title: 'Designer', description: 'Contractor' }],
+        relations: [
+          { type: 'assistant', value: 'dave@acme.com' },
+          { type: 'manager', value: 'alice@acme.com' },
+        ],
+      });
+      // Dave's manager is nobody in _people.yaml: no manager for dave.
+      w.setProfile('dave@acme.com', { relations: [{ type: 'manager', value: 'iden-admin@acme.com' }] });
+      const { STARTER } = await import('../helpers/google-setup.js');
+      for (const u of ['alice', 'bob', 'dave']) {
+        w.setMember('eng-oncall@acme.com', `${u}@acme.com`);
+        w.skus.get(`Google-Apps/${STARTER}`)!.holders.set(`${u}@acme.com`, `${u}@acme.com`);
+      }
+      const dir = writeTree({
+        'grants/_settings.yaml': NO_VERIFY,
+        'grants/_people.yaml':
+          'people:\n  - { id: alice, name: Alice, email: alice@acme.com }\n  - { id: carol, name: Carol, email: carol@acme.com }\n  - id: dave\n    name: Dave\n    email: dave@acme.com\n    attributes: { department: ops }\n',
+        'grants/gws/_app.yaml': appYaml(server),
+      });
+      commitAll(dir, 'people, no grants');
+      const args = ['import', '--repo', dir, '--app', 'gws', '--at', NOW, '--add-people', '--format', 'json'];
+
+      // Without the users' read-only scope allowed by domain-wide delegation: the import goes on, said.
+      const without = await runCli([...args, '--dry-run'], { env });
+      expect(without.code, without.stderr).toBe(0);
+      expect(without.stderr).toContain("notice: gws: people's attributes are not filled:");
+      expect(JSON.parse(without.stdout).attributesFilled).toBeUndefined();
+
+      server.delegated.add('https://www.googleapis.com/auth/admin.directory.user.readonly');
+      const out = await runCli(args, { env });
+      expect(out.code, out.stderr).toBe(0);
+      expect(JSON.parse(out.stdout)).toMatchObject({ peopleAdded: ['bob'], attributesFilled: ['alice'] });
+      const people = (
+        parse(readFileSync(join(dir, 'grants/_people.yaml'), 'utf8')) as {
+          people: { id: string; name: string; attributes?: unknown }[];
+        }
+      ).people;
+      const of = (id: string) => people.find((p) => p.id === id)!;
+      // The primary organization, not the first.
+      expect(of('alice').attributes).toEqual({
+        department: 'Engineering',
+        title: 'SRE',
+        employment: 'Employee',
+        orgUnit: '/Engineering',
+        manager: 'carol',
+      });
+      expect(of('bob')).toMatchObject({
+        name: 'Bob Stone',
+        attributes: { department: 'Design', title: 'Designer', employment: 'Contractor', manager: 'alice' },
+      });
+      expect(of('dave').attributes).toEqual({ department: 'ops' });
+      commitAll(dir, 'imported');
+      const valid = await runCli(['validate', '--repo', dir, '--at', NOW]);
+      expect(valid.code, valid.stdout + valid.stderr).toBe(0);
       expect(server.errors).toEqual([]);
     } finally {
       await server.stop();

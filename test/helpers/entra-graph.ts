@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Misuse, parseFilter, project } from './entra-query.js';
 import type { App, Group, Tenant, User } from './entra-tenant.js';
+
+export { Misuse };
 
 export interface Reply {
   status: number;
@@ -38,9 +41,6 @@ const notFound = (id: string) =>
     `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
   );
 
-/** A request the test server refuses because the connector should never send it: the test fails on it. */
-export class Misuse extends Error {}
-
 /**
  * Collection pages as Graph serves them: 100 by default, `$top` up to 999,
  * and a nextLink carrying a skip token only this server issued, valid only
@@ -52,13 +52,15 @@ export class Pager {
   constructor(private readonly base: () => string) {}
 
   page(path: string, query: URLSearchParams, items: unknown[]): Reply {
-    const top = query.has('$top') ? Number(query.get('$top')) : 100;
-    if (!(top >= 1 && top <= 999))
+    const asked = query.has('$top') ? Number(query.get('$top')) : 100;
+    if (!(asked >= 1 && asked <= 999))
       return odataError(
         400,
         'Request_BadRequest',
-        `Invalid page size specified: '${top}'. Must be between 1 and 999 inclusive.`,
+        `Invalid page size specified: '${asked}'. Must be between 1 and 999 inclusive.`,
       );
+    // $expand on directory objects: at most 100 a page, whatever $top says (Graph's known limitation).
+    const top = query.has('$expand') ? Math.min(asked, 100) : asked;
     if (top > 120 && query.get('$select')?.split(',').includes('signInActivity'))
       return odataError(400, 'Request_BadRequest', 'Invalid page size: at most 120 with signInActivity.');
     const rest = [...query].filter(([k]) => k !== '$skiptoken');
@@ -83,34 +85,6 @@ export class Pager {
   }
 }
 
-type Filter = (item: Record<string, unknown>) => boolean;
-
-/** The $filter forms Graph supports that the connector uses; any other is a misuse. */
-function parseFilter(text: string | null, filterable: readonly string[]): Filter {
-  if (text === null) return () => true;
-  const strings = (list: string) =>
-    [...list.matchAll(/'((?:[^']|'')*)'/g)].map((m) => m[1]!.replace(/''/g, "'").toLowerCase());
-  let m = /^(\w+) eq '((?:[^']|'')*)'$/.exec(text);
-  if (m && filterable.includes(m[1]!)) {
-    const [, property, value] = m;
-    return (item) => String(item[property!] ?? '').toLowerCase() === value!.replace(/''/g, "'").toLowerCase();
-  }
-  m = /^(\w+) in \(((?:'(?:[^']|'')*',?)+)\)$/.exec(text);
-  if (m && filterable.includes(m[1]!)) {
-    const values = new Set(strings(m[2]!));
-    if (values.size > 15)
-      throw new Misuse(`$filter ${m[1]} in (…) with ${values.size} values: Graph allows 15`);
-    const property = m[1]!;
-    return (item) => values.has(String(item[property] ?? '').toLowerCase());
-  }
-  m = /^assignedLicenses\/any\(x:x\/skuId eq ([0-9a-f-]{36})\)$/.exec(text);
-  if (m && filterable.includes('assignedLicenses')) {
-    const skuId = m[1]!;
-    return (item) => (item.assignedLicenses as { skuId: string }[]).some((l) => l.skuId === skuId);
-  }
-  throw new Misuse(`$filter ${JSON.stringify(text)}: not a filter this server (or the connector) uses`);
-}
-
 /** A user's signInActivity as Graph describes it: null fields where no sign-in is recorded. */
 function signInActivity(user: User): Record<string, unknown> {
   const at = user.lastSuccessfulSignIn ?? null;
@@ -122,12 +96,6 @@ function signInActivity(user: User): Record<string, unknown> {
     lastSuccessfulSignInDateTime: at,
     lastSuccessfulSignInRequestId: null,
   };
-}
-
-function project(item: Record<string, unknown>, query: URLSearchParams): Record<string, unknown> {
-  const select = query.get('$select');
-  if (!select) return item;
-  return Object.fromEntries(select.split(',').flatMap((k) => (k in item ? [[k, item[k]]] : [])));
 }
 
 /** Microsoft Graph's operations on the tenant, for the paths of the description the connector uses. */
@@ -150,6 +118,7 @@ export class GraphOperations {
       mail: user.mail,
       department: user.department ?? null,
       jobTitle: user.jobTitle ?? null,
+      employeeType: user.employeeType ?? null,
       usageLocation: user.usageLocation,
       accountEnabled: true,
       assignedLicenses: [...new Set(states.map((s) => s.skuId))].map((skuId) => ({
@@ -180,6 +149,23 @@ export class GraphOperations {
       servicePrincipalType: 'Application',
       accountEnabled: true,
     };
+  }
+
+  /**
+   * `$expand=manager` or `manager($select=…)`, as Graph answers it on a list
+   * of users: the manager as a directoryObject with its @odata.type, only the
+   * properties selected inside; absent where the user has none. Any other
+   * expansion is a misuse.
+   */
+  private expanded(user: User, query: URLSearchParams): Record<string, unknown> {
+    const expand = query.get('$expand');
+    if (expand === null) return {};
+    const m = /^manager(?:\(\$select=([\w,]+)\))?$/.exec(expand);
+    if (!m) throw new Misuse(`$expand ${JSON.stringify(expand)}: not an expansion the connector uses`);
+    const boss = user.manager !== undefined ? this.tenant.users.get(user.manager) : undefined;
+    if (!boss) return {};
+    const inner = new URLSearchParams(m[1] ? { $select: m[1] } : {});
+    return { manager: { '@odata.type': '#microsoft.graph.user', ...project(this.userJson(boss), inner) } };
   }
 
   private list(
@@ -213,7 +199,11 @@ export class GraphOperations {
           path,
           query,
           // signInActivity only when selected, as Graph gives it, at most 120 a page with it.
-          [...t.users.values()].map((u) => ({ ...this.userJson(u), signInActivity: signInActivity(u) })),
+          [...t.users.values()].map((u) => ({
+            ...this.userJson(u),
+            signInActivity: signInActivity(u),
+            ...this.expanded(u, query),
+          })),
           ['id', 'userPrincipalName', 'mail', 'assignedLicenses'],
         );
       case 'GET /groups':

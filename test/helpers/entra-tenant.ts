@@ -13,6 +13,9 @@ export interface User {
   displayName?: string;
   department?: string;
   jobTitle?: string;
+  employeeType?: string;
+  /** The object id of the user's manager (Graph's manager relation). */
+  manager?: string;
 }
 
 export interface Group {
@@ -79,6 +82,8 @@ export class Tenant {
       displayName?: string;
       department?: string;
       jobTitle?: string;
+      employeeType?: string;
+      manager?: string;
     } = {},
   ): User {
     const user: User = {
@@ -91,6 +96,8 @@ export class Tenant {
       ...(options.displayName ? { displayName: options.displayName } : {}),
       ...(options.department ? { department: options.department } : {}),
       ...(options.jobTitle ? { jobTitle: options.jobTitle } : {}),
+      ...(options.employeeType ? { employeeType: options.employeeType } : {}),
+      ...(options.manager ? { manager: options.manager } : {}),
     };
     this.users.set(user.id, user);
     return user;

@@ -166,6 +166,14 @@ export class Discovery {
       }
     };
     walk(this.doc.resources);
+    // The User resource gives organizations and relations as `type: any`; its reference documents them as lists of these.
+    const user = this.doc.schemas.User?.properties;
+    for (const [field, item] of [
+      ['organizations', 'UserOrganization'],
+      ['relations', 'UserRelation'],
+    ] as const)
+      if (user?.[field]?.type === 'any' && this.doc.schemas[item])
+        user[field] = { type: 'array', items: { $ref: item } };
   }
 
   get batchPath(): string {

@@ -39,11 +39,54 @@ const offsetOf = (pageToken: string | null) => {
   return m ? Number(m[1]) : -1;
 };
 
+interface Profile {
+  fullName?: string;
+  orgUnitPath?: string;
+  organizations?: {
+    name?: string;
+    primary?: boolean;
+    type?: string;
+    department?: string;
+    title?: string;
+    description?: string;
+  }[];
+  relations?: { value: string; type: string; customType?: string }[];
+}
+type WorkspaceUser = { primaryEmail: string; aliases: string[]; lastLoginTime?: string } & Profile;
+
+/** The name users.list gives: the full name, or one made of the address's local part. */
+function nameOf(u: WorkspaceUser) {
+  const fullName = u.fullName ?? u.primaryEmail.split('@')[0]!;
+  const [givenName, ...rest] = fullName.split(' ');
+  return { givenName, familyName: rest.join(' ') || givenName, fullName };
+}
+
+/**
+ * A partial response (the `fields` system parameter) of a user in
+ * `users(a,b,name/fullName)`: only the fields it names, a sub-field alone
+ * of an object; the whole user without it.
+ */
+function partial(user: Record<string, unknown>, fields: string | null): Record<string, unknown> {
+  const inner = fields === null ? undefined : /(?:^|,)users\(([^)]*)\)/.exec(fields)?.[1];
+  if (inner === undefined) return user;
+  const out: Record<string, unknown> = {};
+  for (const field of inner.split(',')) {
+    const [top, sub] = field.split('/') as [string, string | undefined];
+    if (!(top in user)) continue;
+    if (sub === undefined) out[top] = user[top];
+    else {
+      const value = (user[top] as Record<string, unknown>)[sub];
+      if (value !== undefined) out[top] = { ...((out[top] as object) ?? {}), [sub]: value };
+    }
+  }
+  return out;
+}
+
 export class Workspace {
   readonly customerId = 'C0iden42';
   readonly domains = ['acme.com'];
   /** Users by lower-case primary address. */
-  readonly users = new Map<string, { primaryEmail: string; aliases: string[]; lastLoginTime?: string }>();
+  readonly users = new Map<string, WorkspaceUser>();
   /** Groups by lower-case address: members by lower-case address. */
   readonly groups = new Map<string, Map<string, { email: string; role: Role; type: string; id: string }>>();
   /** SKUs by `product/sku`: licences bought, and the holders by lower-case address. */
@@ -57,6 +100,11 @@ export class Workspace {
       aliases,
       ...(lastLoginTime ? { lastLoginTime } : {}),
     });
+  }
+
+  /** A user's profile as the Admin console keeps it: full name, organizational unit, organizations, relations. */
+  setProfile(email: string, profile: Profile): void {
+    Object.assign(this.users.get(email.toLowerCase())!, profile);
   }
 
   addGroup(email: string): Map<string, { email: string; role: Role; type: string; id: string }> {
@@ -156,13 +204,17 @@ export class Workspace {
           suspended: false,
           lastLoginTime: u.lastLoginTime ?? '1970-01-01T00:00:00.000Z',
           customerId: this.customerId,
+          name: nameOf(u),
+          orgUnitPath: u.orgUnitPath ?? '/',
+          ...(u.organizations ? { organizations: u.organizations } : {}),
+          ...(u.relations ? { relations: u.relations } : {}),
         }));
         return {
           status: 200,
           body: {
             kind: 'admin#directory#users',
             etag: `"users-${offset}"`,
-            ...(page.length > 0 ? { users: page } : {}),
+            ...(page.length > 0 ? { users: page.map((u) => partial(u, query.get('fields'))) } : {}),
             ...(offset + max < all.length ? { nextPageToken: token(offset + max) } : {}),
           },
         };

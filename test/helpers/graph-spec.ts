@@ -153,17 +153,19 @@ export function checkRequest(
     const schema = parameter.schema ?? {};
     const text = query.get(key)!;
     const value =
-      schema.type === 'array'
-        ? text.split(',')
-        : schema.type === 'integer'
-          ? Number(text)
-          : schema.type === 'boolean'
-            ? text === 'true'
-              ? true
-              : text === 'false'
-                ? false
-                : text
-            : text;
+      key === '$expand'
+        ? expansions(text)
+        : schema.type === 'array'
+          ? text.split(',')
+          : schema.type === 'integer'
+            ? Number(text)
+            : schema.type === 'boolean'
+              ? text === 'true'
+                ? true
+                : text === 'false'
+                  ? false
+                  : text
+              : text;
     const validate = validator(schema);
     if (!validate(value)) throw new Error(`${where}: ${key}=${text}: ${ajv.errorsText(validate.errors)}`);
     if (key === '$select' && matched.entity) {
@@ -173,6 +175,7 @@ export function checkRequest(
         throw new Error(`${where}: $select names ${unknown.join(', ')}, not properties of ${matched.entity}`);
     }
   }
+  if (query.has('$expand') && matched.entity) checkExpand(where, matched.entity, query.get('$expand')!);
   for (const parameter of parameters)
     if (parameter.required && parameter.in === 'query' && !query.has(parameter.name))
       throw new Error(`${where}: missing the query option ${parameter.name}`);
@@ -191,6 +194,61 @@ export function checkRequest(
   if (!schema) throw new Error(`${where}: it takes no JSON body`);
   const validate = validator(schema);
   if (!validate(body)) throw new Error(`${where} request body: ${ajv.errorsText(validate.errors)}`);
+}
+
+/** `manager($select=id,mail),memberOf`: the expansions, split at the commas outside parentheses. */
+function expansions(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let at = 0;
+  for (const [i, c] of [...text].entries()) {
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(text.slice(at, i));
+      at = i + 1;
+    }
+  }
+  return [...out, text.slice(at)];
+}
+
+/**
+ * Each expansion names a relation of the entity (a property typed by a
+ * reference), with at most a $select inside naming properties of its type,
+ * or of a user where the relation is a directoryObject (Graph selects the
+ * object's own type's properties: a manager is a user).
+ */
+function checkExpand(where: string, entity: string, text: string): void {
+  const properties = resolve<Json>({ $ref: `#/components/schemas/${entity}` });
+  for (const expansion of expansions(text)) {
+    const m = /^(\w+)(?:\((.*)\))?$/.exec(expansion);
+    if (!m) throw new Error(`${where}: $expand ${expansion} is not an expansion`);
+    const [, name, options] = m;
+    const property = relationOf(properties, name!);
+    if (!property) throw new Error(`${where}: $expand names ${name}, not a relation of ${entity}`);
+    if (options === undefined) continue;
+    const select = /^\$select=([\w,]+)$/.exec(options);
+    if (!select) throw new Error(`${where}: $expand ${name}(${options}): only $select is checked inside`);
+    const target = property.split('/').pop()!;
+    const known = new Set([
+      ...propertiesOf(target),
+      ...(target === 'microsoft.graph.directoryObject' ? propertiesOf('microsoft.graph.user') : []),
+    ]);
+    const unknown = select[1]!.split(',').filter((n) => !known.has(n));
+    if (unknown.length > 0)
+      throw new Error(`${where}: $expand ${name} selects ${unknown.join(', ')}, not properties of ${target}`);
+  }
+}
+
+/** The type a relation of an entity refers to, through its allOf chain; undefined when it is none. */
+function relationOf(schema: Json, name: string): string | undefined {
+  for (const part of (schema.allOf as Json[] | undefined) ?? []) {
+    const found = relationOf(resolve(part), name);
+    if (found) return found;
+  }
+  const property = (schema.properties as Json | undefined)?.[name] as Json | undefined;
+  const ref = property?.$ref ?? ((property?.anyOf as Json[] | undefined) ?? []).find((p) => p.$ref)?.$ref;
+  return typeof ref === 'string' ? ref : undefined;
 }
 
 /** Checks a response: a status the operation lists (ranges such as 2XX included) and a body of its schema. */

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commitAll, git } from '../helpers/git.js';
 import { baseRepo, type FileTree, writeTree } from '../helpers/repo.js';
 
 /** The base repository with a payments app under access rules, people with attributes, and a conflict. */
@@ -54,4 +58,33 @@ rule:
 
 export function rulesRepoWith(changes: FileTree): string {
   return writeTree({ ...rulesRepo, ...changes });
+}
+
+/**
+ * The rules repository where two people hold payments' read: approve (the
+ * payments owners, privileged) is for dave only, submit for frank only.
+ */
+export function changeRepo(more: FileTree = {}): { dir: string; root: string } {
+  const root = mkdtempSync(join(tmpdir(), 'iden-rules-change-'));
+  const app = String(rulesRepo['grants/payments/_app.yaml'])
+    .replace('      directGrant: false\n', '      directGrant: false\n      eligible: { people: [dave] }\n')
+    .replace(
+      '    role: pay_submit\n',
+      '    role: pay_submit\n    rule: { eligible: { people: [frank] }, maxDuration: P7D }\n',
+    );
+  const dir = writeTree(
+    {
+      ...rulesRepo,
+      '.gitignore': '.iden/\n',
+      'grants/payments/_app.yaml': app,
+      'grants/payments/dave.yaml': 'user: dave\napp: payments\npermissions: [read]\nend: 2027-01-20\n',
+      'grants/payments/frank.yaml': 'user: frank\napp: payments\npermissions: [read]\nend: 2026-12-20\n',
+      ...more,
+    },
+    join(root, 'work'),
+  );
+  commitAll(dir, 'access with rules');
+  git(dir, ['config', 'user.name', 'Erin Blake']);
+  git(dir, ['config', 'user.email', 'erin@example.com']);
+  return { dir, root };
 }

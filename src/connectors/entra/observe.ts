@@ -147,6 +147,8 @@ export async function observeScope(
   // Holders of app roles are listed by object id only: the ones not met in a group or licence are looked up.
   for (const users of holders.values()) for (const user of users) directory.remember(user);
   await directory.resolveIds(graph, strangers);
+  // iden import: each holder's manager, for _people.yaml's manager attribute.
+  if (directory.importing) await directory.resolveManagers(graph);
 
   const held: Held[] = [];
   for (const m of mappings) {

@@ -17,7 +17,7 @@ import { type Api, GoogleClient } from './transport.js';
 export const SCOPES = {
   members: 'https://www.googleapis.com/auth/admin.directory.group.member',
   licences: 'https://www.googleapis.com/auth/apps.licensing',
-  /** Only for access reviews' last sign-ins, with a token of its own. */
+  /** Only for access reviews' last sign-ins and iden import's profiles, with a token of its own. */
   users: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
 } as const;
 
@@ -54,7 +54,7 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
   // A batch larger than a minute's quota could never be sent within it.
   const batchSize = Math.min(connector.batchSize ?? MAX_BATCH, MAX_BATCH, perMinute);
   const client = new GoogleClient(tokensFor(scopes), batchSize, timeoutMs, () => clock.now());
-  // Asks for its token only when used (review start): plan and apply never need the scope.
+  // Asks for its token only when used (review start, import): plan and apply never need the scope.
   const users = new GoogleClient(tokensFor([SCOPES.users]), batchSize, timeoutMs, () => clock.now());
   const notice = (text: string) => context.onNotice?.(text);
   const api = (root: string, label: string): Api => ({
@@ -80,5 +80,6 @@ export async function open(app: AppSpec, context: ConnectorContext): Promise<Ses
       users,
     },
     connector.customer,
+    context.importing === true,
   );
 }

@@ -25,7 +25,7 @@ export const enc = encodeURIComponent;
  * so a list is never taken as shorter than it is. A token seen twice is a
  * loop, not a list.
  */
-async function pages(
+export async function pages(
   client: GoogleClient,
   api: Api,
   call: Call,

@@ -1,3 +1,4 @@
+import type { HeldProfile } from '../../model/access.js';
 import { groupBy } from '../../util/group-by.js';
 import { count } from '../../util/plural.js';
 import {
@@ -13,6 +14,7 @@ import { grantMembership, revokeMembership } from './groups.js';
 import { ambiguities, groupOf, heldOf } from './held.js';
 import { grantLicence, revokeLicence } from './licences.js';
 import type { OpContext } from './ops.js';
+import { listProfiles } from './people.js';
 import { type GroupMember, listAssignments, listLastLogins, listMembers } from './read.js';
 
 /**
@@ -34,7 +36,15 @@ export class GoogleWorkspaceSession implements Session {
   constructor(
     private readonly ctx: OpContext,
     private readonly customer: string | undefined,
+    /** iden import: each holder's profile (name, department, title, manager…) comes with what they hold. */
+    private readonly importing = false,
   ) {}
+
+  /** Where users.list looks: the customer, else the admin's domain. */
+  private get userScope(): { customer: string } | { domain: string } {
+    const adminDomain = this.ctx.adminEmail.slice(this.ctx.adminEmail.lastIndexOf('@') + 1);
+    return this.customer !== undefined ? { customer: this.customer } : { domain: adminDomain };
+  }
 
   /**
    * Each user's last sign-in, read now with a token of its own scope
@@ -44,13 +54,26 @@ export class GoogleWorkspaceSession implements Session {
   async lastUsed(): Promise<ReadonlyMap<string, string | null>> {
     const { ctx } = this;
     if (!ctx.users) return new Map();
-    const adminDomain = ctx.adminEmail.slice(ctx.adminEmail.lastIndexOf('@') + 1);
-    return listLastLogins(
-      ctx.users,
-      ctx.directory,
-      this.customer !== undefined ? { customer: this.customer } : { domain: adminDomain },
-      ctx.adminEmail,
-    );
+    return listLastLogins(ctx.users, ctx.directory, this.userScope, ctx.adminEmail);
+  }
+
+  /**
+   * Profiles for iden import, read with the users' read-only token beside the
+   * groups and licences. Without that scope (domain-wide delegation not
+   * allowing it), or another refusal, the import goes on without them, said.
+   */
+  private async profiles(): Promise<Map<string, HeldProfile>> {
+    const { ctx } = this;
+    if (!this.importing || !ctx.users) return new Map();
+    try {
+      return await listProfiles(ctx.users, ctx.directory, this.userScope, ctx.adminEmail);
+    } catch (e) {
+      if (e instanceof TransientError) throw e;
+      ctx.notice(
+        `people's attributes are not filled: ${(e as Error).message} (iden import reads users.list with the scope https://www.googleapis.com/auth/admin.directory.user.readonly, which domain-wide delegation must allow)`,
+      );
+      return new Map();
+    }
   }
 
   private notice(text: string): void {
@@ -59,6 +82,7 @@ export class GoogleWorkspaceSession implements Session {
 
   async observe(): Promise<Held[]> {
     const { ctx } = this;
+    let profiles = new Map<string, HeldProfile>();
     try {
       const problems = ambiguities(ctx.entitlements, ctx.licenses);
       if (problems.length > 0) throw new ObserveError(`${problems.join('; ')}: each must be its own`);
@@ -68,14 +92,16 @@ export class GoogleWorkspaceSession implements Session {
         );
       const groups = [...new Set(ctx.entitlements.map(groupOf))];
       // Every group and tier read at once: their pages share batch requests.
-      const [lists, holders] = await Promise.all([
+      const [lists, holders, found] = await Promise.all([
         Promise.all(groups.map((g) => listMembers(ctx.client, ctx.directory, g, ctx.adminEmail))),
         Promise.all(
           ctx.licenses.map((l) =>
             listAssignments(ctx.client, ctx.licensing, this.customer!, l.productId, l.skuId, ctx.adminEmail),
           ),
         ),
+        this.profiles(),
       ]);
+      profiles = found;
       ctx.state.groups.clear();
       ctx.state.tiers.clear();
       groups.forEach((group, i) => {
@@ -93,7 +119,12 @@ export class GoogleWorkspaceSession implements Session {
       if (e instanceof TransientError || e instanceof ObserveError) throw e;
       throw new ObserveError(`cannot read the Google Workspace: ${(e as Error).message}`, { cause: e });
     }
-    return heldOf(ctx.entitlements, ctx.licenses, ctx.state);
+    const held = heldOf(ctx.entitlements, ctx.licenses, ctx.state);
+    if (profiles.size === 0) return held;
+    return held.map((h) => {
+      const profile = profiles.get(h.account.toLowerCase());
+      return profile ? { ...h, profile } : h;
+    });
   }
 
   /** The user members of a group; groups and the whole domain as members are said, not managed. */
