@@ -79,9 +79,39 @@ export function sourceContext(source: ReviewSource, env: NodeJS.ProcessEnv, time
   return { octokit, owner: source.owner, repo: source.repo, env };
 }
 
-/** fetch that gives up on a request not answered within `timeoutMs`. */
+/**
+ * fetch that gives up on a request not answered within `timeoutMs`, and sends
+ * once more a request whose connection was closed before any answer when
+ * sending it twice does what sending it once does: reads, PUT, PATCH, DELETE
+ * and a commit status (a second status of the same state replaces the first).
+ * A kept-alive connection the server closed as the request went out ends so;
+ * a comment or a pull request is never sent twice.
+ */
 export function deadlineFetch(timeoutMs: number): typeof fetch {
-  return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+  return async (input, init) => {
+    const once = () => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
+    try {
+      return await once();
+    } catch (e) {
+      if (!dropped(e) || !replayable(String(input instanceof Request ? input.url : input), init?.method))
+        throw e;
+      return once();
+    }
+  };
+}
+
+function dropped(e: unknown): boolean {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return (
+    ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause?.code ?? '') ||
+    cause?.message === 'other side closed'
+  );
+}
+
+function replayable(url: string, method = 'GET'): boolean {
+  const verb = method.toUpperCase();
+  if (verb !== 'POST') return true;
+  return /\/repos\/[^/]+\/[^/]+\/statuses\/[0-9a-f]{40}$/.test(new URL(url).pathname);
 }
 
 /** GitHub's owner/name from a remote URL (https://host/o/r.git, git@host:o/r.git, ssh://…), when it is one. */

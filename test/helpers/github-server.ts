@@ -68,6 +68,8 @@ export class GithubPullServer {
   requiredChecks: string[] = [];
   /** Answer every request with this status (a GitHub outage), when set. */
   down: number | undefined;
+  /** Close the connection of the next request whose `METHOD /path` matches, unanswered (once each). */
+  readonly drops: RegExp[] = [];
   /** Numeric account ids by lowercase login; any other login gets a stable one of its own. */
   readonly ids = new Map<string, number>();
   private server: Server | undefined;
@@ -205,6 +207,12 @@ export class GithubPullServer {
     });
     const method = req.method ?? 'GET';
     this.requests.push(`${method} ${url.pathname}`);
+    const drop = this.drops.findIndex((d) => d.test(`${method} ${url.pathname}`));
+    if (drop >= 0) {
+      this.drops.splice(drop, 1);
+      req.socket.destroy();
+      return;
+    }
     const send = (
       template: string,
       status: number,
