@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { packageRoot } from '../../src/util/package-root.js';
 import { validateJson } from '../helpers/cli.js';
@@ -33,22 +32,25 @@ describe('malformed access repositories', () => {
   // The built CLI checks files with the schemas compiled at build time (ajv's
   // standalone code); the tests run the source, which compiles them at start.
   it('gives the same diagnostics built as from source, on every case', async () => {
-    const bin = join(packageRoot(), 'dist/src/cli/bin.js');
     expect(existsSync(join(packageRoot(), 'dist/src/schema/validators.js')), 'run npm run build').toBe(true);
-    const limit = pLimit(2);
-    const run = promisify(execFile);
-    await Promise.all(
-      cases.map(({ name, changes, setup }) =>
-        limit(async () => {
-          const dir = repoWith(changes);
-          setup?.(dir);
-          const args = [bin, 'validate', '--repo', dir, '--format', 'json', '--at', '2026-11-27T12:00:00Z'];
-          const built = await run(process.execPath, args).catch((e: { stdout: string }) => e);
-          const source = await validateJson(dir);
-          expect(JSON.parse(built.stdout), name).toEqual(source.json);
-        }),
-      ),
+    const dirs = cases.map(({ changes, setup }) => {
+      const dir = repoWith(changes);
+      setup?.(dir);
+      return dir;
+    });
+    const at = '2026-11-27T12:00:00Z';
+    // Every case through the built CLI's main in one Node process (plain Node, as bin.js runs it).
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        join(packageRoot(), 'test/helpers/built-runs.mjs'),
+        JSON.stringify(dirs.map((dir) => ['validate', '--repo', dir, '--format', 'json', '--at', at])),
+      ],
+      { env: { ...process.env, IDEN_TEST_NOW: at }, maxBuffer: 1 << 26 },
     );
+    const built = JSON.parse(stdout) as { stdout: string }[];
+    for (const [i, dir] of dirs.entries())
+      expect(JSON.parse(built[i]!.stdout), cases[i]!.name).toEqual((await validateJson(dir)).json);
   });
 
   it('accepts the base repository unchanged', async () => {
