@@ -64,18 +64,22 @@ export async function readAudit(
   root: string,
   env: NodeJS.ProcessEnv,
   now: Instant,
-  /** From the settings' records.signedSince: before it, records may be unsigned even with a key. */
-  signedSince?: Instant,
+  /**
+   * From the settings' records.signedSince: before it, records may be unsigned even with a key.
+   * A promise lets HEAD's settings be read while the history is.
+   */
+  signedSince?: Instant | Promise<Instant | undefined>,
 ): Promise<AuditData> {
-  const [history, lines, present, remote] = await Promise.all([
+  const [history, lines, present, remote, signedFrom] = await Promise.all([
     readHistory(root),
     readNoteLines(root),
     notesPresent(root),
     remoteNotes(root),
+    signedSince,
   ]);
   // Records here but older than the remote's are not "fetched": a pull never brings notes.
   const notesFetched = present && remote.state !== 'behind';
-  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedSince);
+  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedFrom);
   const warnings: Warning[] = [];
   if (history.shallow)
     warnings.push({

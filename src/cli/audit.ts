@@ -71,14 +71,23 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   // People and apps are read only where the question names them (they resolve --user and --app).
-  const repo = await headRepo(
+  const head = headRepo(
     root,
     options.review === true || options.user !== undefined,
     options.app !== undefined,
   );
   const now = io.clock.now();
-  const signedSince = repo.settings?.value?.records?.signedSince;
-  const data = await readAudit(root, io.env, now, signedSince ? Date.parse(signedSince) : undefined);
+  // The history is read while HEAD's settings are: only the records' check waits for them.
+  const signedSince = head.then((r) => r.settings?.value?.records?.signedSince);
+  const [repo, data] = await Promise.all([
+    head,
+    readAudit(
+      root,
+      io.env,
+      now,
+      signedSince.then((s) => (s ? Date.parse(s) : undefined)),
+    ),
+  ]);
   options = { ...options, ...filters(options, repo, data.history.commits) };
   const source = await reviewSource(root, io.env);
   const review = { source, env: io.env };
