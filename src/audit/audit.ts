@@ -153,8 +153,8 @@ export async function auditEvents(
     );
   };
   const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
-  // The campaigns' closing commits are one more walk of the history: git makes it beside the rest.
-  const campaigns = campaignEvents(root, data.history.head, data.history.positions, wanted);
+  // The campaigns' closes came with the history's first-parent line: only their closing commits are read, beside the rest.
+  const campaigns = campaignEvents(root, data.history.closes, data.history.positions, wanted);
   campaigns.catch(() => undefined);
   const [blobs] = await Promise.all([
     versionTexts(root, data, versionsOf(touched, wanted)),
