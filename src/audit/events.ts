@@ -167,8 +167,26 @@ export function parseMapping(text: string | undefined): Record<string, unknown> 
   }
 }
 
-function readFields(text: string | undefined): Fields {
-  const value = parseMapping(text);
+/** A version of a grant file (by blob id) as its mapping, parsed once per audit; undefined when absent or not a mapping. */
+export type ParseVersion = (blob: string | undefined) => Record<string, unknown> | undefined;
+
+/** Parses each version of `texts` once, however many views ask: the mappings are shared, and never changed. */
+export function versionParser(
+  texts: ReadonlyMap<string, string>,
+  parsed: Map<string, Record<string, unknown> | undefined>,
+): ParseVersion {
+  return (blob) => {
+    if (blob === undefined) return undefined;
+    let value = parsed.get(blob);
+    if (value === undefined && !parsed.has(blob)) {
+      value = parseMapping(texts.get(blob));
+      parsed.set(blob, value);
+    }
+    return value;
+  };
+}
+
+function readFields(value: Record<string, unknown> | undefined): Fields {
   const fields: Fields = {};
   if (value) for (const field of FIELDS) if (value[field] !== undefined) fields[field] = value[field];
   return fields;
@@ -183,7 +201,7 @@ function readFields(text: string | undefined): Fields {
  */
 export function buildEvents(
   commits: readonly Commit[],
-  blobs: ReadonlyMap<string, string>,
+  parse: ParseVersion,
   dates: ReadonlyMap<string, number>,
   zones: ZoneHistory,
   now: Instant,
@@ -217,13 +235,15 @@ export function buildEvents(
 
   for (const commit of commits) {
     const date = dates.get(commit.sha) ?? commit.claimed;
+    let iso: string | undefined;
     for (const file of commit.files) {
       if (wanted && !wanted(file.path)) continue;
-      const old = versions.get(file.path)?.fields ?? readFields(file.oldBlob && blobs.get(file.oldBlob));
+      const old = versions.get(file.path)?.fields ?? readFields(parse(file.oldBlob));
+      iso ??= isoUtc(date);
       const header = {
         commit: commit.sha,
         position: commit.position,
-        date: isoUtc(date),
+        date: iso,
         author: commit.author,
         ...pathIdentity(file.path),
         file: file.path,
@@ -233,7 +253,7 @@ export function buildEvents(
         events.push({ ...header, kind: 'revoked', changes: diff(old, {}), fields: old });
         continue;
       }
-      const fields = readFields(file.newBlob && blobs.get(file.newBlob));
+      const fields = readFields(parse(file.newBlob));
       close(file.path, date);
       versions.set(file.path, { commit, date, fields });
       const changes = diff(file.status === 'A' ? {} : old, fields);
@@ -258,8 +278,22 @@ function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: 
   for (const field of FIELDS) {
     const a = old[field];
     const b = next[field];
-    if (JSON.stringify(a) === JSON.stringify(b)) continue;
-    changes[field] = { ...(a !== undefined ? { old: a } : {}), ...(b !== undefined ? { new: b } : {}) };
+    if (same(a, b)) continue;
+    const change: { old?: unknown; new?: unknown } = {};
+    if (a !== undefined) change.old = a;
+    if (b !== undefined) change.new = b;
+    changes[field] = change;
   }
   return changes;
 }
+
+/** Whether two field values read the same as JSON: strings and lists of strings (nearly every field) compared directly. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  if (a === undefined || b === undefined) return a === b;
+  if (Array.isArray(a) && Array.isArray(b) && a.every(isString) && b.every(isString))
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const isString = (x: unknown): x is string => typeof x === 'string';
