@@ -157,12 +157,16 @@ export async function auditEvents(
   /** Only these events (approvals are read for no others). */
   keep?: (e: AuditEvent) => boolean,
 ): Promise<AuditEvent[]> {
-  const wanted = (path: string) => {
-    const { app, user } = pathIdentity(path);
-    return (
-      (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
-    );
-  };
+  const wanted =
+    query.app === undefined && query.user === undefined
+      ? () => true
+      : (path: string) => {
+          const { app, user } = pathIdentity(path);
+          return (
+            (query.app === undefined || app === query.app) &&
+            (query.user === undefined || user === query.user)
+          );
+        };
   const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
   // The campaigns' closes came with the history's first-parent line: only their closing commits are read, beside the rest.
   const campaigns = campaignEvents(root, data.history.closes, data.history.positions, wanted);

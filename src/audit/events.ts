@@ -226,7 +226,7 @@ export function buildEvents(
       author: '',
       ...pathIdentity(path),
       kind: 'expired',
-      ...(deletedBy ? { changes: diff(version.fields, {}) } : {}),
+      ...(deletedBy ? { changes: diff(version.fields, {}) ?? {} } : {}),
       file: path,
       fields: version.fields,
     });
@@ -240,41 +240,58 @@ export function buildEvents(
       if (wanted && !wanted(file.path)) continue;
       const old = versions.get(file.path)?.fields ?? readFields(parse(file.oldBlob));
       iso ??= isoUtc(date);
-      const header = {
-        commit: commit.sha,
-        position: commit.position,
-        date: iso,
-        author: commit.author,
-        ...pathIdentity(file.path),
-        file: file.path,
-      };
       if (file.status === 'D') {
         if (close(file.path, date, commit)) continue;
-        events.push({ ...header, kind: 'revoked', changes: diff(old, {}), fields: old });
+        events.push(made(commit, iso, file.path, 'revoked', diff(old, {}) ?? {}, old));
         continue;
       }
       const fields = readFields(parse(file.newBlob));
       close(file.path, date);
       versions.set(file.path, { commit, date, fields });
       const changes = diff(file.status === 'A' ? {} : old, fields);
-      if (Object.keys(changes).length === 0) continue;
-      events.push({ ...header, kind: file.status === 'A' ? 'granted' : 'changed', changes, fields });
+      if (changes === undefined) continue;
+      events.push(made(commit, iso, file.path, file.status === 'A' ? 'granted' : 'changed', changes, fields));
     }
   }
   for (const path of [...versions.keys()]) close(path, now);
   return sortEvents(events);
 }
 
-/** Oldest first; events at the same instant keep the order they were made in. */
+/** An event a commit made to a grant file: the commit's, dated, the file's person and app, what changed. */
+function made(
+  commit: Commit,
+  date: string,
+  path: string,
+  kind: EventKind,
+  changes: Record<string, { old?: unknown; new?: unknown }>,
+  fields: Fields,
+): AuditEvent {
+  const { app, user } = pathIdentity(path);
+  return {
+    commit: commit.sha,
+    position: commit.position,
+    date,
+    author: commit.author,
+    app,
+    user,
+    file: path,
+    kind,
+    changes,
+    fields,
+  };
+}
+
+/** Oldest first; events at the same instant keep the order they were made in (each date read once). */
 export function sortEvents(events: AuditEvent[]): AuditEvent[] {
   return events
-    .map((event, index) => ({ event, index }))
-    .sort((a, b) => Date.parse(a.event.date) - Date.parse(b.event.date) || a.index - b.index)
+    .map((event, index) => ({ event, index, at: Date.parse(event.date) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
     .map(({ event }) => event);
 }
 
-function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: unknown }> {
-  const changes: Record<string, { old?: unknown; new?: unknown }> = {};
+/** The fields that differ, as old and new; undefined when none does. */
+function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: unknown }> | undefined {
+  let changes: Record<string, { old?: unknown; new?: unknown }> | undefined;
   for (const field of FIELDS) {
     const a = old[field];
     const b = next[field];
@@ -282,6 +299,7 @@ function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: 
     const change: { old?: unknown; new?: unknown } = {};
     if (a !== undefined) change.old = a;
     if (b !== undefined) change.new = b;
+    changes ??= {};
     changes[field] = change;
   }
   return changes;

@@ -252,7 +252,12 @@ function ident(value: string): { name: string; email: string; at: number } {
 
 /** The app and person a grant file path names. */
 export function pathIdentity(path: string): { app: string; user: string } {
-  const [, app = '', file = ''] = path.split('/');
+  // The second and third of its '/'-separated parts (as split would give them), without splitting.
+  const a = path.indexOf('/');
+  const b = a < 0 ? -1 : path.indexOf('/', a + 1);
+  const c = b < 0 ? -1 : path.indexOf('/', b + 1);
+  const app = a < 0 ? '' : path.slice(a + 1, b < 0 ? path.length : b);
+  const file = b < 0 ? '' : path.slice(b + 1, c < 0 ? path.length : c);
   return { app, user: file.slice(0, -'.yaml'.length) };
 }
 
