@@ -89,7 +89,7 @@ export async function readAudit(
   ]);
   // Records here but older than the remote's are not "fetched": a pull never brings notes.
   const notesFetched = present && remote.state !== 'behind';
-  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedFrom);
+  const checked = await checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedFrom);
   const warnings: Warning[] = [];
   if (history.shallow)
     warnings.push({
