@@ -61,23 +61,17 @@ const TAMPERED = new Set([
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   const { repositoryRoot } = await import('../git/state.js');
-  const { reviewSource } = await import('../audit/approvals.js');
   const { auditAsOf, auditEvents, readAudit } = await import('../audit/audit.js');
-  const { filters, headRepo, people } = await import('../audit/query.js');
-  const { reviewRows } = await import('../audit/review.js');
-  const { atOption } = await import('../model/instant.js');
-  const { formatAccess, formatEvents, formatReview, formatWarnings } = await import('../report/audit.js');
   const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
-  // People and apps are read only where the question names them (they resolve --user and --app).
-  const head = headRepo(
-    root,
-    options.review === true || options.user !== undefined,
-    options.app !== undefined,
-  );
   const now = io.clock.now();
-  // The history is read while HEAD's settings are: only the records' check waits for them.
+  // HEAD's settings (people and apps only where the question names them: they resolve --user and
+  // --app) load while the history is read: only the records' check waits for them.
+  const query = import('../audit/query.js');
+  const head = query.then((q) =>
+    q.headRepo(root, options.review || options.user !== undefined, !!options.app),
+  );
   const signedSince = head.then((r) => r.settings?.value?.records?.signedSince);
   const [repo, data] = await Promise.all([
     head,
@@ -88,6 +82,15 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       signedSince.then((s) => (s ? Date.parse(s) : undefined)),
     ),
   ]);
+  const [{ filters, people }, { reviewSource }, { reviewRows, rowEvents }, { atOption }, report] =
+    await Promise.all([
+      query,
+      import('../audit/approvals.js'),
+      import('../audit/review.js'),
+      import('../model/instant.js'),
+      import('../report/audit.js'),
+    ]);
+  const { formatAccess, formatEvents, formatReview, formatWarnings } = report;
   options = { ...options, ...filters(options, repo, data.history.commits) };
   const source = await reviewSource(root, io.env);
   const review = { source, env: io.env };
@@ -95,19 +98,12 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   if (options.review) {
     const at = options.asOf === undefined ? now : atOption(options.asOf, repo, now, '--as-of');
     const view = await auditAsOf(root, data, at, options.app);
-    const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
-    // A later change to emergency: true (approval after the fact) decides whether emergency access is still unapproved.
-    const files = new Set(view.intended.map((i) => i.file));
     const events = await auditEvents(
       root,
       data,
       { app: options.app, now, until: at + 1 },
       review,
-      (e) =>
-        keys.has(`${e.commit}\u0000${e.file}`) ||
-        (e.changes?.emergency !== undefined && files.has(e.file ?? '')) ||
-        e.kind === 'drift-removed' ||
-        e.kind === 'reviewed',
+      rowEvents(view),
     );
     out = formatReview(
       view.asOf,
