@@ -79,9 +79,11 @@ export async function readAudit(
    * A promise lets HEAD's settings be read while the history is.
    */
   signedSince?: Instant | Promise<Instant | undefined>,
+  /** The branch's history, when its read was started already. */
+  started?: Promise<History>,
 ): Promise<AuditData> {
   const [history, lines, present, remote, signedFrom] = await Promise.all([
-    readHistory(root),
+    started ?? readHistory(root),
     readNoteLines(root),
     notesPresent(root),
     remoteNotes(root),

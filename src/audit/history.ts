@@ -180,7 +180,8 @@ export function parseRawLog(out: string): Logged[] {
   const fields = out.split('\0');
   let current: Logged | undefined;
   for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!.replace(/^\n/, '');
+    const raw = fields[i]!;
+    const field = raw.charCodeAt(0) === 10 ? raw.slice(1) : raw;
     if (SHA.test(field)) {
       current = { sha: field, files: [], changes: [] };
       commits.push(current);
@@ -200,12 +201,9 @@ export function parseRawLog(out: string): Logged[] {
     const kind = status[0];
     const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
     const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
-    const change: FileChange = {
-      status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M',
-      path,
-      ...(before !== undefined && kind !== 'A' ? { oldBlob: before } : {}),
-      ...(after !== undefined && kind !== 'D' ? { newBlob: after } : {}),
-    };
+    const change: FileChange = { status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M', path };
+    if (before !== undefined && kind !== 'A') change.oldBlob = before;
+    if (after !== undefined && kind !== 'D') change.newBlob = after;
     current.changes.push(change);
     if (path === SETTINGS_PATH) current.settings = after ?? null;
     else if (GRANT_PATH.test(path)) current.files.push(change);

@@ -60,40 +60,34 @@ const TAMPERED = new Set([
 ]);
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
-  const { repositoryRoot } = await import('../git/state.js');
-  const { auditAsOf, auditEvents, readAudit } = await import('../audit/audit.js');
+  const [{ repositoryRoot }, { startAudit }] = await Promise.all([
+    import('../git/state.js'),
+    import('../audit/start.js'),
+  ]);
   const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   const now = io.clock.now();
-  // HEAD's settings (people and apps only where the question names them: they resolve --user and
-  // --app) load while the history is read: only the records' check waits for them.
-  const query = import('../audit/query.js');
-  const head = query.then((q) =>
-    q.headRepo(root, options.review || options.user !== undefined, !!options.app),
-  );
-  const signedSince = head.then((r) => r.settings?.value?.records?.signedSince);
-  const [repo, data] = await Promise.all([
-    head,
-    readAudit(
-      root,
-      io.env,
-      now,
-      signedSince.then((s) => (s ? Date.parse(s) : undefined)),
-    ),
+  // The rest of the modules load while git reads the history.
+  const modules = Promise.all([
+    import('../audit/audit.js'),
+    import('../audit/query.js'),
+    import('../audit/approvals.js'),
+    import('../audit/review.js'),
+    import('../model/instant.js'),
+    import('../report/audit.js'),
   ]);
-  const [{ filters, people }, { reviewSource }, { reviewRows, rowEvents }, { atOption }, report] =
-    await Promise.all([
-      query,
-      import('../audit/approvals.js'),
-      import('../audit/review.js'),
-      import('../model/instant.js'),
-      import('../report/audit.js'),
-    ]);
+  // People and apps are read only where the question names them (they resolve --user and --app).
+  const { repo, data } = await startAudit(root, io.env, now, {
+    people: options.review === true || options.user !== undefined,
+    apps: options.app !== undefined,
+  });
+  const [{ auditAsOf, auditEvents }, { filters, people }, { reviewSource }, review, { atOption }, report] =
+    await modules;
+  const { reviewRows, rowEvents } = review;
   const { formatAccess, formatEvents, formatReview, formatWarnings } = report;
   options = { ...options, ...filters(options, repo, data.history.commits) };
-  const source = await reviewSource(root, io.env);
-  const review = { source, env: io.env };
+  const approvals = { source: await reviewSource(root, io.env), env: io.env };
   let out: string;
   if (options.review) {
     const at = options.asOf === undefined ? now : atOption(options.asOf, repo, now, '--as-of');
@@ -102,7 +96,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
       root,
       data,
       { app: options.app, now, until: at + 1 },
-      review,
+      approvals,
       rowEvents(view),
     );
     out = formatReview(
@@ -140,7 +134,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
         until: options.until === undefined ? undefined : atOption(options.until, repo, now, '--until'),
         now,
       },
-      review,
+      approvals,
     );
     out = formatEvents(events, data.source, data.warnings, options.format, paint(colourOn(io)));
   }
