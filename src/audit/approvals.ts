@@ -2,13 +2,23 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { PullContext } from '../github/client.js';
-import { type ReviewSource, sourceContext } from '../github/repository.js';
-import { findLanding, judgeLanding, type Landing } from '../policy/landing.js';
+import type { ReviewSource } from '../github/repository.js';
+import type { Landing } from '../policy/landing.js';
 import { type AuditEvent, pullRequestFromSubject } from './events.js';
 import type { Commit } from './history.js';
 import type { Warning } from './records.js';
 
-export { type ReviewSource, reviewSource } from '../github/repository.js';
+export type { ReviewSource } from '../github/repository.js';
+
+/**
+ * Where approvals are read (GitHub, with a token), or none. GitHub's client
+ * and the policy judge are loaded only with a token: an audit without one
+ * never needs them.
+ */
+export async function reviewSource(root: string, env: NodeJS.ProcessEnv): Promise<ReviewSource | undefined> {
+  if (!env.GITHUB_TOKEN) return undefined;
+  return (await import('../github/repository.js')).reviewSource(root, env);
+}
 
 /** What the lookup found for a commit: the pull request that landed it, or none. */
 type Lookup = { landing: Landing | null };
@@ -88,6 +98,10 @@ export async function addApprovals(
       });
     return;
   }
+  const [{ sourceContext }, { findLanding, judgeLanding }] = await Promise.all([
+    import('../github/repository.js'),
+    import('../policy/landing.js'),
+  ]);
   const ctx: PullContext = sourceContext(source, env);
   const cache = new Cache(source, env);
   const shas = [...new Set(grantEvents.map((e) => e.commit))];

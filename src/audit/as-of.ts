@@ -1,5 +1,5 @@
 import { type Instant, isoUtc } from '../model/time.js';
-import { type Fields, parseMapping, type ZoneHistory } from './events.js';
+import type { Fields, ParseVersion, ZoneHistory } from './events.js';
 import type { FileChange } from './history.js';
 import { pathIdentity } from './history.js';
 import type { RunRecord } from './records.js';
@@ -68,7 +68,8 @@ export interface AccessView {
 export interface AsOfInput {
   commits: readonly { sha: string; position: number; files: FileChange[] }[];
   dates: ReadonlyMap<string, number>;
-  blobs: ReadonlyMap<string, string>;
+  /** The versions of grant files, each parsed once per audit. */
+  parse: ParseVersion;
   zones: ZoneHistory;
   records: readonly RunRecord[];
   /** False when the clone has no records at all (notes not fetched): nothing can be said of fact. */
@@ -121,7 +122,7 @@ export function accessAsOf(input: AsOfInput): AccessView {
         files.delete(file.path);
         continue;
       }
-      const fields = readFields(input.blobs.get(file.newBlob ?? ''));
+      const fields = input.parse(file.newBlob) ?? {};
       const items = itemsOf(fields);
       const since = new Map<string, { since: Instant; commit: string; position: number }>();
       // An item goes on from the version before only while that version was still in force.
@@ -292,11 +293,6 @@ function unexpectedAccess(
     });
   }
   return out;
-}
-
-function readFields(text: string | undefined): Fields {
-  const value = parseMapping(text);
-  return value ?? {};
 }
 
 function itemsOf(fields: Fields): string[] {

@@ -6,7 +6,15 @@ import { attachRecords } from './applied.js';
 import { addApprovals, type ReviewSource } from './approvals.js';
 import { type AccessView, accessAsOf } from './as-of.js';
 import { campaignEvents } from './campaigns.js';
-import { type AuditEvent, buildEvents, sortEvents, type ZoneHistory, zoneHistory } from './events.js';
+import {
+  type AuditEvent,
+  buildEvents,
+  type ParseVersion,
+  sortEvents,
+  versionParser,
+  type ZoneHistory,
+  zoneHistory,
+} from './events.js';
 import {
   type Commit,
   describeCommits,
@@ -45,13 +53,15 @@ export interface AuditData {
   warnings: Warning[];
   /** File versions read so far, by blob id: every view of one audit reads each version once. */
   versions: Map<string, string>;
+  /** The same versions' mappings, each parsed once and shared by every view. */
+  parsed: Map<string, Record<string, unknown> | undefined>;
 }
 
-/** The texts of these versions, read from git only where no view of this audit has read them yet. */
-async function versionTexts(root: string, data: AuditData, ids: string[]): Promise<Map<string, string>> {
+/** These versions, read from git only where no view of this audit has read them yet, and parsed once. */
+async function readVersions(root: string, data: AuditData, ids: string[]): Promise<ParseVersion> {
   const missing = ids.filter((id) => !data.versions.has(id));
   for (const [id, text] of await readBlobs(root, missing)) data.versions.set(id, text);
-  return data.versions;
+  return versionParser(data.versions, data.parsed);
 }
 
 /**
@@ -64,18 +74,24 @@ export async function readAudit(
   root: string,
   env: NodeJS.ProcessEnv,
   now: Instant,
-  /** From the settings' records.signedSince: before it, records may be unsigned even with a key. */
-  signedSince?: Instant,
+  /**
+   * From the settings' records.signedSince: before it, records may be unsigned even with a key.
+   * A promise lets HEAD's settings be read while the history is.
+   */
+  signedSince?: Instant | Promise<Instant | undefined>,
+  /** The branch's history, when its read was started already. */
+  started?: Promise<History>,
 ): Promise<AuditData> {
-  const [history, lines, present, remote] = await Promise.all([
-    readHistory(root),
+  const [history, lines, present, remote, signedFrom] = await Promise.all([
+    started ?? readHistory(root),
     readNoteLines(root),
     notesPresent(root),
     remoteNotes(root),
+    signedSince,
   ]);
   // Records here but older than the remote's are not "fetched": a pull never brings notes.
   const notesFetched = present && remote.state !== 'behind';
-  const checked = checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedSince);
+  const checked = await checkRecords(lines, history.positions, env.IDEN_RECORD_KEY || undefined, signedFrom);
   const warnings: Warning[] = [];
   if (history.shallow)
     warnings.push({
@@ -118,6 +134,7 @@ export async function readAudit(
     checked,
     warnings,
     versions: new Map(),
+    parsed: new Map(),
     source: {
       head: history.head ?? null,
       notesRef: NOTES_REF,
@@ -142,22 +159,28 @@ export async function auditEvents(
   /** Only these events (approvals are read for no others). */
   keep?: (e: AuditEvent) => boolean,
 ): Promise<AuditEvent[]> {
-  const wanted = (path: string) => {
-    const { app, user } = pathIdentity(path);
-    return (
-      (query.app === undefined || app === query.app) && (query.user === undefined || user === query.user)
-    );
-  };
+  const wanted =
+    query.app === undefined && query.user === undefined
+      ? () => true
+      : (path: string) => {
+          const { app, user } = pathIdentity(path);
+          return (
+            (query.app === undefined || app === query.app) &&
+            (query.user === undefined || user === query.user)
+          );
+        };
   const touched = data.history.commits.filter((c) => c.files.some((f) => wanted(f.path)));
-  // The campaigns' closing commits are one more walk of the history: git makes it beside the rest.
-  const campaigns = campaignEvents(root, data.history.head, data.history.positions, wanted);
+  // The campaigns' closes came with the history's first-parent line: only their closing commits are read, beside the rest.
+  const campaigns = campaignEvents(root, data.history.closes, data.history.positions, wanted);
   campaigns.catch(() => undefined);
-  const [blobs] = await Promise.all([
-    versionTexts(root, data, versionsOf(touched, wanted)),
-    describeCommits(root, touched),
+  // Who made each commit is read beside the versions when every event is shown; else only for the events kept.
+  const everything = keep === undefined && query.since === undefined && query.until === undefined;
+  const [parse] = await Promise.all([
+    readVersions(root, data, versionsOf(touched, wanted)),
+    everything ? describeCommits(root, touched) : undefined,
   ]);
   // Only the commits that touch the wanted files can make their events.
-  let events = buildEvents(touched, blobs, data.dates, data.zones, query.now, wanted);
+  let events = buildEvents(touched, parse, data.dates, data.zones, query.now, wanted);
   const records = data.checked.records.filter((r) =>
     r.changes.some(
       (c) =>
@@ -186,6 +209,7 @@ export async function auditEvents(
       (keep === undefined || keep(e))
     );
   });
+  if (!everything) await authors(root, touched, events);
   const line = [...data.history.positions].sort((a, b) => a[1] - b[1]).map(([sha]) => sha);
   await addApprovals(root, events, data.history.commits, line, review.source, review.env, data.warnings);
   return events;
@@ -200,11 +224,11 @@ export async function auditAsOf(
 ): Promise<AccessView> {
   const wanted = (path: string) => app === undefined || pathIdentity(path).app === app;
   const upTo = data.history.commits.filter((c) => (data.dates.get(c.sha) ?? c.claimed) <= at);
-  const blobs = await versionTexts(root, data, versionsOf(upTo, wanted, true));
+  const parse = await readVersions(root, data, versionsOf(upTo, wanted, true));
   const view = accessAsOf({
     commits: data.history.commits,
     dates: data.dates,
-    blobs,
+    parse,
     zones: data.zones,
     records: data.checked.records,
     haveRecords: data.source.notesFetched,
@@ -218,6 +242,24 @@ export async function auditAsOf(
       message: `${isoUtc(at)} is before the first commit of this history: no grant was in force`,
     });
   return view;
+}
+
+/**
+ * Names the authors of these events' commits, read (`git cat-file --batch`)
+ * only for the commits of the events kept: a change, grant or revocation is
+ * its commit's author's (an expiry is no commit's).
+ */
+async function authors(
+  root: string,
+  commits: readonly Commit[],
+  events: readonly AuditEvent[],
+): Promise<void> {
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  const made = events.filter(
+    (e) => (e.kind === 'granted' || e.kind === 'changed' || e.kind === 'revoked') && bySha.has(e.commit),
+  );
+  await describeCommits(root, [...new Set(made.map((e) => bySha.get(e.commit)!))]);
+  for (const e of made) e.author = bySha.get(e.commit)!.author;
 }
 
 /** The blob ids of every version of the wanted grant files (only new versions when `newOnly`). */

@@ -1,8 +1,8 @@
 import { readObjects } from '../git/blobs.js';
-import { firstParentMatching } from '../git/review.js';
 import { isoUtc } from '../model/time.js';
 import { parseDecision, trailers } from '../reviews/decide.js';
 import type { AuditEvent } from './events.js';
+import type { Close } from './history.js';
 
 const CLOSE = /^Close access review (\S+): (\S+) \(#(\d+)\)$/;
 
@@ -14,15 +14,13 @@ const CLOSE = /^Close access review (\S+): (\S+) \(#(\d+)\)$/;
  */
 export async function campaignEvents(
   root: string,
-  head: string | undefined,
+  /** The first-parent merges whose subject may close a campaign, from the history's one walk. */
+  closes: readonly Close[],
   positions: ReadonlyMap<string, number>,
   wanted: (path: string) => boolean,
 ): Promise<AuditEvent[]> {
   // A close that kept everything changes no grant file: found by its subject, not among the grants' commits.
-  if (!head) return [];
-  const merges = (await firstParentMatching(root, head, '^Close access review ')).filter(
-    (c) => c.parents.length === 2 && CLOSE.test(c.subject),
-  );
+  const merges = closes.filter((c) => c.parents.length === 2 && CLOSE.test(c.subject));
   if (merges.length === 0) return [];
   const objects = await readObjects(
     root,
@@ -42,7 +40,7 @@ export async function campaignEvents(
       if (!d || !grant || !wanted(d.file)) continue;
       events.push({
         commit: merge.sha,
-        date: isoUtc(Date.parse(merge.date)),
+        date: isoUtc(merge.date),
         author: d.by ?? 'iden review',
         user: grant[2]!,
         app: grant[1]!,

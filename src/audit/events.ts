@@ -167,8 +167,26 @@ export function parseMapping(text: string | undefined): Record<string, unknown> 
   }
 }
 
-function readFields(text: string | undefined): Fields {
-  const value = parseMapping(text);
+/** A version of a grant file (by blob id) as its mapping, parsed once per audit; undefined when absent or not a mapping. */
+export type ParseVersion = (blob: string | undefined) => Record<string, unknown> | undefined;
+
+/** Parses each version of `texts` once, however many views ask: the mappings are shared, and never changed. */
+export function versionParser(
+  texts: ReadonlyMap<string, string>,
+  parsed: Map<string, Record<string, unknown> | undefined>,
+): ParseVersion {
+  return (blob) => {
+    if (blob === undefined) return undefined;
+    let value = parsed.get(blob);
+    if (value === undefined && !parsed.has(blob)) {
+      value = parseMapping(texts.get(blob));
+      parsed.set(blob, value);
+    }
+    return value;
+  };
+}
+
+function readFields(value: Record<string, unknown> | undefined): Fields {
   const fields: Fields = {};
   if (value) for (const field of FIELDS) if (value[field] !== undefined) fields[field] = value[field];
   return fields;
@@ -183,7 +201,7 @@ function readFields(text: string | undefined): Fields {
  */
 export function buildEvents(
   commits: readonly Commit[],
-  blobs: ReadonlyMap<string, string>,
+  parse: ParseVersion,
   dates: ReadonlyMap<string, number>,
   zones: ZoneHistory,
   now: Instant,
@@ -208,7 +226,7 @@ export function buildEvents(
       author: '',
       ...pathIdentity(path),
       kind: 'expired',
-      ...(deletedBy ? { changes: diff(version.fields, {}) } : {}),
+      ...(deletedBy ? { changes: diff(version.fields, {}) ?? {} } : {}),
       file: path,
       fields: version.fields,
     });
@@ -217,49 +235,83 @@ export function buildEvents(
 
   for (const commit of commits) {
     const date = dates.get(commit.sha) ?? commit.claimed;
+    let iso: string | undefined;
     for (const file of commit.files) {
       if (wanted && !wanted(file.path)) continue;
-      const old = versions.get(file.path)?.fields ?? readFields(file.oldBlob && blobs.get(file.oldBlob));
-      const header = {
-        commit: commit.sha,
-        position: commit.position,
-        date: isoUtc(date),
-        author: commit.author,
-        ...pathIdentity(file.path),
-        file: file.path,
-      };
+      const old = versions.get(file.path)?.fields ?? readFields(parse(file.oldBlob));
+      iso ??= isoUtc(date);
       if (file.status === 'D') {
         if (close(file.path, date, commit)) continue;
-        events.push({ ...header, kind: 'revoked', changes: diff(old, {}), fields: old });
+        events.push(made(commit, iso, file.path, 'revoked', diff(old, {}) ?? {}, old));
         continue;
       }
-      const fields = readFields(file.newBlob && blobs.get(file.newBlob));
+      const fields = readFields(parse(file.newBlob));
       close(file.path, date);
       versions.set(file.path, { commit, date, fields });
       const changes = diff(file.status === 'A' ? {} : old, fields);
-      if (Object.keys(changes).length === 0) continue;
-      events.push({ ...header, kind: file.status === 'A' ? 'granted' : 'changed', changes, fields });
+      if (changes === undefined) continue;
+      events.push(made(commit, iso, file.path, file.status === 'A' ? 'granted' : 'changed', changes, fields));
     }
   }
   for (const path of [...versions.keys()]) close(path, now);
   return sortEvents(events);
 }
 
-/** Oldest first; events at the same instant keep the order they were made in. */
+/** An event a commit made to a grant file: the commit's, dated, the file's person and app, what changed. */
+function made(
+  commit: Commit,
+  date: string,
+  path: string,
+  kind: EventKind,
+  changes: Record<string, { old?: unknown; new?: unknown }>,
+  fields: Fields,
+): AuditEvent {
+  const { app, user } = pathIdentity(path);
+  return {
+    commit: commit.sha,
+    position: commit.position,
+    date,
+    author: commit.author,
+    app,
+    user,
+    file: path,
+    kind,
+    changes,
+    fields,
+  };
+}
+
+/** Oldest first; events at the same instant keep the order they were made in (each date read once). */
 export function sortEvents(events: AuditEvent[]): AuditEvent[] {
   return events
-    .map((event, index) => ({ event, index }))
-    .sort((a, b) => Date.parse(a.event.date) - Date.parse(b.event.date) || a.index - b.index)
+    .map((event, index) => ({ event, index, at: Date.parse(event.date) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
     .map(({ event }) => event);
 }
 
-function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: unknown }> {
-  const changes: Record<string, { old?: unknown; new?: unknown }> = {};
+/** The fields that differ, as old and new; undefined when none does. */
+function diff(old: Fields, next: Fields): Record<string, { old?: unknown; new?: unknown }> | undefined {
+  let changes: Record<string, { old?: unknown; new?: unknown }> | undefined;
   for (const field of FIELDS) {
     const a = old[field];
     const b = next[field];
-    if (JSON.stringify(a) === JSON.stringify(b)) continue;
-    changes[field] = { ...(a !== undefined ? { old: a } : {}), ...(b !== undefined ? { new: b } : {}) };
+    if (same(a, b)) continue;
+    const change: { old?: unknown; new?: unknown } = {};
+    if (a !== undefined) change.old = a;
+    if (b !== undefined) change.new = b;
+    changes ??= {};
+    changes[field] = change;
   }
   return changes;
 }
+
+/** Whether two field values read the same as JSON: strings and lists of strings (nearly every field) compared directly. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  if (a === undefined || b === undefined) return a === b;
+  if (Array.isArray(a) && Array.isArray(b) && a.every(isString) && b.every(isString))
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+const isString = (x: unknown): x is string => typeof x === 'string';

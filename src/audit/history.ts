@@ -1,6 +1,6 @@
 import { readObjects } from '../git/blobs.js';
 import { resolveRef } from '../git/diff.js';
-import { firstParentCommits, firstParentRaw, isShallow } from '../git/log.js';
+import { firstParentRaw, firstParentSubjects, isShallow } from '../git/log.js';
 import { GRANT_PATH } from '../policy/classify.js';
 
 export const SETTINGS_PATH = 'grants/_settings.yaml';
@@ -41,7 +41,20 @@ export interface History {
   /** Every first-parent commit's position (records may sit on commits that change no grant). */
   positions: Map<string, number>;
   shallow: boolean;
+  /** First-parent merges whose subject starts as an access review's close does (campaigns.ts reads them). */
+  closes: Close[];
 }
+
+/** A first-parent merge that may close an access-review campaign: its id, parents, committer date and subject. */
+export interface Close {
+  sha: string;
+  parents: string[];
+  /** The committer date (epoch ms). */
+  date: number;
+  subject: string;
+}
+
+const CLOSE_SUBJECT = 'Close access review ';
 
 const ZERO = /^0+$/;
 const REGULAR = /^100[67]44$/;
@@ -58,13 +71,13 @@ const PARENTS = /^([0-9a-f]{40}([0-9a-f]{24})?( [0-9a-f]{40}([0-9a-f]{24})?)*)?$
  */
 export async function readHistory(root: string, ref = 'HEAD'): Promise<History> {
   const head = await resolveRef(root, ref);
-  if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false };
-  const [log, list, shallow] = await Promise.all([
+  if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false, closes: [] };
+  const [log, line, shallow] = await Promise.all([
     firstParentRaw(root, head, ['grants/'], true),
-    firstParentCommits(root, head),
+    firstParentSubjects(root, head),
     isShallow(root),
   ]);
-  const positions = new Map(list.map((sha, i) => [sha, i] as const));
+  const { positions, closes } = parseLine(line);
   const commits: Commit[] = [];
   for (const { sha, parents, claimed, files, changes: all, settings } of parseRawLog(log)) {
     const position = positions.get(sha);
@@ -83,7 +96,43 @@ export async function readHistory(root: string, ref = 'HEAD'): Promise<History> 
       ...(settings !== undefined ? { settings } : {}),
     });
   }
-  return { head, commits, positions, shallow };
+  return { head, commits, positions, shallow, closes };
+}
+
+/**
+ * The first-parent chain as `firstParentSubjects` prints it: each commit's
+ * position, and the merges whose subject may close a campaign. One pass gives
+ * both the order and the campaigns' closes: no second walk of the history.
+ */
+export function parseLine(out: string): { positions: Map<string, number>; closes: Close[] } {
+  const positions = new Map<string, number>();
+  const closes: Close[] = [];
+  let start = 0;
+  while (start < out.length) {
+    let end = out.indexOf('\0', start);
+    if (end < 0) end = out.length;
+    const a = out.indexOf('\x01', start);
+    const sha = out.slice(start + (out[start] === '\n' ? 1 : 0), a < 0 || a > end ? end : a);
+    if (sha !== '') {
+      if (!SHA.test(sha)) throw new Error(`unexpected git log output: ${JSON.stringify(sha.slice(0, 80))}`);
+      positions.set(sha, positions.size);
+      const b = out.indexOf('\x01', a + 1);
+      const c = out.indexOf('\x01', b + 1);
+      if (a >= 0 && b >= 0 && c >= 0 && c < end && out.startsWith(CLOSE_SUBJECT, c + 1)) {
+        const parents = out.slice(a + 1, b);
+        const d = out.indexOf('\x01', c + 1);
+        if (PARENTS.test(parents))
+          closes.push({
+            sha,
+            parents: parents === '' ? [] : parents.split(' '),
+            date: Number(out.slice(b + 1, c)) * 1000,
+            subject: out.slice(c + 1, d >= 0 && d < end ? d : end),
+          });
+      }
+    }
+    start = end + 1;
+  }
+  return { positions, closes };
 }
 
 /** Commits whose author, committer and subject have been read. */
@@ -131,7 +180,8 @@ export function parseRawLog(out: string): Logged[] {
   const fields = out.split('\0');
   let current: Logged | undefined;
   for (let i = 0; i < fields.length; i++) {
-    const field = fields[i]!.replace(/^\n/, '');
+    const raw = fields[i]!;
+    const field = raw.charCodeAt(0) === 10 ? raw.slice(1) : raw;
     if (SHA.test(field)) {
       current = { sha: field, files: [], changes: [] };
       commits.push(current);
@@ -151,12 +201,9 @@ export function parseRawLog(out: string): Logged[] {
     const kind = status[0];
     const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
     const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
-    const change: FileChange = {
-      status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M',
-      path,
-      ...(before !== undefined && kind !== 'A' ? { oldBlob: before } : {}),
-      ...(after !== undefined && kind !== 'D' ? { newBlob: after } : {}),
-    };
+    const change: FileChange = { status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M', path };
+    if (before !== undefined && kind !== 'A') change.oldBlob = before;
+    if (after !== undefined && kind !== 'D') change.newBlob = after;
     current.changes.push(change);
     if (path === SETTINGS_PATH) current.settings = after ?? null;
     else if (GRANT_PATH.test(path)) current.files.push(change);
@@ -203,7 +250,12 @@ function ident(value: string): { name: string; email: string; at: number } {
 
 /** The app and person a grant file path names. */
 export function pathIdentity(path: string): { app: string; user: string } {
-  const [, app = '', file = ''] = path.split('/');
+  // The second and third of its '/'-separated parts (as split would give them), without splitting.
+  const a = path.indexOf('/');
+  const b = a < 0 ? -1 : path.indexOf('/', a + 1);
+  const c = b < 0 ? -1 : path.indexOf('/', b + 1);
+  const app = a < 0 ? '' : path.slice(a + 1, b < 0 ? path.length : b);
+  const file = b < 0 ? '' : path.slice(b + 1, c < 0 ? path.length : c);
   return { app, user: file.slice(0, -'.yaml'.length) };
 }
 

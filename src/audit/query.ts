@@ -50,7 +50,8 @@ export function filters(
 export async function headRepo(root: string, withPeople: boolean, withApps: boolean): Promise<AccessRepo> {
   const head = await resolveRef(root, 'HEAD');
   if (!head) return loadRepo(root);
-  return loadTree(await CommitTree.open(root, head), {
+  // Only the settings, the people and each app's _app.yaml are listed, not every grant file.
+  return loadTree(await CommitTree.openSome(root, head, []), {
     grants: () => false,
     apps: withApps,
     people: withPeople,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { NoteLine } from '../git/notes.js';
 import { keyId, macMatches, type RecordedChange, type RunIdentity, recordDigest } from '../model/record.js';
 import { FORMATS } from '../schema/formats.js';
@@ -46,8 +46,10 @@ export interface CheckedRecords {
 
 let validate: ReturnType<Ajv2020['compile']> | undefined;
 
-function schema(): ReturnType<Ajv2020['compile']> {
+/** The record schema, compiled once: ajv is loaded only when there are records to check. */
+async function schema(): Promise<ReturnType<Ajv2020['compile']>> {
   if (!validate) {
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
     const ajv = new Ajv2020({ allErrors: false, strict: false, formats: FORMATS });
     validate = ajv.compile(
       JSON.parse(readFileSync(join(packageRoot(), 'schemas', 'record.schema.json'), 'utf8')),
@@ -63,19 +65,20 @@ function schema(): ReturnType<Ajv2020['compile']> {
  * there, and with the record key its MAC must be the key's. What fails is
  * said with its commit; malformed lines are skipped, never fatal.
  */
-export function checkRecords(
+export async function checkRecords(
   lines: readonly NoteLine[],
   positions: ReadonlyMap<string, number>,
   key: string | undefined,
   /** With a key: records of runs before this instant (epoch ms) may be unsigned, as written before the key was set. */
   signedSince?: number,
-): CheckedRecords {
+): Promise<CheckedRecords> {
   const warnings: Warning[] = [];
   const records: RunRecord[] = [];
   const digests = new Set<string>();
   const prevs: { digest: string; by: RunRecord }[] = [];
   let signedWithoutKey = 0;
   let verified = 0;
+  let check: ReturnType<Ajv2020['compile']> | undefined;
   for (const { commit, line, text } of lines) {
     const where = `the record on ${commit.slice(0, 12)} (line ${line})`;
     let value: unknown;
@@ -85,7 +88,7 @@ export function checkRecords(
       warnings.push({ code: 'unreadable-record', message: `${where} is not JSON; skipped`, commit });
       continue;
     }
-    const check = schema();
+    check ??= await schema();
     if (!check(value)) {
       const error = check.errors?.[0];
       warnings.push({

@@ -49,6 +49,22 @@ export interface ReviewRow {
   lastReview?: { campaign: string; at: string };
 }
 
+/**
+ * The events the review's rows are made from: each intended item's own, a
+ * later change to emergency: true on its file (approval after the fact
+ * decides whether emergency access is still unapproved), drift removed and
+ * campaigns' decisions.
+ */
+export function rowEvents(view: AccessView): (e: AuditEvent) => boolean {
+  const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
+  const files = new Set(view.intended.map((i) => i.file));
+  return (e) =>
+    keys.has(`${e.commit}\u0000${e.file}`) ||
+    (e.changes?.emergency !== undefined && files.has(e.file ?? '')) ||
+    e.kind === 'drift-removed' ||
+    e.kind === 'reviewed';
+}
+
 /** A run that applies more than an hour after access was due is late (reconcile runs every 15 minutes). */
 export const LATE_MS = 60 * 60 * 1000;
 

@@ -60,45 +60,44 @@ const TAMPERED = new Set([
 ]);
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
-  const { repositoryRoot } = await import('../git/state.js');
-  const { reviewSource } = await import('../audit/approvals.js');
-  const { auditAsOf, auditEvents, readAudit } = await import('../audit/audit.js');
-  const { filters, headRepo, people } = await import('../audit/query.js');
-  const { reviewRows } = await import('../audit/review.js');
-  const { atOption } = await import('../model/instant.js');
-  const { formatAccess, formatEvents, formatReview, formatWarnings } = await import('../report/audit.js');
+  const [{ repositoryRoot }, { startAudit }] = await Promise.all([
+    import('../git/state.js'),
+    import('../audit/start.js'),
+  ]);
   const root = await repositoryRoot(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
-  // People and apps are read only where the question names them (they resolve --user and --app).
-  const repo = await headRepo(
-    root,
-    options.review === true || options.user !== undefined,
-    options.app !== undefined,
-  );
   const now = io.clock.now();
-  const signedSince = repo.settings?.value?.records?.signedSince;
-  const data = await readAudit(root, io.env, now, signedSince ? Date.parse(signedSince) : undefined);
+  // The rest of the modules load while git reads the history.
+  const modules = Promise.all([
+    import('../audit/audit.js'),
+    import('../audit/query.js'),
+    import('../audit/approvals.js'),
+    import('../audit/review.js'),
+    import('../model/instant.js'),
+    import('../report/audit.js'),
+  ]);
+  // People and apps are read only where the question names them (they resolve --user and --app).
+  const { repo, data } = await startAudit(root, io.env, now, {
+    people: options.review === true || options.user !== undefined,
+    apps: options.app !== undefined,
+  });
+  const [{ auditAsOf, auditEvents }, { filters, people }, { reviewSource }, review, { atOption }, report] =
+    await modules;
+  const { reviewRows, rowEvents } = review;
+  const { formatAccess, formatEvents, formatReview, formatWarnings } = report;
   options = { ...options, ...filters(options, repo, data.history.commits) };
-  const source = await reviewSource(root, io.env);
-  const review = { source, env: io.env };
+  const approvals = { source: await reviewSource(root, io.env), env: io.env };
   let out: string;
   if (options.review) {
     const at = options.asOf === undefined ? now : atOption(options.asOf, repo, now, '--as-of');
     const view = await auditAsOf(root, data, at, options.app);
-    const keys = new Set(view.intended.map((i) => `${i.commit}\u0000${i.file}`));
-    // A later change to emergency: true (approval after the fact) decides whether emergency access is still unapproved.
-    const files = new Set(view.intended.map((i) => i.file));
     const events = await auditEvents(
       root,
       data,
       { app: options.app, now, until: at + 1 },
-      review,
-      (e) =>
-        keys.has(`${e.commit}\u0000${e.file}`) ||
-        (e.changes?.emergency !== undefined && files.has(e.file ?? '')) ||
-        e.kind === 'drift-removed' ||
-        e.kind === 'reviewed',
+      approvals,
+      rowEvents(view),
     );
     out = formatReview(
       view.asOf,
@@ -135,7 +134,7 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
         until: options.until === undefined ? undefined : atOption(options.until, repo, now, '--until'),
         now,
       },
-      review,
+      approvals,
     );
     out = formatEvents(events, data.source, data.warnings, options.format, paint(colourOn(io)));
   }

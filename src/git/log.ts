@@ -85,10 +85,23 @@ export async function streamFirstParentLog(
 
 let logs = 0;
 
-/** Every commit of `head`'s first-parent chain, oldest first. */
-export async function firstParentCommits(root: string, head: string): Promise<string[]> {
-  const list = await gitOut(root, ['rev-list', '--first-parent', '--reverse', head]);
-  return list.split('\n').filter(Boolean);
+/**
+ * Every commit of `head`'s first-parent chain, oldest first, each ended by
+ * NUL: its id, parents, committer date (seconds) and subject, separated by
+ * \x01. git ends a subject at a NUL in the message, so nothing a commit says
+ * can start another entry; the fields before the subject are hex and digits.
+ */
+export async function firstParentSubjects(root: string, head: string): Promise<string> {
+  return gitOut(root, [
+    'log',
+    '--first-parent',
+    '--reverse',
+    '--no-show-signature',
+    '-z',
+    '--format=%H%x01%P%x01%ct%x01%s',
+    head,
+    '--',
+  ]);
 }
 
 /** Whether the clone is shallow: then history before its boundary is missing. */

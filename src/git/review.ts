@@ -248,24 +248,3 @@ export async function fetchNotes(root: string, remote = 'origin'): Promise<void>
 export async function commitDate(root: string, commit: string): Promise<string> {
   return (await runGit(root, ['show', '-s', '--format=%cI', commit])).stdout.trim();
 }
-
-/** First-parent commits of `ref` whose message matches `pattern` (git's --grep, extended regex): sha, parents, date, subject. */
-export async function firstParentMatching(
-  root: string,
-  ref: string,
-  pattern: string,
-): Promise<{ sha: string; parents: string[]; date: string; subject: string }[]> {
-  const out = await runGit(
-    root,
-    ['log', '--first-parent', '-E', `--grep=${pattern}`, '--format=%H%x01%P%x01%cI%x01%s', ref, '--'],
-    [0, 128],
-  );
-  if (out.code !== 0) return [];
-  return out.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [sha = '', parents = '', date = '', subject = ''] = line.split('\u0001');
-      return { sha, parents: parents.split(' ').filter(Boolean), date, subject };
-    });
-}

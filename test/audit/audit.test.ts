@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -200,6 +201,35 @@ describe('iden audit: history that cannot be forged or misread', () => {
       kind: 'granted',
     });
     expect(events[0]!.pr).toBeUndefined();
+  });
+
+  it('reads the first-parent line so a message with NUL and separators forges no commit and no campaign close', async () => {
+    const dir = writeTree(SETUP);
+    git(dir, ['init', '-q', '-b', 'main']);
+    const setup = commitAs(dir, 'setup', '2026-08-01T09:00:00Z');
+    writeTree({ 'grants/db/mallory.yaml': grantYaml('mallory', ['writer']) }, dir);
+    // Its message carries a close's trailers: only a merge that closes campaign q1 may have them read.
+    const granted = commitAs(
+      dir,
+      'Grant mallory writer\n\nIden-Review: q1\nIden-Decision: kept grants/db/mallory.yaml | carol | | still needed',
+      '2026-08-02T09:00:00Z',
+      'Mallory',
+    );
+    // A commit object git itself would refuse: after a NUL, its message poses as a campaign's close (a merge).
+    const tree = git(dir, ['rev-parse', 'HEAD^{tree}']).trim();
+    const fake = `${setup}\x01${setup} ${granted}\x011790000000\x01Close access review q1: kept (#3)`;
+    const object = `tree ${tree}\nparent ${granted}\nauthor M <m@x> 1786000000 +0000\ncommitter M <m@x> 1786000000 +0000\n\nClose access review q1: kept (#3)\x01x\0${fake}\0${fake}\n`;
+    const forged = execFileSync('git', ['hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], {
+      cwd: dir,
+      input: object,
+      encoding: 'utf8',
+    }).trim();
+    git(dir, ['update-ref', 'refs/heads/main', forged]);
+    const { events, source } = await auditJson(dir);
+    expect(source.head).toBe(forged);
+    expect(events.map((e) => [e.kind, e.user, e.commit, e.position])).toEqual([
+      ['granted', 'mallory', granted, undefined],
+    ]);
   });
 
   it('reads non-ASCII and quoted paths', async () => {
