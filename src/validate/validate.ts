@@ -1,5 +1,5 @@
 import { resolveFinding } from '../load/parse-yaml.js';
-import { loadFile } from '../load/read-file.js';
+import { placerOf } from '../load/read-file.js';
 import { compareDiagnostics, type Diagnostic, type Finding } from '../model/diagnostics.js';
 import type { AccessRepo, FileEntry } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
@@ -62,7 +62,7 @@ export function nodeKey(d: Diagnostic): string {
 
 /**
  * Resolves findings to lines. Settings, people and app files keep their parsed
- * documents; grant files are parsed again only when a rule found something in
+ * documents; grant files are read again only when a rule found something in
  * them, which keeps 100,000 documents out of memory.
  */
 export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
@@ -71,15 +71,15 @@ export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic
 }
 
 /**
- * placeFindings one finding at a time: each file a finding names is parsed
+ * placeFindings one finding at a time: each file a finding names is read
  * once for the placer's life, and the index of grant sources is made on the
  * first finding that needs it.
  */
 export function placer(repo: AccessRepo): (finding: Finding) => Diagnostic {
-  const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
+  const placers = new Map<string, (finding: Finding) => Diagnostic>();
   let sources: Map<string, [string, FileKind]> | undefined;
   const index = () => {
-    // Files read without a document (grants, and any file the parse cache gave) are parsed again when a finding needs a line.
+    // Files read without a document (grants, and any file the parse cache gave) are read again when a finding needs a line.
     const out = new Map<string, [string, FileKind]>(repo.grants.map((g) => [g.file, [g.source, 'grant']]));
     const kinds: [FileEntry<unknown> | undefined, FileKind][] = [
       [repo.settings, 'settings'],
@@ -87,23 +87,22 @@ export function placer(repo: AccessRepo): (finding: Finding) => Diagnostic {
       ...[...repo.apps.values()].map((app): [FileEntry<unknown>, FileKind] => [app, 'app']),
     ];
     for (const [file, kind] of kinds) {
-      if (file?.parsed) documents.set(file.file, file.parsed);
+      const parsed = file?.parsed;
+      if (parsed) placers.set(file.file, (finding) => resolveFinding(parsed, finding));
       else if (file?.source) out.set(file.file, [file.source, kind]);
     }
     return out;
   };
   return (finding) => {
     sources ??= index();
-    if (!documents.has(finding.file)) {
+    let place = placers.get(finding.file);
+    if (!place) {
       const source = sources.get(finding.file);
-      documents.set(
-        finding.file,
-        source ? loadFile(finding.file, repo.tree, source[0], source[1], true).parsed : undefined,
-      );
+      place = source
+        ? placerOf(finding.file, repo.tree, source[0], source[1])
+        : (f: Finding) => resolveFinding(undefined, f);
+      placers.set(finding.file, place);
     }
-    const parsed = documents.get(finding.file);
-    return parsed
-      ? resolveFinding(parsed, finding)
-      : resolveFinding({ doc: undefined, lines: undefined as never }, finding);
+    return place(finding);
   };
 }
