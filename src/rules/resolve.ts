@@ -113,9 +113,10 @@ export class AppRules {
     grant: { permissions?: readonly string[] | undefined; license?: string | undefined },
     out: Rule[],
   ): Rule[] {
-    out.length = 0;
+    // Called once a grant over a whole repository: no closure, no list made, and pop rather than
+    // setting length, which is a call into the runtime.
+    while (out.length > 0) out.pop();
     if (!this.any) return out;
-    // Called once a grant over a whole repository: no closure, no list made.
     for (const p of grant.permissions ?? NONE) {
       const rule = this.entitlements.get(p) ?? this.base;
       if (rule && !out.includes(rule)) out.push(rule);
