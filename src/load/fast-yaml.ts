@@ -124,3 +124,60 @@ export function fastPeople(text: string): Record<string, unknown> | undefined {
   }
   return started && people.length > 0 ? { people } : undefined;
 }
+
+/** Where a flat grant file puts each key and its value, by line and 1-based column. */
+export interface FlatLayout {
+  /** The first key's line: where the mapping itself starts. */
+  first: number;
+  keys: Map<string, { line: number; value: number; items: number[] | undefined }>;
+}
+
+/**
+ * The layout of a text fastYaml reads, read off its lines: what placing a
+ * finding in a grant file needs, without composing a YAML document.
+ * Undefined for any text fastYaml does not read.
+ */
+export function fastLayout(text: string): FlatLayout | undefined {
+  if (fastYaml(text) === undefined) return undefined;
+  const keys: FlatLayout['keys'] = new Map();
+  let first = 0;
+  let line = 0;
+  for (const body of text.split('\n')) {
+    line++;
+    if (body === '' || body.startsWith('#')) continue;
+    first ||= line;
+    const colon = body.indexOf(': ');
+    const value = colon + 3;
+    const rest = body.slice(colon + 2);
+    let items: number[] | undefined;
+    if (rest.startsWith('[')) {
+      items = [];
+      let column = value + 1;
+      if (rest !== '[]')
+        for (const item of rest.slice(1, -1).split(', ')) {
+          items.push(column);
+          column += item.length + 2;
+        }
+    }
+    keys.set(body.slice(0, colon), { line, value, items });
+  }
+  return { first, keys };
+}
+
+/**
+ * locate (parse-yaml.ts) on a flat layout: the node a path names, or the
+ * deepest one found on the way; the key's position for part 'key' when the
+ * last step was a key. test/load/fast-yaml.test.ts holds it to locate.
+ */
+export function locateFlat(
+  layout: FlatLayout,
+  path: readonly (string | number)[],
+  part: 'key' | 'value' = 'value',
+): { line: number; column: number } {
+  const [key, index] = path;
+  const entry = typeof key === 'string' ? layout.keys.get(key) : undefined;
+  if (!entry) return { line: layout.first, column: 1 };
+  const item = path.length > 1 && typeof index === 'number' ? entry.items?.[index] : undefined;
+  if (item !== undefined) return { line: entry.line, column: item };
+  return { line: entry.line, column: part === 'key' && path.length === 1 ? 1 : entry.value };
+}

@@ -1,6 +1,6 @@
-import type { Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic, Finding } from '../model/diagnostics.js';
 import { checkSchema, type FileKind } from '../schema/check.js';
-import { fastPeople, fastYaml } from './fast-yaml.js';
+import { fastLayout, fastPeople, fastYaml, locateFlat } from './fast-yaml.js';
 import {
   GRANT_FILE_LIMIT,
   OTHER_FILE_LIMIT,
@@ -83,11 +83,33 @@ export function loadBytes(
   return { file, value, raw: parsed.value, diagnostics, parsed: keepDocument ? parsed : undefined };
 }
 
-function quick(
-  bytes: Uint8Array,
-  limit: number,
-  read: (text: string) => Record<string, unknown> | undefined,
-): Record<string, unknown> | undefined {
+/**
+ * How findings made after loading are placed in a file read again: a grant
+ * file of the flat shape by its lines alone (a few hundred of them in a
+ * repository that breaks a conflict, each a fraction of a YAML parse), any
+ * other file by its parsed document.
+ */
+export function placerOf(
+  file: string,
+  tree: Tree,
+  source: string,
+  kind: FileKind,
+): (finding: Finding) => Diagnostic {
+  const bytes = readBytes(tree, source, kind);
+  const layout =
+    kind === 'grant' && !(bytes instanceof Error) ? quick(bytes, limitOf(kind), fastLayout) : undefined;
+  if (layout)
+    return (finding) => {
+      const { where } = finding;
+      const at = 'line' in where ? where : locateFlat(layout, where.path, where.part);
+      const { severity, code, message } = finding;
+      return { file: finding.file, line: at.line, column: at.column, severity, code, message };
+    };
+  const parsed = loadBytes(file, bytes, kind, true).parsed;
+  return (finding) => resolveFinding(parsed, finding);
+}
+
+function quick<T>(bytes: Uint8Array, limit: number, read: (text: string) => T | undefined): T | undefined {
   if (bytes.length > limit || bytes.length === 0) return undefined;
   // Only printable ASCII and newlines: any other byte (UTF-8 or not, a byte order
   // mark, a control character, a tab, a carriage return) takes the full path.

@@ -62,13 +62,22 @@ export function findConflicts(
   if (conflicts.length === 0) return [];
   const byKey = new Map<string, Conflict[]>();
   for (const c of conflicts) for (const k of c.entitlements) byKey.set(k, [...(byKey.get(k) ?? []), c]);
-  const watched = new Set(byKey.keys());
+  // Per app, the entitlements some conflict names and their keys: no key is made for a grant's permission.
+  const watched = new Map<string, Map<string, string>>();
+  for (const key of byKey.keys()) {
+    const colon = key.indexOf(':');
+    if (colon < 0) continue; // no grant's app:permission could be it
+    const app = key.slice(0, colon);
+    watched.set(app, (watched.get(app) ?? new Map()).set(key.slice(colon + 1), key));
+  }
   const byUser = new Map<string, Map<string, HeldGrant>>();
   for (const grant of grants) {
     if (grant.window.end !== undefined && grant.window.end <= at) continue;
+    const named = watched.get(grant.app);
+    if (!named) continue;
     for (const p of grant.permissions) {
-      const key = `${grant.app}:${p}`;
-      if (!watched.has(key)) continue;
+      const key = named.get(p);
+      if (key === undefined) continue;
       let held = byUser.get(grant.user);
       if (!held) {
         held = new Map();
@@ -78,6 +87,9 @@ export function findConflicts(
     }
   }
   const findings: ConflictFinding[] = [];
+  // Most conflicts start now: the instant is written once, not once a finding.
+  const human = new Map<Instant, string>();
+  const humanOnce = (t: Instant) => human.get(t) ?? human.set(t, humanTime(t, zone)).get(t)!;
   for (const [user, held] of byUser) {
     if (held.size < 2) continue;
     const candidates = new Set<Conflict>();
@@ -102,7 +114,7 @@ export function findConflicts(
       const holds = conflict.entitlements.join(' and ');
       const message = excepted
         ? `${user} holds ${holds} (${conflict.name}, a separation-of-duties conflict) under the exception in ${excepted.file} until ${excepted.exception!.end}: ${excepted.exception!.reason}`
-        : `${user} would hold ${holds} from ${humanTime(from, zone)}, which _settings.yaml's conflicts forbid one person to hold at once (${conflict.name}; grants ${files.join(', ')}): remove one, or add exception: with a reason and an end, which needs a Super Admin's approval`;
+        : `${user} would hold ${holds} from ${humanOnce(from)}, which _settings.yaml's conflicts forbid one person to hold at once (${conflict.name}; grants ${files.join(', ')}): remove one, or add exception: with a reason and an end, which needs a Super Admin's approval`;
       findings.push({
         file: placed,
         user,

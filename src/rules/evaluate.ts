@@ -23,9 +23,13 @@ export interface GrantFacts {
 /** Checks one grant against the rules that apply to it (rulesFor). Pure. */
 export function evaluateGrant(grant: GrantFile, rules: readonly Rule[], facts: GrantFacts): RuleFinding[] {
   const findings: RuleFinding[] = [];
-  const person = facts.people.get(grant.user);
-  // Dates are read only when a rule caps the duration: most rules do not look at them.
-  const capped = rules.some((r) => r.maxDuration !== undefined || (grant.emergency === true && r.emergency));
+  // Dates are read only when a rule caps the duration, the person only when one has eligible: (no closures: called once a grant).
+  let capped = false;
+  let person: Person | undefined;
+  for (const r of rules) {
+    if (r.maxDuration !== undefined || (grant.emergency === true && r.emergency)) capped = true;
+    if (r.eligible && !person) person = facts.people.get(grant.user);
+  }
   const start = !capped || grant.start === undefined ? undefined : parseTime(grant.start, facts.zone);
   const end = !capped || grant.end === undefined ? undefined : parseTime(grant.end, facts.zone);
   if ((start && !start.ok) || (end && !end.ok)) return findings; // the dates rule reports it
@@ -88,10 +92,21 @@ export function eligible(
   rule: NonNullable<Rule['eligible']>,
 ): boolean {
   if (rule.people?.includes(id)) return true;
-  const wanted = Object.entries(rule.attributes ?? {});
-  if (wanted.length === 0) return rule.people === undefined;
-  if (!person) return false;
-  return wanted.every(([key, values]) => attributeValues(person, key).some((v) => values.includes(v)));
+  // Once a grant over a whole repository: nothing is made, no list of entries, no list of a single value.
+  const wanted = rule.attributes ?? {};
+  let any = false;
+  for (const key in wanted) {
+    if (!Object.hasOwn(wanted, key)) continue;
+    any = true;
+    if (!person) return false;
+    const values = wanted[key]!;
+    const value = person.attributes?.[key];
+    if (value === undefined) return false;
+    if (!Array.isArray(value)) {
+      if (!values.includes(value)) return false;
+    } else if (!value.some((v) => values.includes(v))) return false;
+  }
+  return any || rule.people === undefined;
 }
 
 /** A person's values of an attribute, a text or a list of texts. */

@@ -33,6 +33,8 @@ export interface Rule {
 
 export type RuleSettings = Pick<SettingsFile, 'rules'> | undefined;
 
+const NONE: readonly string[] = [];
+
 /** The default number of approvals a privileged rule asks for, where neither it nor the settings say. */
 export const PRIVILEGED_APPROVALS = 2;
 
@@ -111,13 +113,18 @@ export class AppRules {
     grant: { permissions?: readonly string[] | undefined; license?: string | undefined },
     out: Rule[],
   ): Rule[] {
-    out.length = 0;
+    // Called once a grant over a whole repository: no closure, no list made, and pop rather than
+    // setting length, which is a call into the runtime.
+    while (out.length > 0) out.pop();
     if (!this.any) return out;
-    const add = (rule: Rule | undefined) => {
+    for (const p of grant.permissions ?? NONE) {
+      const rule = this.entitlements.get(p) ?? this.base;
       if (rule && !out.includes(rule)) out.push(rule);
-    };
-    for (const p of grant.permissions ?? []) add(this.entitlements.get(p) ?? this.base);
-    if (grant.license !== undefined) add(this.licenses.get(grant.license) ?? this.base);
+    }
+    if (grant.license !== undefined) {
+      const rule = this.licenses.get(grant.license) ?? this.base;
+      if (rule && !out.includes(rule)) out.push(rule);
+    }
     return out;
   }
 }

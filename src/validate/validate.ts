@@ -1,7 +1,7 @@
 import { resolveFinding } from '../load/parse-yaml.js';
-import { loadFile } from '../load/read-file.js';
+import { placerOf } from '../load/read-file.js';
 import { compareDiagnostics, type Diagnostic, type Finding } from '../model/diagnostics.js';
-import type { AccessRepo, FileEntry } from '../model/repo.js';
+import type { AccessRepo, FileEntry, GrantEntry } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import type { FileKind } from '../schema/check.js';
 import { buildContext, type RuleContext } from './context.js';
@@ -62,7 +62,7 @@ export function nodeKey(d: Diagnostic): string {
 
 /**
  * Resolves findings to lines. Settings, people and app files keep their parsed
- * documents; grant files are parsed again only when a rule found something in
+ * documents; grant files are read again only when a rule found something in
  * them, which keeps 100,000 documents out of memory.
  */
 export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
@@ -71,39 +71,71 @@ export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic
 }
 
 /**
- * placeFindings one finding at a time: each file a finding names is parsed
- * once for the placer's life, and the index of grant sources is made on the
- * first finding that needs it.
+ * placeFindings one finding at a time: each file a finding names is read
+ * once for the placer's life. A grant's source is found by a binary search
+ * of the grants in the loader's order; only a repository in another order
+ * has them all indexed, on the first finding the search misses.
  */
 export function placer(repo: AccessRepo): (finding: Finding) => Diagnostic {
-  const documents = new Map<string, Parameters<typeof resolveFinding>[0] | undefined>();
+  const placers = new Map<string, (finding: Finding) => Diagnostic>();
+  // Files read without a document (grants, and any file the parse cache gave) are read again when a finding needs a line.
   let sources: Map<string, [string, FileKind]> | undefined;
+  let grants: Map<string, string> | undefined;
   const index = () => {
-    // Files read without a document (grants, and any file the parse cache gave) are parsed again when a finding needs a line.
-    const out = new Map<string, [string, FileKind]>(repo.grants.map((g) => [g.file, [g.source, 'grant']]));
+    const out = new Map<string, [string, FileKind]>();
     const kinds: [FileEntry<unknown> | undefined, FileKind][] = [
       [repo.settings, 'settings'],
       [repo.people, 'people'],
       ...[...repo.apps.values()].map((app): [FileEntry<unknown>, FileKind] => [app, 'app']),
     ];
     for (const [file, kind] of kinds) {
-      if (file?.parsed) documents.set(file.file, file.parsed);
+      const parsed = file?.parsed;
+      if (parsed) placers.set(file.file, (finding) => resolveFinding(parsed, finding));
       else if (file?.source) out.set(file.file, [file.source, kind]);
     }
     return out;
   };
+  const sourceOf = (file: string): [string, FileKind] | undefined => {
+    sources ??= index();
+    const found = sources.get(file);
+    if (found) return found;
+    // The loader keeps grants by app, then name: a search finds most without an index of 100,000 files.
+    const sorted = sortedGrant(repo.grants, file);
+    if (sorted) return [sorted.source, 'grant'];
+    if (!grants) {
+      grants = new Map();
+      for (const grant of repo.grants) grants.set(grant.file, grant.source);
+    }
+    const source = grants.get(file);
+    return source === undefined ? undefined : [source, 'grant'];
+  };
   return (finding) => {
     sources ??= index();
-    if (!documents.has(finding.file)) {
-      const source = sources.get(finding.file);
-      documents.set(
-        finding.file,
-        source ? loadFile(finding.file, repo.tree, source[0], source[1], true).parsed : undefined,
-      );
+    let place = placers.get(finding.file);
+    if (!place) {
+      const source = sourceOf(finding.file);
+      place = source
+        ? placerOf(finding.file, repo.tree, source[0], source[1])
+        : (f: Finding) => resolveFinding(undefined, f);
+      placers.set(finding.file, place);
     }
-    const parsed = documents.get(finding.file);
-    return parsed
-      ? resolveFinding(parsed, finding)
-      : resolveFinding({ doc: undefined, lines: undefined as never }, finding);
+    return place(finding);
   };
+}
+
+/** The grant of a file, if `grants` is in the loader's order (by folder, then name) and holds it. */
+function sortedGrant(grants: readonly GrantEntry[], file: string): GrantEntry | undefined {
+  const m = /^grants\/([^/]+)\/([^/]+)\.yaml$/.exec(file);
+  if (!m) return undefined;
+  const [, folder = '', name = ''] = m;
+  let lo = 0;
+  let hi = grants.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const g = grants[mid]!;
+    if (g.folder < folder || (g.folder === folder && g.name < name)) lo = mid + 1;
+    else hi = mid;
+  }
+  const found = grants[lo];
+  return found?.file === file ? found : undefined;
 }

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 // @ts-expect-error: a plain script shared with the benchmarks
 import { generateRepo } from '../../bench/generate.mjs';
-import { fastPeople, fastYaml } from '../../src/load/fast-yaml.js';
+import { fastLayout, fastPeople, fastYaml, locateFlat } from '../../src/load/fast-yaml.js';
+import { locate, parseYaml } from '../../src/load/parse-yaml.js';
 import { packageRoot } from '../../src/util/package-root.js';
 
 /** What the `yaml` package makes of a text, with the options iden parses with; undefined when it has anything to say. */
@@ -24,7 +25,26 @@ function agree(text: string, read: (text: string) => unknown = fastYaml): boolea
   expect(fast, JSON.stringify(text)).toEqual(slow);
   // Same key order too: the value is serialised and compared by later stages.
   expect(JSON.stringify(fast), JSON.stringify(text)).toBe(JSON.stringify(slow));
+  if (read === fastYaml) placesAlike(text, fast as Record<string, unknown>);
   return true;
+}
+
+/** A finding in a flat file lands where the parsed document would put it, on every path a rule could name and some no rule does. */
+function placesAlike(text: string, value: Record<string, unknown>): void {
+  const layout = fastLayout(text);
+  expect(layout, JSON.stringify(text)).toBeDefined();
+  const parsed = parseYaml('grants/app/x.yaml', new TextEncoder().encode(text), 64 * 1024);
+  const paths: (string | number)[][] = [[], ['nothing'], [0], ['nothing', 0]];
+  for (const [key, v] of Object.entries(value)) {
+    paths.push([key], [key, 0], [key, 'x'], [key, 0, 'x'], [key, -1]);
+    if (Array.isArray(v)) for (let i = 0; i <= v.length; i++) paths.push([key, i], [key, i, 0]);
+  }
+  for (const path of paths)
+    for (const part of ['key', 'value'] as const)
+      expect(
+        locateFlat(layout!, path, part),
+        `${JSON.stringify(text)} ${JSON.stringify(path)} ${part}`,
+      ).toEqual(locate(parsed, path, part));
 }
 
 /** A small seeded generator, so a failure can be reproduced. */

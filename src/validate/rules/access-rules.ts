@@ -11,7 +11,7 @@ import { humanTime, parseTime } from '../../model/time.js';
 import { grantWindow } from '../../model/window.js';
 import { conflictsOf, findConflicts, type HeldGrant } from '../../rules/conflicts.js';
 import { evaluateGrant } from '../../rules/evaluate.js';
-import { inForce, type Rule, RuleIndex } from '../../rules/resolve.js';
+import { type AppRules, inForce, type Rule, RuleIndex } from '../../rules/resolve.js';
 import type { RuleContext } from '../context.js';
 
 /**
@@ -49,12 +49,21 @@ export function accessRules(ctx: RuleContext): Finding[] {
     ctx.blame.has(file) || inForce(effective, ctx.at, ctx.zone)
       ? error(file, code, message, path)
       : warning(file, code, `${message} (an error from ${effective}, the date the rule takes effect)`, path);
+  // The loader keeps an app's grants together: its rules and watched entitlements are looked up once a run of them.
+  let appId: string | undefined;
+  let appRules: AppRules | undefined;
+  let named: Set<string> | undefined;
   for (const grant of ctx.repo.grants) {
     const value = grant.value;
     if (!value) continue;
-    if (anyRules) {
-      const app = ctx.repo.apps.get(value.app);
-      index.forApp(value.app, app?.file ?? '', app?.value).forGrant(value, rules);
+    if (value.app !== appId) {
+      appId = value.app;
+      const app = ctx.repo.apps.get(appId);
+      appRules = anyRules ? index.forApp(appId, app?.file ?? '', app?.value) : undefined;
+      named = watched.get(appId);
+    }
+    if (appRules) {
+      appRules.forGrant(value, rules);
       if (rules.length > 0 || value.emergency === true)
         for (const f of evaluateGrant(value, rules, facts))
           findings.push(severity(grant.file, f.rule.effective, f.code, f.message, f.path));
@@ -80,8 +89,7 @@ export function accessRules(ctx: RuleContext): Finding[] {
           ),
         );
     }
-    const named = watched.get(value.app);
-    if (named && value.permissions?.some((p) => named.has(p))) {
+    if (named && holdsAny(value.permissions, named)) {
       const window = grantWindow(value, ctx.zone);
       if (window)
         held.push({
@@ -99,6 +107,12 @@ export function accessRules(ctx: RuleContext): Finding[] {
       findings.push(severity(f.file, f.conflict.effective, 'conflict', f.message, ['permissions']));
   findings.push(...ruleReferences(ctx, new Set(people.keys())), ...conflictReferences(ctx));
   return findings;
+}
+
+/** Whether a grant holds one of `named`: a loop, as it runs for every grant of an app a conflict names. */
+function holdsAny(permissions: readonly string[] | undefined, named: ReadonlySet<string>): boolean {
+  for (const p of permissions ?? []) if (named.has(p)) return true;
+  return false;
 }
 
 /** Approvers and eligible people a rule names must be people (or manager). */
