@@ -10,5 +10,9 @@ export default defineConfig({
     // Much of a test's time is spent in processes it waits on (git, PostgreSQL, slapd, Chromium),
     // so two overlap well on two cores; every server a test starts takes a free port and a folder of its own.
     maxWorkers: 2,
+    // A worker runs file after file in one module graph instead of a fresh process per file: the
+    // suite's modules load once per worker, not once per file (384 s to 307 s on this machine).
+    // Tests share nothing through module state: each makes its own folders, servers and clock.
+    isolate: false,
   },
 });
