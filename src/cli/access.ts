@@ -43,16 +43,22 @@ export async function runAccess(
   engine: Engine = {},
 ): Promise<number> {
   const { read, width } = await import('./views.js');
-  const { accessAt } = await import('../views/access.js');
+  const { accessRows } = await import('../views/access.js');
+  const { selected, spellsOf } = await import('../views/spells.js');
   const { seatsAt } = await import('../views/seats.js');
   const { formatAccess } = await import('../report/access.js');
   const { peopleById } = await import('../model/repo.js');
   const { isoUtc } = await import('../model/time.js');
+  const { LazyList } = await import('../util/json-stream.js');
   const { repo, zone, at, filter } = await read(options, io);
-  const access = accessAt(repo, zone, at, filter);
+  const spells = spellsOf(repo, zone);
+  // The rows are made as they are written (twice for a text table's widths), never a list of a million.
+  let observe = (row: AccessRow) => row;
   const view: Parameters<typeof formatAccess>[0] = {
     at: isoUtc(at),
-    access,
+    access: new LazyList(function* () {
+      for (const row of accessRows(spells, selected(spells, filter), at)) yield observe(row);
+    }),
     seats: seatsAt(repo, zone, at, filter),
   };
   if (options.observed) {
@@ -77,8 +83,8 @@ export async function runAccess(
         plan.changes.filter((c) => c.action === 'grant').map((c) => `${c.app}\u0000${c.user}`),
       );
       const people = peopleById(repo);
-      for (const row of access) {
-        if (row.status !== 'active' || !held.has(row.app)) continue;
+      observe = (row) => {
+        if (row.status !== 'active' || !held.has(row.app)) return row;
         const observed: AccessRow['observed'] = missing.has(`${row.app}\u0000${row.user}`)
           ? 'missing'
           : 'in-sync';
@@ -95,7 +101,8 @@ export async function runAccess(
               ),
           );
         row.observed = pending ? 'pending' : observed;
-      }
+        return row;
+      };
       view.drift = plan.drift.filter((d) => filter.user === undefined || d.user === filter.user);
       // Accounts no person is known by: shown whenever the question is not about one person.
       if (filter.user === undefined) view.unmanaged = plan.unmanaged ?? [];
@@ -104,8 +111,8 @@ export async function runAccess(
       await run.close();
     }
   }
-  io.stdout(
-    formatAccess(view, options.format, zone, width(io), paint(colourOn(io) && options.format === 'text')),
-  );
+  // In pieces: a million rows are never one text.
+  const p = paint(colourOn(io) && options.format === 'text');
+  for (const piece of formatAccess(view, options.format, zone, width(io), p)) io.stdout(piece);
   return EXIT.ok;
 }

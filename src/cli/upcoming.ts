@@ -34,14 +34,8 @@ export async function runUpcoming(options: ViewOptions & { within?: string }, io
     throw new UsageError(`--within ${options.within}: give a duration such as 1d, 36h or 2w`);
   const { repo, zone, at, filter } = await read(options, io);
   const events = upcoming(repo, zone, at, at + within, filter);
-  io.stdout(
-    formatUpcoming(
-      { from: isoUtc(at), to: isoUtc(at + within), events },
-      options.format,
-      zone,
-      width(io),
-      paint(colourOn(io) && options.format === 'text'),
-    ),
-  );
+  const view = { from: isoUtc(at), to: isoUtc(at + within), events };
+  const p = paint(colourOn(io) && options.format === 'text');
+  for (const piece of formatUpcoming(view, options.format, zone, width(io), p)) io.stdout(piece);
   return EXIT.ok;
 }

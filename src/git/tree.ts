@@ -80,7 +80,12 @@ export class CommitTree implements Tree {
       if (!record) continue;
       const tab = record.indexOf('\t');
       const [mode = '', type = '', id = ''] = record.slice(0, tab).split(' ');
-      this.put(record.slice(tab + 1), { mode, type: type as Entry['type'], id });
+      // The usual mode and type as the one string each, not a copy per entry (a million entries).
+      this.put(record.slice(tab + 1), {
+        mode: mode === '100644' ? '100644' : mode,
+        type: type === 'blob' ? 'blob' : (type as Entry['type']),
+        id,
+      });
     }
   }
 

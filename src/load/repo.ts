@@ -95,6 +95,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   const select = options.grants;
   const grantPaths = select ? all.filter((g) => select(g, appEntries)) : all;
   const grants = await loadGrantsParallel(tree, grantPaths, options.threads, cache);
+  const strings = new Map<string, string>();
   cache?.save();
   for (const grant of grants) diagnostics.push(...grant.diagnostics);
   return {
@@ -109,7 +110,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
       folder,
       name,
       value,
-      raw,
+      raw: raw && shared(raw, name, folder, strings),
     })),
     diagnostics,
   };
@@ -183,4 +184,35 @@ const keepsDocument = (kind: FileKind) => kind !== 'people';
 
 function strip<T>({ file, source, value, raw, parsed }: Loaded<T>): FileEntry<T> {
   return { file, source, value, raw, parsed };
+}
+
+/** Fields whose equal values are made one string across the repository. */
+const SHARED = new Set(['license', 'start', 'end']);
+
+/**
+ * A grant's value with its ids as one string each across the repository: the user
+ * is the file's name, the app its folder's, and permissions, tiers and dates are
+ * shared (at a million grants each copy is a million strings; equal strings only).
+ * A longer text of its own (a reason) is cut from the file's text and would keep
+ * all of it alive: it is copied.
+ */
+function shared(raw: Record<string, unknown>, name: string, folder: string, strings: Map<string, string>) {
+  const one = (s: string) => {
+    const known = strings.get(s);
+    if (known !== undefined) return known;
+    strings.set(s, s);
+    return s;
+  };
+  for (const key in raw) {
+    const v = raw[key];
+    if (key === 'permissions' && Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (typeof v[i] === 'string') v[i] = one(v[i] as string);
+    }
+    if (typeof v !== 'string') continue;
+    if (key === 'user') raw.user = v === name ? name : v;
+    else if (key === 'app') raw.app = v === folder ? folder : v;
+    else if (SHARED.has(key)) raw[key] = one(v);
+    else if (v.length >= 13) raw[key] = JSON.parse(JSON.stringify(v)) as string;
+  }
+  return raw;
 }

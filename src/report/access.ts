@@ -3,6 +3,7 @@ import { humanTime } from '../model/time.js';
 import type { AccessRow } from '../views/access.js';
 import type { SeatRow } from '../views/seats.js';
 import type { UpcomingEvent } from '../views/upcoming.js';
+import { batched, jsonChunks } from '../util/json-stream.js';
 import { type Hue, type Paint, plain } from './paint.js';
 
 /** Colours of the access table's cells: what is in force, what is not yet, what differs from the app. */
@@ -29,19 +30,32 @@ const mdCell = (value: string) =>
 /** A cell's colour on a terminal, by its column's header and its text. */
 type Tint = (column: string, text: string) => Hue | undefined;
 
-function table(
+/** The table's lines, each ending in a newline; `cells` is asked twice per row for a text table (its widths, then its lines), so no list of every row's cells is kept. */
+function* tableLines<R>(
   header: string[],
-  rows: string[][],
+  rows: Iterable<R>,
+  cells: (row: R) => string[],
   format: ViewFormat,
   width: number,
   p: Paint = plain,
   tint: Tint = () => undefined,
-): string {
-  if (format === 'csv') return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n';
-  if (format === 'markdown')
-    return `${[`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`)].join('\n')}\n`;
+): Generator<string> {
+  if (format === 'csv') {
+    yield `${header.map(csvCell).join(',')}\n`;
+    for (const r of rows) yield `${cells(r).map(csvCell).join(',')}\n`;
+    return;
+  }
+  if (format === 'markdown') {
+    yield `| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`;
+    for (const r of rows) yield `| ${cells(r).map(mdCell).join(' | ')} |\n`;
+    return;
+  }
   // Text: columns as wide as their widest cell, the last one cut to the terminal.
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h) => h.length);
+  for (const r of rows) {
+    const c = cells(r);
+    for (let i = 0; i < widths.length; i++) if (c[i]!.length > widths[i]!) widths[i] = c[i]!.length;
+  }
   const line = (cells: string[], head = false) => {
     const padded = cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)));
     const text = padded.join('  ');
@@ -54,13 +68,30 @@ function table(
       })
       .join('  ');
   };
-  return `${[line(header, true), ...rows.map((r) => line(r))].join('\n')}\n`;
+  yield `${line(header, true)}\n`;
+  for (const r of rows) yield `${line(cells(r))}\n`;
 }
 
-export function formatAccess(
+function table(
+  header: string[],
+  rows: string[][],
+  format: ViewFormat,
+  width: number,
+  p: Paint = plain,
+  tint: Tint = () => undefined,
+): string {
+  return [...tableLines(header, rows, (r) => r, format, width, p, tint)].join('');
+}
+
+/**
+ * The access view in pieces of about 64 KB: a million rows are written as they are made,
+ * never held as one text (JSON exactly as JSON.stringify(view, null, 2) gives it).
+ */
+export function* formatAccess(
   view: {
     at: string;
-    access: AccessRow[];
+    /** Read twice for a text table (its widths, then its lines). */
+    access: Iterable<AccessRow>;
     seats: SeatRow[];
     drift?: Change[];
     unmanaged?: { app: string; account: string; entitlement?: string; license?: string; why: string }[];
@@ -70,10 +101,27 @@ export function formatAccess(
   zone: string,
   width = 120,
   p: Paint = plain,
-): string {
-  if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
+): Generator<string> {
+  if (format === 'json') return yield* batched(jsonChunks(view));
+  yield* batched(accessLines(view, format, zone, width, p), 1 << 16, '');
+}
+
+function* accessLines(
+  view: Parameters<typeof formatAccess>[0],
+  format: ViewFormat,
+  zone: string,
+  width: number,
+  p: Paint,
+): Generator<string> {
   const when = (iso: string | undefined) => (iso ? humanTime(Date.parse(iso), zone) : '');
-  const observed = view.access.some((r) => r.observed !== undefined);
+  // Only an observed view (it has drift) can have rows with an observed state.
+  let observed = false;
+  if (view.drift !== undefined)
+    for (const r of view.access) {
+      if (r.observed === undefined) continue;
+      observed = true;
+      break;
+    }
   const header = [
     'user',
     'name',
@@ -84,7 +132,7 @@ export function formatAccess(
     'end',
     ...(observed ? ['observed'] : []),
   ];
-  const rows = view.access.map((r) => [
+  const cells = (r: AccessRow) => [
     r.user,
     r.name,
     r.app,
@@ -99,21 +147,15 @@ export function formatAccess(
     when(r.start),
     when(r.end),
     ...(observed ? [r.observed ?? 'not observed'] : []),
-  ]);
-  let out = table(header, rows, format, width, p, accessTint);
-  if (format === 'csv') return out;
+  ];
+  yield* tableLines(header, view.access, cells, format, width, p, accessTint);
+  if (format === 'csv') return;
   if (view.seats.length > 0) {
-    out += '\n';
-    out += table(
+    yield '\n';
+    yield* tableLines(
       ['app', 'tier', 'seats', 'used', 'free', 'next free'],
-      view.seats.map((s) => [
-        s.app,
-        s.tier,
-        String(s.seats),
-        String(s.used),
-        String(s.free),
-        when(s.nextFree),
-      ]),
+      view.seats,
+      (s) => [s.app, s.tier, String(s.seats), String(s.used), String(s.free), when(s.nextFree)],
       format,
       width,
       p,
@@ -121,21 +163,31 @@ export function formatAccess(
     );
   }
   for (const d of view.drift ?? [])
-    out += `${p('yellow', 'drift:')} ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
+    yield `${p('yellow', 'drift:')} ${d.account} holds ${d.entitlement ?? d.license} in ${d.app}, which no grant gives\n`;
   for (const u of view.unmanaged ?? [])
-    out += `${p('cyan', 'unmanaged:')} ${u.account} holds ${u.entitlement ?? u.license} in ${u.app}, left alone by iden (${u.why})\n`;
-  for (const s of view.skipped ?? []) out += `${p('yellow', 'not observed:')} ${s.app}: ${s.reason}\n`;
-  return out;
+    yield `${p('cyan', 'unmanaged:')} ${u.account} holds ${u.entitlement ?? u.license} in ${u.app}, left alone by iden (${u.why})\n`;
+  for (const s of view.skipped ?? []) yield `${p('yellow', 'not observed:')} ${s.app}: ${s.reason}\n`;
 }
 
-export function formatUpcoming(
+/** The upcoming view in pieces, JSON as the access view's. */
+export function* formatUpcoming(
   view: { from: string; to: string; events: UpcomingEvent[] },
   format: ViewFormat,
   zone: string,
   width = 120,
   p: Paint = plain,
+): Generator<string> {
+  if (format === 'json') return yield* batched(jsonChunks(view));
+  yield upcomingText(view, format, zone, width, p);
+}
+
+function upcomingText(
+  view: { from: string; to: string; events: UpcomingEvent[] },
+  format: ViewFormat,
+  zone: string,
+  width: number,
+  p: Paint,
 ): string {
-  if (format === 'json') return `${JSON.stringify(view, null, 2)}\n`;
   const rows = view.events.map((e) => [
     humanTime(Date.parse(e.at), zone),
     e.kind,

@@ -1,10 +1,33 @@
 /**
+ * A list made afresh each time it is read (a million rows never held at once):
+ * written as an array by jsonChunks.
+ */
+export class LazyList<T> implements Iterable<T> {
+  constructor(private readonly make: () => Iterable<T>) {}
+
+  [Symbol.iterator](): Iterator<T> {
+    return this.make()[Symbol.iterator]();
+  }
+}
+
+/**
  * JSON.stringify(value, null, 2), in pieces: a plan of a million changes is
  * near V8's longest string as one text, so it is written as it is made. The
  * text is exactly what JSON.stringify gives for plain data (objects, arrays,
  * strings, numbers, booleans, null; undefined members left out).
  */
 export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
+  if (value instanceof LazyList) {
+    const inner = `${indent}  `;
+    let first = true;
+    for (const item of value) {
+      yield first ? '[\n' : ',\n';
+      first = false;
+      yield inner;
+      yield* item === undefined || typeof item === 'function' ? ['null'] : jsonChunks(item, inner);
+    }
+    return yield first ? '[]' : `\n${indent}]`;
+  }
   if (Array.isArray(value)) {
     if (value.length === 0) return yield '[]';
     const inner = `${indent}  `;
@@ -33,8 +56,8 @@ export function* jsonChunks(value: unknown, indent = ''): Generator<string> {
   yield JSON.stringify(value) ?? 'null';
 }
 
-/** The pieces gathered into writes of about `size` characters, ending in a newline. */
-export function* batched(chunks: Iterable<string>, size = 1 << 16): Generator<string> {
+/** The pieces gathered into writes of about `size` characters, ending in `end` (a newline). */
+export function* batched(chunks: Iterable<string>, size = 1 << 16, end = '\n'): Generator<string> {
   let buffer: string[] = [];
   let length = 0;
   for (const chunk of chunks) {
@@ -46,6 +69,7 @@ export function* batched(chunks: Iterable<string>, size = 1 << 16): Generator<st
       length = 0;
     }
   }
-  buffer.push('\n');
-  yield buffer.join('');
+  buffer.push(end);
+  const last = buffer.join('');
+  if (last !== '') yield last;
 }

@@ -34,11 +34,15 @@ export function accessAt(repo: AccessRepo, zone: string, at: Instant, filter: Fi
 
 /** The rows of these spells active or scheduled at the instant. */
 export function rowsOf(spells: Spells, list: Iterable<Spell>, at: Instant): AccessRow[] {
-  const rows: AccessRow[] = [];
+  return [...accessRows(spells, list, at)];
+}
+
+/** The same rows made one at a time, for views that write them as they go. */
+export function* accessRows(spells: Spells, list: Iterable<Spell>, at: Instant): Generator<AccessRow> {
   for (const s of list) {
     if (s.end !== undefined && at >= s.end) continue;
     const person = spells.people.get(s.user);
-    rows.push({
+    yield {
       user: s.user,
       name: person?.name ?? s.user,
       email: person?.email ?? '',
@@ -56,7 +60,6 @@ export function rowsOf(spells: Spells, list: Iterable<Spell>, at: Instant): Acce
               s.emergency.approveBy !== undefined ? { approveBy: isoUtc(s.emergency.approveBy) } : {},
           }
         : {}),
-    });
+    };
   }
-  return rows;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batched, jsonChunks } from '../../src/util/json-stream.js';
+import { batched, jsonChunks, LazyList } from '../../src/util/json-stream.js';
 
 describe('JSON written in pieces', () => {
   it('is exactly what JSON.stringify(value, null, 2) gives, for plans and odd values alike', () => {
@@ -27,6 +27,22 @@ describe('JSON written in pieces', () => {
     for (const value of values) {
       expect([...jsonChunks(value)].join('')).toBe(JSON.stringify(value, null, 2));
       expect([...batched(jsonChunks(value), 8)].join('')).toBe(`${JSON.stringify(value, null, 2)}\n`);
+    }
+  });
+
+  it('writes a list made as it is read exactly as the array it makes, empty or not, and reads it once', () => {
+    let reads = 0;
+    const lazy = (n: number) =>
+      new LazyList(function* () {
+        reads++;
+        for (let i = 0; i < n; i++) yield { i, nested: [i, { s: `x${i}` }], gone: undefined };
+      });
+    for (const n of [0, 1, 3]) {
+      const array = [...lazy(n)];
+      reads = 0;
+      const value = { before: 1, rows: lazy(n), after: [] };
+      expect([...jsonChunks(value)].join('')).toBe(JSON.stringify({ ...value, rows: array }, null, 2));
+      expect(reads).toBe(1);
     }
   });
 });
