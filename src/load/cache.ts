@@ -6,7 +6,7 @@
 // unreadable, of another shape, or committed to git (a pull request could plant
 // one) is ignored, never fatal; one that cannot be written is simply not kept.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tracksState } from '../git/state.js';
@@ -14,6 +14,7 @@ import { tracksState } from '../git/state.js';
 import { vouchedByGit } from '../git/vouched.js';
 
 import type { Diagnostic } from '../model/diagnostics.js';
+import { batched } from '../util/json-stream.js';
 import { idenVersion, packageRoot } from '../util/package-root.js';
 
 export interface CachedGrant {
@@ -59,6 +60,8 @@ export function fromCached(hit: CachedGrant): {
 } {
   return { valid: hit.valid, raw: hit.raw ?? undefined, diagnostics: [...hit.diagnostics] };
 }
+
+const NONE: Diagnostic[] = Object.freeze([]) as unknown as Diagnostic[];
 
 /** The id git gives these bytes as a blob: the same key whether a file was read or git vouched for it. */
 export const contentHash = (bytes: Uint8Array): string =>
@@ -141,7 +144,8 @@ export class ParseCache {
       hash,
       valid: loaded.value !== undefined,
       raw: loaded.raw ?? null,
-      diagnostics: [...loaded.diagnostics],
+      // Read only by copying (fromCached): a file without findings shares one empty list.
+      diagnostics: loaded.diagnostics.length === 0 ? NONE : [...loaded.diagnostics],
     });
   }
 
@@ -154,14 +158,29 @@ export class ParseCache {
 /** Keeps the cache for the next run: written to a temporary file and renamed, so a reader never sees half of it. */
 export function writeCache(root: string, entries: Iterable<[string, CachedGrant]>): void {
   const file = fileOf(root);
-  const rows: Row[] = [];
-  for (const [path, e] of entries) rows.push([path, e.hash, e.valid, e.raw, e.diagnostics]);
   const temporary = `${file}.${process.pid}.tmp`;
+  let fd: number | undefined;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temporary, JSON.stringify({ key: cacheKey(), rows }));
+    fd = openSync(temporary, 'w');
+    // Row by row, in pieces: a million rows as one text would be a few hundred megabytes at once.
+    for (const piece of batched(cacheText(entries), 1 << 16, '')) writeSync(fd, piece);
+    closeSync(fd);
+    fd = undefined;
     renameSync(temporary, file);
   } catch {
+    if (fd !== undefined) closeSync(fd);
     rmSync(temporary, { force: true });
   }
+}
+
+/** The cache's text, `{"key":…,"rows":[…]}` as JSON.stringify writes it, a row at a time. */
+function* cacheText(entries: Iterable<[string, CachedGrant]>): Generator<string> {
+  yield `{"key":${JSON.stringify(cacheKey())},"rows":[`;
+  let first = true;
+  for (const [path, e] of entries) {
+    yield `${first ? '' : ','}${JSON.stringify([path, e.hash, e.valid, e.raw, e.diagnostics] satisfies Row)}`;
+    first = false;
+  }
+  yield ']}';
 }

@@ -1,9 +1,9 @@
 import type { Change } from '../model/access.js';
 import { humanTime } from '../model/time.js';
+import { batched, jsonChunks } from '../util/json-stream.js';
 import type { AccessRow } from '../views/access.js';
 import type { SeatRow } from '../views/seats.js';
 import type { UpcomingEvent } from '../views/upcoming.js';
-import { batched, jsonChunks } from '../util/json-stream.js';
 import { type Hue, type Paint, plain } from './paint.js';
 
 /** Colours of the access table's cells: what is in force, what is not yet, what differs from the app. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain script shared with the benchmarks
 import { generateRepo } from '../../bench/generate.mjs';
+import { type CachedGrant, readCache, writeCache } from '../../src/load/cache.js';
 import { validateJson } from '../helpers/cli.js';
 import { commitAll, git } from '../helpers/git.js';
 import { writeTree } from '../helpers/repo.js';
@@ -115,5 +116,42 @@ describe('the parse cache', () => {
     const found = await brief(dir);
     expect(found).toHaveLength(truth.length + 1);
     expect(found).toEqual(expect.arrayContaining([...truth, `${grantFile}:3:15 unknown-permission`]));
+  });
+
+  it('writes the cache row by row as the one JSON text it reads back, odd text and all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iden-cache-rows-'));
+    const entries: [string, CachedGrant][] = Array.from({ length: 3_000 }, (_, i) => [
+      `grants/app/person-${i}.yaml`,
+      {
+        hash: `${i}`.padStart(40, '0'),
+        valid: i % 7 !== 0,
+        raw: i % 7 === 0 ? null : { user: `person-${i}`, reason: `"quoted" \u2028 é ${'x'.repeat(i % 50)}` },
+        diagnostics:
+          i % 7 === 0
+            ? [
+                {
+                  file: 'f',
+                  line: 1,
+                  column: 2,
+                  severity: 'error' as const,
+                  code: 'yaml-syntax' as const,
+                  message: 'm',
+                },
+              ]
+            : [],
+      },
+    ]);
+    writeCache(dir, entries);
+    const text = readFileSync(join(dir, '.iden', 'cache', 'grants.json'), 'utf8');
+    const parsed = JSON.parse(text) as { key: string; rows: unknown[] };
+    expect(text).toBe(
+      JSON.stringify({
+        key: parsed.key,
+        rows: entries.map(([p, e]) => [p, e.hash, e.valid, e.raw, e.diagnostics]),
+      }),
+    );
+    expect([...readCache(dir)]).toEqual(entries);
+    writeCache(dir, []);
+    expect(readCache(dir).size).toBe(0);
   });
 });

@@ -69,6 +69,8 @@ describe('the access view in pieces', () => {
     const v = view(2_000);
     const lazy = { ...v, access: new LazyList(() => v.access.map((r) => ({ ...r }))) };
     for (const format of ['text', 'csv', 'markdown', 'json'] as const)
-      expect([...formatAccess(lazy, format, 'UTC')].join('')).toBe([...formatAccess(v, format, 'UTC')].join(''));
+      expect([...formatAccess(lazy, format, 'UTC')].join('')).toBe(
+        [...formatAccess(v, format, 'UTC')].join(''),
+      );
   });
 });
