@@ -6,7 +6,8 @@
 // unreadable, of another shape, or committed to git (a pull request could plant
 // one) is ignored, never fatal; one that cannot be written is simply not kept.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tracksState } from '../git/state.js';
@@ -69,31 +70,60 @@ export const contentHash = (bytes: Uint8Array): string =>
 
 const fileOf = (root: string) => join(root, '.iden', 'cache', 'grants.json');
 
-/** The cache of a repository, or an empty one. */
+/**
+ * The cache of a repository, or an empty one. Read a line (a row) at a time:
+ * a million rows are a text of some 200 MB, never held whole.
+ */
 export function readCache(root: string): Map<string, CachedGrant> {
   const cache = new Map<string, CachedGrant>();
-  let text: string;
+  let fd: number;
   try {
-    text = readFileSync(fileOf(root), 'utf8');
+    fd = openSync(fileOf(root), 'r');
   } catch {
     return cache;
   }
   try {
-    const parsed = JSON.parse(text) as { key?: unknown; rows?: unknown };
-    if (parsed.key !== cacheKey() || !Array.isArray(parsed.rows) || tracksState(root)) return cache;
-    for (const row of parsed.rows as unknown[]) {
+    const lines = linesOf(fd);
+    if (lines.next().value !== `{"key":${JSON.stringify(cacheKey())},"rows":[` || tracksState(root)) return cache;
+    let ended = false;
+    for (const line of lines) {
+      if (ended) return new Map();
+      if (line === ']}') {
+        ended = true;
+        continue;
+      }
+      const row = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as unknown;
       if (!Array.isArray(row) || row.length !== 5) return new Map();
       const [path, hash, valid, raw, diagnostics] = row as Row;
       if (typeof path !== 'string' || typeof hash !== 'string' || typeof valid !== 'boolean')
         return new Map();
       if ((raw !== null && typeof raw !== 'object') || !Array.isArray(diagnostics)) return new Map();
       if (valid && raw === null) return new Map();
-      cache.set(path, { hash, valid, raw, diagnostics });
+      cache.set(path, { hash, valid, raw, diagnostics: diagnostics.length === 0 ? NONE : diagnostics });
     }
+    return ended ? cache : new Map();
   } catch {
     return new Map();
+  } finally {
+    closeSync(fd);
   }
-  return cache;
+}
+
+/** A file's lines, read a megabyte at a time. */
+function* linesOf(fd: number): Generator<string> {
+  const decoder = new StringDecoder('utf8');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let rest = '';
+  for (;;) {
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n === 0) break;
+    const text = rest + decoder.write(buffer.subarray(0, n));
+    const lines = text.split('\n');
+    rest = lines.pop()!;
+    yield* lines;
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest;
 }
 
 /**
@@ -174,13 +204,13 @@ export function writeCache(root: string, entries: Iterable<[string, CachedGrant]
   }
 }
 
-/** The cache's text, `{"key":…,"rows":[…]}` as JSON.stringify writes it, a row at a time. */
+/** The cache's text, `{"key":…,"rows":[…]}`, a row to a line so it can be read a row at a time. */
 function* cacheText(entries: Iterable<[string, CachedGrant]>): Generator<string> {
   yield `{"key":${JSON.stringify(cacheKey())},"rows":[`;
   let first = true;
   for (const [path, e] of entries) {
-    yield `${first ? '' : ','}${JSON.stringify([path, e.hash, e.valid, e.raw, e.diagnostics] satisfies Row)}`;
+    yield `${first ? '\n' : ',\n'}${JSON.stringify([path, e.hash, e.valid, e.raw, e.diagnostics] satisfies Row)}`;
     first = false;
   }
-  yield ']}';
+  yield '\n]}';
 }

@@ -118,14 +118,14 @@ describe('the parse cache', () => {
     expect(found).toEqual(expect.arrayContaining([...truth, `${grantFile}:3:15 unknown-permission`]));
   });
 
-  it('writes the cache row by row as the one JSON text it reads back, odd text and all', () => {
+  it('writes the cache a row to a line, one JSON text, read back a line at a time; a cut or stale file reads as empty', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iden-cache-rows-'));
     const entries: [string, CachedGrant][] = Array.from({ length: 3_000 }, (_, i) => [
       `grants/app/person-${i}.yaml`,
       {
         hash: `${i}`.padStart(40, '0'),
         valid: i % 7 !== 0,
-        raw: i % 7 === 0 ? null : { user: `person-${i}`, reason: `"quoted" \u2028 é ${'x'.repeat(i % 50)}` },
+        raw: i % 7 === 0 ? null : { user: `person-${i}`, reason: `"quoted" \u2028 é ${'x'.repeat(i % 800)}` },
         diagnostics:
           i % 7 === 0
             ? [
@@ -144,13 +144,17 @@ describe('the parse cache', () => {
     writeCache(dir, entries);
     const text = readFileSync(join(dir, '.iden', 'cache', 'grants.json'), 'utf8');
     const parsed = JSON.parse(text) as { key: string; rows: unknown[] };
-    expect(text).toBe(
-      JSON.stringify({
-        key: parsed.key,
-        rows: entries.map(([p, e]) => [p, e.hash, e.valid, e.raw, e.diagnostics]),
-      }),
-    );
+    expect(parsed.rows).toEqual(entries.map(([p, e]) => [p, e.hash, e.valid, e.raw, e.diagnostics]));
+    expect(text.split('\n')).toHaveLength(3_002);
     expect([...readCache(dir)]).toEqual(entries);
+    const file = join(dir, '.iden', 'cache', 'grants.json');
+    // Cut inside the 1 MB read, at a line's end, and after the last row: nothing is taken from it.
+    for (const at of [text.length - 3, text.lastIndexOf('\n', 1 << 20), text.length - 2]) {
+      writeFileSync(file, text.slice(0, at));
+      expect(readCache(dir).size).toBe(0);
+    }
+    writeFileSync(file, text.replace(parsed.key, 'stale'));
+    expect(readCache(dir).size).toBe(0);
     writeCache(dir, []);
     expect(readCache(dir).size).toBe(0);
   });
