@@ -1,5 +1,6 @@
 // Plans (and applies) the benchmark repository against in-process apps and
 // prints JSON figures: the plan time in steady state, calls beside their minimum.
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadRepo } from '../dist/src/load/repo.js';
 import { applyChanges } from '../dist/src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
@@ -9,6 +10,14 @@ const root = process.argv[2];
 const at = Date.parse('2026-11-27T12:00:00Z');
 const { connector, stores, counts } = memoryConnector();
 const registry = { postgres: connector };
+// The generated repository is committed by the bench, not merged through reviewed pull requests:
+// apply-time verification would hold every grant (and plan nothing), so it is off, as
+// `policy: { verifyMerges: false }` in the settings turns it off (no GitHub to verify against).
+const unverified = (repo) => {
+  const settings = repo.settings?.value;
+  if (settings) settings.policy = { ...settings.policy, verifyMerges: false };
+  return repo;
+};
 const options = (repo) => ({
   repo,
   at,
@@ -20,7 +29,7 @@ const options = (repo) => ({
 });
 
 // First run: every app empty, so every grant is a change; applied in batches.
-let prepared = await preparePlan(options(await loadRepo(root)));
+let prepared = await preparePlan(options(unverified(await loadRepo(root))));
 const firstChanges = prepared.plan.changes.length;
 const batches = new Set(prepared.plan.changes.map((c) => `${c.app}\u0000${c.action}\u0000${c.account}`)).size;
 const pagesBefore = counts.observePages;
@@ -38,10 +47,17 @@ for (const store of stores.values()) {
   for (const k of [...store.keys()]) if (n++ % 97 === 0) store.delete(k);
   store.set(`drift-${n}`, { account: `intruder-${n}`, entitlement: 'ent-1' });
 }
+// argv[3]: where to keep the apps in this steady state, for plan-steady-child.mjs (a plan in a process of its own).
+if (process.argv[3]) {
+  const fd = openSync(process.argv[3], 'w');
+  for (const [app, store] of stores)
+    for (const h of store.values()) writeSync(fd, `${JSON.stringify([app, h.account, h.entitlement, h.license])}\n`);
+  closeSync(fd);
+}
 counts.observePages = 0;
 counts.minimumPages = 0;
 const started = performance.now();
-prepared = await preparePlan(options(await loadRepo(root)));
+prepared = await preparePlan(options(unverified(await loadRepo(root))));
 const ms = performance.now() - started;
 await closeSessions(prepared.sessions);
 console.log(

@@ -6,9 +6,18 @@
 // unreadable, of another shape, or committed to git (a pull request could plant
 // one) is ignored, never fatal; one that cannot be written is simply not kept.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
 import { tracksState } from '../git/state.js';
 
@@ -84,7 +93,8 @@ export function readCache(root: string): Map<string, CachedGrant> {
   }
   try {
     const lines = linesOf(fd);
-    if (lines.next().value !== `{"key":${JSON.stringify(cacheKey())},"rows":[` || tracksState(root)) return cache;
+    if (lines.next().value !== `{"key":${JSON.stringify(cacheKey())},"rows":[` || tracksState(root))
+      return cache;
     let ended = false;
     for (const line of lines) {
       if (ended) return new Map();

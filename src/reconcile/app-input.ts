@@ -9,6 +9,7 @@ import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { emergencyCut } from '../rules/emergency.js';
+import { type AccountWays, accountsOf } from './accounts.js';
 import type { GrantSpec } from './desired.js';
 import type { Retired } from './history.js';
 import type { AppInput } from './plan.js';
@@ -41,6 +42,8 @@ export interface AppContext {
   unapproved: ReadonlySet<string>;
   /** The instant planned for. */
   at: Instant;
+  /** The people by account one way of deriving accounts, made once a run and shared by every app (accounts.ts). */
+  ways?: AccountWays;
 }
 
 export function appInput(app: AppEntry, connector: Connector | undefined, context: AppContext): AppInput {
@@ -71,12 +74,7 @@ export function appInput(app: AppEntry, connector: Connector | undefined, contex
   }
   const caseInsensitive = connector?.caseInsensitiveAccounts ?? false;
   const norm = (account: string) => (caseInsensitive ? account.toLowerCase() : account);
-  // Made for the apps a run plans only (kept between runs, one per app, it would hold every person 200 times).
-  const accountIndex = new Map<string, string>();
-  for (const person of people) {
-    const account = accountOf(person);
-    if (account) accountIndex.set(norm(account), person.id);
-  }
+  const accountIndex = accountsOf(app.id, rule, caseInsensitive, people, context.ways);
   return {
     id: app.id,
     prune: app.value?.prune ?? false,

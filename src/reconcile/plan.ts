@@ -8,6 +8,7 @@ import {
   type Unmanaged,
 } from '../model/access.js';
 import { type Instant, isoUtc } from '../model/time.js';
+import type { AccountIndex } from './accounts.js';
 import { desired, type GrantSpec } from './desired.js';
 
 /** What the planner knows of one app. */
@@ -23,7 +24,7 @@ export interface AppInput {
   /** Users whose grant file does not validate: their access here stays exactly as it is. */
   held: { user: string; file: string; reason: string }[];
   /** Account name (as the app compares them) to person id, for every person. */
-  people: Map<string, string>;
+  people: AccountIndex;
   /** Accounts (as the app compares them) and person ids whose grant file for this app was deleted in git: their leftover access is `removed`, not drift. */
   removedFromGit: Set<string>;
   /** Entitlement and tier ids of mappings the app no longer declares: whoever holds them is revoked as `retired`. */

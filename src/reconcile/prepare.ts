@@ -12,6 +12,7 @@ import { type Instant, zoneOf } from '../model/time.js';
 import { emergencyWindow } from '../rules/resolve.js';
 import { groupBy } from '../util/group-by.js';
 import { type Validation, validateRepo } from '../validate/validate.js';
+import { AccountWays } from './accounts.js';
 import { appInput, withRetired } from './app-input.js';
 import { type BranchLog, EMPTY_BRANCH, readBranchLog } from './branch.js';
 import { desired } from './desired.js';
@@ -165,6 +166,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
     options.blobs,
   );
   const limit = pLimit(OPEN_AT_ONCE);
+  const ways = new AccountWays(people);
   const wanted: string[] = [];
   const inputs = await Promise.all(
     apps.map((app) =>
@@ -185,6 +187,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
           emergencyWindow: emergencyWindow(repo.settings?.value),
           unapproved: emergency.files,
           at,
+          ways,
         });
         const fold = (account: string) =>
           connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
