@@ -193,7 +193,13 @@ export function fastBlock(text: string): Record<string, unknown> | undefined {
   }
   if (lines.length === 0 || lines[0]!.body.startsWith('- ')) return undefined;
   const reader = new Reader(lines);
-  const value = reader.node(0);
+  let value: Read;
+  try {
+    value = reader.node(0);
+  } catch {
+    // Nesting deep enough to exhaust the stack: yaml says what it makes of it.
+    return undefined;
+  }
   if (value === NO || reader.i !== lines.length) return undefined;
   return value as Record<string, unknown>;
 }

@@ -238,6 +238,8 @@ describe('the fast path for app and settings files', () => {
       'a: b\n  \n',
       'a: b \n',
       'a:\n- b\n- c: d\n  e\n',
+      // Deeper than the stack goes: left to yaml, not an exception.
+      `a: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n`,
     ])
       expect(fastBlock(text), JSON.stringify(text)).toBeUndefined();
   });
