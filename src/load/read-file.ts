@@ -1,5 +1,6 @@
 import type { Diagnostic, Finding } from '../model/diagnostics.js';
 import { checkSchema, type FileKind } from '../schema/check.js';
+import { fastBlock } from './fast-block.js';
 import { fastLayout, fastPeople, fastYaml, locateFlat } from './fast-yaml.js';
 import {
   GRANT_FILE_LIMIT,
@@ -27,8 +28,9 @@ export function loadFile(
   source: string,
   kind: FileKind,
   keepDocument: boolean,
+  fast = !keepDocument,
 ): LoadedFile {
-  return loadBytes(file, readBytes(tree, source, kind), kind, keepDocument);
+  return loadBytes(file, readBytes(tree, source, kind), kind, keepDocument, fast);
 }
 
 /** A file's bytes (at most its kind's limit + 1), or why they could not be read. */
@@ -42,23 +44,35 @@ export function readBytes(tree: Tree, source: string, kind: FileKind): Uint8Arra
 
 export const limitOf = (kind: FileKind) => (kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT);
 
-/** Parses and schema-checks a file's bytes, or reports why they could not be read. */
+/** The fast reader of each kind of file (fast-yaml.ts, fast-block.ts). */
+const FAST: Record<FileKind, (text: string) => Record<string, unknown> | undefined> = {
+  grant: fastYaml,
+  people: fastPeople,
+  app: fastBlock,
+  settings: fastBlock,
+};
+
+/**
+ * Parses and schema-checks a file's bytes, or reports why they could not be
+ * read. keepDocument: keep the YAML document when one is composed, to place
+ * later findings. fast (by default, when no document is kept): a file of the
+ * shape its kind's fast reader takes that passes its schema is read without
+ * composing a document (nothing is placed on its lines then; a finding made
+ * later reads it again, placeFindings).
+ */
 export function loadBytes(
   file: string,
   bytes: Uint8Array | Error,
   kind: FileKind,
   keepDocument: boolean,
+  fast = !keepDocument,
 ): LoadedFile {
   let parsed: ParsedYaml;
   const limit = limitOf(kind);
   try {
     if (bytes instanceof Error) throw bytes;
-    // A grant file of the common flat shape that passes its schema needs no YAML
-    // document: nothing will be placed on a line. Anything else takes the full path.
-    // The same for a directory of people in its usual shape: a later finding in it
-    // is placed by reading it again (placeFindings), so it keeps no document either.
-    if (!keepDocument && (kind === 'grant' || kind === 'people')) {
-      const value = quick(bytes, limit, kind === 'grant' ? fastYaml : fastPeople);
+    if (fast) {
+      const value = quick(bytes, limit, FAST[kind]);
       if (value && checkSchema(kind, file, value).length === 0)
         return { file, value, raw: value, diagnostics: [], parsed: undefined };
     }

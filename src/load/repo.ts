@@ -82,8 +82,9 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
     let app = entry<AppFile>(tree, folder.file, folder.source, 'app', cache, options.memo);
     if (app.value) {
       const findings = checkConnectorSettings(app.file, app.value) ?? [];
-      // From the cache the file has no document to place them on: read it in full.
-      if (findings.length > 0 && !app.parsed) app = entry<AppFile>(tree, folder.file, folder.source, 'app');
+      // From the cache or the fast reader the file has no document to place them on: read it in full.
+      if (findings.length > 0 && !app.parsed)
+        app = entry<AppFile>(tree, folder.file, folder.source, 'app', undefined, undefined, true);
       for (const finding of findings) app.diagnostics.push(resolveFinding(app.parsed!, finding));
       if (findings.length > 0) app.value = undefined;
     }
@@ -125,13 +126,15 @@ function entry<T>(
   kind: 'settings' | 'people' | 'app',
   cache?: ParseCache,
   memo?: Map<string, LoadedFile>,
+  document = false,
 ): Loaded<T> {
+  if (document) return asEntry<T>(file, source, loadFile(file, tree, source, kind, true, false));
   if (cache) return cachedEntry<T>(tree, file, source, kind, cache);
   const id = memo && tree.blobId(source);
   const key = id && `${kind}\u0000${file}\u0000${id}`;
   let loaded = key ? memo?.get(key) : undefined;
   if (!loaded) {
-    loaded = loadFile(file, tree, source, kind, keepsDocument(kind));
+    loaded = loadFile(file, tree, source, kind, keepsDocument(kind), true);
     if (key) memo?.set(key, { ...loaded, diagnostics: [...loaded.diagnostics] });
   } else loaded = { ...loaded, diagnostics: [...loaded.diagnostics] };
   return asEntry<T>(file, source, loaded);
@@ -159,7 +162,7 @@ function cachedEntry<T>(
   const id = bytes instanceof Error ? null : contentHash(bytes);
   const read = cache.hit(file, id);
   if (read) return fromCache(read);
-  const loaded = loadBytes(file, bytes, kind, keepsDocument(kind));
+  const loaded = loadBytes(file, bytes, kind, keepsDocument(kind), true);
   cache.put(file, id, loaded);
   return asEntry<T>(file, source, loaded);
 }
@@ -176,9 +179,11 @@ function asEntry<T>(file: string, source: string, loaded: LoadedFile): Loaded<T>
 }
 
 /**
- * Settings and apps keep their parsed documents to place later findings; the
- * directory of people is read again for that when needed (it is rarely
- * wrong, and 10,000 people are a large document to keep).
+ * Settings and apps keep their parsed documents to place later findings when
+ * YAML composed one (a file the fast reader took has none, and is read again
+ * for a finding, as is one from the parse cache); the directory of people is
+ * read again for that when needed (it is rarely wrong, and 10,000 people are
+ * a large document to keep).
  */
 const keepsDocument = (kind: FileKind) => kind !== 'people';
 

@@ -61,9 +61,10 @@ export function nodeKey(d: Diagnostic): string {
 }
 
 /**
- * Resolves findings to lines. Settings, people and app files keep their parsed
- * documents; grant files are read again only when a rule found something in
- * them, which keeps 100,000 documents out of memory.
+ * Resolves findings to lines. Settings and app files keep their parsed
+ * documents when YAML composed one; grant files, the directory of people and
+ * any file the fast readers or the parse cache gave are read again only when
+ * a rule found something in them, which keeps 100,000 documents out of memory.
  */
 export function placeFindings(repo: AccessRepo, findings: Finding[]): Diagnostic[] {
   const place = placer(repo);
