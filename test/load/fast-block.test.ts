@@ -193,11 +193,11 @@ function doc(r: ReturnType<typeof random>, good: boolean): string {
 }
 
 describe('the fast path for app and settings files', () => {
-  it('gives exactly what yaml gives, on 20,000 generated files good and hostile', () => {
+  it('gives exactly what yaml gives, on 6,000 generated files good and hostile', () => {
     const r = random(20261207);
     let accepted = 0;
     let good = 0;
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 6_000; i++) {
       const g = r.next() < 0.5;
       if (agree(doc(r, g))) {
         accepted++;
@@ -205,8 +205,8 @@ describe('the fast path for app and settings files', () => {
       }
     }
     // It must take a real share, or it speeds nothing up; most well-formed files are taken.
-    expect(accepted).toBeGreaterThan(8_000);
-    expect(good).toBeGreaterThan(7_000);
+    expect(accepted).toBeGreaterThan(2_400);
+    expect(good).toBeGreaterThan(2_100);
   });
 
   it('refuses what it cannot read exactly, leaving it to yaml', () => {
