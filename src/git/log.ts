@@ -34,6 +34,46 @@ export async function firstParentRaw(
 }
 
 /**
+ * `head`'s whole first-parent line in one walk, oldest first: every commit
+ * (`--sparse`: those that change nothing under `paths` too) as NUL, its id,
+ * parents, committer date (seconds) and subject, each ended by NUL, then its
+ * raw changes under `paths` against its first parent (`:<modes> <blobs>
+ * <status>` NUL path NUL). The fields before the subject are hex and digits,
+ * git ends a subject at a NUL in the message, and a change always starts with
+ * `:`, so read in order nothing a commit says can start another entry. One
+ * process gives the order, the subjects and the changes; the log is buffered
+ * (GIT_FLUSH=0), not written a commit at a time.
+ */
+export async function firstParentHistory(
+  root: string,
+  head: string,
+  paths: readonly string[],
+): Promise<string> {
+  const log = await runGit(
+    root,
+    [
+      'log',
+      '--first-parent',
+      '--sparse',
+      '--diff-merges=first-parent',
+      '--reverse',
+      '--no-show-signature',
+      '--raw',
+      '-z',
+      '--no-abbrev',
+      '--no-renames',
+      '--format=%x00%H%x00%P%x00%ct%x00%s',
+      head,
+      '--',
+      ...paths,
+    ],
+    [0],
+    { env: { ...process.env, GIT_FLUSH: '0' } },
+  );
+  return log.stdout;
+}
+
+/**
  * `git log --first-parent --raw -z` of everything from `head`, newest first,
  * handed to `onFields` a batch of whole NUL-ended fields at a time: every
  * first-parent commit (NUL, sha, NUL) then its raw changes against its first
