@@ -105,8 +105,8 @@ export function zoneHistory(
   commits: readonly Commit[],
   blobs: ReadonlyMap<string, string>,
   dates: ReadonlyMap<string, number>,
+  zones = new ZoneHistory(),
 ): ZoneHistory {
-  const zones = new ZoneHistory();
   for (const commit of commits)
     if (commit.settings !== undefined)
       zones.set(

@@ -71,10 +71,17 @@ const DIGITS = /^\d+$/;
  * commit objects themselves (`git cat-file --batch`). A merged pull request
  * is one commit: its merge, with what it brought to the branch.
  */
-export async function readHistory(root: string, ref = 'HEAD'): Promise<History> {
-  const head = await resolveRef(root, ref);
+export async function readHistory(
+  root: string,
+  /** HEAD's commit (null: none yet) and whether the clone is shallow, when the caller read them already. */
+  known?: { head: string | null; shallow: boolean },
+): Promise<History> {
+  const head = known ? known.head : await resolveRef(root, 'HEAD');
   if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false, closes: [] };
-  const [log, shallow] = await Promise.all([firstParentHistory(root, head, ['grants/']), isShallow(root)]);
+  const [log, shallow] = await Promise.all([
+    firstParentHistory(root, head, ['grants/']),
+    known ? known.shallow : isShallow(root),
+  ]);
   return { head, shallow, ...parseHistoryLog(log) };
 }
 
