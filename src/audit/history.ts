@@ -151,8 +151,38 @@ export function parseHistoryLog(out: string): Pick<History, 'commits' | 'positio
 
 /** One raw change (`:<modes> <blobs> <status>`, then its path) of a commit. */
 function change(commit: Commit, raw: string, path: string): void {
+  // Its five space-separated parts, cut where they are: no array and no string for the parts not kept.
+  const a = raw.indexOf(' ');
+  const b = raw.indexOf(' ', a + 1);
+  const c = raw.indexOf(' ', b + 1);
+  const d = raw.indexOf(' ', c + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0) {
+    legacyChange(commit, raw, path);
+    return;
+  }
+  const oldMode = raw.slice(1, a);
+  const newMode = raw.slice(a + 1, b);
+  const oldBlob = raw.slice(b + 1, c);
+  const newBlob = raw.slice(c + 1, d);
+  const kind = raw[d + 1];
+  record(commit, path, oldMode, newMode, oldBlob, newBlob, kind);
+}
+
+/** A change of another shape than git writes: read as split would read it. */
+function legacyChange(commit: Commit, raw: string, path: string): void {
   const [oldMode = '', newMode = '', oldBlob = '', newBlob = '', status = ''] = raw.slice(1).split(' ');
-  const kind = status[0];
+  record(commit, path, oldMode, newMode, oldBlob, newBlob, status[0]);
+}
+
+function record(
+  commit: Commit,
+  path: string,
+  oldMode: string,
+  newMode: string,
+  oldBlob: string,
+  newBlob: string,
+  kind: string | undefined,
+): void {
   const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
   const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
   const entry: FileChange = { status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M', path };
