@@ -68,7 +68,7 @@ async function readVersions(root: string, data: AuditData, ids: string[]): Promi
   const missing = ids.filter((id) => !data.versions.has(id));
   const settings = data.unreadSettings;
   if (missing.length > 0 || settings) {
-    const blobs = await readBlobs(root, settings ? [...settings, ...missing] : missing);
+    const blobs = await readBlobs(root, settings ? [...settings, ...missing] : missing, { many: true });
     if (settings) {
       data.unreadSettings = undefined;
       zoneHistory(data.history.commits, blobs, data.dates, data.zones);

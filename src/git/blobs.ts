@@ -1,15 +1,25 @@
-import { gitBytes } from './run.js';
+import { gitBytes, gitBytesThroughFile } from './run.js';
 
 /**
  * Reads many git objects through one `git cat-file --batch` process: far
  * faster than a `git show` per file on a long history.
  */
-export async function readBlobs(root: string, ids: Iterable<string>): Promise<Map<string, string>> {
+export async function readBlobs(
+  root: string,
+  ids: Iterable<string>,
+  /** Thousands of blobs: git writes them to a file, read back whole (gitBytesThroughFile). */
+  options: { many?: boolean } = {},
+): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   // Decoded straight from git's output: no view of the bytes per blob (an audit reads thousands).
-  await eachObject(root, ids, (id, type, out, start, end) => {
-    if (type === 'blob') texts.set(id, out.toString('utf8', start, end));
-  });
+  await eachObject(
+    root,
+    ids,
+    (id, type, out, start, end) => {
+      if (type === 'blob') texts.set(id, out.toString('utf8', start, end));
+    },
+    options.many,
+  );
   return texts;
 }
 
@@ -38,10 +48,14 @@ async function eachObject(
   root: string,
   ids: Iterable<string>,
   found: (id: string, type: string, out: Buffer, start: number, end: number) => void,
+  many = false,
 ): Promise<void> {
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return;
-  const out = await gitBytes(root, ['cat-file', '--batch'], `${wanted.join('\n')}\n`);
+  // --buffer: git's own output buffering (every id is written before any answer is read).
+  const args = ['cat-file', '--batch', '--buffer'];
+  const input = `${wanted.join('\n')}\n`;
+  const out = many ? await gitBytesThroughFile(root, args, input) : await gitBytes(root, args, input);
   let at = 0;
   for (const id of wanted) {
     const newline = out.indexOf(0x0a, at);

@@ -1,6 +1,6 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitOut, runGit } from './run.js';
+import { gitOut, gitOutput, runGit } from './run.js';
 
 /**
  * Reads of first-parent history: the raw log of a path, the commits in order,
@@ -41,36 +41,30 @@ export async function firstParentRaw(
  * <status>` NUL path NUL). The fields before the subject are hex and digits,
  * git ends a subject at a NUL in the message, and a change always starts with
  * `:`, so read in order nothing a commit says can start another entry. One
- * process gives the order, the subjects and the changes; the log is buffered
- * (GIT_FLUSH=0), not written a commit at a time.
+ * process gives the order, the subjects and the changes; git writes the log
+ * to a file (`gitOutput`), not through the helper a commit at a time.
  */
 export async function firstParentHistory(
   root: string,
   head: string,
   paths: readonly string[],
 ): Promise<string> {
-  const log = await runGit(
-    root,
-    [
-      'log',
-      '--first-parent',
-      '--sparse',
-      '--diff-merges=first-parent',
-      '--reverse',
-      '--no-show-signature',
-      '--raw',
-      '-z',
-      '--no-abbrev',
-      '--no-renames',
-      '--format=%x00%H%x00%P%x00%ct%x00%s',
-      head,
-      '--',
-      ...paths,
-    ],
-    [0],
-    { env: { ...process.env, GIT_FLUSH: '0' } },
-  );
-  return log.stdout;
+  return gitOutput(root, [
+    'log',
+    '--first-parent',
+    '--sparse',
+    '--diff-merges=first-parent',
+    '--reverse',
+    '--no-show-signature',
+    '--raw',
+    '-z',
+    '--no-abbrev',
+    '--no-renames',
+    '--format=%x00%H%x00%P%x00%ct%x00%s',
+    head,
+    '--',
+    ...paths,
+  ]);
 }
 
 /**
