@@ -61,6 +61,8 @@ export async function headRepo(
     grants: () => false,
     apps: withApps,
     people: withPeople,
+    // Only their values are read: nothing is placed on a line.
+    documents: false,
   });
 }
 

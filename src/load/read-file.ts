@@ -57,8 +57,9 @@ export function loadBytes(
     // document: nothing will be placed on a line. Anything else takes the full path.
     // The same for a directory of people in its usual shape: a later finding in it
     // is placed by reading it again (placeFindings), so it keeps no document either.
-    if (!keepDocument && (kind === 'grant' || kind === 'people')) {
-      const value = quick(bytes, limit, kind === 'grant' ? fastYaml : fastPeople);
+    // Settings and apps too where the caller keeps no document (an audit reads HEAD's settings only for their values).
+    if (!keepDocument) {
+      const value = quick(bytes, limit, kind === 'people' ? fastPeople : fastYaml);
       if (value && checkSchema(kind, file, value).length === 0)
         return { file, value, raw: value, diagnostics: [], parsed: undefined };
     }
