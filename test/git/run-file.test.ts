@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readBlobs } from '../../src/git/blobs.js';
-import { gitBytes, gitBytesThroughFile, gitOutput, gitOut } from '../../src/git/run.js';
+import { gitBytes, gitBytesThroughFile, gitOut, gitOutput } from '../../src/git/run.js';
 import { commitAll } from '../helpers/git.js';
 import { writeTree } from '../helpers/repo.js';
 
