@@ -82,14 +82,16 @@ export async function gitBytes(root: string, args: readonly string[], input: str
  * --batch` writes each blob on its own): git writes it to a file of its own
  * (`sh -c 'exec git … >file'`), read back whole when git ends, instead of each
  * write passing through the helper process and this one as a piece of its
- * own. Where there is no `sh`, through the pipe as gitBytes does.
+ * own. Where there is no `sh` or no temporary folder, through the pipe as
+ * gitBytes does.
  */
 export async function gitBytesThroughFile(
   root: string,
   args: readonly string[],
   input: string,
 ): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'iden-git-'));
+  const dir = scratch();
+  if (!dir) return gitBytes(root, args, input);
   const file = join(dir, 'out');
   try {
     const { exit, stderr } = await runHelped(
@@ -112,15 +114,26 @@ export async function gitBytesThroughFile(
 /**
  * What a git command writes to `--output=<file>` (git log's own option): a
  * long log written to a file, read back whole when git ends, instead of
- * passing through the helper process a piece at a time.
+ * passing through the helper process a piece at a time (through the pipe
+ * where no temporary folder can be made).
  */
 export async function gitOutput(root: string, args: readonly string[]): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'iden-git-'));
+  const dir = scratch();
+  if (!dir) return gitOut(root, args);
   const file = join(dir, 'out');
   try {
     await runGit(root, [args[0] ?? '', `--output=${file}`, ...args.slice(1)]);
     return readFileSync(file, 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A folder of its own for one output, in the temporary folder; undefined where none can be made (then the pipe). */
+function scratch(): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), 'iden-git-'));
+  } catch {
+    return undefined;
   }
 }

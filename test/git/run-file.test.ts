@@ -41,4 +41,21 @@ describe('git output through a file', () => {
     await expect(gitOutput(dir, ['log', 'no-such-ref'])).rejects.toThrow(/git log failed/);
     expect(temps()).toEqual(before);
   });
+  it('goes through the pipe where no temporary folder can be made', async () => {
+    const ids = (await gitOut(dir, ['ls-tree', '-r', '--format=%(objectname)', 'HEAD']))
+      .split('\n')
+      .filter(Boolean);
+    const input = `${ids.join('\n')}\n`;
+    const log = ['log', '--raw', '-z', '--format=%x00%H%x00%s', 'HEAD', '--', 'grants/'];
+    const pipe = { blobs: await gitBytes(dir, ['cat-file', '--batch'], input), log: await gitOut(dir, log) };
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = `${dir}/no-such-folder/below`;
+    try {
+      expect(await gitBytesThroughFile(dir, ['cat-file', '--batch'], input)).toEqual(pipe.blobs);
+      expect(await gitOutput(dir, log)).toBe(pipe.log);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
 });
