@@ -12,7 +12,7 @@ import {
   type ParseVersion,
   sortEvents,
   versionParser,
-  type ZoneHistory,
+  ZoneHistory,
   zoneHistory,
 } from './events.js';
 import {
@@ -55,12 +55,29 @@ export interface AuditData {
   versions: Map<string, string>;
   /** The same versions' mappings, each parsed once and shared by every view. */
   parsed: Map<string, Record<string, unknown> | undefined>;
+  /** The settings' versions whose time zones `zones` does not hold yet: read with the first view's versions. */
+  unreadSettings?: string[] | undefined;
 }
 
-/** These versions, read from git only where no view of this audit has read them yet, and parsed once. */
+/**
+ * These versions, read from git only where no view of this audit has read
+ * them yet, and parsed once. The first read also takes the settings' versions
+ * (the time zone over time): one `git cat-file` for both.
+ */
 async function readVersions(root: string, data: AuditData, ids: string[]): Promise<ParseVersion> {
   const missing = ids.filter((id) => !data.versions.has(id));
-  for (const [id, text] of await readBlobs(root, missing)) data.versions.set(id, text);
+  const settings = data.unreadSettings;
+  if (missing.length > 0 || settings) {
+    const blobs = await readBlobs(root, settings ? [...settings, ...missing] : missing, { many: true });
+    if (settings) {
+      data.unreadSettings = undefined;
+      zoneHistory(data.history.commits, blobs, data.dates, data.zones);
+    }
+    for (const id of missing) {
+      const text = blobs.get(id);
+      if (text !== undefined) data.versions.set(id, text);
+    }
+  }
   return versionParser(data.versions, data.parsed);
 }
 
@@ -125,12 +142,12 @@ export async function readAudit(
       message: `commit ${a.sha.slice(0, 12)} claims ${isoUtc(a.claimed)}, ${a.why}: placed at ${isoUtc(a.placed)}`,
       commit: a.sha,
     });
-  const settingsBlobs = history.commits.flatMap((c) => (c.settings ? [c.settings] : []));
-  const zones = zoneHistory(history.commits, await readBlobs(root, settingsBlobs), placed.dates);
   return {
     history,
     dates: placed.dates,
-    zones,
+    // Filled by the first view's read of versions (readVersions), with them.
+    zones: new ZoneHistory(),
+    unreadSettings: history.commits.flatMap((c) => (c.settings ? [c.settings] : [])),
     checked,
     warnings,
     versions: new Map(),

@@ -1,6 +1,6 @@
-import { parse } from 'yaml';
 import { fastYaml } from '../load/fast-yaml.js';
 import { type Instant, isoUtc, isTimeZone, parseTime } from '../model/time.js';
+import { yaml } from '../util/yaml.js';
 import { type Commit, pathIdentity } from './history.js';
 
 export type EventKind =
@@ -105,8 +105,8 @@ export function zoneHistory(
   commits: readonly Commit[],
   blobs: ReadonlyMap<string, string>,
   dates: ReadonlyMap<string, number>,
+  zones = new ZoneHistory(),
 ): ZoneHistory {
-  const zones = new ZoneHistory();
   for (const commit of commits)
     if (commit.settings !== undefined)
       zones.set(
@@ -158,7 +158,7 @@ export function parseMapping(text: string | undefined): Record<string, unknown> 
   const fast = fastYaml(text);
   if (fast) return fast;
   try {
-    const value = parse(text);
+    const value = yaml().parse(text);
     return value && typeof value === 'object' && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : undefined;

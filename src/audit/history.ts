@@ -1,6 +1,6 @@
 import { readObjects } from '../git/blobs.js';
 import { resolveRef } from '../git/diff.js';
-import { firstParentRaw, firstParentSubjects, isShallow } from '../git/log.js';
+import { firstParentHistory, isShallow } from '../git/log.js';
 import { GRANT_PATH } from '../policy/classify.js';
 
 export const SETTINGS_PATH = 'grants/_settings.yaml';
@@ -60,79 +60,137 @@ const ZERO = /^0+$/;
 const REGULAR = /^100[67]44$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const PARENTS = /^([0-9a-f]{40}([0-9a-f]{24})?( [0-9a-f]{40}([0-9a-f]{24})?)*)?$/;
+const DIGITS = /^\d+$/;
 
 /**
  * HEAD's first-parent history of grants/, read so that nothing a commit says
- * about itself can change its shape: the file changes from `git log -z`
- * (NUL-separated, no rename detection, the only format field the commit id),
- * the author, committer, date and subject from the commit objects
- * themselves (`git cat-file --batch`). A merged pull request is one commit:
- * its merge, with what it brought to the branch.
+ * about itself can change its shape: one `git log -z` of the whole
+ * first-parent line (NUL-separated, no rename detection, read field by field
+ * in order: the id, parents and date are hex and digits, the subject ends at
+ * its NUL, a change starts with `:`), and the author and committer from the
+ * commit objects themselves (`git cat-file --batch`). A merged pull request
+ * is one commit: its merge, with what it brought to the branch.
  */
-export async function readHistory(root: string, ref = 'HEAD'): Promise<History> {
-  const head = await resolveRef(root, ref);
+export async function readHistory(
+  root: string,
+  /** HEAD's commit (null: none yet) and whether the clone is shallow, when the caller read them already. */
+  known?: { head: string | null; shallow: boolean },
+): Promise<History> {
+  const head = known ? known.head : await resolveRef(root, 'HEAD');
   if (!head) return { head: undefined, commits: [], positions: new Map(), shallow: false, closes: [] };
-  const [log, line, shallow] = await Promise.all([
-    firstParentRaw(root, head, ['grants/'], true),
-    firstParentSubjects(root, head),
-    isShallow(root),
+  const [log, shallow] = await Promise.all([
+    firstParentHistory(root, head, ['grants/']),
+    known ? known.shallow : isShallow(root),
   ]);
-  const { positions, closes } = parseLine(line);
+  return { head, shallow, ...parseHistoryLog(log) };
+}
+
+/**
+ * The log `firstParentHistory` prints: every first-parent commit's position,
+ * the merges whose subject may close a campaign, and the commits that changed
+ * something under grants/ with their changes. One walk gives all three.
+ */
+export function parseHistoryLog(out: string): Pick<History, 'commits' | 'positions' | 'closes'> {
+  const positions = new Map<string, number>();
+  const closes: Close[] = [];
   const commits: Commit[] = [];
-  for (const { sha, parents, claimed, files, changes: all, settings } of parseRawLog(log)) {
-    const position = positions.get(sha);
-    if (position === undefined) continue;
-    commits.push({
+  let at = 0;
+  // The next NUL-ended field.
+  const next = () => {
+    let end = out.indexOf('\0', at);
+    if (end < 0) end = out.length;
+    const field = out.slice(at, end);
+    at = end + 1;
+    return field;
+  };
+  let current: Commit | undefined;
+  while (at < out.length) {
+    let field = next();
+    if (field.charCodeAt(0) === 10) field = field.slice(1);
+    if (field === '') continue;
+    if (field.charCodeAt(0) === 58 && current) {
+      change(current, field, next());
+      continue;
+    }
+    // A commit: its id, parents, committer date and subject, in this order.
+    const parents = next();
+    const date = next();
+    const subject = next();
+    if (!SHA.test(field) || !PARENTS.test(parents) || !DIGITS.test(date))
+      throw new Error(`unexpected git log output: ${JSON.stringify(field.slice(0, 80))}`);
+    const sha = field;
+    const position = positions.size;
+    positions.set(sha, position);
+    const parentList = parents === '' ? [] : parents.split(' ');
+    const claimed = Number(date) * 1000;
+    // A subject as the line's own listing gave it, up to its first \x01.
+    const cut = subject.indexOf('\x01');
+    if (subject.startsWith(CLOSE_SUBJECT))
+      closes.push({
+        sha,
+        parents: parentList,
+        date: claimed,
+        subject: cut < 0 ? subject : subject.slice(0, cut),
+      });
+    current = {
       sha,
       position,
-      parents: parents ?? [],
-      claimed: claimed ?? 0,
+      parents: parentList,
+      claimed,
       author: '',
       email: '',
       committer: '',
       subject: '',
-      files,
-      changes: all,
-      ...(settings !== undefined ? { settings } : {}),
-    });
+      files: [],
+      changes: [],
+    };
+    commits.push(current);
   }
-  return { head, commits, positions, shallow, closes };
+  return { positions, closes, commits: commits.filter((c) => c.changes.length > 0) };
 }
 
-/**
- * The first-parent chain as `firstParentSubjects` prints it: each commit's
- * position, and the merges whose subject may close a campaign. One pass gives
- * both the order and the campaigns' closes: no second walk of the history.
- */
-export function parseLine(out: string): { positions: Map<string, number>; closes: Close[] } {
-  const positions = new Map<string, number>();
-  const closes: Close[] = [];
-  let start = 0;
-  while (start < out.length) {
-    let end = out.indexOf('\0', start);
-    if (end < 0) end = out.length;
-    const a = out.indexOf('\x01', start);
-    const sha = out.slice(start + (out[start] === '\n' ? 1 : 0), a < 0 || a > end ? end : a);
-    if (sha !== '') {
-      if (!SHA.test(sha)) throw new Error(`unexpected git log output: ${JSON.stringify(sha.slice(0, 80))}`);
-      positions.set(sha, positions.size);
-      const b = out.indexOf('\x01', a + 1);
-      const c = out.indexOf('\x01', b + 1);
-      if (a >= 0 && b >= 0 && c >= 0 && c < end && out.startsWith(CLOSE_SUBJECT, c + 1)) {
-        const parents = out.slice(a + 1, b);
-        const d = out.indexOf('\x01', c + 1);
-        if (PARENTS.test(parents))
-          closes.push({
-            sha,
-            parents: parents === '' ? [] : parents.split(' '),
-            date: Number(out.slice(b + 1, c)) * 1000,
-            subject: out.slice(c + 1, d >= 0 && d < end ? d : end),
-          });
-      }
-    }
-    start = end + 1;
+/** One raw change (`:<modes> <blobs> <status>`, then its path) of a commit. */
+function change(commit: Commit, raw: string, path: string): void {
+  // Its five space-separated parts, cut where they are: no array and no string for the parts not kept.
+  const a = raw.indexOf(' ');
+  const b = raw.indexOf(' ', a + 1);
+  const c = raw.indexOf(' ', b + 1);
+  const d = raw.indexOf(' ', c + 1);
+  if (a < 0 || b < 0 || c < 0 || d < 0) {
+    legacyChange(commit, raw, path);
+    return;
   }
-  return { positions, closes };
+  const oldMode = raw.slice(1, a);
+  const newMode = raw.slice(a + 1, b);
+  const oldBlob = raw.slice(b + 1, c);
+  const newBlob = raw.slice(c + 1, d);
+  const kind = raw[d + 1];
+  record(commit, path, oldMode, newMode, oldBlob, newBlob, kind);
+}
+
+/** A change of another shape than git writes: read as split would read it. */
+function legacyChange(commit: Commit, raw: string, path: string): void {
+  const [oldMode = '', newMode = '', oldBlob = '', newBlob = '', status = ''] = raw.slice(1).split(' ');
+  record(commit, path, oldMode, newMode, oldBlob, newBlob, status[0]);
+}
+
+function record(
+  commit: Commit,
+  path: string,
+  oldMode: string,
+  newMode: string,
+  oldBlob: string,
+  newBlob: string,
+  kind: string | undefined,
+): void {
+  const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
+  const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
+  const entry: FileChange = { status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M', path };
+  if (before !== undefined && kind !== 'A') entry.oldBlob = before;
+  if (after !== undefined && kind !== 'D') entry.newBlob = after;
+  commit.changes.push(entry);
+  if (path === SETTINGS_PATH) commit.settings = after ?? null;
+  else if (GRANT_PATH.test(path)) commit.files.push(entry);
 }
 
 /** Commits whose author, committer and subject have been read. */
@@ -157,58 +215,6 @@ export async function describeCommits(root: string, commits: readonly Commit[]):
     Object.assign(commit, { author, email, committer, subject });
     described.add(commit);
   }
-}
-
-type Logged = {
-  sha: string;
-  /** With the dated format: the parents and committer date git gave. */
-  parents?: string[];
-  claimed?: number;
-  files: FileChange[];
-  changes: FileChange[];
-  settings?: string | null;
-};
-
-/**
- * `git log --raw -z --format=%x00%H` output: each commit is its id, then
- * `:<modes> <blobs> <status>` and a path, every field ending in NUL. Every
- * path is kept in `changes`; grant files also in `files`, the settings'
- * new version in `settings`.
- */
-export function parseRawLog(out: string): Logged[] {
-  const commits: Logged[] = [];
-  const fields = out.split('\0');
-  let current: Logged | undefined;
-  for (let i = 0; i < fields.length; i++) {
-    const raw = fields[i]!;
-    const field = raw.charCodeAt(0) === 10 ? raw.slice(1) : raw;
-    if (SHA.test(field)) {
-      current = { sha: field, files: [], changes: [] };
-      commits.push(current);
-      // The dated format: the parents (hex ids, space-separated) and the committer date (digits) follow.
-      const parents = fields[i + 1];
-      const date = fields[i + 2];
-      if (parents !== undefined && date !== undefined && PARENTS.test(parents) && /^\d+$/.test(date)) {
-        current.parents = parents === '' ? [] : parents.split(' ');
-        current.claimed = Number(date) * 1000;
-        i += 2;
-      }
-      continue;
-    }
-    if (!field.startsWith(':') || !current) continue;
-    const path = fields[++i] ?? '';
-    const [oldMode = '', newMode = '', oldBlob = '', newBlob = '', status = ''] = field.slice(1).split(' ');
-    const kind = status[0];
-    const before = !ZERO.test(oldBlob) && REGULAR.test(oldMode) ? oldBlob : undefined;
-    const after = !ZERO.test(newBlob) && REGULAR.test(newMode) ? newBlob : undefined;
-    const change: FileChange = { status: kind === 'A' ? 'A' : kind === 'D' ? 'D' : 'M', path };
-    if (before !== undefined && kind !== 'A') change.oldBlob = before;
-    if (after !== undefined && kind !== 'D') change.newBlob = after;
-    current.changes.push(change);
-    if (path === SETTINGS_PATH) current.settings = after ?? null;
-    else if (GRANT_PATH.test(path)) current.files.push(change);
-  }
-  return commits.filter((c) => c.changes.length > 0);
 }
 
 /** A raw commit object's parents, author, committer, committer date and subject. */

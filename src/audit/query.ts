@@ -47,14 +47,22 @@ export function filters(
 }
 
 /** The settings and people as HEAD has them (no grant files): the time zone for dates, names for logins. */
-export async function headRepo(root: string, withPeople: boolean, withApps: boolean): Promise<AccessRepo> {
-  const head = await resolveRef(root, 'HEAD');
+export async function headRepo(
+  root: string,
+  withPeople: boolean,
+  withApps: boolean,
+  /** HEAD's commit (null: none yet), when the caller resolved it already. */
+  known?: string | null,
+): Promise<AccessRepo> {
+  const head = known !== undefined ? known : await resolveRef(root, 'HEAD');
   if (!head) return loadRepo(root);
   // Only the settings, the people and each app's _app.yaml are listed, not every grant file.
   return loadTree(await CommitTree.openSome(root, head, []), {
     grants: () => false,
     apps: withApps,
     people: withPeople,
+    // Only their values are read: nothing is placed on a line.
+    documents: false,
   });
 }
 

@@ -16,9 +16,11 @@ export async function startAudit(
   env: NodeJS.ProcessEnv,
   now: Instant,
   wants: { people: boolean; apps: boolean },
+  /** HEAD's commit and whether the clone is shallow, when read with the root (repositoryStart). */
+  known?: { head: string | null; shallow: boolean },
 ): Promise<{ repo: AccessRepo; data: AuditData }> {
-  const history = readHistory(root);
-  const head = import('./query.js').then((q) => q.headRepo(root, wants.people, wants.apps));
+  const history = readHistory(root, known);
+  const head = import('./query.js').then((q) => q.headRepo(root, wants.people, wants.apps, known?.head));
   const signedSince = head.then((r) => r.settings?.value?.records?.signedSince);
   // Each is awaited below: a failure while the modules load is reported there, not as unhandled.
   for (const p of [history, head, signedSince]) p.catch(() => undefined);

@@ -60,11 +60,12 @@ const TAMPERED = new Set([
 ]);
 
 export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
-  const [{ repositoryRoot }, { startAudit }] = await Promise.all([
+  const [{ repositoryStart }, { startAudit }] = await Promise.all([
     import('../git/state.js'),
     import('../audit/start.js'),
   ]);
-  const root = await repositoryRoot(io.cwd, options.repo);
+  // The root, HEAD and whether the clone is shallow: one git process, HEAD resolved once for the whole audit.
+  const { root, git } = await repositoryStart(io.cwd, options.repo);
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   const now = io.clock.now();
@@ -78,10 +79,13 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
     import('../report/audit.js'),
   ]);
   // People and apps are read only where the question names them (they resolve --user and --app).
-  const { repo, data } = await startAudit(root, io.env, now, {
-    people: options.review === true || options.user !== undefined,
-    apps: options.app !== undefined,
-  });
+  const { repo, data } = await startAudit(
+    root,
+    io.env,
+    now,
+    { people: options.review === true || options.user !== undefined, apps: options.app !== undefined },
+    git,
+  );
   const [{ auditAsOf, auditEvents }, { filters, people }, { reviewSource }, review, { atOption }, report] =
     await modules;
   const { reviewRows, rowEvents } = review;

@@ -1,12 +1,26 @@
-import { gitBytes } from './run.js';
+import { gitBytes, gitBytesThroughFile } from './run.js';
 
 /**
  * Reads many git objects through one `git cat-file --batch` process: far
  * faster than a `git show` per file on a long history.
  */
-export async function readBlobs(root: string, ids: Iterable<string>): Promise<Map<string, string>> {
-  const buffers = await readBlobBuffers(root, ids);
-  return new Map([...buffers].map(([id, bytes]) => [id, bytes.toString('utf8')]));
+export async function readBlobs(
+  root: string,
+  ids: Iterable<string>,
+  /** Thousands of blobs: git writes them to a file, read back whole (gitBytesThroughFile). */
+  options: { many?: boolean } = {},
+): Promise<Map<string, string>> {
+  const texts = new Map<string, string>();
+  // Decoded straight from git's output: no view of the bytes per blob (an audit reads thousands).
+  await eachObject(
+    root,
+    ids,
+    (id, type, out, start, end) => {
+      if (type === 'blob') texts.set(id, out.toString('utf8', start, end));
+    },
+    options.many,
+  );
+  return texts;
 }
 
 /** The same, as bytes: for files whose encoding is itself to be checked. */
@@ -22,20 +36,35 @@ export async function readObjects(
   root: string,
   ids: Iterable<string>,
 ): Promise<Map<string, { type: string; data: Buffer }>> {
-  const wanted = [...new Set(ids)];
   const objects = new Map<string, { type: string; data: Buffer }>();
-  if (wanted.length === 0) return objects;
-  const out = await gitBytes(root, ['cat-file', '--batch'], `${wanted.join('\n')}\n`);
+  await eachObject(root, ids, (id, type, out, start, end) => {
+    objects.set(id, { type, data: out.subarray(start, end) });
+  });
+  return objects;
+}
+
+/** Reads the objects through one `git cat-file --batch`, handing each found one's type and place in the output to `found`. */
+async function eachObject(
+  root: string,
+  ids: Iterable<string>,
+  found: (id: string, type: string, out: Buffer, start: number, end: number) => void,
+  many = false,
+): Promise<void> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return;
+  // --buffer: git's own output buffering (every id is written before any answer is read).
+  const args = ['cat-file', '--batch', '--buffer'];
+  const input = `${wanted.join('\n')}\n`;
+  const out = many ? await gitBytesThroughFile(root, args, input) : await gitBytes(root, args, input);
   let at = 0;
   for (const id of wanted) {
     const newline = out.indexOf(0x0a, at);
-    const header = out.subarray(at, newline).toString();
+    const header = out.toString('latin1', at, newline);
     at = newline + 1;
     const [, type, size] = header.split(' ');
     if (type === undefined || size === undefined) continue; // "<id> missing"
     const length = Number(size);
-    objects.set(id, { type, data: out.subarray(at, at + length) });
+    found(id, type, out, at, at + length);
     at += length + 1;
   }
-  return objects;
 }

@@ -1,6 +1,6 @@
 import { createReadStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitOut, runGit } from './run.js';
+import { gitOut, gitOutput, runGit } from './run.js';
 
 /**
  * Reads of first-parent history: the raw log of a path, the commits in order,
@@ -9,24 +9,34 @@ import { gitOut, runGit } from './run.js';
  * revocation window), which know what they need of it.
  */
 
-/** `git log --first-parent --raw -z` of `paths` from `head`, oldest first: each commit as NUL, sha, then its raw changes. */
-export async function firstParentRaw(
+/**
+ * `head`'s whole first-parent line in one walk, oldest first: every commit
+ * (`--sparse`: those that change nothing under `paths` too) as NUL, its id,
+ * parents, committer date (seconds) and subject, each ended by NUL, then its
+ * raw changes under `paths` against its first parent (`:<modes> <blobs>
+ * <status>` NUL path NUL). The fields before the subject are hex and digits,
+ * git ends a subject at a NUL in the message, and a change always starts with
+ * `:`, so read in order nothing a commit says can start another entry. One
+ * process gives the order, the subjects and the changes; git writes the log
+ * to a file (`gitOutput`), not through the helper a commit at a time.
+ */
+export async function firstParentHistory(
   root: string,
   head: string,
   paths: readonly string[],
-  /** Also each commit's parents and committer date (`%P`, `%ct`: hex and digits, which nothing in a commit can forge into a file entry). */
-  dated = false,
 ): Promise<string> {
-  return gitOut(root, [
+  return gitOutput(root, [
     'log',
     '--first-parent',
+    '--sparse',
     '--diff-merges=first-parent',
     '--reverse',
+    '--no-show-signature',
     '--raw',
     '-z',
     '--no-abbrev',
     '--no-renames',
-    dated ? '--format=%x00%H%x00%P%x00%ct' : '--format=%x00%H',
+    '--format=%x00%H%x00%P%x00%ct%x00%s',
     head,
     '--',
     ...paths,
@@ -84,25 +94,6 @@ export async function streamFirstParentLog(
 }
 
 let logs = 0;
-
-/**
- * Every commit of `head`'s first-parent chain, oldest first, each ended by
- * NUL: its id, parents, committer date (seconds) and subject, separated by
- * \x01. git ends a subject at a NUL in the message, so nothing a commit says
- * can start another entry; the fields before the subject are hex and digits.
- */
-export async function firstParentSubjects(root: string, head: string): Promise<string> {
-  return gitOut(root, [
-    'log',
-    '--first-parent',
-    '--reverse',
-    '--no-show-signature',
-    '-z',
-    '--format=%H%x01%P%x01%ct%x01%s',
-    head,
-    '--',
-  ]);
-}
 
 /** Whether the clone is shallow: then history before its boundary is missing. */
 export async function isShallow(root: string): Promise<boolean> {

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runHelped } from './spawner.js';
 
 export interface GitResult {
@@ -72,4 +75,65 @@ export async function gitBytes(root: string, args: readonly string[], input: str
   );
   if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
   return stdout;
+}
+
+/**
+ * `gitBytes` for an output of megabytes made of many small writes (`cat-file
+ * --batch` writes each blob on its own): git writes it to a file of its own
+ * (`sh -c 'exec git … >file'`), read back whole when git ends, instead of each
+ * write passing through the helper process and this one as a piece of its
+ * own. Where there is no `sh` or no temporary folder, through the pipe as
+ * gitBytes does.
+ */
+export async function gitBytesThroughFile(
+  root: string,
+  args: readonly string[],
+  input: string,
+): Promise<Buffer> {
+  const dir = scratch();
+  if (!dir) return gitBytes(root, args, input);
+  const file = join(dir, 'out');
+  try {
+    const { exit, stderr } = await runHelped(
+      {
+        file: 'sh',
+        args: ['-c', 'f=$1; shift; exec git "$@" >"$f"', 'sh', file, ...args],
+        cwd: root,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+      },
+      input,
+    );
+    if (exit.error === 'ENOENT') return await gitBytes(root, args, input);
+    if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
+    return readFileSync(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What a git command writes to `--output=<file>` (git log's own option): a
+ * long log written to a file, read back whole when git ends, instead of
+ * passing through the helper process a piece at a time (through the pipe
+ * where no temporary folder can be made).
+ */
+export async function gitOutput(root: string, args: readonly string[]): Promise<string> {
+  const dir = scratch();
+  if (!dir) return gitOut(root, args);
+  const file = join(dir, 'out');
+  try {
+    await runGit(root, [args[0] ?? '', `--output=${file}`, ...args.slice(1)]);
+    return readFileSync(file, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A folder of its own for one output, in the temporary folder; undefined where none can be made (then the pipe). */
+function scratch(): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), 'iden-git-'));
+  } catch {
+    return undefined;
+  }
 }

@@ -22,6 +22,45 @@ export async function repositoryRoot(cwd: string, given: string | undefined): Pr
   }
 }
 
+/** Where a command starts reading a repository: its root, and where git knows it, its HEAD commit (or none) and whether it is shallow. */
+export interface RepositoryStart {
+  root: string;
+  /** Set when git read the repository: HEAD's commit, or null when HEAD has none yet. */
+  git?: { head: string | null; shallow: boolean };
+}
+
+/**
+ * `repositoryRoot`, with HEAD's commit and whether the clone is shallow, from
+ * the same one git process (`rev-parse --show-toplevel --is-shallow-repository
+ * --verify HEAD^{commit}`): a command that reads HEAD's history resolves it
+ * once. Outside a work tree, the root as `repositoryRoot` finds it, without.
+ */
+export async function repositoryStart(cwd: string, given: string | undefined): Promise<RepositoryStart> {
+  const start = resolve(cwd, given ?? '.');
+  if (!isFolder(start)) return { root: start };
+  const out = await runGit(
+    start,
+    [
+      'rev-parse',
+      '--show-toplevel',
+      '--is-shallow-repository',
+      '--verify',
+      '--quiet',
+      '--end-of-options',
+      'HEAD^{commit}',
+    ],
+    [0, 1, 128],
+  ).catch(() => undefined);
+  // The top level (a path, which may hold anything), then "true" or "false", then HEAD's commit when it has one.
+  const lines = out && out.code !== 128 ? out.stdout.replace(/\n$/, '').split('\n') : [];
+  const head = out?.code === 0 ? (lines.pop() ?? '') : null;
+  const shallow = lines.pop();
+  const root = lines.join('\n').trim();
+  if (!root || (shallow !== 'true' && shallow !== 'false') || head === '')
+    return { root: await repositoryRoot(cwd, given) };
+  return { root, git: { head, shallow: shallow === 'true' } };
+}
+
 function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();

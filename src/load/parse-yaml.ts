@@ -1,17 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import {
-  type Document,
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  parseDocument,
-  visit,
-} from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
 import type { Code, Diagnostic, Finding, YamlPath } from '../model/diagnostics.js';
 import type { ParsedYaml } from '../model/parsed-yaml.js';
+import { yaml } from '../util/yaml.js';
 
 export const GRANT_FILE_LIMIT = 64 * 1024;
 /** A grant file's path (not _app.yaml): for the size message. */
@@ -29,7 +20,7 @@ export type { ParsedYaml } from '../model/parsed-yaml.js';
  * become diagnostics with a line and column instead of exceptions.
  */
 export function parseYaml(file: string, bytes: Uint8Array, limit: number): ParsedYaml {
-  const lines = new LineCounter();
+  const lines = new (yaml().LineCounter)();
   const fail = (code: Code, message: string, line = 1, column = 1): ParsedYaml => ({
     doc: undefined,
     lines,
@@ -51,7 +42,7 @@ export function parseYaml(file: string, bytes: Uint8Array, limit: number): Parse
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
-  const doc = parseDocument(text, {
+  const doc = yaml().parseDocument(text, {
     lineCounter: lines,
     prettyErrors: false,
     uniqueKeys: true,
@@ -71,12 +62,12 @@ export function parseYaml(file: string, bytes: Uint8Array, limit: number): Parse
   }
   if (diagnostics.length > 0) return { doc: undefined, lines, value: undefined, diagnostics };
 
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+  if (doc.contents === null || (yaml().isScalar(doc.contents) && doc.contents.value === null)) {
     return fail('empty-file', 'the file is empty; it should be a mapping such as "user: alice"');
   }
-  if (!isMap(doc.contents)) {
+  if (!yaml().isMap(doc.contents)) {
     const at = position(lines, doc.contents);
-    const what = isSeq(doc.contents) ? 'a list' : 'a single value';
+    const what = yaml().isSeq(doc.contents) ? 'a list' : 'a single value';
     return fail(
       'not-a-mapping',
       `the top level is ${what}; it must be a mapping of keys to values`,
@@ -113,12 +104,12 @@ function yamlMessage(code: string, message: string): string {
 function aliasBomb(file: string, doc: Document.Parsed, lines: LineCounter): Diagnostic[] {
   let count = 0;
   let culprit: Node | undefined;
-  visit(doc, {
+  yaml().visit(doc, {
     Alias(_, node) {
       count++;
       if (count > MAX_ALIASES) {
         culprit = node;
-        return visit.BREAK;
+        return yaml().visit.BREAK;
       }
       return undefined;
     },
@@ -139,9 +130,9 @@ function aliasBomb(file: string, doc: Document.Parsed, lines: LineCounter): Diag
 
 function forbiddenKeys(file: string, doc: Document.Parsed, lines: LineCounter): Diagnostic[] {
   const found: Diagnostic[] = [];
-  visit(doc, {
+  yaml().visit(doc, {
     Pair(_, pair) {
-      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
+      if (yaml().isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
         const { line, column } = position(lines, pair.key);
         found.push({
           file,
@@ -184,12 +175,12 @@ export function locate(
   let keyNode: unknown;
   for (const step of path) {
     keyNode = undefined;
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === step);
+    if (yaml().isMap(node)) {
+      const pair = node.items.find((p) => yaml().isPair(p) && yaml().isScalar(p.key) && p.key.value === step);
       if (!pair) break;
       keyNode = pair.key;
       node = pair.value ?? pair.key;
-    } else if (isSeq(node) && typeof step === 'number' && node.items[step]) {
+    } else if (yaml().isSeq(node) && typeof step === 'number' && node.items[step]) {
       node = node.items[step];
     } else {
       break;

@@ -27,6 +27,12 @@ export interface LoadOptions {
   apps?: boolean;
   /** false: the directory of people is not read either. */
   people?: boolean;
+  /**
+   * false: no file keeps its YAML document (nothing read will be placed on a
+   * line later, as in the audit), so settings and apps of the flat shape that
+   * pass their schema are read without composing one.
+   */
+  documents?: boolean;
 }
 
 /** Reads the access repository in a work tree, as it is on disk. */
@@ -52,6 +58,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
     tree instanceof WorkTree && all.length >= PARALLEL_THRESHOLD
       ? await ParseCache.open(tree.root)
       : undefined;
+  const keep = options.documents === false ? () => false : keepsDocument;
   const settings =
     listing.settings &&
     entry<SettingsFile>(
@@ -61,6 +68,8 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
       'settings',
       undefined,
       options.memo,
+      false,
+      keep,
     );
   const people =
     listing.people && options.people !== false
@@ -79,7 +88,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
   const apps = new Map<string, Loaded<AppFile>>();
   for (const folder of listing.apps) {
     if (!folder.source || options.apps === false) continue;
-    let app = entry<AppFile>(tree, folder.file, folder.source, 'app', cache, options.memo);
+    let app = entry<AppFile>(tree, folder.file, folder.source, 'app', cache, options.memo, false, keep);
     if (app.value) {
       const findings = checkConnectorSettings(app.file, app.value) ?? [];
       // From the cache or the fast reader the file has no document to place them on: read it in full.
@@ -127,14 +136,15 @@ function entry<T>(
   cache?: ParseCache,
   memo?: Map<string, LoadedFile>,
   document = false,
+  keep: (kind: FileKind) => boolean = keepsDocument,
 ): Loaded<T> {
   if (document) return asEntry<T>(file, source, loadFile(file, tree, source, kind, true, false));
   if (cache) return cachedEntry<T>(tree, file, source, kind, cache);
   const id = memo && tree.blobId(source);
-  const key = id && `${kind}\u0000${file}\u0000${id}`;
+  const key = id && `${kind}\u0000${file}\u0000${id}\u0000${keep(kind)}`;
   let loaded = key ? memo?.get(key) : undefined;
   if (!loaded) {
-    loaded = loadFile(file, tree, source, kind, keepsDocument(kind), true);
+    loaded = loadFile(file, tree, source, kind, keep(kind), true);
     if (key) memo?.set(key, { ...loaded, diagnostics: [...loaded.diagnostics] });
   } else loaded = { ...loaded, diagnostics: [...loaded.diagnostics] };
   return asEntry<T>(file, source, loaded);

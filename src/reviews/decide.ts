@@ -1,5 +1,5 @@
-import { parse as parseYamlText } from 'yaml';
 import { onlyShortens } from '../policy/shortens.js';
+import { yaml } from '../util/yaml.js';
 import type { CampaignItem } from './campaign.js';
 import { hasProposal } from './propose.js';
 
@@ -93,7 +93,7 @@ export function decide(input: DecideInput): ItemDecision[] {
       try {
         return t === undefined
           ? undefined
-          : (JSON.parse(JSON.stringify(parseYamlText(t))) as Record<string, unknown>);
+          : (JSON.parse(JSON.stringify(yaml().parse(t))) as Record<string, unknown>);
       } catch {
         return undefined;
       }

@@ -2,7 +2,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import { connectorSchemas } from '../connectors/catalog.js';
 import { didYouMean, error, type Finding, type YamlPath } from '../model/diagnostics.js';
 import { packageRoot } from '../util/package-root.js';
 import { AJV_OPTIONS } from './options.js';
@@ -29,6 +28,8 @@ const standalone:
     ? await import(standaloneUrl.href)
     : undefined;
 const Ajv2020 = standalone ? undefined : (await import('ajv/dist/2020.js')).Ajv2020;
+// The connectors' schemas, only to compile them here: built, every connector's and its metas' modules stay unloaded.
+const connectorSchemas = standalone ? undefined : (await import('../connectors/catalog.js')).connectorSchemas;
 
 type Connectors = { connector: ValidateFunction; entitlement: ValidateFunction; license: ValidateFunction };
 
@@ -62,7 +63,7 @@ function compileNow(): Validators {
     files[kind] = ajv.compile(schema);
   }
   const connectors: Validators['connectors'] = new Map();
-  for (const [type, schema] of Object.entries(connectorSchemas)) {
+  for (const [type, schema] of Object.entries(connectorSchemas!)) {
     ajv.addSchema(schema);
     const get = (def: string) => ajv.getSchema(`${schema.$id}#/$defs/${def}`)!;
     connectors.set(type, {

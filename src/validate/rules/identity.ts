@@ -56,8 +56,8 @@ export function oneAccountOnePerson(ctx: RuleContext): Finding[] {
     // The account the connector derives, whatever the person names for this app.
     const derived = (p: PersonView) =>
       rule === 'id' ? p.id : rule === 'email' ? p.email : rule === 'github' ? p.accounts.github : undefined;
-    let base = ways.get(way);
-    if (!base) ways.set(way, (base = accountsBy(people, derived, fold)));
+    const base = ways.get(way) ?? accountsBy(people, derived, fold);
+    ways.set(way, base);
     const own = new Map((named.get(app.id) ?? []).map((i) => [i, people[i]!.accounts[app.id]!]));
     const derivedPath = (p: PersonView): YamlPath =>
       rule === 'email' ? ['people', p.index, 'email'] : ['people', p.index, 'id'];
