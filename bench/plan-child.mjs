@@ -51,7 +51,8 @@ for (const store of stores.values()) {
 if (process.argv[3]) {
   const fd = openSync(process.argv[3], 'w');
   for (const [app, store] of stores)
-    for (const h of store.values()) writeSync(fd, `${JSON.stringify([app, h.account, h.entitlement, h.license])}\n`);
+    for (const h of store.values())
+      writeSync(fd, `${JSON.stringify([app, h.account, h.entitlement, h.license])}\n`);
   closeSync(fd);
 }
 counts.observePages = 0;
