@@ -1,23 +1,42 @@
-// A plan in steady state in a process of its own: the in-process apps are filled with what
-// plan-child.mjs left them holding (argv[3], a JSON array a line), then one plan is timed.
-// Prints JSON {ms, rssMb, appsMb, changes, drift}: peak memory is the whole process's, the apps'
-// assignments included (appsMb: what holding them took, measured before the plan).
-import { readFileSync } from 'node:fs';
+// A plan in steady state in a process of its own: the apps hold what plan-child.mjs left them
+// holding (argv[3], a JSON array a line) in a process of their own (apps-process.mjs), and one
+// plan is timed. Prints JSON {ms, rssMb, changes, drift}: the peak memory is this process's, iden's.
+import { fork } from 'node:child_process';
+import { join } from 'node:path';
 import { loadRepo } from '../dist/src/load/repo.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
-import { memoryConnector } from './memory-connector.mjs';
 
 const [root, kept] = process.argv.slice(2);
-const { connector, stores } = memoryConnector();
-const before = process.memoryUsage().rss;
-for (const line of readFileSync(kept, 'utf8').split('\n')) {
-  if (!line) continue;
-  const [app, account, entitlement, license] = JSON.parse(line);
-  if (!stores.has(app)) stores.set(app, new Map());
-  const h = { account, ...(entitlement ? { entitlement } : { license }) };
-  stores.get(app).set(`${account}\u0000${entitlement ?? ''}\u0000${license ?? ''}`, h);
-}
-const appsMb = (process.memoryUsage().rss - before) / 1048576;
+// The apps hold their assignments in a process of their own (apps-process.mjs): this one's peak is iden's.
+const apps = fork(join(import.meta.dirname, 'apps-process.mjs'), [kept], { serialization: 'advanced' });
+const waiting = new Map();
+let next = 0;
+apps.on('message', (m) => {
+  if (m.ready) return waiting.get('ready')?.();
+  waiting.get(m.id)?.(m.held);
+  waiting.delete(m.id);
+});
+await new Promise((resolve) => waiting.set('ready', resolve));
+const ask = (app) =>
+  new Promise((resolve) => {
+    const id = next++;
+    waiting.set(id, resolve);
+    apps.send({ id, app });
+  });
+const connector = {
+  type: 'postgres',
+  accountDefault: 'id',
+  caseInsensitiveAccounts: false,
+  missingCredentials: () => undefined,
+  async open(app) {
+    return {
+      concurrency: 8,
+      observe: () => ask(app.id),
+      steps: () => [],
+      async close() {},
+    };
+  },
+};
 const started = performance.now();
 const repo = await loadRepo(root);
 // As plan-child.mjs: no reviewed pull requests behind the generated repository, verification off.
@@ -34,11 +53,11 @@ const prepared = await preparePlan({
 });
 const ms = performance.now() - started;
 await closeSessions(prepared.sessions);
+apps.kill();
 console.log(
   JSON.stringify({
     ms,
     rssMb: process.resourceUsage().maxRSS / 1024,
-    appsMb,
     changes: prepared.plan.changes.length,
     drift: prepared.plan.drift.length,
   }),
