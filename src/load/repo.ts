@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { AccessRepo, AppEntry, AppFile, FileEntry, PeopleFile, SettingsFile } from '../model/repo.js';
 import { checkConnectorSettings, type FileKind } from '../schema/check.js';
+import { boundHeapFor } from '../util/heap.js';
 import { type CachedGrant, contentHash, fromCached, ParseCache } from './cache.js';
 import { loadGrantsParallel, PARALLEL_THRESHOLD } from './grants.js';
 import { resolveFinding } from './parse-yaml.js';
@@ -53,6 +54,7 @@ export async function loadTree(tree: Tree, options: LoadOptions = {}): Promise<A
     ),
   );
   const all = listing.apps.flatMap((app) => app.grants);
+  boundHeapFor(all.length);
   // A large work tree keeps a parse cache under .iden/ (cache.ts).
   const cache =
     tree instanceof WorkTree && all.length >= PARALLEL_THRESHOLD

@@ -191,7 +191,8 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
         });
         const fold = (account: string) =>
           connector?.caseInsensitiveAccounts ? account.toLowerCase() : account;
-        for (const a of desired(input.grants, at)) wanted.push(`${a.app}\u0000${a.account}\u0000${target(a)}`);
+        for (const a of desired(input.grants, at))
+          wanted.push(`${a.app}\u0000${a.account}\u0000${target(a)}`);
         // What the grants give each account, made only for a connector that asks (one app's: Google
         // Workspace's groups), not kept for every app through the run (a million accounts at 1M grants).
         let granted: Map<string, Set<string>> | undefined;
@@ -268,8 +269,10 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   if ([...sessions.values()].some((s) => s.targetKey))
     await sharing.identifyOthers(new Set(apps.map((a) => a.id)), limit);
   // `changed` or `drift`, `changed` or `new-grant`: decided by what the grant file said before.
+  // Only in the apps where some grant file has an earlier version (none, on a branch of one commit).
+  const changedApps = new Set([...history.changed].map((file) => file.split('/')[1]));
   const candidates = inputs.flatMap((input) =>
-    historyCandidates(input, at)
+    (changedApps.has(input.id) ? historyCandidates(input, at) : [])
       .map((user) => ({ input, user, file: `grants/${input.id}/${user}.yaml` }))
       .filter((c) => history.changed.has(c.file)),
   );
