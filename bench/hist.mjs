@@ -69,7 +69,7 @@ export function histBench(sizes = []) {
  * its peak printed) and keeps what they then hold; plan-steady-child.mjs plans once in a
  * process of its own against apps holding that (in a process of theirs), beside the parse floor, in turns.
  */
-function steadyPlan(dir, size, pairs, targetMb) {
+export function steadyPlan(dir, size, pairs, targetMb) {
   const kept = join(tmpdir(), `iden-bench-plan-apps-${size}.jsonl`);
   const first = child('plan-child.mjs', dir, kept);
   console.log(
