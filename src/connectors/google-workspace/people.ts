@@ -2,8 +2,7 @@
 // user's name, primary organization (department, title, employee type),
 // organizational unit and manager, from one pass of users.list.
 import type { HeldProfile } from '../../model/access.js';
-import { ObserveError } from '../types.js';
-import { pages, USERS_PAGE } from './read.js';
+import { eachUser } from './read.js';
 import type { Api, GoogleClient } from './transport.js';
 
 /**
@@ -32,28 +31,11 @@ export async function listProfiles(
   adminEmail: string,
 ): Promise<Map<string, HeldProfile>> {
   const out = new Map<string, HeldProfile>();
-  const what = "reading users' profiles";
-  await pages(
-    client,
-    api,
-    {
-      method: 'GET',
-      path: 'admin/directory/v1/users',
-      query: { ...scope, maxResults: USERS_PAGE, projection: 'basic', fields: FIELDS },
-    },
-    what,
-    adminEmail,
-    (body) => {
-      const list = body.users ?? [];
-      if (!Array.isArray(list)) throw new ObserveError(`${what}: users is not a list`);
-      for (const u of list as Record<string, unknown>[]) {
-        if (typeof u.primaryEmail !== 'string') continue;
-        const profile = profileOf(u);
-        const aliases = Array.isArray(u.aliases) ? u.aliases.filter((a) => typeof a === 'string') : [];
-        for (const name of [u.primaryEmail, ...aliases]) out.set(name.toLowerCase(), profile);
-      }
-    },
-  );
+  const query = { projection: 'basic', fields: FIELDS };
+  await eachUser(client, api, scope, query, "reading users' profiles", adminEmail, (u, names) => {
+    const profile = profileOf(u);
+    for (const name of names) out.set(name, profile);
+  });
   return out;
 }
 

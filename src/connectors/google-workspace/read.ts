@@ -124,9 +124,48 @@ export async function listAssignments(
 }
 
 /** The largest page users.list allows. */
-export const USERS_PAGE = 500;
+const USERS_PAGE = 500;
 /** What users.list says of a user who never signed in: the epoch. */
 const NEVER = Date.UTC(1970, 0, 1);
+
+/**
+ * Every user of the customer (or of the admin's domain), a page of 500 at a
+ * time, each with the names it is known by: its primary address and aliases,
+ * lower-case. `query` adds to the listing's (a projection, a partial response).
+ */
+export async function eachUser(
+  client: GoogleClient,
+  api: Api,
+  scope: { customer: string } | { domain: string },
+  query: Record<string, string>,
+  what: string,
+  adminEmail: string,
+  onUser: (user: Record<string, unknown>, names: string[]) => void,
+): Promise<void> {
+  await pages(
+    client,
+    api,
+    {
+      method: 'GET',
+      path: 'admin/directory/v1/users',
+      query: { ...scope, maxResults: USERS_PAGE, ...query },
+    },
+    what,
+    adminEmail,
+    (body) => {
+      const list = body.users ?? [];
+      if (!Array.isArray(list)) throw new ObserveError(`${what}: users is not a list`);
+      for (const u of list as Record<string, unknown>[]) {
+        if (typeof u.primaryEmail !== 'string') continue;
+        const aliases = Array.isArray(u.aliases) ? u.aliases.filter((a) => typeof a === 'string') : [];
+        onUser(
+          u,
+          [u.primaryEmail, ...aliases].map((name) => name.toLowerCase()),
+        );
+      }
+    },
+  );
+}
 
 /**
  * Each user's last sign-in (lastLoginTime), by primary address and alias
@@ -140,26 +179,12 @@ export async function listLastLogins(
   adminEmail: string,
 ): Promise<Map<string, string | null>> {
   const out = new Map<string, string | null>();
-  const what = 'reading when each user last signed in';
-  await pages(
-    client,
-    api,
-    { method: 'GET', path: 'admin/directory/v1/users', query: { ...scope, maxResults: USERS_PAGE } },
-    what,
-    adminEmail,
-    (body) => {
-      const list = body.users ?? [];
-      if (!Array.isArray(list)) throw new ObserveError(`${what}: users is not a list`);
-      for (const u of list as Record<string, unknown>[]) {
-        if (typeof u.primaryEmail !== 'string') continue;
-        const at = typeof u.lastLoginTime === 'string' ? Date.parse(u.lastLoginTime) : Number.NaN;
-        // Absent or unreadable: not known, so left out; the epoch: never.
-        if (Number.isNaN(at)) continue;
-        const value = at <= NEVER ? null : new Date(at).toISOString();
-        const aliases = Array.isArray(u.aliases) ? u.aliases.filter((a) => typeof a === 'string') : [];
-        for (const name of [u.primaryEmail, ...aliases]) out.set(name.toLowerCase(), value);
-      }
-    },
-  );
+  await eachUser(client, api, scope, {}, 'reading when each user last signed in', adminEmail, (u, names) => {
+    const at = typeof u.lastLoginTime === 'string' ? Date.parse(u.lastLoginTime) : Number.NaN;
+    // Absent or unreadable: not known, so left out; the epoch: never.
+    if (Number.isNaN(at)) return;
+    const value = at <= NEVER ? null : new Date(at).toISOString();
+    for (const name of names) out.set(name, value);
+  });
   return out;
 }
