@@ -3,13 +3,13 @@
 // time), the people by account, and the mappings it no longer declares.
 import { accountDefaults } from '../connectors/catalog.js';
 import type { Connector } from '../connectors/types.js';
-import { accountFor } from '../model/accounts.js';
+import { type AccountWays, accountFor } from '../model/accounts.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo, AppEntry, AppFile, Person } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { emergencyCut } from '../rules/emergency.js';
-import { type AccountWays, accountsOf } from './accounts.js';
+import { accountsOf } from './accounts.js';
 import type { GrantSpec } from './desired.js';
 import type { Retired } from './history.js';
 import type { AppInput } from './plan.js';

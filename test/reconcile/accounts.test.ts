@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type AccountRule, accountFor } from '../../src/model/accounts.js';
+import { type AccountRule, AccountWays, accountFor } from '../../src/model/accounts.js';
 import type { Person } from '../../src/model/repo.js';
-import { AccountWays, accountsOf } from '../../src/reconcile/accounts.js';
+import { accountsOf } from '../../src/reconcile/accounts.js';
 
 /** A small deterministic random source. */
 function random(seed: number) {

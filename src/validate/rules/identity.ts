@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { connectorMetas } from '../../connectors/catalog.js';
+import { AccountWays, derivedAccount } from '../../model/accounts.js';
 import { error, type Finding, type YamlPath } from '../../model/diagnostics.js';
 import { NEVER_EXEMPT } from '../../policy/classify.js';
 import type { PersonView, RuleContext } from '../context.js';
@@ -30,38 +31,28 @@ export function oneAccountOnePerson(ctx: RuleContext): Finding[] {
         path,
       ),
     );
-  const github = accountsBy(people, (p) => p.accounts.github, true);
-  for (const [i, first] of github.collisions)
+  const ways = new AccountWays(people);
+  for (const [i, first] of collisionsWith(ways.holders('github', true), new Map(), true, () => undefined))
     report('GitHub', people[i]!, people[i]!.accounts.github!, people[first]!, [
       'people',
       people[i]!.index,
       'accounts',
       'github',
     ]);
-  // Who names their own account in which app, in the people's order.
-  const named = new Map<string, number[]>();
-  for (const [i, p] of people.entries())
-    for (const app of Object.keys(p.accounts)) {
-      const list = named.get(app);
-      if (list) list.push(i);
-      else named.set(app, [i]);
-    }
-  const ways = new Map<string, Accounts>();
   for (const app of ctx.apps.values()) {
     const meta = app.connectorType === undefined ? undefined : connectorMetas[app.connectorType];
     if (!meta) continue;
     const rule = meta.accountDefault;
     const fold = meta.caseInsensitiveAccounts;
-    const way = `${rule}\u0000${fold}`;
-    // The account the connector derives, whatever the person names for this app.
-    const derived = (p: PersonView) =>
-      rule === 'id' ? p.id : rule === 'email' ? p.email : rule === 'github' ? p.accounts.github : undefined;
-    const base = ways.get(way) ?? accountsBy(people, derived, fold);
-    ways.set(way, base);
-    const own = new Map((named.get(app.id) ?? []).map((i) => [i, people[i]!.accounts[app.id]!]));
+    const derived = (p: PersonView) => derivedAccount(p, rule);
+    const own = new Map(ways.namingIn(app.id).map((i) => [i, people[i]!.accounts[app.id]!]));
     const derivedPath = (p: PersonView): YamlPath =>
       rule === 'email' ? ['people', p.index, 'email'] : ['people', p.index, 'id'];
-    for (const [i, first] of collisionsWith(base, own, fold)) {
+    const keyOf = (i: number) => {
+      const account = derived(people[i]!);
+      return account === undefined ? undefined : fold ? account.toLowerCase() : account;
+    };
+    for (const [i, first] of collisionsWith(ways.holders(rule, fold), own, fold, keyOf)) {
       const person = people[i]!;
       const given = own.get(i);
       report(
@@ -76,51 +67,42 @@ export function oneAccountOnePerson(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** Everyone's account one way: each key's people (positions, ascending), and each later holder of a key with its first. */
-interface Accounts {
-  keys: (string | undefined)[];
-  holders: Map<string, number[]>;
-  collisions: [number, number][];
-}
+const later = new WeakMap<Map<string, number[]>, [number, number, string][]>();
 
-function accountsBy(
-  people: PersonView[],
-  accountOf: (p: PersonView) => string | undefined,
-  fold: boolean,
-): Accounts {
-  const keys = people.map((p) => {
-    const account = accountOf(p);
-    return account === undefined ? undefined : fold ? account.toLowerCase() : account;
-  });
-  const holders = new Map<string, number[]>();
-  const collisions: [number, number][] = [];
-  for (const [i, key] of keys.entries()) {
-    if (key === undefined) continue;
-    const list = holders.get(key);
-    if (list) {
-      list.push(i);
-      collisions.push([i, list[0]!]);
-    } else holders.set(key, [i]);
+/** Every account's later holders with its first and the account, worked out once per index (not once per app). */
+function laterHolders(holders: Map<string, number[]>): [number, number, string][] {
+  let found = later.get(holders);
+  if (!found) {
+    found = [];
+    for (const [key, list] of holders) for (const i of list.slice(1)) found.push([i, list[0]!, key]);
+    later.set(holders, found);
   }
-  return { keys, holders, collisions };
+  return found;
 }
 
 /**
- * The collisions of `base` once some people's accounts are their own (`own`, by position):
- * the keys those change are worked out again, every other key's collisions stand.
+ * Each later holder of an account with its first, in the people's order: the derived
+ * accounts' `holders` once some people's accounts are their own (`own`, by position,
+ * `keyOf` their derived account as compared). Only the accounts those change are worked
+ * out again; every other account's holders stand.
  */
-function collisionsWith(base: Accounts, own: Map<number, string>, fold: boolean): [number, number][] {
-  if (own.size === 0) return base.collisions;
+function collisionsWith(
+  holders: Map<string, number[]>,
+  own: Map<number, string>,
+  fold: boolean,
+  keyOf: (i: number) => string | undefined,
+): [number, number][] {
   const ownKeys = new Map([...own].map(([i, account]) => [i, fold ? account.toLowerCase() : account]));
   const touched = new Set<string>();
   for (const [i, key] of ownKeys) {
     touched.add(key);
-    const was = base.keys[i];
+    const was = keyOf(i);
     if (was !== undefined) touched.add(was);
   }
-  const out = base.collisions.filter(([i]) => !touched.has(base.keys[i]!));
+  const out: [number, number][] = [];
+  for (const [i, first, key] of laterHolders(holders)) if (!touched.has(key)) out.push([i, first]);
   for (const key of touched) {
-    const members = (base.holders.get(key) ?? []).filter((i) => !own.has(i));
+    const members = (holders.get(key) ?? []).filter((i) => !own.has(i));
     for (const [i, k] of ownKeys) if (k === key) members.push(i);
     members.sort((x, y) => x - y);
     for (const i of members.slice(1)) out.push([i, members[0]!]);
