@@ -4,11 +4,7 @@ export function memoryConnector({ pageSize = 1000 } = {}) {
   const stores = new Map();
   const counts = { observePages: 0, mutations: 0, minimumPages: 0 };
   const key = (h) => `${h.account}\u0000${h.entitlement ?? ''}\u0000${h.license ?? ''}`;
-  const connector = {
-    type: 'postgres',
-    accountDefault: 'id',
-    caseInsensitiveAccounts: false,
-    missingCredentials: () => undefined,
+  const connector = benchConnector({
     async open(app) {
       if (!stores.has(app.id)) stores.set(app.id, new Map());
       const store = stores.get(app.id);
@@ -55,6 +51,37 @@ export function memoryConnector({ pageSize = 1000 } = {}) {
         async close() {},
       };
     },
-  };
+  });
   return { connector, stores, counts };
+}
+
+/** A connector of the benchmarks' apps (typed as PostgreSQL's, accounts by id) opening sessions with `open`. */
+export function benchConnector({ open }) {
+  return {
+    type: 'postgres',
+    accountDefault: 'id',
+    caseInsensitiveAccounts: false,
+    missingCredentials: () => undefined,
+    open,
+  };
+}
+
+/**
+ * What a benchmark plans with: the instant every benchmark plans at, and apply-time
+ * verification off. The generated repository is committed by the bench, not merged through
+ * reviewed pull requests: verification would hold every grant (and plan nothing), so it is
+ * off, as `policy: { verifyMerges: false }` in the settings turns it off.
+ */
+export function planOptions(repo, connector) {
+  const settings = repo.settings?.value;
+  if (settings) settings.policy = { ...settings.policy, verifyMerges: false };
+  return {
+    repo,
+    at: Date.parse('2026-11-27T12:00:00Z'),
+    strict: true,
+    allowMassRemoval: true,
+    env: {},
+    registry: { postgres: connector },
+    lockTimeoutMs: 0,
+  };
 }

@@ -4,32 +4,13 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { loadRepo } from '../dist/src/load/repo.js';
 import { applyChanges } from '../dist/src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
-import { memoryConnector } from './memory-connector.mjs';
+import { memoryConnector, planOptions } from './memory-connector.mjs';
 
 const root = process.argv[2];
-const at = Date.parse('2026-11-27T12:00:00Z');
 const { connector, stores, counts } = memoryConnector();
-const registry = { postgres: connector };
-// The generated repository is committed by the bench, not merged through reviewed pull requests:
-// apply-time verification would hold every grant (and plan nothing), so it is off, as
-// `policy: { verifyMerges: false }` in the settings turns it off (no GitHub to verify against).
-const unverified = (repo) => {
-  const settings = repo.settings?.value;
-  if (settings) settings.policy = { ...settings.policy, verifyMerges: false };
-  return repo;
-};
-const options = (repo) => ({
-  repo,
-  at,
-  strict: true,
-  allowMassRemoval: true,
-  env: {},
-  registry,
-  lockTimeoutMs: 0,
-});
 
 // First run: every app empty, so every grant is a change; applied in batches.
-let prepared = await preparePlan(options(unverified(await loadRepo(root))));
+let prepared = await preparePlan(planOptions(await loadRepo(root), connector));
 const firstChanges = prepared.plan.changes.length;
 const batches = new Set(prepared.plan.changes.map((c) => `${c.app}\u0000${c.action}\u0000${c.account}`)).size;
 const pagesBefore = counts.observePages;
@@ -58,7 +39,7 @@ if (process.argv[3]) {
 counts.observePages = 0;
 counts.minimumPages = 0;
 const started = performance.now();
-prepared = await preparePlan(options(unverified(await loadRepo(root))));
+prepared = await preparePlan(planOptions(await loadRepo(root), connector));
 const ms = performance.now() - started;
 await closeSessions(prepared.sessions);
 console.log(

@@ -5,6 +5,7 @@ import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { loadRepo } from '../dist/src/load/repo.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
+import { benchConnector, planOptions } from './memory-connector.mjs';
 
 const [root, kept] = process.argv.slice(2);
 // The apps hold their assignments in a process of their own (apps-process.mjs): this one's peak is iden's.
@@ -23,34 +24,13 @@ const ask = (app) =>
     waiting.set(id, resolve);
     apps.send({ id, app });
   });
-const connector = {
-  type: 'postgres',
-  accountDefault: 'id',
-  caseInsensitiveAccounts: false,
-  missingCredentials: () => undefined,
+const connector = benchConnector({
   async open(app) {
-    return {
-      concurrency: 8,
-      observe: () => ask(app.id),
-      steps: () => [],
-      async close() {},
-    };
+    return { concurrency: 8, observe: () => ask(app.id), steps: () => [], async close() {} };
   },
-};
-const started = performance.now();
-const repo = await loadRepo(root);
-// As plan-child.mjs: no reviewed pull requests behind the generated repository, verification off.
-const settings = repo.settings?.value;
-if (settings) settings.policy = { ...settings.policy, verifyMerges: false };
-const prepared = await preparePlan({
-  repo,
-  at: Date.parse('2026-11-27T12:00:00Z'),
-  strict: true,
-  allowMassRemoval: true,
-  env: {},
-  registry: { postgres: connector },
-  lockTimeout: 0,
 });
+const started = performance.now();
+const prepared = await preparePlan(planOptions(await loadRepo(root), connector));
 const ms = performance.now() - started;
 await closeSessions(prepared.sessions);
 apps.kill();
