@@ -2,41 +2,17 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
 // @ts-expect-error: a plain script shared with the benchmarks
 import { generateRepo } from '../../bench/generate.mjs';
 import { fastBlock } from '../../src/load/fast-block.js';
 import { loadRepo } from '../../src/load/repo.js';
 import { packageRoot } from '../../src/util/package-root.js';
 import { validateRepo } from '../../src/validate/validate.js';
-
-/** What the `yaml` package makes of a text, with the options iden parses with; undefined when it has anything to say. */
-function reference(text: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, strict: true });
-  if (doc.errors.length > 0 || doc.warnings.length > 0) return undefined;
-  return doc.toJS();
-}
+import { seeded } from '../helpers/seeded.js';
+import { agreesWithYaml, yamlReference } from '../helpers/yaml-oracle.js';
 
 /** Every text the fast reader accepts, yaml reads without a word and to the same value, keys in the same order. */
-function agree(text: string): boolean {
-  const fast = fastBlock(text);
-  if (fast === undefined) return false;
-  const slow = reference(text);
-  expect(slow, JSON.stringify(text)).toBeDefined();
-  expect(fast, JSON.stringify(text)).toEqual(slow);
-  expect(JSON.stringify(fast), JSON.stringify(text)).toBe(JSON.stringify(slow));
-  return true;
-}
-
-/** A small seeded generator, so a failure can be reproduced. */
-function random(seed: number) {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-  return { next, pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]! };
-}
+const agree = (text: string) => agreesWithYaml(text, fastBlock);
 
 const KEYS = ['id', 'name', 'kind', 'role', 'rule', 'approvers', 'maxDuration', 'directGrant', 'super-admin'];
 const BAD_KEYS = [
@@ -139,7 +115,7 @@ const BAD_FLOWS = [
 ];
 
 /** A random document of nested mappings and sequences, mostly well formed, with hostile pieces mixed in. */
-function doc(r: ReturnType<typeof random>, good: boolean): string {
+function doc(r: ReturnType<typeof seeded>, good: boolean): string {
   const out: string[] = [];
   const bad = () => !good && r.next() < 0.08;
   const value = (): string => {
@@ -194,7 +170,7 @@ function doc(r: ReturnType<typeof random>, good: boolean): string {
 
 describe('the fast path for app and settings files', () => {
   it('gives exactly what yaml gives, on 6,000 generated files good and hostile', () => {
-    const r = random(20261207);
+    const r = seeded(20261207);
     let accepted = 0;
     let good = 0;
     for (let i = 0; i < 6_000; i++) {
@@ -286,10 +262,10 @@ describe('the fast path for app and settings files', () => {
     for (const [id, app] of repo.apps) {
       const text = readFileSync(join(grants, id, '_app.yaml'), 'utf8');
       expect(app.parsed, id).toBeUndefined();
-      expect(app.value, id).toEqual(reference(text));
+      expect(app.value, id).toEqual(yamlReference(text));
     }
     expect(repo.settings?.parsed).toBeUndefined();
-    expect(repo.settings?.value).toEqual(reference(readFileSync(settings, 'utf8')));
+    expect(repo.settings?.value).toEqual(yamlReference(readFileSync(settings, 'utf8')));
     const found = validateRepo(repo, Date.parse('2026-12-07T00:00:00Z')).diagnostics.filter(
       (d) => d.file === 'grants/app-002/_app.yaml',
     );

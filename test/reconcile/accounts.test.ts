@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type AccountRule, AccountWays, accountFor } from '../../src/model/accounts.js';
 import type { Person } from '../../src/model/repo.js';
 import { accountsOf } from '../../src/reconcile/accounts.js';
-
-/** A small deterministic random source. */
-function random(seed: number) {
-  return (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
-}
+import { seededInts } from '../helpers/seeded.js';
 
 describe('the people of an app by account', () => {
   it('answers as a map made over every person in order (the later wins) does, for every app and way, over 1,000 random directories', () => {
@@ -19,7 +12,7 @@ describe('the people of an app by account', () => {
     let found = 0;
     const wrong: string[] = [];
     for (let seed = 1; seed <= 1_000; seed++) {
-      const r = random(seed);
+      const r = seededInts(seed);
       const apps = ['a', 'b', 'github'];
       const people: Person[] = Array.from({ length: r(10) }, (_, i) => {
         const accounts: Record<string, string> = {};

@@ -4,6 +4,7 @@ import { accountFor } from '../../src/model/accounts.js';
 import { error, type Finding, type YamlPath } from '../../src/model/diagnostics.js';
 import type { PersonView, RuleContext } from '../../src/validate/context.js';
 import { oneAccountOnePerson } from '../../src/validate/rules/identity.js';
+import { seededInts } from '../helpers/seeded.js';
 
 /** The rule as first written, every app reading every person: the reference the faster one must equal. */
 function reference(ctx: RuleContext): Finding[] {
@@ -57,17 +58,9 @@ function reference(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** A small deterministic random source. */
-function random(seed: number) {
-  return (n: number) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
-}
-
 /** People whose ids, emails and accounts often collide, in apps of every connector type (and one unknown). */
 function world(seed: number): RuleContext {
-  const r = random(seed);
+  const r = seededInts(seed);
   const types = [...Object.keys(connectorMetas), 'unknown'];
   const apps = new Map(
     Array.from({ length: 1 + r(8) }, (_, a) => {
