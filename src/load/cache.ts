@@ -6,16 +6,7 @@
 // unreadable, of another shape, or committed to git (a pull request could plant
 // one) is ignored, never fatal; one that cannot be written is simply not kept.
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +15,7 @@ import { tracksState } from '../git/state.js';
 import { vouchedByGit } from '../git/vouched.js';
 
 import type { Diagnostic } from '../model/diagnostics.js';
-import { batched } from '../util/json-stream.js';
+import { batched, writePieces } from '../util/json-stream.js';
 import { idenVersion, packageRoot } from '../util/package-root.js';
 
 export interface CachedGrant {
@@ -199,17 +190,12 @@ export class ParseCache {
 export function writeCache(root: string, entries: Iterable<[string, CachedGrant]>): void {
   const file = fileOf(root);
   const temporary = `${file}.${process.pid}.tmp`;
-  let fd: number | undefined;
   try {
     mkdirSync(dirname(file), { recursive: true });
-    fd = openSync(temporary, 'w');
     // Row by row, in pieces: a million rows as one text would be a few hundred megabytes at once.
-    for (const piece of batched(cacheText(entries), 1 << 16, '')) writeSync(fd, piece);
-    closeSync(fd);
-    fd = undefined;
+    writePieces(temporary, batched(cacheText(entries), 1 << 16, ''));
     renameSync(temporary, file);
   } catch {
-    if (fd !== undefined) closeSync(fd);
     rmSync(temporary, { force: true });
   }
 }

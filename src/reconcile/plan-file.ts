@@ -1,9 +1,9 @@
-import { closeSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { remoteUrl, rootCommits } from '../git/log.js';
 import { FORMATS } from '../schema/formats.js';
-import { batched, jsonChunks } from '../util/json-stream.js';
+import { batched, jsonChunks, writePieces } from '../util/json-stream.js';
 import { packageRoot } from '../util/package-root.js';
 import type { Plan } from './plan.js';
 
@@ -40,12 +40,7 @@ export async function repositoryIdentity(
 
 export function writePlanFile(path: string, plan: SavedPlan): void {
   // Written in pieces, as it is made: one string of a million changes is near V8's longest.
-  const fd = openSync(path, 'w');
-  try {
-    for (const piece of batched(jsonChunks(plan))) writeSync(fd, piece);
-  } finally {
-    closeSync(fd);
-  }
+  writePieces(path, batched(jsonChunks(plan)));
 }
 
 let validate: ReturnType<Ajv2020['compile']> | undefined;

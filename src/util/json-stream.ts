@@ -1,3 +1,5 @@
+import { closeSync, openSync, writeSync } from 'node:fs';
+
 /**
  * A list made afresh each time it is read (a million rows never held at once):
  * written as an array by jsonChunks.
@@ -72,4 +74,14 @@ export function* batched(chunks: Iterable<string>, size = 1 << 16, end = '\n'): 
   buffer.push(end);
   const last = buffer.join('');
   if (last !== '') yield last;
+}
+
+/** Writes a text made in pieces to a file, a piece at a time: never the whole text in memory. */
+export function writePieces(path: string, pieces: Iterable<string>): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of pieces) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
 }
