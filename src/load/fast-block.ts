@@ -16,8 +16,12 @@
 const KEY = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** A block-context plain word YAML reads as a string (fast-yaml.ts's WORD). */
 const WORD = /^[A-Za-z][A-Za-z0-9._/@+,-]*(?: [A-Za-z0-9._/@+(),-]+)*$/;
-/** A flow-context word: no space, comma, bracket or brace; a colon only between word characters. */
-const FLOW_WORD = /^[A-Za-z][A-Za-z0-9._@+/-]*(?::[A-Za-z0-9._@+/-]+)*$/;
+/**
+ * A flow-context plain scalar: words without a comma, bracket or brace, one
+ * space between them (`{ name: Ana Lima }`); a colon only between word characters.
+ */
+const FLOW_WORD =
+  /^[A-Za-z][A-Za-z0-9._@+/-]*(?::[A-Za-z0-9._@+/-]+)*(?: [A-Za-z0-9._@+/()-]+(?::[A-Za-z0-9._@+/-]+)*)*$/;
 /** An ISO date or date-time with an offset: a string to YAML 1.2. */
 const DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 /** A whole number or a decimal the core schema reads as that number (no sign, exponent or leading zero). */
@@ -77,15 +81,22 @@ function flow(text: string, at: number): [Read, number] {
   }
 }
 
-/** A value inside a flow collection: a nested collection, or a word up to the next ',', ']', '}' or space. */
+/**
+ * A value inside a flow collection: a nested collection, or words up to the
+ * next ',', ']' or '}' (the one space before a closing '}' is not the value's).
+ */
 function flowItem(text: string, at: number): [Read, number] {
   const c = text[at];
   if (c === '[' || c === '{') return flow(text, at);
   let end = at;
   while (end < text.length) {
     const d = text[end];
-    if (d === ',' || d === ']' || d === '}' || d === ' ') break;
+    if (d === ',' || d === ']' || d === '}') break;
     end++;
+  }
+  if (end > at && text[end - 1] === ' ') {
+    if (text[end] !== '}') return [NO, end];
+    end--;
   }
   return [scalar(text.slice(at, end), true), end];
 }

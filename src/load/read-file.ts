@@ -44,10 +44,14 @@ export function readBytes(tree: Tree, source: string, kind: FileKind): Uint8Arra
 
 export const limitOf = (kind: FileKind) => (kind === 'grant' ? GRANT_FILE_LIMIT : OTHER_FILE_LIMIT);
 
-/** The fast reader of each kind of file (fast-yaml.ts, fast-block.ts). */
+/**
+ * The fast reader of each kind of file (fast-yaml.ts, fast-block.ts). People
+ * are written one field a line (fastPeople) or a person a line,
+ * `- { id: alice, email: … }`, which the block reader takes.
+ */
 const FAST: Record<FileKind, (text: string) => Record<string, unknown> | undefined> = {
   grant: fastYaml,
-  people: fastPeople,
+  people: (text) => fastPeople(text) ?? fastBlock(text),
   app: fastBlock,
   settings: fastBlock,
 };

@@ -82,6 +82,9 @@ const FLOWS = [
   '{ a: true, b: false, c: 0.5 }',
   '[2026-12-01, 2026-12-01T09:00Z]',
   '[http://a, a:b:c]',
+  '{ id: ana, name: Ana Lima, email: ana@example.com }',
+  '[Read every table, App 0]',
+  '{ a: b (c), d: e:f g:h }',
 ];
 const BAD_FLOWS = [
   '[ ]',
@@ -112,6 +115,16 @@ const BAD_FLOWS = [
   '[~]',
   '["a"]',
   '[a, b]x',
+  '{ a: b , c: d }',
+  '[a ]',
+  '{ a: b  c }',
+  '{ a: b #c }',
+  '{ a: b c}',
+  '{ a: b: c }',
+  '{ a: b ,c }',
+  '[a b , c]',
+  '{ a: 1 2 }',
+  '{ a: true x }',
 ];
 
 /** A random document of nested mappings and sequences, mostly well formed, with hostile pieces mixed in. */
@@ -214,6 +227,15 @@ describe('the fast path for app and settings files', () => {
       'a: b\n  \n',
       'a: b \n',
       'a:\n- b\n- c: d\n  e\n',
+      'a: { b: c , d: e }\n',
+      'a: [b ]\n',
+      'a: [b , c]\n',
+      'a: { b: c d  }\n',
+      'a: { b: c  d }\n',
+      'a: { b: c #d }\n',
+      'a: { b: c: d }\n',
+      'a: { b: }\n',
+      'a: { b: c d}\n',
       // Deeper than the stack goes: left to yaml, not an exception.
       `a: ${'['.repeat(200_000)}${']'.repeat(200_000)}\n`,
     ])
@@ -272,6 +294,34 @@ describe('the fast path for app and settings files', () => {
     expect(found.length).toBeGreaterThan(0);
     const lines = readFileSync(file, 'utf8').split('\n');
     for (const d of found) expect(lines[d.line - 1], JSON.stringify(d)).toContain('nobody-here');
+  });
+
+  it('reads a directory of people written a person a line as yaml does, and places findings in it', async () => {
+    const dir = generateRepo(mkdtempSync(join(tmpdir(), 'iden-block-')), { people: 40, apps: 2, grants: 40 });
+    const file = join(dir, 'grants', '_people.yaml');
+    // `- { id: …, email: …, accounts: { github: … } }` a person a line, and one id twice.
+    const block = readFileSync(file, 'utf8').split('\n  - ').slice(1);
+    const oneLine = block.map(
+      (person) =>
+        `  - { ${person
+          .trim()
+          .split('\n')
+          .map((f) => f.trim())
+          .join(', ')} }`,
+    );
+    oneLine.push(oneLine[3]!.replace(/email: [^,]+/, 'email: twice@example.com'));
+    const text = `people:\n${oneLine.join('\n')}\n`;
+    writeFileSync(file, text);
+    expect(agree(text)).toBe(true);
+    const repo = await loadRepo(dir);
+    expect(repo.people?.parsed).toBeUndefined();
+    expect(repo.people?.value).toEqual(yamlReference(text));
+    const found = validateRepo(repo, Date.parse('2026-12-07T00:00:00Z')).diagnostics.filter(
+      (d) => d.code === 'duplicate-id',
+    );
+    expect(found).toHaveLength(1);
+    expect(found[0]!.file).toBe('grants/_people.yaml');
+    expect(found[0]!.line).toBe(oneLine.length + 1);
   });
 });
 
