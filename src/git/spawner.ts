@@ -2,15 +2,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { PassThrough, Writable } from 'node:stream';
 
 /**
- * Every git process iden starts is started by a small helper process, not by
- * iden itself. Starting a process copies the starting process's page tables,
- * so its cost grows with the memory that process holds: on this project's
- * 2-core machine, 2 ms from a fresh Node, 10–30 ms from a test worker of
- * 150–500 MB, and far more from the gigabytes a million grants take (the
- * cost was 18% of a 100,000-grant plan). The helper stays small, so each git
- * costs what git costs. It is started once per process, on first use, keeps
- * no process alive on its own, ignores the terminal's interrupt (git's own
- * processes still get it, as before) and ends when iden does.
+ * Once iden holds much memory, the git processes it starts are started by a
+ * small helper process, not by iden itself. Starting a process copies the
+ * starting process's page tables, so its cost grows with the memory that
+ * process holds: on this project's 2-core machine, 2 ms from a fresh Node,
+ * 10–30 ms from a test worker of 150–500 MB, and far more from the gigabytes
+ * a million grants take (the cost was 18% of a 100,000-grant plan). The
+ * helper stays small, so each git costs what git costs. It is started once
+ * per process, on first use, keeps no process alive on its own, ignores the
+ * terminal's interrupt (git's own processes still get it, as before) and ends
+ * when iden does. A process still small (DIRECT_BELOW) starts git itself: the
+ * helper's own start (a Node, 50–70 ms) would cost more than it saves.
  *
  * Requests and answers are frames on the helper's stdin and stdout: a kind
  * byte, the request's number (32 bits), the payload's length (32 bits), the
@@ -212,18 +214,58 @@ export function helperPid(): number | undefined {
   return helper?.child.pid;
 }
 
-/** Starts `file` (git) through the helper process. */
-export function startHelped(request: RunRequest): HelpedProcess {
+/**
+ * The resident size below which iden starts git itself: starting a process
+ * from 50–240 MB took 1.7–4.3 ms here, far less than the helper's own start.
+ */
+const DIRECT_BELOW = 192 * 1024 * 1024;
+
+/** How a process is started: through the helper, by iden itself, or (auto) by iden while it is small. */
+export type StartBy = 'auto' | 'helper' | 'direct';
+
+/** Starts `file` (git) through the helper process, or directly while this process is small. */
+export function startHelped(request: RunRequest, by: StartBy = 'auto'): HelpedProcess {
+  if (by === 'direct' || (by === 'auto' && process.memoryUsage.rss() < DIRECT_BELOW))
+    return startDirect(request);
   helper ??= new Helper();
   return helper.start(request);
 }
 
-/** Runs a command through the helper and collects its output. */
+/** A process started by this one, with the helper's interface and answers. */
+function startDirect(request: RunRequest): HelpedProcess {
+  const kid = spawn(request.file, request.args, { cwd: request.cwd, env: request.env });
+  let error: string | undefined;
+  kid.on('error', (e: NodeJS.ErrnoException) => {
+    error = e.code ?? e.message;
+  });
+  kid.stdin.on('error', () => {});
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  kid.stdout.pipe(stdout);
+  kid.stderr.pipe(stderr);
+  const exited = new Promise<Exit>((resolve) => {
+    kid.on('close', (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve({ code, signal, ...(error !== undefined ? { error } : {}) }),
+    );
+  });
+  return {
+    stdin: kid.stdin,
+    stdout,
+    stderr,
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      if (kid.exitCode === null && kid.signalCode === null) kid.kill(signal);
+    },
+  };
+}
+
+/** Runs a command through the helper (or directly, startHelped) and collects its output. */
 export async function runHelped(
   request: RunRequest,
   input?: string | Buffer,
+  by: StartBy = 'auto',
 ): Promise<{ exit: Exit; stdout: Buffer; stderr: Buffer }> {
-  const child = startHelped(request);
+  const child = startHelped(request, by);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => out.push(d));

@@ -57,36 +57,66 @@ describe('the git helper process', () => {
     expect(results.map((r) => r.stdout.trim())).toEqual(direct);
   });
 
-  it('says when the command cannot be started, and when the helper is killed mid-run; the next call starts a new one', async () => {
+  it.each(['helper', 'direct'] as const)(
+    'started by %s: bytes, input, exit codes and a command that cannot start',
+    async (by) => {
+      const dir = repository();
+      const request = (args: string[]) => ({ file: 'git', args, cwd: dir, env: process.env });
+      const blob = git(dir, ['rev-parse', 'HEAD:bytes.bin']).trim();
+      const expected = spawnSync('git', ['cat-file', 'blob', blob], { cwd: dir }).stdout;
+      const out = await runHelped(request(['cat-file', 'blob', blob]), undefined, by);
+      expect(out.exit).toEqual({ code: 0, signal: null });
+      expect(out.stdout.equals(expected)).toBe(true);
+      const hashed = await runHelped(request(['hash-object', '--stdin']), 'hello\n', by);
+      expect(hashed.stdout.toString().trim()).toBe(git(dir, ['rev-parse', 'HEAD:a.txt']).trim());
+      const failed = await runHelped(request(['no-such-command']), undefined, by);
+      expect(failed.exit.code).toBe(1);
+      expect(failed.stderr.toString()).toMatch(/no-such-command/);
+      const none = await runHelped({ ...request([]), file: 'no-such-program-iden' }, undefined, by);
+      expect(none.exit).toMatchObject({ code: -2, error: 'ENOENT' });
+      const reading = startHelped(request(['cat-file', '--batch']), by);
+      reading.kill('SIGTERM');
+      expect(await reading.exited).toMatchObject({ code: null, signal: 'SIGTERM' });
+    },
+  );
+
+  it('says when the helper is killed mid-run; the next call starts a new one', async () => {
     const dir = repository();
-    const none = await runHelped({ file: 'no-such-program-iden', args: [], cwd: dir, env: process.env });
-    expect(none.exit).toMatchObject({ code: -2, error: 'ENOENT' });
+    await runHelped({ file: 'git', args: ['--version'], cwd: dir, env: process.env }, undefined, 'helper');
 
     const first = helperPid();
     expect(first).toBeTypeOf('number');
-    const waiting = startHelped({ file: 'git', args: ['cat-file', '--batch'], cwd: dir, env: process.env });
+    const waiting = startHelped(
+      { file: 'git', args: ['cat-file', '--batch'], cwd: dir, env: process.env },
+      'helper',
+    );
     process.kill(first!, 'SIGKILL');
     expect(await waiting.exited).toMatchObject({ code: null, error: 'the git helper process ended' });
-    const again = await runGit(dir, ['rev-parse', 'HEAD']);
-    expect(again.stdout.trim()).toMatch(/^[0-9a-f]{40}$/);
+    const again = await runHelped(
+      { file: 'git', args: ['rev-parse', 'HEAD'], cwd: dir, env: process.env },
+      undefined,
+      'helper',
+    );
+    expect(again.stdout.toString().trim()).toMatch(/^[0-9a-f]{40}$/);
     expect(helperPid()).not.toBe(first);
   });
 
-  it('ends the git process it was asked to kill', async () => {
+  it.each([
+    ['a small process starts git itself', 0, 'direct'],
+    ['a process holding 300 MB starts it through the helper', 300, 'helper'],
+  ])('%s, and keeps no process alive once idle: a program that used it exits on its own', (_, mb, by) => {
     const dir = repository();
-    const reading = startHelped({ file: 'git', args: ['cat-file', '--batch'], cwd: dir, env: process.env });
-    reading.kill('SIGTERM');
-    expect(await reading.exited).toMatchObject({ code: null, signal: 'SIGTERM' });
-  });
-
-  it('keeps no process alive once idle: a program that used it exits on its own', () => {
-    const dir = repository();
-    const program = `import('${join(import.meta.dirname, '../../dist/src/git/run.js')}').then(async ({ runGit }) => {
-      process.stdout.write((await runGit(${JSON.stringify(dir)}, ['rev-parse', 'HEAD'])).stdout);
+    const dist = join(import.meta.dirname, '../../dist/src/git');
+    const program = `const held = Buffer.alloc(${mb} * 1024 * 1024, 1);
+    Promise.all([import('${dist}/run.js'), import('${dist}/spawner.js')]).then(async ([{ runGit }, { helperPid }]) => {
+      const head = (await runGit(${JSON.stringify(dir)}, ['rev-parse', 'HEAD'])).stdout.trim();
+      process.stdout.write(JSON.stringify({ head, by: helperPid() === undefined ? 'direct' : 'helper', held: held.length }));
     });`;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', program], { timeout: 20_000 });
     expect(run.error).toBeUndefined();
     expect(run.status).toBe(0);
-    expect(run.stdout.toString().trim()).toMatch(/^[0-9a-f]{40}$/);
+    const answer = JSON.parse(run.stdout.toString());
+    expect(answer.head).toMatch(/^[0-9a-f]{40}$/);
+    expect(answer.by).toBe(by);
   });
 });
