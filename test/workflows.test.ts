@@ -232,8 +232,8 @@ describe('the GitHub Actions workflows, against the threat model in the README',
     expect(made.jobs.reviews).toEqual(job);
   });
 
-  it('call only iden commands and options that exist', () => {
-    const cli = program(
+  it('call only iden commands and options that exist', async () => {
+    const cli = await program(
       {
         stdout: () => undefined,
         stderr: () => undefined,

@@ -5,7 +5,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { program } from '../../src/cli/main.js';
+import { systemClock } from '../../src/model/clock.js';
+import { answering, runCli } from '../helpers/cli.js';
 
 function complete(script: string, words: string[]): string[] {
   const file = join(mkdtempSync(join(tmpdir(), 'iden-completion-')), 'iden.bash');
@@ -72,5 +74,30 @@ describe('iden completion', () => {
       if (!/\nExamples:\n {2}\$ .*\biden\b/.test(own.stdout)) without.push(command);
     }
     expect(without).toEqual([]);
+  });
+
+  it('defines only the command a command line names, and reads a mistyped one or help as with every command defined', async () => {
+    const io = {
+      stdout: () => undefined,
+      stderr: () => undefined,
+      env: {},
+      cwd: '.',
+      interactive: false,
+      clock: systemClock,
+      questions: async () => answering(false),
+    };
+    const all = (await program(io, () => undefined)).commands.map((c) => c.name());
+    expect(all.length).toBeGreaterThan(15);
+    // Each name loads the module that defines that command, and only it.
+    for (const name of all)
+      expect((await program(io, () => undefined, {}, name)).commands.map((c) => c.name())).toEqual([name]);
+    const typo = await runCli(['audti']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('(Did you mean audit?)');
+    const help = await runCli(['help', 'audit']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: iden audit [options]');
+    const own = await runCli(['audit', '--help']);
+    expect(own.stdout).toBe(help.stdout);
   });
 });
