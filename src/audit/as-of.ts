@@ -1,4 +1,5 @@
 import { type Instant, isoUtc } from '../model/time.js';
+import { compareIds } from '../util/sorted.js';
 import type { Fields, ParseVersion, ZoneHistory } from './events.js';
 import type { FileChange } from './history.js';
 import { pathIdentity } from './history.js';
@@ -194,7 +195,7 @@ export function accessAsOf(input: AsOfInput): AccessView {
     access.set(k, entry);
   }
   const order = (a: { app: string; user: string }, b: { app: string; user: string }) =>
-    a.app.localeCompare(b.app) || a.user.localeCompare(b.user);
+    compareIds(a.app, b.app) || compareIds(a.user, b.user);
   return {
     asOf: isoUtc(at),
     ...(inForce ? { commit: inForce } : {}),

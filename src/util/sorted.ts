@@ -9,3 +9,6 @@ export function firstAfter<T>(list: readonly T[], t: number, of: (item: T) => nu
   }
   return lo;
 }
+
+/** Ids in localeCompare's order, the collator built once (localeCompare builds one at every call). */
+export const compareIds = new Intl.Collator().compare;

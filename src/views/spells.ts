@@ -7,6 +7,7 @@ import type { Instant } from '../model/time.js';
 import { grantWindow } from '../model/window.js';
 import { approveBy, emergencyCut } from '../rules/emergency.js';
 import { emergencyWindow, rulesFor } from '../rules/resolve.js';
+import { compareIds } from '../util/sorted.js';
 
 /** A valid grant with its window. */
 export interface Spell {
@@ -37,8 +38,9 @@ export interface Spells {
   byTier: Map<string, Spell[]>;
 }
 
-const order = new Intl.Collator().compare;
-export const compareIds = order;
+const order = compareIds;
+
+export { compareIds };
 export const tierKey = (app: string, tier: string) => `${app}\u0000${tier}`;
 
 const made = new WeakMap<AccessRepo, { zone: string; spells: Spells }>();
