@@ -5,9 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { program } from '../src/cli/main.js';
 import { workflowFor } from '../src/flow/init-workflows.js';
-import { systemClock } from '../src/model/clock.js';
 import { packageRoot } from '../src/util/package-root.js';
-import { answering } from './helpers/cli.js';
+import { quietIo } from './helpers/cli.js';
 
 const dir = join(packageRoot(), '.github', 'workflows');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yml'));
@@ -233,18 +232,7 @@ describe('the GitHub Actions workflows, against the threat model in the README',
   });
 
   it('call only iden commands and options that exist', async () => {
-    const cli = await program(
-      {
-        stdout: () => undefined,
-        stderr: () => undefined,
-        env: {},
-        cwd: '.',
-        interactive: false,
-        clock: systemClock,
-        questions: async () => answering(false),
-      },
-      () => undefined,
-    );
+    const cli = await program(quietIo(), () => undefined);
     const calls = files.flatMap((f) =>
       [...text(f).matchAll(/npx --no-install iden ([a-z-]+)(?: ([a-z][a-z-]*))?([^\n]*)/g)].map((m) => ({
         file: f,

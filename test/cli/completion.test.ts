@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../src/cli/main.js';
-import { systemClock } from '../../src/model/clock.js';
-import { answering, runCli } from '../helpers/cli.js';
+import { quietIo, runCli } from '../helpers/cli.js';
 
 function complete(script: string, words: string[]): string[] {
   const file = join(mkdtempSync(join(tmpdir(), 'iden-completion-')), 'iden.bash');
@@ -77,15 +76,7 @@ describe('iden completion', () => {
   });
 
   it('defines only the command a command line names, and reads a mistyped one or help as with every command defined', async () => {
-    const io = {
-      stdout: () => undefined,
-      stderr: () => undefined,
-      env: {},
-      cwd: '.',
-      interactive: false,
-      clock: systemClock,
-      questions: async () => answering(false),
-    };
+    const io = quietIo();
     const all = (await program(io, () => undefined)).commands.map((c) => c.name());
     expect(all.length).toBeGreaterThan(15);
     // Each name loads the module that defines that command, and only it.

@@ -1,3 +1,4 @@
+import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 import type { Questions } from '../../src/flow/questions.js';
 import { type Clock, ManualClock } from '../../src/model/clock.js';
@@ -25,6 +26,19 @@ export function answering(confirm: boolean): Questions {
     checkbox: unexpected,
     input: unexpected,
     confirm: async () => confirm,
+  };
+}
+
+/** An Io that says nothing and asks nothing: for building the command tree (`program`) without running it. */
+export function quietIo(): Io {
+  return {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    env: {},
+    cwd: '.',
+    interactive: false,
+    clock: new ManualClock(TEST_NOW),
+    questions: async () => answering(false),
   };
 }
 
