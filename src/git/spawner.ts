@@ -225,10 +225,18 @@ export type StartBy = 'auto' | 'helper' | 'direct';
 
 /** Starts `file` (git) through the helper process, or directly while this process is small. */
 export function startHelped(request: RunRequest, by: StartBy = 'auto'): HelpedProcess {
-  if (by === 'direct' || (by === 'auto' && process.memoryUsage.rss() < DIRECT_BELOW))
-    return startDirect(request);
+  if (by === 'direct' || (by === 'auto' && small())) return startDirect(request);
   helper ??= new Helper();
   return helper.start(request);
+}
+
+/** Whether this process holds less than DIRECT_BELOW; where its size cannot be read, not (the helper is always right). */
+function small(): boolean {
+  try {
+    return process.memoryUsage.rss() < DIRECT_BELOW;
+  } catch {
+    return false;
+  }
 }
 
 /** A process started by this one, with the helper's interface and answers. */
