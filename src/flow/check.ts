@@ -36,6 +36,9 @@ export async function checkProposal(ws: Workspace, proposal: Proposal): Promise<
         : await CommitTree.openSome(ws.root, ws.head, scope);
   const before = same ? ws.repo : await loadScope(ws.tree, scope, ws.memo);
   const after = await loadScope(new OverlayTree(ws.tree, proposal.changes), scope, ws.memo);
-  const findings = changeDiagnostics(before, after, ws.now, touched, { blame: touched, elsewhere: 'errors' });
+  const findings = await changeDiagnostics(before, after, ws.now, touched, {
+    blame: touched,
+    elsewhere: 'errors',
+  });
   return { before, after, findings, ok: !findings.some((d) => d.severity === 'error') };
 }

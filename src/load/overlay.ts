@@ -44,6 +44,10 @@ export class OverlayTree implements Tree {
     await this.base.prefetch(paths.filter((p) => !this.changes.has(p)));
   }
 
+  release(paths: readonly string[]): void {
+    this.base.release?.(paths.filter((p) => !this.changes.has(p)));
+  }
+
   read(path: string, limit: number): Uint8Array {
     const change = this.changes.get(path);
     if (change === null) throw new Error(`${path} is deleted`);

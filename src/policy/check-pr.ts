@@ -154,7 +154,7 @@ export async function checkPullRequest(input: CheckInput): Promise<CheckResult> 
     diagnostics,
     after: afterDiagnostics,
     known: beforeKeys,
-  } = changeFindings(beforeRepo, afterRepo, at, touched, {
+  } = await changeFindings(beforeRepo, afterRepo, at, touched, {
     blame: grantFiles,
     elsewhere: whole ? 'all' : 'none',
   });

@@ -12,7 +12,7 @@ import type { AccessRepo, AppFile } from '../model/repo.js';
 import { type Instant, zoneOf } from '../model/time.js';
 import { emergencyWindow } from '../rules/resolve.js';
 import { groupBy } from '../util/group-by.js';
-import { type Validation, validateRepo } from '../validate/validate.js';
+import { type Validation, validateRead } from '../validate/validate.js';
 import { appInput, withRetired } from './app-input.js';
 import { type BranchLog, EMPTY_BRANCH, readBranchLog } from './branch.js';
 import { desired } from './desired.js';
@@ -87,7 +87,7 @@ export async function preparePlan(options: PrepareOptions): Promise<Prepared> {
   const { repo, at, registry, facts } = options;
   // Kept between runs: ended-grant warnings due within the hour are placed now, in one read.
   if (facts) await facts.validation.ready(at + 3_600_000);
-  const validation = facts ? facts.validation.at(at) : validateRepo(repo, at);
+  const validation = facts ? facts.validation.at(at) : await validateRead(repo, at);
   const sessions = new Map<string, Session>();
   const fatal = validation.diagnostics.filter(
     (d) => d.severity === 'error' && (d.file === 'grants/_settings.yaml' || d.file === 'grants/_people.yaml'),

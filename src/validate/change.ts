@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { AccessRepo } from '../model/repo.js';
 import type { Instant } from '../model/time.js';
-import { validateRepo } from './validate.js';
+import { validateRead } from './validate.js';
 
 interface ChangeOptions {
   /** The files whose lines are placed by blame (as validate's option). */
@@ -15,28 +15,28 @@ interface ChangeOptions {
  * those that are new elsewhere, so that a change is not blamed for what was
  * already wrong.
  */
-export function changeDiagnostics(
+export async function changeDiagnostics(
   before: AccessRepo,
   after: AccessRepo,
   at: Instant,
   touched: ReadonlySet<string>,
   options: ChangeOptions,
-): Diagnostic[] {
-  return changeFindings(before, after, at, touched, options).diagnostics;
+): Promise<Diagnostic[]> {
+  return (await changeFindings(before, after, at, touched, options)).diagnostics;
 }
 
 /** changeDiagnostics, with every finding after the change and the keys of those before it (when read). */
-export function changeFindings(
+export async function changeFindings(
   before: AccessRepo,
   after: AccessRepo,
   at: Instant,
   touched: ReadonlySet<string>,
   options: ChangeOptions,
-): { diagnostics: Diagnostic[]; after: Diagnostic[]; known: Set<string> } {
-  const found = validateRepo(after, at, options.blame ? { blame: options.blame } : {}).diagnostics;
+): Promise<{ diagnostics: Diagnostic[]; after: Diagnostic[]; known: Set<string> }> {
+  const found = (await validateRead(after, at, options.blame ? { blame: options.blame } : {})).diagnostics;
   if (options.elsewhere === 'none')
     return { diagnostics: found.filter((d) => touched.has(d.file)), after: found, known: new Set() };
-  const known = new Set(validateRepo(before, at).diagnostics.map(diagnosticKey));
+  const known = new Set((await validateRead(before, at)).diagnostics.map(diagnosticKey));
   const diagnostics = found.filter(
     (d) =>
       touched.has(d.file) ||

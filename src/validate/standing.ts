@@ -5,7 +5,7 @@ import { buildContext, type RuleContext } from './context.js';
 import { accessRules } from './rules/access-rules.js';
 import { type DateFinding, dateFindings, grantDates } from './rules/dates.js';
 import { seatLimits, seatsOverUntil } from './rules/seats.js';
-import { nodeKey, placer, rules, type Validation } from './validate.js';
+import { nodeKey, placeRead, placer, rules, type Validation } from './validate.js';
 
 /**
  * One loaded repository validated at many instants (iden serve, between two
@@ -19,13 +19,14 @@ export class StandingValidation {
   private readonly ctx: RuleContext;
   private readonly place: (finding: Finding) => Diagnostic;
   private readonly schemaNodes: Set<string>;
-  /** Per rule, in the rules' order: its placed diagnostics when it does not read the instant. */
-  private readonly fixed: (Diagnostic[] | undefined)[];
+  /** Per rule, in the rules' order: its findings when it does not read the instant. */
+  private readonly fixedFindings: (Finding[] | undefined)[];
+  /** The same, placed (by `ready`, the files read in one batch). */
+  private fixed: (Diagnostic[] | undefined)[] | undefined;
   /** The expired-grant warnings, by the instant each holds from. */
   private readonly ending: (DateFinding & { from: Instant; placed?: Diagnostic | undefined })[];
   private readonly seatsOver: Map<string, Instant>;
   private last: { at: Instant; validation: Validation } | undefined;
-  private grantSources: Map<string, string> | undefined;
   /** Findings of the rules that read the instant, placed: most are found again at the next instant. */
   private readonly placedBefore = new Map<string, Diagnostic[]>();
 
@@ -39,21 +40,20 @@ export class StandingValidation {
       .filter((d): d is DateFinding & { from: Instant } => d.from !== undefined)
       .sort((a, b) => a.from - b.from);
     this.seatsOver = seatsOverUntil(this.ctx);
-    this.fixed = rules.map((rule) => {
+    this.fixedFindings = rules.map((rule) => {
       if (rule === seatLimits || rule === accessRules) return undefined;
-      const findings =
-        rule === grantDates
-          ? dates.filter((d) => d.from === undefined).map((d) => d.finding())
-          : rule(this.ctx);
-      return this.placed(findings);
+      return rule === grantDates
+        ? dates.filter((d) => d.from === undefined).map((d) => d.finding())
+        : rule(this.ctx);
     });
   }
 
   /**
-   * Reads, in one batch, the grant files whose ended-grant warning holds by
-   * `until` and is not placed yet, and places it: a finding is placed on its
-   * line by parsing its file again, and a commit's file read alone is a git
-   * process. A caller awaits this before `at(t)` for t up to `until`.
+   * Places, reading their files in batches, the findings of the rules that do
+   * not read the instant (the first time) and the ended-grant warnings that
+   * hold by `until` and are not placed yet: a finding is placed on its line by
+   * parsing its file again, and a commit's file read alone is a git process.
+   * A caller awaits this before `at(t)` for t up to `until`.
    */
   async ready(until: Instant): Promise<void> {
     const due: (typeof this.ending)[number][] = [];
@@ -61,23 +61,35 @@ export class StandingValidation {
       if (d.from > until) break;
       if (!('placed' in d)) due.push(d);
     }
-    if (due.length === 0) return;
-    const paths = due.flatMap((d) => {
-      const source = this.sources.get(d.file);
-      return source === undefined ? [] : [source];
+    const fixed = this.fixed ? [] : this.fixedFindings.flatMap((f) => f ?? []);
+    if (due.length === 0 && fixed.length === 0) return;
+    const placed = await placeRead(this.repo, this.place, [...fixed, ...due.map((d) => d.finding())]);
+    if (!this.fixed) this.fixed = this.split(placed.slice(0, fixed.length));
+    due.forEach((d, i) => {
+      d.placed = this.kept(placed[fixed.length + i]!);
     });
-    await this.repo.tree.prefetch(paths);
-    try {
-      for (const d of due) d.placed = this.placed([d.finding()])[0];
-    } finally {
-      this.repo.tree.release?.(paths);
-    }
   }
 
-  /** Where the tree holds each grant file. */
-  private get sources(): Map<string, string> {
-    this.grantSources ??= new Map(this.repo.grants.map((g) => [g.file, g.source]));
-    return this.grantSources;
+  /** The fixed rules' placed diagnostics, per rule (placed here, a file at a time, when `ready` was not awaited). */
+  private placedFixed(): (Diagnostic[] | undefined)[] {
+    this.fixed ??= this.split(this.fixedFindings.flatMap((f) => f ?? []).map(this.place));
+    return this.fixed;
+  }
+
+  /** Placed findings of the fixed rules, in their order, back into one list per rule, without those a schema error holds. */
+  private split(placed: Diagnostic[]): (Diagnostic[] | undefined)[] {
+    let at = 0;
+    return this.fixedFindings.map((findings) => {
+      if (!findings) return undefined;
+      const mine = placed.slice(at, at + findings.length);
+      at += findings.length;
+      return mine.filter((d) => !this.schemaNodes.has(nodeKey(d)));
+    });
+  }
+
+  /** A placed diagnostic, unless a schema error on its node holds it. */
+  private kept(d: Diagnostic): Diagnostic | undefined {
+    return this.schemaNodes.has(nodeKey(d)) ? undefined : d;
   }
 
   /** validateRepo(repo, at). */
@@ -85,8 +97,9 @@ export class StandingValidation {
     if (this.last?.at === at) return this.last.validation;
     const ctx: RuleContext = { ...this.ctx, at };
     const ruleDiagnostics: Diagnostic[] = [];
+    const placedFixed = this.placedFixed();
     rules.forEach((rule, i) => {
-      const fixed = this.fixed[i];
+      const fixed = placedFixed[i];
       if (fixed) ruleDiagnostics.push(...fixed);
       if (rule === grantDates) ruleDiagnostics.push(...this.ended(at));
       else if (rule === seatLimits) ruleDiagnostics.push(...this.placedOnce(seatLimits(this.seatCtx(ctx))));
