@@ -48,8 +48,9 @@ const { main } = await import('../dist/src/cli/main.js');
 const { systemClock } = await import('../dist/src/model/clock.js');
 
 const { connector } = memoryConnector();
+// The apps answer in this process: main's engine, not the embedded databases a postgres app without a host is.
+const engine = { registry: { postgres: connector } };
 const io = {
-  registry: { postgres: connector },
   clock: systemClock,
   stdout: () => undefined,
   stderr: () => undefined,
@@ -70,7 +71,7 @@ const iden = async (...args) => {
   const before = gitProcesses;
   const c0 = cpu();
   const started = performance.now();
-  const code = await main([...args, '--repo', dir, ...at], io);
+  const code = await main([...args, '--repo', dir, ...at], io, engine);
   const c1 = cpu();
   return {
     ms: performance.now() - started,
