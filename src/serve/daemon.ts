@@ -11,6 +11,7 @@ import { isoUtc, zoneOf } from '../model/time.js';
 import { BranchLogs } from '../reconcile/branch.js';
 import type { RetryPolicy } from '../reconcile/retry.js';
 import { Standing } from '../reconcile/standing.js';
+import { fullCollection } from '../util/heap.js';
 import { acquireLock } from '../util/lock.js';
 import { address, listen, send } from './http.js';
 import type { Logger } from './log.js';
@@ -49,6 +50,9 @@ export interface Daemon {
 }
 
 /** Runs requested while another runs: every app, or these. */
+/** How far off the next timer must be for the heap to be collected whole now (collectAfterLoad). */
+const IDLE_MS = 5_000;
+
 type Wanted = { why: string; apps: Set<string> | 'all'; pull: boolean };
 
 /**
@@ -124,6 +128,31 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
   };
 
+  /**
+   * Once a run of a newly read commit is done and nothing waits, the heap is
+   * collected whole: the last repository and the run's loading are garbage
+   * (some 600 MB at 100,000 grants), and V8 would otherwise collect them in
+   * whichever later run crossed its limit, a timer run's cost going from
+   * about 0.1 s to 0.7 s of CPU. Not when a timer is due within IDLE_MS: it
+   * waits for the next quiet moment.
+   */
+  let collectedFor: Committed | undefined;
+  const collectAfterLoad = () => {
+    if (!committed || committed === collectedFor) return;
+    if (state.nextTimer !== undefined && state.nextTimer - clock.now() < IDLE_MS) return;
+    collectedFor = committed;
+    const collect = fullCollection();
+    if (!collect) return;
+    const before = process.memoryUsage().heapUsed;
+    const started = performance.now();
+    collect();
+    log('info', 'heap collected', {
+      ms: Math.round(performance.now() - started),
+      beforeMb: Math.round(before / 2 ** 20),
+      afterMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+    });
+  };
+
   const loop = async () => {
     while (wanted && !stopping) {
       const next = wanted;
@@ -166,6 +195,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       if (committed) await sendNotices(root, committed.repo, clock.now(), options.env, log);
       await reviews.run(committed);
       arm();
+      if (!wanted) collectAfterLoad();
     }
   };
 

@@ -110,6 +110,28 @@ describe('iden serve, on its clock', () => {
     expect(d.state.nextTimer).toBeUndefined();
   });
 
+  it('collects the heap whole once a run of a newly read commit is done, when no timer is due within five seconds', async () => {
+    const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
+    const { clone } = remoteAndClone({
+      'grants/db/ana.yaml': `user: ana\napp: db\npermissions: [read]\nend: ${at(3)}\n`,
+      'grants/db/ben.yaml': `user: ben\napp: db\npermissions: [read]\nend: ${at(60)}\n`,
+    });
+    const collected = (lines: Line[]) => lines.filter((l) => l.msg === 'heap collected').length;
+    const { d, lines } = await daemon(clone, clock);
+    // ana's end is 3 s off: not now, when the timer's run would wait for it.
+    expect(collected(lines)).toBe(0);
+    clock.set(Date.parse(at(3)));
+    await d.idle();
+    expect(changes(lines)).toContain('revoke ana expired');
+    // Ben's end is a minute off: the commit read at the start is collected after now, once.
+    expect(collected(lines)).toBe(1);
+    expect(lines.find((l) => l.msg === 'heap collected')).toMatchObject({ ms: expect.any(Number) });
+    clock.set(Date.parse(at(60)));
+    await d.idle();
+    expect(changes(lines)).toContain('revoke ben expired');
+    expect(collected(lines)).toBe(1);
+  });
+
   it('applies an end that passes while a run is in progress, by a timer armed at once after it', async () => {
     const clock = new ManualClock(TEST_NOW, { sleeps: 'advance' });
     const { clone } = remoteAndClone({
