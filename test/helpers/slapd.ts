@@ -134,7 +134,9 @@ export async function startSlapd(): Promise<Slapd> {
       started.once('exit', (code) => reject(new Error(`slapd exited (${code}): ${stderr}`)));
     });
     // It says so as its listener thread starts, which may still be a moment from listen().
-    await answering(url);
+    await answering(url, () =>
+      started.exitCode !== null || started.signalCode !== null ? stderr : undefined,
+    );
   };
 
   const admin = async () => {
@@ -218,15 +220,25 @@ export async function startSlapd(): Promise<Slapd> {
   return server;
 }
 
-/** Waits until the server takes a connection: each refused one is tried again a little later, 200 times at most. */
-export async function answering(url: string): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
+/**
+ * Waits until the server takes a connection: each refused one is tried again
+ * a little later, for 20 s at most (a machine running the whole suite may
+ * keep a starting slapd from its listen() for seconds), unless it has exited.
+ */
+export async function answering(
+  url: string,
+  exited: () => string | undefined = () => undefined,
+): Promise<void> {
+  const deadline = performance.now() + 20_000;
+  for (;;) {
     const client = new Client({ url, timeout: 5_000, connectTimeout: 5_000 });
     try {
       await client.search('', { scope: 'base', attributes: ['namingContexts'] });
       return;
     } catch (e) {
-      if (attempt >= 200) throw new Error(`${url} did not answer: ${(e as Error).message}`);
+      const why = exited();
+      if (why !== undefined) throw new Error(`slapd exited: ${why}`);
+      if (performance.now() > deadline) throw new Error(`${url} did not answer: ${(e as Error).message}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     } finally {
       await client.unbind().catch(() => undefined);
