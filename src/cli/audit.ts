@@ -1,5 +1,6 @@
 // iden audit: who had what, when, granted and approved by whom.
 import type { Command } from 'commander';
+import { OperatorError } from '../errors.js';
 import type { AuditFormat } from '../report/audit.js';
 import { paint } from '../report/paint.js';
 import { colourOn, EXIT, type Io, UsageError } from './io.js';
@@ -66,6 +67,11 @@ export async function runAudit(options: AuditOptions, io: Io): Promise<number> {
   ]);
   // The root, HEAD and whether the clone is shallow: one git process, HEAD resolved once for the whole audit.
   const { root, git } = await repositoryStart(io.cwd, options.repo);
+  // Answered from git history alone: a folder without one would read as a history where nothing happened.
+  if (!git)
+    throw new OperatorError(
+      `${root} is not in a git repository (or git could not be run): iden audit answers from the history of the access repository; run it in a clone of it`,
+    );
   if (options.review && (options.user || options.since || options.until))
     throw new UsageError('--review takes --app, --as-of and --format; not --user, --since or --until');
   const now = io.clock.now();

@@ -118,6 +118,20 @@ describe('iden audit: the timeline', () => {
     expect(window.events.map((e) => e.commit)).toEqual([c.change, c.carl, c.rename, c.rename]);
   });
 
+  it('refuses a folder without git history rather than answer that nothing happened', async () => {
+    const plain = writeTree({
+      'grants/_settings.yaml': 'timezone: UTC\n',
+      'grants/_people.yaml': 'people: []\n',
+    });
+    for (const args of [[], ['--review'], ['--as-of', '2026-09-01']]) {
+      const result = await runCli(['audit', '--repo', plain, ...args]);
+      expect([result.code, result.stdout]).toEqual([1, '']);
+      expect(result.stderr).toBe(
+        `iden: ${plain} is not in a git repository (or git could not be run): iden audit answers from the history of the access repository; run it in a clone of it\n`,
+      );
+    }
+  });
+
   it('writes CSV with the documented columns', async () => {
     const result = await runCli(['audit', '--repo', dir, '--user', 'alice', '--format', 'csv']);
     const lines = result.stdout.split('\r\n');
