@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runHelped } from './spawner.js';
+import { type Exit, runHelped } from './spawner.js';
 
 export interface GitResult {
   stdout: string;
@@ -67,13 +67,18 @@ export function gitIn(root: string, env?: NodeJS.ProcessEnv): GitIn {
   return { raw, remotes: async () => (await raw(['remote'])).split('\n').filter(Boolean) };
 }
 
+/** The environment of a git whose bytes are read: no prompts, the C locale. */
+const bytesEnv = () => ({ ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
+
+/** Throws unless the git whose bytes are read exited 0. */
+function mustSucceed(args: readonly string[], exit: Exit, stderr: Buffer): void {
+  if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
+}
+
 /** What a git command prints, as bytes, given `input` on its stdin; fails unless it exits 0. */
 export async function gitBytes(root: string, args: readonly string[], input: string): Promise<Buffer> {
-  const { exit, stdout, stderr } = await runHelped(
-    { file: 'git', args, cwd: root, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
-    input,
-  );
-  if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
+  const { exit, stdout, stderr } = await runHelped({ file: 'git', args, cwd: root, env: bytesEnv() }, input);
+  mustSucceed(args, exit, stderr);
   return stdout;
 }
 
@@ -99,12 +104,12 @@ export async function gitBytesThroughFile(
         file: 'sh',
         args: ['-c', 'f=$1; shift; exec git "$@" >"$f"', 'sh', file, ...args],
         cwd: root,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+        env: bytesEnv(),
       },
       input,
     );
     if (exit.error === 'ENOENT') return await gitBytes(root, args, input);
-    if (exit.code !== 0) throw new Error(`git ${args[0]} failed: ${exit.error ?? stderr.toString().trim()}`);
+    mustSucceed(args, exit, stderr);
     return readFileSync(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });

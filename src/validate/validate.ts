@@ -46,7 +46,7 @@ export function validateRepo(
   at: Instant,
   options: { blame?: ReadonlySet<string> } = {},
 ): Validation {
-  return placed(repo, findingsOf(repo, at, options));
+  return finish(repo, placeFindings(repo, findingsOf(repo, at, options)));
 }
 
 /**
@@ -103,10 +103,6 @@ export async function placeRead(
 function findingsOf(repo: AccessRepo, at: Instant, options: { blame?: ReadonlySet<string> }): Finding[] {
   const ctx = buildContext(repo, at, options.blame);
   return rules.flatMap((rule) => rule(ctx));
-}
-
-function placed(repo: AccessRepo, findings: Finding[]): Validation {
-  return finish(repo, placeFindings(repo, findings));
 }
 
 /** The validation of these placed findings beside the loader's diagnostics. */
