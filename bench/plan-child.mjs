@@ -5,12 +5,13 @@ import { loadRepo } from '../dist/src/load/repo.js';
 import { applyChanges } from '../dist/src/reconcile/apply.js';
 import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
 import { memoryConnector, planOptions } from './memory-connector.mjs';
+import { timedPlan } from './timed-plan.mjs';
 
 const root = process.argv[2];
 const { connector, stores, counts } = memoryConnector();
 
 // First run: every app empty, so every grant is a change; applied in batches.
-let prepared = await preparePlan(planOptions(await loadRepo(root), connector));
+const prepared = await preparePlan(planOptions(await loadRepo(root), connector));
 const firstChanges = prepared.plan.changes.length;
 const batches = new Set(prepared.plan.changes.map((c) => `${c.app}\u0000${c.action}\u0000${c.account}`)).size;
 const pagesBefore = counts.observePages;
@@ -38,18 +39,5 @@ if (process.argv[3]) {
 }
 counts.observePages = 0;
 counts.minimumPages = 0;
-const started = performance.now();
-prepared = await preparePlan(planOptions(await loadRepo(root), connector));
-const ms = performance.now() - started;
-await closeSessions(prepared.sessions);
-console.log(
-  JSON.stringify({
-    ms,
-    rssMb: process.resourceUsage().maxRSS / 1024,
-    changes: prepared.plan.changes.length,
-    drift: prepared.plan.drift.length,
-    calls: counts.observePages,
-    minimum: counts.minimumPages,
-    apply,
-  }),
-);
+const figures = await timedPlan(root, connector);
+console.log(JSON.stringify({ ...figures, calls: counts.observePages, minimum: counts.minimumPages, apply }));

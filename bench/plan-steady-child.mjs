@@ -3,9 +3,8 @@
 // plan is timed. Prints JSON {ms, rssMb, changes, drift}: the peak memory is this process's, iden's.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import { loadRepo } from '../dist/src/load/repo.js';
-import { closeSessions, preparePlan } from '../dist/src/reconcile/prepare.js';
-import { benchConnector, planOptions } from './memory-connector.mjs';
+import { benchConnector } from './memory-connector.mjs';
+import { timedPlan } from './timed-plan.mjs';
 
 const [root, kept] = process.argv.slice(2);
 // The apps hold their assignments in a process of their own (apps-process.mjs): this one's peak is iden's.
@@ -29,16 +28,6 @@ const connector = benchConnector({
     return { concurrency: 8, observe: () => ask(app.id), steps: () => [], async close() {} };
   },
 });
-const started = performance.now();
-const prepared = await preparePlan(planOptions(await loadRepo(root), connector));
-const ms = performance.now() - started;
-await closeSessions(prepared.sessions);
+const figures = await timedPlan(root, connector);
 apps.kill();
-console.log(
-  JSON.stringify({
-    ms,
-    rssMb: process.resourceUsage().maxRSS / 1024,
-    changes: prepared.plan.changes.length,
-    drift: prepared.plan.drift.length,
-  }),
-);
+console.log(JSON.stringify(figures));
